@@ -1,0 +1,1 @@
+//! Shared helpers for the benches: data generators and naive baselines.

@@ -1,0 +1,327 @@
+//! Every slice kernel, written once over the private [`Vector`] trait.
+//!
+//! The per-ISA modules instantiate these inside `#[target_feature]` entry points; everything
+//! here is `#[inline(always)]` so it is compiled with the caller's target features.
+
+use crate::moments::Moments;
+use crate::vector::Vector;
+use crate::Float;
+
+/// Independent accumulators per reduction: enough to cover the add/FMA latency (4 cycles)
+/// times the two vector ports, so reductions run at throughput, not latency.
+const ACC: usize = 8;
+/// Independent (sum, compensation) pairs in the compensated sum. It is throughput-bound
+/// (7 vector ops per element vector), so fewer pairs suffice.
+const COMP_ACC: usize = 4;
+
+/// Sums lanes in a fixed pairwise order, so a given ISA always rounds the same way.
+#[inline(always)]
+fn reduce_lanes<T: Float, V: Vector<T>>(v: V) -> T {
+    let mut buf = [T::ZERO; 16];
+    v.to_array(&mut buf);
+    let mut width = V::LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            buf[i] = buf[i] + buf[i + width];
+        }
+    }
+    buf[0]
+}
+
+/// Adds the accumulators pairwise (tree order) into one vector.
+#[inline(always)]
+fn fold_acc<T: Float, V: Vector<T>>(mut acc: [V; ACC]) -> V {
+    let mut width = ACC;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            acc[i] = acc[i].add(acc[i + width]);
+        }
+    }
+    acc[0]
+}
+
+#[inline(always)]
+pub(crate) fn dot<T: Float, V: Vector<T>>(a: &[T], b: &[T]) -> T {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let step = V::LANES * ACC;
+    let main = n - n % step;
+    let mut acc = [V::splat(T::ZERO); ACC];
+    for (ca, cb) in a[..main].chunks_exact(step).zip(b[..main].chunks_exact(step)) {
+        for k in 0..ACC {
+            let off = k * V::LANES;
+            acc[k] = V::load(&ca[off..]).mul_add(V::load(&cb[off..]), acc[k]);
+        }
+    }
+    let mut i = main;
+    while i + V::LANES <= n {
+        acc[0] = V::load(&a[i..]).mul_add(V::load(&b[i..]), acc[0]);
+        i += V::LANES;
+    }
+    let mut s = reduce_lanes::<T, V>(fold_acc(acc));
+    for j in i..n {
+        s = V::mul_add_scalar(a[j], b[j], s);
+    }
+    s
+}
+
+#[inline(always)]
+pub(crate) fn sum<T: Float, V: Vector<T>>(x: &[T]) -> T {
+    let n = x.len();
+    let step = V::LANES * ACC;
+    let main = n - n % step;
+    let mut acc = [V::splat(T::ZERO); ACC];
+    for c in x[..main].chunks_exact(step) {
+        for k in 0..ACC {
+            acc[k] = acc[k].add(V::load(&c[k * V::LANES..]));
+        }
+    }
+    let mut i = main;
+    while i + V::LANES <= n {
+        acc[0] = acc[0].add(V::load(&x[i..]));
+        i += V::LANES;
+    }
+    let mut s = reduce_lanes::<T, V>(fold_acc(acc));
+    for &v in &x[i..] {
+        s = s + v;
+    }
+    s
+}
+
+/// Knuth's TwoSum: `s + e == a + b` exactly (barring overflow), with `s = fl(a + b)`.
+#[inline(always)]
+fn two_sum<T: Float>(a: T, b: T) -> (T, T) {
+    let s = a + b;
+    let bp = s - a;
+    let ap = s - bp;
+    (s, (a - ap) + (b - bp))
+}
+
+/// Lane-parallel Neumaier (Kahan-Babuska) summation.
+///
+/// Each lane keeps a running sum and a running compensation; the rounding error of every
+/// addition is captured exactly by TwoSum (the branch-free form of Neumaier's update, which
+/// computes the same error term without comparing magnitudes). Lanes are combined at the end
+/// with the same error-free transformation, so the result is within about one rounding of
+/// the exact sum plus a second-order term `n * u^2 * sum(|x|)`.
+#[inline(always)]
+pub(crate) fn sum_compensated<T: Float, V: Vector<T>>(x: &[T]) -> T {
+    let n = x.len();
+    let step = V::LANES * COMP_ACC;
+    let main = n - n % step;
+    let mut s = [V::splat(T::ZERO); COMP_ACC];
+    let mut c = [V::splat(T::ZERO); COMP_ACC];
+    for chunk in x[..main].chunks_exact(step) {
+        for k in 0..COMP_ACC {
+            let v = V::load(&chunk[k * V::LANES..]);
+            let t = s[k].add(v);
+            let bp = t.sub(s[k]);
+            let ap = t.sub(bp);
+            let e = s[k].sub(ap).add(v.sub(bp));
+            c[k] = c[k].add(e);
+            s[k] = t;
+        }
+    }
+    let mut lanes_s = [T::ZERO; 16 * COMP_ACC];
+    let mut lanes_c = [T::ZERO; 16 * COMP_ACC];
+    for k in 0..COMP_ACC {
+        s[k].to_array(&mut lanes_s[k * V::LANES..]);
+        c[k].to_array(&mut lanes_c[k * V::LANES..]);
+    }
+    let lanes = COMP_ACC * V::LANES;
+    let (mut total, mut comp) = (T::ZERO, T::ZERO);
+    for &v in lanes_s[..lanes].iter().chain(&x[main..]) {
+        let (t, e) = two_sum(total, v);
+        total = t;
+        comp = comp + e;
+    }
+    if !total.is_finite() {
+        // An infinity or NaN was summed: the compensation is NaN and meaningless, while the
+        // plain running sums already carry the IEEE answer.
+        return total;
+    }
+    for &v in &lanes_c[..lanes] {
+        comp = comp + v;
+    }
+    total + comp
+}
+
+#[inline(always)]
+pub(crate) fn axpy<T: Float, V: Vector<T>>(alpha: T, x: &[T], y: &mut [T]) {
+    debug_assert_eq!(x.len(), y.len());
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &mut y[..n]);
+    let a = V::splat(alpha);
+    let main = n - n % V::LANES;
+    for (cx, cy) in x[..main]
+        .chunks_exact(V::LANES)
+        .zip(y[..main].chunks_exact_mut(V::LANES))
+    {
+        V::load(cx).mul_add(a, V::load(cy)).store(cy);
+    }
+    for (xi, yi) in x[main..].iter().zip(&mut y[main..]) {
+        *yi = V::mul_add_scalar(*xi, alpha, *yi);
+    }
+}
+
+#[inline(always)]
+pub(crate) fn scale<T: Float, V: Vector<T>>(alpha: T, x: &mut [T]) {
+    let a = V::splat(alpha);
+    let main = x.len() - x.len() % V::LANES;
+    for c in x[..main].chunks_exact_mut(V::LANES) {
+        V::load(c).mul(a).store(c);
+    }
+    for v in &mut x[main..] {
+        *v = *v * alpha;
+    }
+}
+
+#[inline(always)]
+pub(crate) fn min_max<T: Float, V: Vector<T>>(x: &[T]) -> Option<(T, T)> {
+    let first = *x.first()?;
+    const K: usize = 4;
+    let step = V::LANES * K;
+    let main = x.len() - x.len() % step;
+    let mut lo = [V::splat(first); K];
+    let mut hi = [V::splat(first); K];
+    // x * 0 is NaN exactly when x is NaN or infinite; one FMA per vector flags both, and the
+    // rare flagged case is settled by a scalar rescan below.
+    let zero = V::splat(T::ZERO);
+    let mut probe = zero;
+    for c in x[..main].chunks_exact(step) {
+        for k in 0..K {
+            let v = V::load(&c[k * V::LANES..]);
+            lo[k] = lo[k].min(v);
+            hi[k] = hi[k].max(v);
+            probe = v.mul_add(zero, probe);
+        }
+    }
+    let mut lo_buf = [first; 16 * K];
+    let mut hi_buf = [first; 16 * K];
+    for k in 0..K {
+        lo[k].to_array(&mut lo_buf[k * V::LANES..]);
+        hi[k].to_array(&mut hi_buf[k * V::LANES..]);
+    }
+    let mut probe_buf = [T::ZERO; 16];
+    probe.to_array(&mut probe_buf);
+    let flagged = probe_buf[..V::LANES].iter().any(|p| p.is_nan());
+    if flagged && x[..main].iter().any(|v| v.is_nan()) {
+        return Some((T::NAN, T::NAN));
+    }
+    let (mut mn, mut mx) = (first, first);
+    for &v in lo_buf[..K * V::LANES].iter().chain(&x[main..]) {
+        if v.is_nan() {
+            return Some((T::NAN, T::NAN));
+        }
+        if v < mn {
+            mn = v;
+        }
+    }
+    for &v in hi_buf[..K * V::LANES].iter().chain(&x[main..]) {
+        if v > mx {
+            mx = v;
+        }
+    }
+    Some((mn, mx))
+}
+
+/// Elements per block in [`moments`]. A block is read twice (mean, then central powers)
+/// while it sits in L1, so the whole slice is streamed from memory once yet each block gets
+/// two-pass accuracy. Fixed across ISAs so every path blocks identically.
+pub(crate) const MOMENT_BLOCK: usize = 1024;
+
+#[inline(always)]
+pub(crate) fn moments<V: Vector<f64>>(x: &[f64]) -> Moments {
+    let mut total = Moments::default();
+    for block in x.chunks(MOMENT_BLOCK) {
+        total = total.merge(&block_moments::<V>(block));
+    }
+    total
+}
+
+#[inline(always)]
+fn block_moments<V: Vector<f64>>(x: &[f64]) -> Moments {
+    let n = x.len() as f64;
+    let shift = sum::<f64, V>(x) / n;
+    let sv = V::splat(shift);
+    const K: usize = 2;
+    let step = V::LANES * K;
+    let main = x.len() - x.len() % step;
+    let zero = V::splat(0.0);
+    let (mut s1, mut s2, mut s3, mut s4) = ([zero; K], [zero; K], [zero; K], [zero; K]);
+    for c in x[..main].chunks_exact(step) {
+        for k in 0..K {
+            let d = V::load(&c[k * V::LANES..]).sub(sv);
+            let d2 = d.mul(d);
+            s1[k] = s1[k].add(d);
+            s2[k] = s2[k].add(d2);
+            s3[k] = d2.mul_add(d, s3[k]);
+            s4[k] = d2.mul_add(d2, s4[k]);
+        }
+    }
+    let fold = |a: [V; K]| reduce_lanes::<f64, V>(a[0].add(a[1]));
+    let (mut p1, mut p2, mut p3, mut p4) = (fold(s1), fold(s2), fold(s3), fold(s4));
+    for &v in &x[main..] {
+        let d = v - shift;
+        let d2 = d * d;
+        p1 += d;
+        p2 += d2;
+        p3 += d2 * d;
+        p4 += d2 * d2;
+    }
+    // Power sums about `shift` -> central sums about the exact block mean shift + p1/n.
+    let delta = p1 / n;
+    let m2 = p2 - n * delta * delta;
+    let m3 = p3 - 3.0 * delta * p2 + 2.0 * n * delta.powi(3);
+    let m4 = p4 - 4.0 * delta * p3 + 6.0 * delta * delta * p2 - 3.0 * n * delta.powi(4);
+    Moments {
+        count: x.len() as u64,
+        mean: shift + delta,
+        m2: m2.max(0.0),
+        m3,
+        m4: m4.max(0.0),
+    }
+}
+
+/// Instantiates every slice kernel for one ISA and element type as safe functions carrying
+/// the ISA's `#[target_feature]` attribute (none for scalar).
+macro_rules! entry_points {
+    ($(#[$attr:meta])* $t:ty, $v:ty) => {
+        $(#[$attr])*
+        pub(crate) fn dot(a: &[$t], b: &[$t]) -> $t {
+            $crate::generic::dot::<$t, $v>(a, b)
+        }
+        $(#[$attr])*
+        pub(crate) fn sum(x: &[$t]) -> $t {
+            $crate::generic::sum::<$t, $v>(x)
+        }
+        $(#[$attr])*
+        pub(crate) fn sum_compensated(x: &[$t]) -> $t {
+            $crate::generic::sum_compensated::<$t, $v>(x)
+        }
+        $(#[$attr])*
+        pub(crate) fn axpy(alpha: $t, x: &[$t], y: &mut [$t]) {
+            $crate::generic::axpy::<$t, $v>(alpha, x, y)
+        }
+        $(#[$attr])*
+        pub(crate) fn scale(alpha: $t, x: &mut [$t]) {
+            $crate::generic::scale::<$t, $v>(alpha, x)
+        }
+        $(#[$attr])*
+        pub(crate) fn fma_loop(iterations: u64) -> $t {
+            $crate::probe::fma_loop::<$t, $v>(iterations)
+        }
+        $(#[$attr])*
+        pub(crate) fn read_probe(x: &[$t]) -> $t {
+            $crate::probe::read_probe::<$t, $v>(x)
+        }
+        $(#[$attr])*
+        pub(crate) fn min_max(x: &[$t]) -> Option<($t, $t)> {
+            $crate::generic::min_max::<$t, $v>(x)
+        }
+    };
+}
+pub(crate) use entry_points;

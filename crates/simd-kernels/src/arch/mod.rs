@@ -76,7 +76,6 @@ macro_rules! register {
         }
     };
 }
-#[cfg(target_arch = "x86_64")]
 
 pub(crate) mod scalar;
 

@@ -1,6 +1,5 @@
 //! The element trait: `f32` and `f64`, and the dispatch from an [`Isa`] value to a kernel.
 
-
 use crate::Isa;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;

@@ -3,6 +3,10 @@
 //! The per-ISA modules instantiate these inside `#[target_feature]` entry points; everything
 //! here is `#[inline(always)]` so it is compiled with the caller's target features.
 
+// Unrolled loops use one index for both an accumulator and a chunk offset; iterators would
+// hide the register structure the code is about.
+#![allow(clippy::needless_range_loop)]
+
 use crate::moments::Moments;
 use crate::vector::Vector;
 use crate::Float;
@@ -23,7 +27,7 @@ fn reduce_lanes<T: Float, V: Vector<T>>(v: V) -> T {
     while width > 1 {
         width /= 2;
         for i in 0..width {
-            buf[i] = buf[i] + buf[i + width];
+            buf[i] += buf[i + width];
         }
     }
     buf[0]
@@ -50,7 +54,10 @@ pub(crate) fn dot<T: Float, V: Vector<T>>(a: &[T], b: &[T]) -> T {
     let step = V::LANES * ACC;
     let main = n - n % step;
     let mut acc = [V::splat(T::ZERO); ACC];
-    for (ca, cb) in a[..main].chunks_exact(step).zip(b[..main].chunks_exact(step)) {
+    for (ca, cb) in a[..main]
+        .chunks_exact(step)
+        .zip(b[..main].chunks_exact(step))
+    {
         for k in 0..ACC {
             let off = k * V::LANES;
             acc[k] = V::load(&ca[off..]).mul_add(V::load(&cb[off..]), acc[k]);
@@ -86,7 +93,7 @@ pub(crate) fn sum<T: Float, V: Vector<T>>(x: &[T]) -> T {
     }
     let mut s = reduce_lanes::<T, V>(fold_acc(acc));
     for &v in &x[i..] {
-        s = s + v;
+        s += v;
     }
     s
 }
@@ -136,7 +143,7 @@ pub(crate) fn sum_compensated<T: Float, V: Vector<T>>(x: &[T]) -> T {
     for &v in lanes_s[..lanes].iter().chain(&x[main..]) {
         let (t, e) = two_sum(total, v);
         total = t;
-        comp = comp + e;
+        comp += e;
     }
     if !total.is_finite() {
         // An infinity or NaN was summed: the compensation is NaN and meaningless, while the
@@ -144,7 +151,7 @@ pub(crate) fn sum_compensated<T: Float, V: Vector<T>>(x: &[T]) -> T {
         return total;
     }
     for &v in &lanes_c[..lanes] {
-        comp = comp + v;
+        comp += v;
     }
     total + comp
 }
@@ -175,7 +182,7 @@ pub(crate) fn scale<T: Float, V: Vector<T>>(alpha: T, x: &mut [T]) {
         V::load(c).mul(a).store(c);
     }
     for v in &mut x[main..] {
-        *v = *v * alpha;
+        *v *= alpha;
     }
 }
 

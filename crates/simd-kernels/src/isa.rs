@@ -112,7 +112,8 @@ impl Isa {
 
     /// Parses a short name as printed by [`Isa::name`].
     pub fn from_name(name: &str) -> Option<Isa> {
-        ALL.into_iter().find(|isa| isa.name().eq_ignore_ascii_case(name))
+        ALL.into_iter()
+            .find(|isa| isa.name().eq_ignore_ascii_case(name))
     }
 
     /// Number of `f64` lanes in one vector register of this ISA.

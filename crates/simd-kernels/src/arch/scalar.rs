@@ -41,11 +41,19 @@ macro_rules! one_lane {
             }
             #[inline(always)]
             fn min(self, b: Self) -> Self {
-                if b.0 < self.0 { b } else { self }
+                if b.0 < self.0 {
+                    b
+                } else {
+                    self
+                }
             }
             #[inline(always)]
             fn max(self, b: Self) -> Self {
-                if b.0 > self.0 { b } else { self }
+                if b.0 > self.0 {
+                    b
+                } else {
+                    self
+                }
             }
             #[inline(always)]
             fn mul_add_scalar(a: $t, b: $t, c: $t) -> $t {

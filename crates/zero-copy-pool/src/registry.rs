@@ -1,0 +1,176 @@
+//! The process-wide [`PoolRegistry`]: pools' counters published under a name, so a
+//! metrics endpoint or an end-of-run report can read every pool's figures in one place.
+//!
+//! Registration and snapshots are cold paths (they allocate and take a shard lock of the
+//! map); the pools themselves never touch the registry on a get or a return, they only bump
+//! their own atomics, which the registry shares through an `Arc`.
+
+use std::sync::{Arc, OnceLock};
+
+use dashmap::DashMap;
+
+use crate::object_pool::ObjectPool;
+use crate::stats::{PoolCounters, PoolStats};
+
+/// Named pools' counters, keyed by name. Get the process-wide one with [`registry()`].
+///
+/// The registry keeps each registered pool's counters alive, so figures of a pool that has
+/// been dropped stay readable until [`unregister`](Self::unregister) is called.
+///
+/// ```
+/// use zero_copy_pool::{registry, ObjectPool};
+///
+/// let pool = ObjectPool::new(8, || vec![0u8; 64], |_| {});
+/// pool.register("doc.example.buffers");
+/// drop(pool.get());
+/// let stats = registry().stats("doc.example.buffers").unwrap();
+/// assert_eq!(stats.misses, 1);
+/// assert_eq!(stats.returns, 1);
+/// ```
+pub struct PoolRegistry {
+    pools: DashMap<String, Arc<PoolCounters>>,
+}
+
+impl Default for PoolRegistry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PoolRegistry {
+    /// An empty registry, separate from the global one (for tests or scoped reports).
+    pub fn new() -> Self {
+        Self {
+            pools: DashMap::new(),
+        }
+    }
+
+    /// Publishes `pool`'s counters under `name`, replacing any pool registered under that
+    /// name before.
+    pub fn register<T>(&self, name: impl Into<String>, pool: &ObjectPool<T>) {
+        self.pools.insert(name.into(), Arc::clone(pool.counters()));
+    }
+
+    /// Removes `name`; returns whether it was registered.
+    pub fn unregister(&self, name: &str) -> bool {
+        self.pools.remove(name).is_some()
+    }
+
+    /// Removes every name starting with `prefix` (as registered by
+    /// [`MemoryPoolManager::register`](crate::MemoryPoolManager::register)); returns how
+    /// many were removed.
+    pub fn unregister_prefix(&self, prefix: &str) -> usize {
+        let before = self.pools.len();
+        self.pools.retain(|name, _| !name.starts_with(prefix));
+        before.saturating_sub(self.pools.len())
+    }
+
+    /// The current counters of the pool registered under `name`.
+    pub fn stats(&self, name: &str) -> Option<PoolStats> {
+        // The map guard is dropped at the end of this expression, before anything else
+        // can touch the map from this thread.
+        self.pools.get(name).map(|counters| counters.snapshot())
+    }
+
+    /// Every registered pool's name and current counters, sorted by name.
+    pub fn snapshot(&self) -> Vec<(String, PoolStats)> {
+        // Collected before sorting so no shard lock is held while user code could run.
+        let mut all: Vec<(String, PoolStats)> = self
+            .pools
+            .iter()
+            .map(|entry| (entry.key().clone(), entry.value().snapshot()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// The sum of the counters of every pool whose name starts with `prefix`.
+    pub fn total(&self, prefix: &str) -> PoolStats {
+        self.pools
+            .iter()
+            .filter(|entry| entry.key().starts_with(prefix))
+            .map(|entry| entry.value().snapshot())
+            .sum()
+    }
+
+    /// Number of registered names.
+    pub fn len(&self) -> usize {
+        self.pools.len()
+    }
+
+    /// Whether no name is registered.
+    pub fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+    }
+}
+
+impl core::fmt::Debug for PoolRegistry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map().entries(self.snapshot()).finish()
+    }
+}
+
+/// The process-wide pool registry, created on first use.
+pub fn registry() -> &'static PoolRegistry {
+    static REGISTRY: OnceLock<PoolRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(PoolRegistry::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_snapshot_unregister() {
+        let reg = PoolRegistry::new();
+        assert!(reg.is_empty());
+        let a = ObjectPool::new(2, || 1u8, |_| {});
+        let b = ObjectPool::new(2, || 2u8, |_| {});
+        reg.register("b", &b);
+        reg.register("a", &a);
+        drop(a.get());
+        drop(b.get());
+        drop(b.get());
+        let snap = reg.snapshot();
+        let names: Vec<&str> = snap.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(snap[1].1.gets(), 2);
+        assert_eq!(reg.total("").gets(), 3);
+        assert!(reg.unregister("a"));
+        assert!(!reg.unregister("a"));
+        assert_eq!(reg.len(), 1);
+        assert!(reg.stats("a").is_none());
+    }
+
+    #[test]
+    fn counters_outlive_the_pool() {
+        let reg = PoolRegistry::new();
+        let pool = ObjectPool::new(1, || 0u64, |_| {});
+        reg.register("gone", &pool);
+        drop(pool.get());
+        drop(pool);
+        assert_eq!(reg.stats("gone").map(|s| s.misses), Some(1));
+    }
+
+    #[test]
+    fn re_registering_replaces() {
+        let reg = PoolRegistry::new();
+        let first = ObjectPool::new(1, || 0u8, |_| {});
+        let second = ObjectPool::new(1, || 0u8, |_| {});
+        reg.register("x", &first);
+        drop(first.get());
+        reg.register("x", &second);
+        assert_eq!(reg.stats("x"), Some(PoolStats::default()));
+        assert_eq!(reg.len(), 1);
+        assert!(format!("{reg:?}").contains("\"x\""));
+    }
+
+    #[test]
+    fn global_registry_is_one_instance() {
+        let pool = ObjectPool::new(1, || 0u8, |_| {});
+        pool.register("registry::tests::global");
+        assert!(std::ptr::eq(registry(), registry()));
+        assert!(registry().stats("registry::tests::global").is_some());
+        assert_eq!(registry().unregister_prefix("registry::tests::"), 1);
+    }
+}

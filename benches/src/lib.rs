@@ -1,1 +1,25 @@
-//! Shared helpers for the benches: data generators and naive baselines.
+//! Shared pieces of the benches: seeded data generators and the naive baselines, i.e. the
+//! plain loops a user would write without this project.
+
+pub mod naive;
+
+/// Deterministic pseudo-random values in [-1, 1) (SplitMix64), so every run and every tool
+/// measures the same data.
+pub fn random_f64(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed ^ 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}
+
+/// [`random_f64`] rounded to `f32`.
+pub fn random_f32(n: usize, seed: u64) -> Vec<f32> {
+    random_f64(n, seed).into_iter().map(|v| v as f32).collect()
+}

@@ -132,15 +132,23 @@ pub(crate) fn sum_compensated<T: Float, V: Vector<T>>(x: &[T]) -> T {
             s[k] = t;
         }
     }
-    let mut lanes_s = [T::ZERO; 16 * COMP_ACC];
-    let mut lanes_c = [T::ZERO; 16 * COMP_ACC];
-    for k in 0..COMP_ACC {
-        s[k].to_array(&mut lanes_s[k * V::LANES..]);
-        c[k].to_array(&mut lanes_c[k * V::LANES..]);
+    // Fold the pairs into one with vector TwoSums, then the lanes with scalar ones: the
+    // serial scalar chain is LANES long, not LANES * COMP_ACC.
+    let (mut vs, mut vc) = (s[0], c[0]);
+    for k in 1..COMP_ACC {
+        let t = vs.add(s[k]);
+        let bp = t.sub(vs);
+        let ap = t.sub(bp);
+        let e = vs.sub(ap).add(s[k].sub(bp));
+        vc = vc.add(c[k]).add(e);
+        vs = t;
     }
-    let lanes = COMP_ACC * V::LANES;
+    let mut lanes_s = [T::ZERO; 16];
+    let mut lanes_c = [T::ZERO; 16];
+    vs.to_array(&mut lanes_s);
+    vc.to_array(&mut lanes_c);
     let (mut total, mut comp) = (T::ZERO, T::ZERO);
-    for &v in lanes_s[..lanes].iter().chain(&x[main..]) {
+    for &v in lanes_s[..V::LANES].iter().chain(&x[main..]) {
         let (t, e) = two_sum(total, v);
         total = t;
         comp += e;
@@ -150,7 +158,7 @@ pub(crate) fn sum_compensated<T: Float, V: Vector<T>>(x: &[T]) -> T {
         // plain running sums already carry the IEEE answer.
         return total;
     }
-    for &v in &lanes_c[..lanes] {
+    for &v in &lanes_c[..V::LANES] {
         comp += v;
     }
     total + comp
@@ -206,20 +214,24 @@ pub(crate) fn min_max<T: Float, V: Vector<T>>(x: &[T]) -> Option<(T, T)> {
             probe = v.mul_add(zero, probe);
         }
     }
-    let mut lo_buf = [first; 16 * K];
-    let mut hi_buf = [first; 16 * K];
-    for k in 0..K {
-        lo[k].to_array(&mut lo_buf[k * V::LANES..]);
-        hi[k].to_array(&mut hi_buf[k * V::LANES..]);
-    }
     let mut probe_buf = [T::ZERO; 16];
     probe.to_array(&mut probe_buf);
     let flagged = probe_buf[..V::LANES].iter().any(|p| p.is_nan());
     if flagged && x[..main].iter().any(|v| v.is_nan()) {
         return Some((T::NAN, T::NAN));
     }
+    // No NaN in the body, so the vector min/max below are exact.
+    let (mut vlo, mut vhi) = (lo[0], hi[0]);
+    for k in 1..K {
+        vlo = vlo.min(lo[k]);
+        vhi = vhi.max(hi[k]);
+    }
+    let mut lo_buf = [first; 16];
+    let mut hi_buf = [first; 16];
+    vlo.to_array(&mut lo_buf);
+    vhi.to_array(&mut hi_buf);
     let (mut mn, mut mx) = (first, first);
-    for &v in lo_buf[..K * V::LANES].iter().chain(&x[main..]) {
+    for &v in lo_buf[..V::LANES].iter().chain(&x[main..]) {
         if v.is_nan() {
             return Some((T::NAN, T::NAN));
         }
@@ -227,7 +239,7 @@ pub(crate) fn min_max<T: Float, V: Vector<T>>(x: &[T]) -> Option<(T, T)> {
             mn = v;
         }
     }
-    for &v in hi_buf[..K * V::LANES].iter().chain(&x[main..]) {
+    for &v in hi_buf[..V::LANES].iter().chain(&x[main..]) {
         if v > mx {
             mx = v;
         }

@@ -12,10 +12,15 @@ pub(crate) const FMA_CHAINS: usize = 12;
 
 #[inline(always)]
 pub(crate) fn fma_loop<T: Float, V: Vector<T>>(iterations: u64) -> T {
-    // acc <- acc * m + c converges to c / (1 - m): values stay normal, never overflow.
-    let m = V::splat(T::from_f64(0.999_999));
-    let c = V::splat(T::from_f64(1e-6));
-    let mut acc = [V::splat(T::ONE); FMA_CHAINS];
+    // acc <- acc * m + c converges to c / (1 - m) = 1: values stay normal, never overflow.
+    // The chains start away from that fixed point and the constants are opaque, or the
+    // compiler proves the loop invariant and deletes it.
+    let m = V::splat(std::hint::black_box(T::from_f64(0.999_999)));
+    let c = V::splat(std::hint::black_box(T::from_f64(1e-6)));
+    let mut acc = [V::splat(T::ZERO); FMA_CHAINS];
+    for (k, a) in acc.iter_mut().enumerate() {
+        *a = V::splat(T::from_f64(0.5 + k as f64 / 64.0));
+    }
     for _ in 0..iterations {
         for a in &mut acc {
             *a = a.mul_add(m, c);

@@ -2,3 +2,65 @@
 //! SVD, FFT convolution, compensated summation and CSR sparse operations.
 //!
 //! Built on the slice kernels of `simd-kernels` and the scratch buffers of `zero-copy-pool`.
+//!
+//! # Dense core
+//! - [`Mat`] (owned, column-major, 64-byte aligned) and the strided views [`MatRef`] /
+//!   [`MatMut`] (any row and column strides, free transpose, sub-views, zero-copy
+//!   conversion to and from nalgebra's `DMatrix` / `DMatrixView`).
+//! - [`gemm`]: `C <- alpha A B + beta C`, the Goto/BLIS scheme over the register
+//!   micro-kernels of [`simd_kernels::gemm`] (AVX-512, AVX2+FMA, scalar; f64 and f32), with
+//!   packed panels sized to L1/L2/L3 and explicit parallelism ([`Par`]).
+//! - [`matmul`] (switches to [`strassen`] above its measured crossover), [`gram`] (`X^T X`,
+//!   one triangle), [`cholesky`] and [`qr`].
+//!
+//! Every kernel has a `*_with(isa, ...)` form; the plain form uses [`simd_kernels::Isa::detect`].
+//!
+//! ```
+//! use fast_math::{matmul, Mat, Par};
+//! let a = Mat::from_fn(3, 2, |i, j| (i + j) as f64);
+//! let b = Mat::from_fn(2, 4, |i, j| (i * j) as f64);
+//! let c = matmul(a.as_ref(), b.as_ref(), Par::Seq);
+//! assert_eq!(c[(2, 3)], 2.0 * 0.0 + 3.0 * 3.0);
+//! ```
+
+mod buffer;
+mod gemm;
+mod linalg;
+mod mat;
+pub mod strassen;
+
+#[doc(hidden)]
+pub use gemm::PackSlot;
+pub use gemm::{blocking, gemm, gemm_with, gram, gram_with, matmul, matmul_with, Blocking, Par};
+pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
+pub use mat::{Mat, MatMut, MatRef, NalgebraView};
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// Element types of the dense core: `f32` and `f64` (sealed).
+///
+/// It combines the arithmetic of [`simd_kernels::Float`], the micro-kernels of
+/// [`simd_kernels::gemm::GemmScalar`] and nalgebra's scalar trait (for the interop), and
+/// carries hidden per-type hooks (the per-thread packing buffers).
+pub trait Scalar: simd_kernels::gemm::GemmScalar + nalgebra::Scalar + sealed::Sealed {
+    #[doc(hidden)]
+    fn with_pack<R>(slot: gemm::PackSlot, len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+}
+
+impl Scalar for f64 {
+    #[inline]
+    fn with_pack<R>(slot: gemm::PackSlot, len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+        gemm::with_pack_f64(slot, len, f)
+    }
+}
+
+impl Scalar for f32 {
+    #[inline]
+    fn with_pack<R>(slot: gemm::PackSlot, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+        gemm::with_pack_f32(slot, len, f)
+    }
+}

@@ -27,6 +27,7 @@
 
 mod arch;
 mod float;
+pub mod gemm;
 mod generic;
 mod isa;
 mod moments;

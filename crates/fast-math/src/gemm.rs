@@ -1,0 +1,591 @@
+//! Packed GEMM (the Goto/BLIS scheme) on the register micro-kernels of
+//! [`simd_kernels::gemm`].
+//!
+//! Five loops surround the micro-kernel: `jc` over `NC`-column blocks of `B` and `C`, `pc`
+//! over `KC`-deep slices (the packed `KC x NC` block of `B` stays in L3), `ic` over
+//! `MC`-row blocks of `A` (the packed `MC x KC` block of `A` stays in L2), `jr` over
+//! `NR`-column micro-panels of `B` (one stays in L1), and `ir` over `MR`-row micro-panels of
+//! `A`. Packing copies operands into panel order and zero-pads the edges, so the
+//! micro-kernel never sees a partial panel; alpha and beta are applied in its store.
+
+use crate::buffer::Scratch;
+use crate::{Mat, MatMut, MatRef, Scalar};
+use rayon::prelude::*;
+use simd_kernels::gemm::{KernelShape, MicroKernel};
+use simd_kernels::Isa;
+use std::sync::{Arc, Mutex};
+
+/// How many threads an operation may use. Parallelism is always an explicit argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Par {
+    /// Run on the calling thread only.
+    Seq,
+    /// Run on a cached rayon pool of this many threads (`Rayon(0)` and `Rayon(1)` behave
+    /// like [`Par::Seq`]).
+    Rayon(usize),
+}
+
+impl Par {
+    /// Number of threads this value asks for (at least 1).
+    pub fn threads(self) -> usize {
+        match self {
+            Par::Seq => 1,
+            Par::Rayon(n) => n.max(1),
+        }
+    }
+}
+
+/// A rayon pool of `n` threads, built once per distinct `n` and cached for the process.
+fn thread_pool(n: usize) -> Option<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(k, _)| *k == n) {
+        return Some(p.clone());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(move |i| format!("fast-math-{n}-{i}"))
+        .build()
+        .ok()?;
+    let pool = Arc::new(pool);
+    pools.push((n, pool.clone()));
+    Some(pool)
+}
+
+/// Runs `f` inside the pool for `par` (or directly when sequential), and reports how many
+/// threads it may use.
+pub(crate) fn run_in<R: Send>(par: Par, f: impl FnOnce(usize) -> R + Send) -> R {
+    let n = par.threads();
+    if n > 1 {
+        if let Some(pool) = thread_pool(n) {
+            return pool.install(|| f(n));
+        }
+    }
+    f(1)
+}
+
+/// Cache blocking for one micro-kernel: `mc`, `kc`, `nc` (multiples of MR and NR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Blocking {
+    /// Rows of `A` per packed block (fits in L2 with the `B` micro-panel).
+    pub mc: usize,
+    /// Depth of one packed slice (a `KC x NR` panel of `B` fills at most half of L1).
+    pub kc: usize,
+    /// Columns of `B` per packed block (fits in L3).
+    pub nc: usize,
+}
+
+/// The blocking [`gemm`] uses for element type `T` on `isa`, with the micro-kernel's
+/// `(MR, NR)`.
+///
+/// Sized for a 48 KiB L1d and 2 MiB L2 per core (Sapphire Rapids class); they are also sound
+/// on 32 KiB / 1 MiB parts, where `KC x NR` still fits L1 and `MC x KC` fits L2.
+///
+/// | ISA, type     | MR x NR | MC  | KC  | NC   |
+/// |---------------|---------|-----|-----|------|
+/// | AVX-512 f64   | 24 x 8  | 240 | 384 | 4096 |
+/// | AVX-512 f32   | 48 x 8  | 336 | 512 | 4096 |
+/// | AVX2 f64      | 8 x 6   | 192 | 256 | 4080 |
+/// | AVX2 f32      | 16 x 6  | 192 | 384 | 4080 |
+/// | scalar        | 4 x 4   | 64  | 256 | 1024 |
+pub fn blocking<T: Scalar>(isa: Isa) -> (Blocking, usize, usize) {
+    let k = MicroKernel::<T>::new(isa, KernelShape::Wide);
+    (blocking_for(isa, T::BYTES, k.mr(), k.nr()), k.mr(), k.nr())
+}
+
+fn blocking_for(isa: Isa, bytes: usize, mr: usize, nr: usize) -> Blocking {
+    let (mc, kc, nc): (usize, usize, usize) = match (isa, bytes) {
+        (Isa::Avx512, 8) => (240, 384, 4096),
+        (Isa::Avx512, _) => (336, 512, 4096),
+        (Isa::Avx2Fma, 8) => (192, 256, 4080),
+        (Isa::Avx2Fma, _) => (192, 384, 4080),
+        (Isa::Scalar, _) => (64, 256, 1024),
+    };
+    Blocking {
+        mc: mc.next_multiple_of(mr),
+        kc,
+        nc: nc.next_multiple_of(nr),
+    }
+}
+
+/// Raw pointer to `C` shared by the worker threads.
+#[derive(Clone, Copy)]
+struct CPtr<T>(*mut T);
+// SAFETY: the pointer addresses the exclusively borrowed `C` of one GEMM call; the driver
+// hands each worker a disjoint set of tiles, so no element is accessed by two threads.
+unsafe impl<T: Send> Send for CPtr<T> {}
+// SAFETY: as above: concurrent users touch disjoint tiles only.
+unsafe impl<T: Send> Sync for CPtr<T> {}
+
+thread_local! {
+    static PACK_A_F64: Scratch<f64> = const { Scratch::new() };
+    static PACK_B_F64: Scratch<f64> = const { Scratch::new() };
+    static PACK_A_F32: Scratch<f32> = const { Scratch::new() };
+    static PACK_B_F32: Scratch<f32> = const { Scratch::new() };
+}
+
+/// Which per-thread packing buffer (an implementation detail of [`Scalar`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum PackSlot {
+    /// The buffer for packed panels of `A`.
+    A,
+    /// The buffer for packed panels of `B`.
+    B,
+}
+
+pub(crate) fn with_pack_f64<R>(slot: PackSlot, len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    match slot {
+        PackSlot::A => PACK_A_F64.with(|s| s.with(len, f)),
+        PackSlot::B => PACK_B_F64.with(|s| s.with(len, f)),
+    }
+}
+
+pub(crate) fn with_pack_f32<R>(slot: PackSlot, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    match slot {
+        PackSlot::A => PACK_A_F32.with(|s| s.with(len, f)),
+        PackSlot::B => PACK_B_F32.with(|s| s.with(len, f)),
+    }
+}
+
+/// `C <- alpha * A * B + beta * C` on the detected ISA.
+///
+/// Follows BLAS: with `beta == 0`, `C` is overwritten and its old contents (even NaN) are
+/// never read; with `alpha == 0` or an inner dimension of 0, `A` and `B` are not read.
+/// Any strides work for every operand (column-major, row-major, transposed, sub-views);
+/// column-major `C` is fastest, and row-major `C` is handled as the transposed product.
+///
+/// Error: each element satisfies `|c - c_exact| <= k * eps * (|alpha| * (|A| |B|)_ij) +
+/// eps * |beta c_ij|` to first order (blocked sums with FMA; `k` the inner dimension).
+/// For a given ISA, tile shape and thread count, results are reproducible; they differ
+/// between ISAs in rounding only.
+///
+/// # Panics
+/// If the shapes do not conform (`A` is `m x k`, `B` is `k x n`, `C` is `m x n`); the
+/// message names all three shapes.
+///
+/// ```
+/// use fast_math::{gemm, Mat, Par};
+/// let a = Mat::from_row_major(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let b = Mat::<f64>::identity(2);
+/// let mut c = Mat::filled(2, 2, f64::NAN);
+/// gemm(2.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut(), Par::Seq);
+/// assert_eq!(c, Mat::from_row_major(2, 2, &[2.0, 4.0, 6.0, 8.0]));
+/// ```
+#[track_caller]
+pub fn gemm<T: Scalar>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    par: Par,
+) {
+    gemm_with(Isa::detect(), alpha, a, b, beta, c, par)
+}
+
+/// [`gemm`] on one given ISA.
+///
+/// # Panics
+/// If the shapes do not conform, or the CPU does not support `isa`.
+#[track_caller]
+pub fn gemm_with<T: Scalar>(
+    isa: Isa,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    par: Par,
+) {
+    check_shapes("gemm", &a, &b, &c);
+    let kern = MicroKernel::<T>::new(isa, KernelShape::Wide);
+    gemm_kernel(kern, alpha, a, b, beta, c, par, Triangle::Full);
+}
+
+#[track_caller]
+pub(crate) fn check_shapes<T: Scalar>(
+    what: &str,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    c: &MatMut<'_, T>,
+) {
+    if a.ncols() != b.nrows() || a.nrows() != c.nrows() || b.ncols() != c.ncols() {
+        shape_mismatch(what, a, b, c)
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shape_mismatch<T: Scalar>(
+    what: &str,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    c: &MatMut<'_, T>,
+) -> ! {
+    panic!(
+        "{what}: shapes do not conform: A is {}x{}, B is {}x{}, C is {}x{} \
+         (need A m x k, B k x n, C m x n)",
+        a.nrows(),
+        a.ncols(),
+        b.nrows(),
+        b.ncols(),
+        c.nrows(),
+        c.ncols()
+    )
+}
+
+/// Which tiles of `C` to compute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Triangle {
+    /// All of them.
+    Full,
+    /// Only tiles holding some element with `i >= j` (others are left untouched).
+    Lower,
+}
+
+/// `C <- beta * C` (`beta == 0` writes zeros without reading).
+pub(crate) fn scale_in_place<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
+    if beta == T::ZERO {
+        c.fill(T::ZERO);
+    } else if beta != T::ONE {
+        for j in 0..c.ncols() {
+            for i in 0..c.nrows() {
+                let v = c.get(i, j);
+                c.set(i, j, beta * v);
+            }
+        }
+    }
+}
+
+/// The driver on an already selected kernel (shapes already checked).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_kernel<T: Scalar>(
+    kern: MicroKernel<T>,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+    par: Par,
+    tri: Triangle,
+) {
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == T::ZERO {
+        scale_in_place(beta, &mut c);
+        return;
+    }
+    // The kernel's fast store wants unit row stride: a row-major C is C^T = B^T A^T.
+    if c.row_stride() != 1 && c.col_stride() == 1 && m > 1 && tri == Triangle::Full {
+        gemm_kernel(kern, alpha, b.t(), a.t(), beta, c.t(), par, tri);
+        return;
+    }
+    let bl = blocking_for(kern.isa(), T::BYTES, kern.mr(), kern.nr());
+    let (mr, nr) = (kern.mr(), kern.nr());
+    let rs_c = c.row_stride() as isize;
+    let cs_c = c.col_stride() as isize;
+    let cp = CPtr(c.as_mut_ptr());
+    let nc = bl.nc.min(n.next_multiple_of(nr));
+    let kc_max = bl.kc.min(k);
+    let b_len = kc_max * nc;
+
+    T::with_pack(PackSlot::B, b_len, |bpack| {
+        run_in(par, |nt| {
+            let mut jc = 0;
+            while jc < n {
+                let nb = bl.nc.min(n - jc);
+                let npanels = nb.div_ceil(nr);
+                let mut pc = 0;
+                while pc < k {
+                    let kb = bl.kc.min(k - pc);
+                    let beta_eff = if pc == 0 { beta } else { T::ONE };
+                    let bsub = b.submatrix(pc, jc, kb, nb);
+                    let bpack = &mut bpack[..npanels * kb * nr];
+                    if nt > 1 {
+                        let per = npanels.div_ceil(nt * 4).max(1);
+                        bpack
+                            .par_chunks_mut(kb * nr * per)
+                            .enumerate()
+                            .for_each(|(q, dst)| {
+                                for (t, panel) in dst.chunks_exact_mut(kb * nr).enumerate() {
+                                    pack_b(bsub, (q * per + t) * nr, kb, nr, panel);
+                                }
+                            });
+                    } else {
+                        for (p, panel) in bpack.chunks_exact_mut(kb * nr).enumerate() {
+                            pack_b(bsub, p * nr, kb, nr, panel);
+                        }
+                    }
+                    let bpack: &[T] = bpack;
+
+                    // Work items: row chunks (each at most MC rows) x panel ranges of B.
+                    let mtiles = m.div_ceil(mr);
+                    let mut row_chunks = m.div_ceil(bl.mc);
+                    let mut col_splits = 1;
+                    if nt > 1 {
+                        if mtiles >= 2 * nt {
+                            row_chunks = row_chunks.next_multiple_of(nt).min(mtiles);
+                        } else {
+                            col_splits = nt.min(npanels);
+                        }
+                    }
+                    let tiles_per_chunk = mtiles.div_ceil(row_chunks);
+                    let row_chunks = mtiles.div_ceil(tiles_per_chunk);
+                    let panels_per_split = npanels.div_ceil(col_splits);
+                    let col_splits = npanels.div_ceil(panels_per_split);
+                    let items = row_chunks * col_splits;
+                    let a_block = a.submatrix(0, pc, m, kb);
+                    let work = |item: usize| {
+                        let (rc, cs) = (item / col_splits, item % col_splits);
+                        let r0 = rc * tiles_per_chunk * mr;
+                        let r1 = (r0 + tiles_per_chunk * mr).min(m);
+                        let p0 = cs * panels_per_split;
+                        let p1 = (p0 + panels_per_split).min(npanels);
+                        if tri == Triangle::Lower && r1 <= jc + p0 * nr {
+                            return; // the whole item lies strictly above the diagonal
+                        }
+                        let mb = r1 - r0;
+                        let apanels = mb.div_ceil(mr);
+                        T::with_pack(PackSlot::A, apanels * mr * kb, |apack| {
+                            for (q, panel) in apack.chunks_exact_mut(mr * kb).enumerate() {
+                                pack_a(a_block, r0 + q * mr, m, kb, mr, panel);
+                            }
+                            for jp in p0..p1 {
+                                let j0 = jp * nr;
+                                let nn = nr.min(nb - j0);
+                                let bp = &bpack[jp * kb * nr..(jp + 1) * kb * nr];
+                                for ip in 0..apanels {
+                                    let i0 = r0 + ip * mr;
+                                    let mm = mr.min(r1 - i0);
+                                    if tri == Triangle::Lower && i0 + mm <= jc + j0 {
+                                        continue;
+                                    }
+                                    let ap = &apack[ip * mr * kb..(ip + 1) * mr * kb];
+                                    let off = i0 as isize * rs_c + (jc + j0) as isize * cs_c;
+                                    // SAFETY: ap holds MR*kb and bp kb*NR packed elements;
+                                    // the tile (i0.., jc+j0..) of mm x nn elements lies inside
+                                    // C (i0 + mm <= m, jc + j0 + nn <= n), C is exclusively
+                                    // borrowed for this call, and each tile is written by
+                                    // exactly one work item.
+                                    unsafe {
+                                        let cptr = cp;
+                                        kern.run(
+                                            kb,
+                                            alpha,
+                                            ap.as_ptr(),
+                                            bp.as_ptr(),
+                                            beta_eff,
+                                            cptr.0.offset(off),
+                                            rs_c,
+                                            cs_c,
+                                            mm,
+                                            nn,
+                                        );
+                                    }
+                                }
+                            }
+                        });
+                    };
+                    if nt > 1 && items > 1 {
+                        (0..items).into_par_iter().with_max_len(1).for_each(work);
+                    } else {
+                        (0..items).for_each(work);
+                    }
+                    pc += kb;
+                }
+                jc += nb;
+            }
+        })
+    });
+}
+
+/// Packs rows `i0 .. i0 + MR` (zero past row `m`) of the `m x kb` block `a` into one
+/// micro-panel: element `(i0 + i, p)` goes to `dst[p * MR + i]`.
+#[inline]
+fn pack_a<T: Scalar>(a: MatRef<'_, T>, i0: usize, m: usize, kb: usize, mr: usize, dst: &mut [T]) {
+    let rows = mr.min(m - i0);
+    debug_assert!(dst.len() == mr * kb);
+    if a.row_stride() == 1 {
+        for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
+            // SAFETY: rows i0..i0+rows of column p are in bounds (i0 + rows <= m, p < kb) and
+            // consecutive (unit row stride) in the borrowed allocation.
+            let src = unsafe {
+                std::slice::from_raw_parts(a.as_ptr().add(i0 + p * a.col_stride()), rows)
+            };
+            d[..rows].copy_from_slice(src);
+            d[rows..].fill(T::ZERO);
+        }
+    } else {
+        for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
+            for (i, x) in d.iter_mut().enumerate() {
+                *x = if i < rows {
+                    // SAFETY: i0 + i < m and p < kb: in bounds of the view.
+                    unsafe { a.get_unchecked(i0 + i, p) }
+                } else {
+                    T::ZERO
+                };
+            }
+        }
+    }
+}
+
+/// Packs columns `j0 .. j0 + NR` (zero past the last column) of the `kb x nb` block `b`
+/// into one micro-panel: element `(p, j0 + j)` goes to `dst[p * NR + j]`.
+#[inline]
+fn pack_b<T: Scalar>(b: MatRef<'_, T>, j0: usize, kb: usize, nr: usize, dst: &mut [T]) {
+    let cols = nr.min(b.ncols() - j0);
+    debug_assert!(dst.len() == nr * kb);
+    if b.col_stride() == 1 && cols == nr {
+        for (p, d) in dst.chunks_exact_mut(nr).enumerate() {
+            // SAFETY: columns j0..j0+nr of row p are in bounds and consecutive.
+            let src =
+                unsafe { std::slice::from_raw_parts(b.as_ptr().add(p * b.row_stride() + j0), nr) };
+            d.copy_from_slice(src);
+        }
+    } else if b.row_stride() == 1 {
+        if cols < nr {
+            dst.fill(T::ZERO);
+        }
+        for j in 0..cols {
+            // SAFETY: rows 0..kb of column j0 + j are in bounds and consecutive.
+            let src = unsafe {
+                std::slice::from_raw_parts(b.as_ptr().add((j0 + j) * b.col_stride()), kb)
+            };
+            for (p, &v) in src.iter().enumerate() {
+                dst[p * nr + j] = v;
+            }
+        }
+    } else {
+        for (p, d) in dst.chunks_exact_mut(nr).enumerate() {
+            for (j, x) in d.iter_mut().enumerate() {
+                *x = if j < cols {
+                    // SAFETY: p < kb and j0 + j < nb: in bounds of the view.
+                    unsafe { b.get_unchecked(p, j0 + j) }
+                } else {
+                    T::ZERO
+                };
+            }
+        }
+    }
+}
+
+/// `A * B` as a new matrix, on the detected ISA.
+///
+/// Uses [`strassen::gemm`](crate::strassen::gemm) when all three dimensions are at least
+/// [`strassen::CROSSOVER`](crate::strassen::CROSSOVER) (measured on this project's machine;
+/// below it the classical product is faster), classical [`gemm`] otherwise. Its error bound
+/// is therefore the weaker, normwise one of Strassen for large products.
+///
+/// # Panics
+/// If `a.ncols() != b.nrows()`; the message names both shapes.
+#[track_caller]
+pub fn matmul<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, par: Par) -> Mat<T> {
+    matmul_with(Isa::detect(), a, b, par)
+}
+
+/// [`matmul`] on one given ISA.
+///
+/// # Panics
+/// If the inner dimensions differ, or the CPU does not support `isa`.
+#[track_caller]
+pub fn matmul_with<T: Scalar>(isa: Isa, a: MatRef<'_, T>, b: MatRef<'_, T>, par: Par) -> Mat<T> {
+    let mut c = Mat::zeros(a.nrows(), b.ncols());
+    check_shapes("matmul", &a, &b, &c.as_mut());
+    let min_dim = a.nrows().min(a.ncols()).min(b.ncols());
+    if min_dim >= crate::strassen::CROSSOVER {
+        crate::strassen::gemm_with(
+            isa,
+            T::ONE,
+            a,
+            b,
+            T::ZERO,
+            c.as_mut(),
+            par,
+            crate::strassen::StrassenConfig::default(),
+        );
+    } else {
+        gemm_with(isa, T::ONE, a, b, T::ZERO, c.as_mut(), par);
+    }
+    c
+}
+
+/// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
+///
+/// Only tiles touching the lower triangle are computed (with a narrow register tile to
+/// waste little work on the diagonal), then mirrored, so it costs about `n * k * k` flops
+/// instead of the `2 n k k` of a general product; the result is exactly symmetric. With
+/// `Par::Rayon(t)`, the rows of `X` are split among threads and the partial products summed.
+///
+/// Error: as [`gemm`], with inner dimension `n`.
+#[track_caller]
+pub fn gram<T: Scalar>(x: MatRef<'_, T>, par: Par) -> Mat<T> {
+    gram_with(Isa::detect(), x, par)
+}
+
+/// [`gram`] on one given ISA.
+///
+/// # Panics
+/// If the CPU does not support `isa`.
+#[track_caller]
+pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
+    let kern = MicroKernel::<T>::new(isa, KernelShape::Narrow);
+    let (n, k) = (x.nrows(), x.ncols());
+    let nt = par.threads().min(n.div_ceil(1024)).max(1);
+    let mut g = if nt <= 1 {
+        let mut g = Mat::zeros(k, k);
+        gemm_kernel(
+            kern,
+            T::ONE,
+            x.t(),
+            x,
+            T::ZERO,
+            g.as_mut(),
+            Par::Seq,
+            Triangle::Lower,
+        );
+        g
+    } else {
+        let rows = n.div_ceil(nt);
+        let parts: Vec<Mat<T>> = run_in(Par::Rayon(nt), |_| {
+            (0..nt)
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|t| {
+                    let r0 = (t * rows).min(n);
+                    let r1 = (r0 + rows).min(n);
+                    let xs = x.submatrix(r0, 0, r1 - r0, k);
+                    let mut g = Mat::zeros(k, k);
+                    gemm_kernel(
+                        kern,
+                        T::ONE,
+                        xs.t(),
+                        xs,
+                        T::ZERO,
+                        g.as_mut(),
+                        Par::Seq,
+                        Triangle::Lower,
+                    );
+                    g
+                })
+                .collect()
+        });
+        let mut parts = parts.into_iter();
+        let mut g = parts.next().unwrap_or_else(|| Mat::zeros(k, k));
+        for p in parts {
+            for (d, s) in g.as_mut_slice().iter_mut().zip(p.as_slice()) {
+                *d += *s;
+            }
+        }
+        g
+    };
+    for j in 0..k {
+        for i in 0..j {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
+    g
+}

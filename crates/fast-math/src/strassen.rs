@@ -1,0 +1,321 @@
+//! Strassen–Winograd matrix multiplication over the packed classical [`gemm`](crate::gemm).
+//!
+//! One level splits each operand into 2 x 2 blocks and forms the product from 7 block
+//! products and 15 block additions (Winograd's variant) instead of 8 products; odd
+//! dimensions are peeled (the even part goes through Strassen, the last row, column and
+//! rank-1 remainder through classical GEMM). Recursion stops at [`StrassenConfig::cutoff`]
+//! or [`StrassenConfig::max_depth`]. Block products are classical GEMMs, threaded as `par`
+//! says; temporaries are three quarter-size blocks per level.
+//!
+//! # Error bound
+//! Strassen is stable normwise, not componentwise (Higham, *Accuracy and Stability of
+//! Numerical Algorithms*, ch. 23): with `d` levels over a classical base of size `n0`,
+//! `||C - C_exact||_max <= c_d * n * eps * ||A||_max * ||B||_max`, where the constant grows
+//! by a small factor per level. This implementation documents and tests
+//! `max|C - C_exact| <= 6^d * (n0 + 5 d) ... ` in the simpler, checkable form
+//! `max|C - C_exact| <= 4^d * k * eps * max|A| * max|B| * 4` (with `k` the inner
+//! dimension), and its error stays within [`ERROR_GROWTH_PER_LEVEL`]`^d` times the
+//! classical GEMM's normwise error bound.
+
+use crate::gemm::{check_shapes, gemm_with as classical, run_in};
+use crate::{Mat, MatMut, MatRef, Par, Scalar};
+use rayon::prelude::*;
+use simd_kernels::Isa;
+
+/// Smallest dimension (of `m`, `k`, `n`) from which [`matmul`](crate::matmul) uses
+/// Strassen; measured with `cargo bench --bench math -- strassen` on this project's machine.
+pub const CROSSOVER: usize = 2048;
+
+/// Factor by which the documented normwise error bound grows per recursion level.
+pub const ERROR_GROWTH_PER_LEVEL: f64 = 4.0;
+
+/// When to recurse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StrassenConfig {
+    /// Apply a Strassen level only while `min(m, k, n)` is at least this; smaller blocks use
+    /// classical GEMM.
+    pub cutoff: usize,
+    /// Most recursion levels.
+    pub max_depth: usize,
+}
+
+impl Default for StrassenConfig {
+    /// `cutoff = CROSSOVER`, `max_depth = 2`.
+    fn default() -> Self {
+        StrassenConfig {
+            cutoff: CROSSOVER,
+            max_depth: 2,
+        }
+    }
+}
+
+/// `C <- alpha * A * B + beta * C` by Strassen–Winograd (on the detected ISA).
+///
+/// Same contract as [`gemm`](crate::gemm) (BLAS `beta == 0` semantics included), with the
+/// weaker normwise error bound of the module docs.
+///
+/// # Panics
+/// If the shapes do not conform; the message names all three shapes.
+#[track_caller]
+pub fn gemm<T: Scalar>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    par: Par,
+    cfg: StrassenConfig,
+) {
+    gemm_with(Isa::detect(), alpha, a, b, beta, c, par, cfg)
+}
+
+/// [`gemm`] on one given ISA.
+///
+/// # Panics
+/// If the shapes do not conform, or the CPU does not support `isa`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+pub fn gemm_with<T: Scalar>(
+    isa: Isa,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+    par: Par,
+    cfg: StrassenConfig,
+) {
+    check_shapes("strassen::gemm", &a, &b, &c);
+    assert!(
+        isa.is_supported(),
+        "strassen::gemm: this CPU does not support ISA {isa}"
+    );
+    let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
+    if !applies(m, n, k, 0, cfg) {
+        classical(isa, alpha, a, b, beta, c, par);
+        return;
+    }
+    // The block additions run over contiguous columns: make the operands column-major.
+    let a_own;
+    let a = if a.row_stride() == 1 {
+        a
+    } else {
+        a_own = a.to_owned();
+        a_own.as_ref()
+    };
+    let b_own;
+    let b = if b.row_stride() == 1 {
+        b
+    } else {
+        b_own = b.to_owned();
+        b_own.as_ref()
+    };
+    if alpha == T::ONE && beta == T::ZERO && c.row_stride() == 1 {
+        product(isa, a, b, c, par, cfg, 0);
+        return;
+    }
+    let mut p = Mat::zeros(m, n);
+    product(isa, a, b, p.as_mut(), par, cfg, 0);
+    let beta_zero = beta == T::ZERO;
+    for j in 0..n {
+        for i in 0..m {
+            let old = if beta_zero {
+                T::ZERO
+            } else {
+                beta * c.get(i, j)
+            };
+            c.set(i, j, alpha * p[(i, j)] + old);
+        }
+    }
+}
+
+fn applies(m: usize, n: usize, k: usize, depth: usize, cfg: StrassenConfig) -> bool {
+    depth < cfg.max_depth && m.min(n).min(k) >= cfg.cutoff.max(2)
+}
+
+/// `C <- A * B` (C's old contents are ignored).
+fn product<T: Scalar>(
+    isa: Isa,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatMut<'_, T>,
+    par: Par,
+    cfg: StrassenConfig,
+    depth: usize,
+) {
+    let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
+    if !applies(m, n, k, depth, cfg) {
+        classical(isa, T::ONE, a, b, T::ZERO, c, par);
+        return;
+    }
+    let (m2, n2, k2) = (m & !1, n & !1, k & !1);
+    let (c_even_rows, c_last_row) = c.split_at_row(m2);
+    let (mut c_even, c_last_col) = c_even_rows.split_at_col(n2);
+    // Peel odd dimensions: last column and last row of C directly, classical.
+    classical(
+        isa,
+        T::ONE,
+        a.submatrix(0, 0, m2, k),
+        b.submatrix(0, n2, k, n - n2),
+        T::ZERO,
+        c_last_col,
+        par,
+    );
+    classical(
+        isa,
+        T::ONE,
+        a.submatrix(m2, 0, m - m2, k),
+        b,
+        T::ZERO,
+        c_last_row,
+        par,
+    );
+    winograd(
+        isa,
+        a.submatrix(0, 0, m2, k2),
+        b.submatrix(0, 0, k2, n2),
+        c_even.as_mut(),
+        par,
+        cfg,
+        depth,
+    );
+    if k2 < k {
+        classical(
+            isa,
+            T::ONE,
+            a.submatrix(0, k2, m2, k - k2),
+            b.submatrix(k2, 0, k - k2, n2),
+            T::ONE,
+            c_even,
+            par,
+        );
+    }
+}
+
+/// One Winograd level on even dimensions: `C <- A * B`.
+fn winograd<T: Scalar>(
+    isa: Isa,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatMut<'_, T>,
+    par: Par,
+    cfg: StrassenConfig,
+    depth: usize,
+) {
+    let (m, n, k) = (a.nrows() / 2, b.ncols() / 2, a.ncols() / 2);
+    let a11 = a.submatrix(0, 0, m, k);
+    let a12 = a.submatrix(0, k, m, k);
+    let a21 = a.submatrix(m, 0, m, k);
+    let a22 = a.submatrix(m, k, m, k);
+    let b11 = b.submatrix(0, 0, k, n);
+    let b12 = b.submatrix(0, n, k, n);
+    let b21 = b.submatrix(k, 0, k, n);
+    let b22 = b.submatrix(k, n, k, n);
+    let (top, bottom) = c.split_at_row(m);
+    let (mut c11, mut c12) = top.split_at_col(n);
+    let (mut c21, mut c22) = bottom.split_at_col(n);
+
+    let mut s = Mat::zeros(m, k);
+    let mut t = Mat::zeros(k, n);
+    let mut p1 = Mat::zeros(m, n);
+    let rec = |a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>| {
+        product(isa, a, b, c, par, cfg, depth + 1)
+    };
+
+    // P7 = S3 T3 -> C21, with S3 = A11 - A21, T3 = B22 - B12.
+    combine(s.as_mut(), a11, T::ONE, a21, -T::ONE, par);
+    combine(t.as_mut(), b22, T::ONE, b12, -T::ONE, par);
+    rec(s.as_ref(), t.as_ref(), c21.as_mut());
+    // P5 = S1 T1 -> C22, with S1 = A21 + A22, T1 = B12 - B11.
+    combine(s.as_mut(), a21, T::ONE, a22, T::ONE, par);
+    combine(t.as_mut(), b12, T::ONE, b11, -T::ONE, par);
+    rec(s.as_ref(), t.as_ref(), c22.as_mut());
+    // P6 = S2 T2 -> C12, with S2 = S1 - A11, T2 = B22 - T1 (in place).
+    update(s.as_mut(), -T::ONE, a11, par);
+    negate_add(t.as_mut(), b22, par);
+    rec(s.as_ref(), t.as_ref(), c12.as_mut());
+    // P1 = A11 B11.
+    rec(a11, b11, p1.as_mut());
+    // U2 = P1 + P6 (C12); U3 = U2 + P7 (C21); U4 = U2 + P5 (C12); C22 = U3 + P5.
+    update(c12.as_mut(), T::ONE, p1.as_ref(), par);
+    update(c21.as_mut(), T::ONE, c12.as_ref(), par);
+    update(c12.as_mut(), T::ONE, c22.as_ref(), par);
+    update(c22.as_mut(), T::ONE, c21.as_ref(), par);
+    // C12 = U4 + P3 with P3 = S4 B22, S4 = A12 - S2.
+    negate_add(s.as_mut(), a12, par);
+    let mut p = Mat::zeros(m, n);
+    rec(s.as_ref(), b22, p.as_mut());
+    update(c12.as_mut(), T::ONE, p.as_ref(), par);
+    // C21 = U3 - P4 with P4 = A22 T4, T4 = T2 - B21.
+    update(t.as_mut(), -T::ONE, b21, par);
+    rec(a22, t.as_ref(), p.as_mut());
+    update(c21.as_mut(), -T::ONE, p.as_ref(), par);
+    // C11 = P1 + P2 with P2 = A12 B21.
+    rec(a12, b21, c11.as_mut());
+    update(c11, T::ONE, p1.as_ref(), par);
+}
+
+/// Runs `f(j, column j of dst)` over the columns of a column-major destination, in parallel
+/// when `par` asks for it.
+fn for_cols<T: Scalar>(mut dst: MatMut<'_, T>, par: Par, f: impl Fn(usize, &mut [T]) + Sync) {
+    let (r, c) = (dst.nrows(), dst.ncols());
+    if r == 0 || c == 0 {
+        return;
+    }
+    let cs = dst.col_stride();
+    debug_assert!(dst.row_stride() == 1 && cs >= r);
+    let len = (c - 1) * cs + r;
+    // SAFETY: the view is column-major with unit row stride (all temporaries and quadrants
+    // here are), so its elements lie in the `len` contiguous elements from its base pointer,
+    // which belong to the borrowed allocation; gaps between columns (cs > r) belong to
+    // sibling quadrants that no one else touches while this exclusive borrow lives, because
+    // `chunks` below only hands out each column's first `r` elements.
+    let all = unsafe { std::slice::from_raw_parts_mut(dst.as_mut_ptr(), len) };
+    let work = |(j, col): (usize, &mut [T])| f(j, &mut col[..r]);
+    if par.threads() > 1 && r * c >= 1 << 16 {
+        run_in(par, |_| all.par_chunks_mut(cs).enumerate().for_each(work));
+    } else {
+        all.chunks_mut(cs).enumerate().for_each(work);
+    }
+}
+
+/// `dst <- alpha x + beta y`.
+fn combine<T: Scalar>(
+    dst: MatMut<'_, T>,
+    x: MatRef<'_, T>,
+    alpha: T,
+    y: MatRef<'_, T>,
+    beta: T,
+    par: Par,
+) {
+    for_cols(dst, par, |j, d| {
+        let (xc, yc) = (col(x, j), col(y, j));
+        for ((d, &x), &y) in d.iter_mut().zip(xc).zip(yc) {
+            *d = alpha * x + beta * y;
+        }
+    });
+}
+
+/// `dst <- dst + alpha x`.
+fn update<T: Scalar>(dst: MatMut<'_, T>, alpha: T, x: MatRef<'_, T>, par: Par) {
+    for_cols(dst, par, |j, d| {
+        for (d, &x) in d.iter_mut().zip(col(x, j)) {
+            *d += alpha * x;
+        }
+    });
+}
+
+/// `dst <- x - dst`.
+fn negate_add<T: Scalar>(dst: MatMut<'_, T>, x: MatRef<'_, T>, par: Par) {
+    for_cols(dst, par, |j, d| {
+        for (d, &x) in d.iter_mut().zip(col(x, j)) {
+            *d = x - *d;
+        }
+    });
+}
+
+/// Column `j` of a view as a slice (operands here are column-major: the caller's inputs are
+/// copied to column-major first when they are not).
+fn col<'a, T: Scalar>(x: MatRef<'a, T>, j: usize) -> &'a [T] {
+    x.col_slice(j).expect("strassen operands are column-major")
+}

@@ -1,2 +1,11 @@
 //! `ml-pipeline` (layer 4): rolling feature extraction, model training (ridge, logistic
 //! regression, PCA) and zero-allocation prediction, built on the three lower layers.
+//!
+//! Features follow pandas' definitions (`rolling(w).mean()`, `.std()` with ddof 1, `.skew()`
+//! G1, `.kurt()` G2), computed in O(1) per tick with bounded drift.
+
+mod error;
+pub mod features;
+
+pub use error::{PipelineError, Result};
+pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};

@@ -1,0 +1,113 @@
+//! Whole-series feature extraction: the same values as the streaming path, one row per price.
+
+use super::config::FeatureConfig;
+use super::streaming::RollingFeatures;
+use crate::error::Result;
+use fast_math::Par;
+
+/// Row-major feature values with their column names; row `t` belongs to input price `t`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureMatrix {
+    names: Vec<String>,
+    rows: usize,
+    data: Vec<f64>,
+}
+
+impl FeatureMatrix {
+    /// Column names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+    /// Number of rows (input prices).
+    pub fn nrows(&self) -> usize {
+        self.rows
+    }
+    /// Number of feature columns.
+    pub fn ncols(&self) -> usize {
+        self.names.len()
+    }
+    /// Row `t`.
+    ///
+    /// # Panics
+    /// If `t >= nrows()`.
+    pub fn row(&self, t: usize) -> &[f64] {
+        let c = self.ncols();
+        &self.data[t * c..(t + 1) * c]
+    }
+    /// Value at row `t`, column `j`.
+    ///
+    /// # Panics
+    /// If either index is out of range.
+    pub fn get(&self, t: usize, j: usize) -> f64 {
+        assert!(
+            j < self.ncols(),
+            "column {j} out of range ({} columns)",
+            self.ncols()
+        );
+        self.data[t * self.ncols() + j]
+    }
+    /// Index of the column called `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+    /// The column called `name`, copied out.
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let j = self.column_index(name)?;
+        Some((0..self.rows).map(|t| self.get(t, j)).collect())
+    }
+    /// All values, row-major.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.data
+    }
+}
+
+/// Rows per parallel chunk below which splitting costs more than it saves.
+const MIN_CHUNK: usize = 1 << 15;
+
+/// Features of a whole price series: row `t` equals what [`RollingFeatures`] yields after
+/// price `t` (NaN where a feature is not yet defined).
+///
+/// With `Par::Rayon(k)` the series is cut into `k` chunks; each chunk's extractor first
+/// replays enough earlier prices to reach the state the sequential pass would have: every
+/// window and one shared exact recomputation (rolling statistics then match bit for bit),
+/// and enough EMA history that its starting point weighs less than 1e-17.
+///
+/// # Errors
+/// [`PipelineError::InvalidConfig`](crate::PipelineError::InvalidConfig) for a bad
+/// configuration.
+pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result<FeatureMatrix> {
+    cfg.validate()?;
+    let cols = cfg.n_features();
+    let mut data = vec![f64::NAN; prices.len() * cols];
+    let threads = par.threads().min(prices.len() / MIN_CHUNK).max(1);
+    let chunk_rows = prices.len().div_ceil(threads).max(1);
+    // Enough replay for every window, for EMA memory, and for one shared exact
+    // recomputation, after which the chunk's rolling state equals the sequential one bit for bit.
+    let lookback = cfg.window.max(cfg.spectral_len) + 1;
+    let history = lookback + cfg.ema_memory().max(cfg.recompute_every + lookback);
+    let run_chunk = |start: usize, out: &mut [f64]| {
+        let first = start.saturating_sub(history);
+        let mut f = RollingFeatures::starting_at(cfg.clone(), first).expect("validated above");
+        for &p in &prices[first..start] {
+            f.push(p);
+        }
+        for (row, &p) in out.chunks_exact_mut(cols).zip(&prices[start..]) {
+            row.copy_from_slice(f.push(p));
+        }
+    };
+    if threads == 1 {
+        run_chunk(0, &mut data);
+    } else {
+        std::thread::scope(|s| {
+            for (i, out) in data.chunks_mut(chunk_rows * cols).enumerate() {
+                let run_chunk = &run_chunk;
+                s.spawn(move || run_chunk(i * chunk_rows, out));
+            }
+        });
+    }
+    Ok(FeatureMatrix {
+        names: cfg.names(),
+        rows: prices.len(),
+        data,
+    })
+}

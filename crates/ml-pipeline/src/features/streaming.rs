@@ -1,0 +1,164 @@
+//! Tick-by-tick feature extraction: O(1) per price (O(bins) for the spectral features), no
+//! allocation after construction.
+
+use super::config::FeatureConfig;
+use super::window::{RollingMinMax, RollingMoments, SlidingDft};
+use crate::error::Result;
+
+/// Streaming feature extractor: feed prices one at a time with [`update`](Self::update).
+///
+/// ```
+/// use ml_pipeline::features::{FeatureConfig, RollingFeatures};
+///
+/// let cfg = FeatureConfig::with_window(8);
+/// let mut f = RollingFeatures::new(cfg).unwrap();
+/// let mut last = None;
+/// for t in 0..100 {
+///     let price = 100.0 + (t as f64 * 0.3).sin();
+///     last = f.update(price).map(|row| row.to_vec());
+/// }
+/// let row = last.expect("warmed up");
+/// assert_eq!(row.len(), f.names().len());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RollingFeatures {
+    cfg: FeatureConfig,
+    names: Vec<String>,
+    tick: usize,
+    prev_price: f64,
+    returns: RollingMoments,
+    prices: RollingMoments,
+    extrema: RollingMinMax,
+    emas: Vec<Ema>,
+    dft: SlidingDft,
+    row: Vec<f64>,
+}
+
+/// Exponential moving average with `alpha = 2 / (span + 1)`, started at the first value (pandas
+/// `ewm(span, adjust=False)`); NaN inputs are skipped and the average held.
+#[derive(Clone, Copy, Debug)]
+struct Ema {
+    alpha: f64,
+    value: f64,
+}
+
+impl Ema {
+    #[inline]
+    fn push(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        self.value = if self.value.is_nan() {
+            x
+        } else {
+            self.value + self.alpha * (x - self.value)
+        };
+    }
+}
+
+impl RollingFeatures {
+    /// A fresh extractor.
+    ///
+    /// # Errors
+    /// [`PipelineError::InvalidConfig`](crate::PipelineError::InvalidConfig) when the
+    /// configuration does not validate.
+    pub fn new(cfg: FeatureConfig) -> Result<Self> {
+        cfg.validate()?;
+        let w = cfg.window;
+        Ok(RollingFeatures {
+            names: cfg.names(),
+            tick: 0,
+            prev_price: f64::NAN,
+            returns: RollingMoments::new(w, cfg.recompute_every),
+            prices: RollingMoments::new(w, cfg.recompute_every),
+            extrema: RollingMinMax::new(w),
+            emas: cfg
+                .ema_spans
+                .iter()
+                .map(|&s| Ema {
+                    alpha: 2.0 / (s as f64 + 1.0),
+                    value: f64::NAN,
+                })
+                .collect(),
+            dft: SlidingDft::new(cfg.spectral_len, cfg.spectral_bins, cfg.recompute_every),
+            row: vec![f64::NAN; cfg.n_features()],
+            cfg,
+        })
+    }
+
+    /// An extractor that will be fed the series from index `first_tick` on: its periodic
+    /// recomputations fall on the same ticks as those of an extractor fed from index 0.
+    pub(crate) fn starting_at(cfg: FeatureConfig, first_tick: usize) -> Result<Self> {
+        let mut f = Self::new(cfg)?;
+        let t = first_tick as u64;
+        f.returns.set_start(t);
+        f.prices.set_start(t);
+        f.dft.set_start(t);
+        Ok(f)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.cfg
+    }
+
+    /// Column names of the rows returned by [`update`](Self::update).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Prices seen so far.
+    pub fn ticks(&self) -> usize {
+        self.tick
+    }
+
+    /// Feeds one price and returns the feature row once every feature has had enough
+    /// history ([`FeatureConfig::warmup`] ticks), `None` before. Values that are undefined at
+    /// this tick (a NaN in a window, zero variance for skew and kurtosis) are NaN.
+    #[inline]
+    pub fn update(&mut self, price: f64) -> Option<&[f64]> {
+        self.push(price);
+        (self.tick > self.cfg.warmup()).then_some(&self.row[..])
+    }
+
+    /// Feeds one price and writes the row whatever the warm-up state (NaN where undefined).
+    #[inline]
+    pub(crate) fn push(&mut self, price: f64) -> &[f64] {
+        // NaN on the first tick; NaN or infinite around a non-positive or NaN price, which
+        // the windows then treat as a gap.
+        let r = (price / self.prev_price).ln();
+        self.prev_price = price;
+        self.tick += 1;
+        self.returns.push(r);
+        let p_old = self.prices.push(price);
+        self.extrema.push(price);
+        for e in &mut self.emas {
+            e.push(price);
+        }
+        if self.cfg.spectral_bins > 0 {
+            self.dft.push(r);
+        }
+
+        let rs = self.returns.stats();
+        let ps = self.prices.stats();
+        let row = &mut self.row;
+        row[0] = r;
+        row[1] = rs.mean;
+        row[2] = rs.std;
+        row[3] = rs.skew;
+        row[4] = rs.kurt;
+        row[5] = (price - ps.mean) / ps.std;
+        let mut i = 6;
+        for e in &self.emas {
+            row[i] = e.value;
+            i += 1;
+        }
+        // Momentum over `window` ticks: the price leaving the window is p_{t - window}.
+        row[i] = p_old.map_or(f64::NAN, |old| price / old - 1.0);
+        let (lo, hi) = self.extrema.get();
+        row[i + 1] = lo;
+        row[i + 2] = hi;
+        self.dft.powers(&mut row[i + 3..]);
+        &self.row
+    }
+}

@@ -50,11 +50,36 @@ type ResetFn<T> = Box<dyn Fn(&mut T) + Send + Sync>;
 /// assert_eq!(pool.stats().misses, 0);
 /// ```
 pub struct ObjectPool<T> {
-    /// `None` for capacity 0: `ArrayQueue::new(0)` panics.
-    free: Option<ArrayQueue<T>>,
+    /// The free list and counters, behind an `Arc` so the registry can read a named
+    /// pool's figures (through a `Weak`) without owning the pool.
+    shared: Arc<Shared<T>>,
     make: MakeFn<T>,
     reset: ResetFn<T>,
-    counters: Arc<PoolCounters>,
+}
+
+/// What the registry can see of a pool.
+pub(crate) struct Shared<T> {
+    /// `None` for capacity 0: `ArrayQueue::new(0)` panics.
+    free: Option<ArrayQueue<T>>,
+    counters: PoolCounters,
+}
+
+impl<T> Shared<T> {
+    #[inline(always)]
+    fn idle(&self) -> usize {
+        self.free.as_ref().map_or(0, ArrayQueue::len)
+    }
+}
+
+/// A pool's figures, readable without knowing its value type.
+pub(crate) trait StatsSource: Send + Sync {
+    fn snapshot(&self) -> PoolStats;
+}
+
+impl<T: Send> StatsSource for Shared<T> {
+    fn snapshot(&self) -> PoolStats {
+        self.counters.snapshot(self.idle())
+    }
 }
 
 impl<T> ObjectPool<T> {
@@ -72,30 +97,34 @@ impl<T> ObjectPool<T> {
         reset: impl Fn(&mut T) + Send + Sync + 'static,
     ) -> Self {
         Self {
-            free: (capacity > 0).then(|| ArrayQueue::new(capacity)),
+            shared: Arc::new(Shared {
+                free: (capacity > 0).then(|| ArrayQueue::new(capacity)),
+                counters: PoolCounters::default(),
+            }),
             make: Box::new(make),
             reset: Box::new(reset),
-            counters: Arc::default(),
         }
     }
 
     /// The most idle values the pool keeps.
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.free.as_ref().map_or(0, ArrayQueue::capacity)
+        self.shared.free.as_ref().map_or(0, ArrayQueue::capacity)
     }
 
     /// Idle values ready to be reused now (a racy figure under concurrent use).
     #[inline]
     pub fn available(&self) -> usize {
-        self.free.as_ref().map_or(0, ArrayQueue::len)
+        self.shared.idle()
     }
 
     /// Makes up to `n` fresh values and stores them, stopping early when the free list is
-    /// full (values it could not keep are never made). Prewarming is not counted in the
-    /// stats.
+    /// full (values it could not keep are never made). Prewarmed values count as neither
+    /// hits nor misses.
     pub fn prewarm(&self, n: usize) {
-        let Some(free) = &self.free else { return };
+        let Some(free) = &self.shared.free else {
+            return;
+        };
         for _ in 0..n {
             if free.is_full() {
                 break;
@@ -104,6 +133,7 @@ impl<T> ObjectPool<T> {
                 // Another thread filled the last slot between the check and the push.
                 break;
             }
+            self.shared.counters.prewarmed();
         }
     }
 
@@ -111,10 +141,7 @@ impl<T> ObjectPool<T> {
     #[inline(always)]
     pub fn get(&self) -> Pooled<'_, T> {
         let value = match self.pop() {
-            Some(value) => {
-                self.counters.hit();
-                value
-            }
+            Some(value) => value,
             None => self.make_on_miss(),
         };
         Pooled::new(value, self)
@@ -125,7 +152,6 @@ impl<T> ObjectPool<T> {
     #[inline(always)]
     pub fn try_get(&self) -> Option<Pooled<'_, T>> {
         let value = self.pop()?;
-        self.counters.hit();
         Some(Pooled::new(value, self))
     }
 
@@ -135,10 +161,7 @@ impl<T> ObjectPool<T> {
     #[inline(always)]
     pub fn get_owned(self: &Arc<Self>) -> PooledOwned<T> {
         let value = match self.pop() {
-            Some(value) => {
-                self.counters.hit();
-                value
-            }
+            Some(value) => value,
             None => self.make_on_miss(),
         };
         PooledOwned::new(value, Arc::clone(self))
@@ -148,7 +171,6 @@ impl<T> ObjectPool<T> {
     #[inline(always)]
     pub fn try_get_owned(self: &Arc<Self>) -> Option<PooledOwned<T>> {
         let value = self.pop()?;
-        self.counters.hit();
         Some(PooledOwned::new(value, Arc::clone(self)))
     }
 
@@ -157,61 +179,65 @@ impl<T> ObjectPool<T> {
     /// such as one taken out with `into_inner`.
     pub fn recycle(&self, mut value: T) {
         (self.reset)(&mut value);
+        self.shared.counters.recycled();
         self.push_or_discard(value);
     }
 
     /// A snapshot of the pool's counters.
     pub fn stats(&self) -> PoolStats {
-        self.counters.snapshot()
-    }
-
-    /// Publishes this pool's counters in the global [`registry`](crate::registry) under
-    /// `name` (replacing any pool registered under that name). A cold path: it allocates.
-    pub fn register(&self, name: impl Into<String>) {
-        registry().register(name, self);
-    }
-
-    pub(crate) fn counters(&self) -> &Arc<PoolCounters> {
-        &self.counters
+        self.shared.counters.snapshot(self.shared.idle())
     }
 
     /// Wraps a value made outside the pool in a guard, counted as a miss; the size-class
     /// manager's path for requests larger than its largest class.
     #[inline]
     pub(crate) fn adopt(&self, value: T) -> Pooled<'_, T> {
-        self.counters.miss();
+        self.shared.counters.miss(self.shared.idle());
         Pooled::new(value, self)
     }
 
+    /// Pops an idle value and counts the hit.
     #[inline(always)]
     fn pop(&self) -> Option<T> {
-        self.free.as_ref()?.pop()
+        let free = self.shared.free.as_ref()?;
+        let value = free.pop()?;
+        self.shared.counters.hit(free.len());
+        Some(value)
     }
 
     #[cold]
     #[inline(never)]
     fn make_on_miss(&self) -> T {
-        self.counters.miss();
-        (self.make)()
+        let value = (self.make)();
+        // Counted once made, so the figures never show a value that does not exist yet.
+        self.shared.counters.miss(self.shared.idle());
+        value
     }
 
-    /// The guards' drop path: reset, then return or discard.
+    /// The guards' drop path: reset the value where it lies (in the guard, so it is not
+    /// moved an extra time just to be passed to `reset`), then return or discard it. A
+    /// successful return bumps no counter (see `PoolCounters`).
+    ///
+    /// # Safety
+    ///
+    /// `value` must hold a value (not yet taken), and the caller must never read or drop
+    /// it again: it is moved out here.
     #[inline(always)]
-    fn give_back(&self, mut value: T) {
-        (self.reset)(&mut value);
-        // Released before the push, so that a value already visible to other getters is
-        // never also counted as in use here (which would inflate the high-water mark).
-        self.counters.released();
+    unsafe fn give_back(&self, value: &mut ManuallyDrop<T>) {
+        (self.reset)(value);
+        // SAFETY: the caller guarantees the value is present and never used again.
+        let value = unsafe { ManuallyDrop::take(value) };
         self.push_or_discard(value);
     }
 
     #[inline(always)]
     fn push_or_discard(&self, value: T) {
-        match &self.free {
-            Some(free) => match free.push(value) {
-                Ok(()) => self.counters.returned(),
-                Err(value) => self.discard(value),
-            },
+        match &self.shared.free {
+            Some(free) => {
+                if let Err(value) = free.push(value) {
+                    self.discard(value);
+                }
+            }
             None => self.discard(value),
         }
     }
@@ -219,8 +245,28 @@ impl<T> ObjectPool<T> {
     #[cold]
     #[inline(never)]
     fn discard(&self, value: T) {
-        self.counters.discarded();
         drop(value);
+        self.shared.counters.discarded();
+    }
+
+    /// Counts a value leaving the pool for good through `into_inner`.
+    fn detach(&self) {
+        self.shared.counters.detached();
+    }
+}
+
+impl<T: Send + 'static> ObjectPool<T> {
+    /// Publishes this pool's counters in the global [`registry`](crate::registry) under
+    /// `name` (replacing any pool registered under that name) until the pool is dropped or
+    /// unregistered. A cold path: it allocates.
+    pub fn register(&self, name: impl Into<String>) {
+        registry().register(name, self);
+    }
+
+    /// The registry's handle on this pool's figures.
+    pub(crate) fn stats_source(&self) -> std::sync::Weak<dyn StatsSource> {
+        let shared: Arc<dyn StatsSource> = self.shared.clone();
+        Arc::downgrade(&shared)
     }
 }
 
@@ -257,8 +303,7 @@ impl<'a, T> Pooled<'a, T> {
     /// as detached.
     pub fn into_inner(self) -> T {
         let mut this = ManuallyDrop::new(self);
-        this.pool.counters.released();
-        this.pool.counters.detached();
+        this.pool.detach();
         // SAFETY: `this` is never dropped (it is wrapped in `ManuallyDrop`), so `value` is
         // taken exactly once here and never read again.
         unsafe { ManuallyDrop::take(&mut this.value) }
@@ -290,9 +335,8 @@ impl<T> Drop for Pooled<'_, T> {
     #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: `drop` runs at most once and `into_inner` skips it, so the value is still
-        // present and is never touched again after this take.
-        let value = unsafe { ManuallyDrop::take(&mut self.value) };
-        self.pool.give_back(value);
+        // present, and nothing touches it after this call.
+        unsafe { self.pool.give_back(&mut self.value) };
     }
 }
 
@@ -333,8 +377,7 @@ impl<T> PooledOwned<T> {
                 ManuallyDrop::take(&mut this.pool),
             )
         };
-        pool.counters.released();
-        pool.counters.detached();
+        pool.detach();
         value
     }
 
@@ -363,17 +406,14 @@ impl<T> DerefMut for PooledOwned<T> {
 impl<T> Drop for PooledOwned<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once and `into_inner` skips it, so both fields are
-        // still present; each is taken once and never touched again.
-        let (value, pool) = unsafe {
-            (
-                ManuallyDrop::take(&mut self.value),
-                ManuallyDrop::take(&mut self.pool),
-            )
-        };
         // The value goes back before this handle on the pool is released, so the pool is
         // alive for the push even if this guard held its last handle.
-        pool.give_back(value);
+        // SAFETY: `drop` runs at most once and `into_inner` skips it, so the value and the
+        // handle are still present; each is moved out once here and never touched again.
+        unsafe {
+            self.pool.give_back(&mut self.value);
+            drop(ManuallyDrop::take(&mut self.pool));
+        }
     }
 }
 

@@ -5,17 +5,18 @@
 //! map); the pools themselves never touch the registry on a get or a return, they only bump
 //! their own atomics, which the registry shares through an `Arc`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{OnceLock, Weak};
 
 use dashmap::DashMap;
 
-use crate::object_pool::ObjectPool;
-use crate::stats::{PoolCounters, PoolStats};
+use crate::object_pool::{ObjectPool, StatsSource};
+use crate::stats::PoolStats;
 
 /// Named pools' counters, keyed by name. Get the process-wide one with [`registry()`].
 ///
-/// The registry keeps each registered pool's counters alive, so figures of a pool that has
-/// been dropped stay readable until [`unregister`](Self::unregister) is called.
+/// The registry holds weak handles: it never keeps a pool (or its idle values) alive, and a
+/// pool that has been dropped disappears from it (its entry is pruned by the next
+/// [`snapshot`](Self::snapshot)).
 ///
 /// ```
 /// use zero_copy_pool::{registry, ObjectPool};
@@ -28,7 +29,7 @@ use crate::stats::{PoolCounters, PoolStats};
 /// assert_eq!(stats.returns, 1);
 /// ```
 pub struct PoolRegistry {
-    pools: DashMap<String, Arc<PoolCounters>>,
+    pools: DashMap<String, Weak<dyn StatsSource>>,
 }
 
 impl Default for PoolRegistry {
@@ -47,8 +48,8 @@ impl PoolRegistry {
 
     /// Publishes `pool`'s counters under `name`, replacing any pool registered under that
     /// name before.
-    pub fn register<T>(&self, name: impl Into<String>, pool: &ObjectPool<T>) {
-        self.pools.insert(name.into(), Arc::clone(pool.counters()));
+    pub fn register<T: Send + 'static>(&self, name: impl Into<String>, pool: &ObjectPool<T>) {
+        self.pools.insert(name.into(), pool.stats_source());
     }
 
     /// Removes `name`; returns whether it was registered.
@@ -65,20 +66,27 @@ impl PoolRegistry {
         before.saturating_sub(self.pools.len())
     }
 
-    /// The current counters of the pool registered under `name`.
+    /// The current counters of the pool registered under `name`; `None` if no live pool
+    /// is registered under it.
     pub fn stats(&self, name: &str) -> Option<PoolStats> {
         // The map guard is dropped at the end of this expression, before anything else
         // can touch the map from this thread.
-        self.pools.get(name).map(|counters| counters.snapshot())
+        self.pools
+            .get(name)
+            .and_then(|pool| pool.upgrade())
+            .map(|pool| pool.snapshot())
     }
 
-    /// Every registered pool's name and current counters, sorted by name.
+    /// Every live registered pool's name and current counters, sorted by name. Entries of
+    /// dropped pools are removed.
     pub fn snapshot(&self) -> Vec<(String, PoolStats)> {
-        // Collected before sorting so no shard lock is held while user code could run.
+        // `retain` takes each shard's write lock once; no other map access happens while a
+        // shard is locked, so this cannot deadlock against itself.
+        self.pools.retain(|_, pool| pool.strong_count() > 0);
         let mut all: Vec<(String, PoolStats)> = self
             .pools
             .iter()
-            .map(|entry| (entry.key().clone(), entry.value().snapshot()))
+            .filter_map(|entry| Some((entry.key().clone(), entry.value().upgrade()?.snapshot())))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
@@ -89,11 +97,12 @@ impl PoolRegistry {
         self.pools
             .iter()
             .filter(|entry| entry.key().starts_with(prefix))
-            .map(|entry| entry.value().snapshot())
+            .filter_map(|entry| entry.value().upgrade())
+            .map(|pool| pool.snapshot())
             .sum()
     }
 
-    /// Number of registered names.
+    /// Number of registered names (dropped pools included until the next snapshot).
     pub fn len(&self) -> usize {
         self.pools.len()
     }
@@ -143,13 +152,16 @@ mod tests {
     }
 
     #[test]
-    fn counters_outlive_the_pool() {
+    fn dropped_pools_leave_the_registry() {
         let reg = PoolRegistry::new();
         let pool = ObjectPool::new(1, || 0u64, |_| {});
         reg.register("gone", &pool);
         drop(pool.get());
-        drop(pool);
         assert_eq!(reg.stats("gone").map(|s| s.misses), Some(1));
+        drop(pool);
+        assert!(reg.stats("gone").is_none());
+        assert!(reg.snapshot().is_empty());
+        assert!(reg.is_empty(), "snapshot prunes dead entries");
     }
 
     #[test]

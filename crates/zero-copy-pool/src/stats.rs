@@ -98,8 +98,18 @@ impl fmt::Display for PoolStats {
     }
 }
 
-/// The live counters behind [`PoolStats`]. Shared through an `Arc` between a pool and the
-/// registry, so a registered pool's figures stay readable after the pool is gone.
+/// The live counters behind [`PoolStats`].
+///
+/// A return that succeeds bumps nothing: the hot path is one `fetch_add` per get. What is
+/// in use, and so how many guard drops went back to the free list, follows from the other
+/// counters and the free list's length, which the caller passes in:
+///
+/// * values the pool owns = prewarmed + misses + recycled - discarded - detached,
+/// * in use = owned - idle,
+/// * returns = hits + misses + recycled - detached - in use - discarded.
+///
+/// Each counter is bumped after the free-list operation it describes, so a reading taken
+/// during concurrent use can only lag, and stays within what is true (saturating at 0).
 #[derive(Default)]
 pub(crate) struct PoolCounters {
     block: CachePadded<Counters>,
@@ -109,47 +119,56 @@ pub(crate) struct PoolCounters {
 struct Counters {
     hits: AtomicU64,
     misses: AtomicU64,
-    returns: AtomicU64,
+    prewarmed: AtomicU64,
+    recycled: AtomicU64,
     discarded: AtomicU64,
     detached: AtomicU64,
-    in_use: AtomicU64,
     high_water: AtomicU64,
 }
 
 // Relaxed everywhere: the counters order nothing; the values themselves travel through the
 // free list, whose own atomics publish them.
 impl PoolCounters {
+    /// A get served from the free list; `idle` is the free list's length after the pop.
     #[inline(always)]
-    pub(crate) fn hit(&self) {
+    pub(crate) fn hit(&self, idle: usize) {
         self.block.hits.fetch_add(1, Relaxed);
-        self.acquired();
+        self.note_in_use(idle);
     }
 
-    #[inline(always)]
-    pub(crate) fn miss(&self) {
+    /// A get that made (or adopted) a fresh value.
+    #[inline]
+    pub(crate) fn miss(&self, idle: usize) {
         self.block.misses.fetch_add(1, Relaxed);
-        self.acquired();
+        self.note_in_use(idle);
     }
 
+    /// Raises the high-water mark to the current number of values in use.
     #[inline(always)]
-    fn acquired(&self) {
-        let now = self.block.in_use.fetch_add(1, Relaxed) + 1;
-        // A plain load first: the mark rarely moves, and a load leaves the line shared
-        // where an unconditional `fetch_max` would take it exclusive on every get.
+    fn note_in_use(&self, idle: usize) {
+        // Loads only: the line was just taken exclusive by the `fetch_add` above, and the
+        // mark itself rarely moves, so a compare first avoids a second read-modify-write.
+        let now = self.owned().saturating_sub(idle as u64);
         if now > self.block.high_water.load(Relaxed) {
             self.block.high_water.fetch_max(now, Relaxed);
         }
     }
 
-    /// A guard gave its value up (returned, discarded or detached right after).
     #[inline(always)]
-    pub(crate) fn released(&self) {
-        self.block.in_use.fetch_sub(1, Relaxed);
+    fn owned(&self) -> u64 {
+        let c = &*self.block;
+        let added = c.prewarmed.load(Relaxed) + c.misses.load(Relaxed) + c.recycled.load(Relaxed);
+        added.saturating_sub(c.discarded.load(Relaxed) + c.detached.load(Relaxed))
     }
 
-    #[inline(always)]
-    pub(crate) fn returned(&self) {
-        self.block.returns.fetch_add(1, Relaxed);
+    #[inline]
+    pub(crate) fn prewarmed(&self) {
+        self.block.prewarmed.fetch_add(1, Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn recycled(&self) {
+        self.block.recycled.fetch_add(1, Relaxed);
     }
 
     #[inline]
@@ -162,15 +181,22 @@ impl PoolCounters {
         self.block.detached.fetch_add(1, Relaxed);
     }
 
-    pub(crate) fn snapshot(&self) -> PoolStats {
+    /// The counters, with `idle` the free list's current length.
+    pub(crate) fn snapshot(&self, idle: usize) -> PoolStats {
         let c = &*self.block;
+        let hits = c.hits.load(Relaxed);
+        let misses = c.misses.load(Relaxed);
+        let recycled = c.recycled.load(Relaxed);
+        let discarded = c.discarded.load(Relaxed);
+        let detached = c.detached.load(Relaxed);
+        let in_use = self.owned().saturating_sub(idle as u64);
         PoolStats {
-            hits: c.hits.load(Relaxed),
-            misses: c.misses.load(Relaxed),
-            returns: c.returns.load(Relaxed),
-            discarded: c.discarded.load(Relaxed),
-            detached: c.detached.load(Relaxed),
-            in_use: c.in_use.load(Relaxed),
+            hits,
+            misses,
+            returns: (hits + misses + recycled).saturating_sub(detached + in_use + discarded),
+            discarded,
+            detached,
+            in_use,
             high_water: c.high_water.load(Relaxed),
         }
     }
@@ -181,25 +207,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counters_track_in_use_and_high_water() {
+    fn counters_derive_in_use_returns_and_high_water() {
+        // Pool of capacity 4: one value prewarmed, then get (hit), get (miss), get (miss),
+        // return one, discard one (full), one still in use.
         let c = PoolCounters::default();
-        c.miss();
-        c.hit();
-        c.hit();
-        c.released();
-        c.returned();
-        c.released();
+        c.prewarmed(); // idle 1
+        c.hit(0); // idle 0, in use 1
+        c.miss(0); // in use 2
+        c.miss(0); // in use 3
+                   // one returned: idle 1; one discarded
         c.discarded();
-        c.hit();
-        let s = c.snapshot();
-        assert_eq!(s.hits, 3);
-        assert_eq!(s.misses, 1);
+        let s = c.snapshot(1);
+        assert_eq!(s.hits, 1);
+        assert_eq!(s.misses, 2);
+        assert_eq!(s.in_use, 1);
         assert_eq!(s.returns, 1);
         assert_eq!(s.discarded, 1);
-        assert_eq!(s.in_use, 2);
         assert_eq!(s.high_water, 3);
-        assert_eq!(s.gets(), 4);
-        assert!((s.hit_rate() - 0.75).abs() < 1e-12);
+        assert_eq!(s.gets(), 3);
+        c.detached(); // the last one taken out for good
+        let s = c.snapshot(1);
+        assert_eq!((s.in_use, s.detached, s.returns), (0, 1, 1));
+        c.recycled(); // put back by hand: idle 2
+        let s = c.snapshot(2);
+        assert_eq!((s.in_use, s.returns), (0, 2));
+        assert!((s.hit_rate() - 1.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

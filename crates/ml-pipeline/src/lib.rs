@@ -6,6 +6,12 @@
 
 mod error;
 pub mod features;
+mod io;
+pub mod models;
 
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
+pub use models::{
+    LinearModel, LogisticModel, LogisticRegression, Model, Ridge, RidgeAccumulator, SavedModel,
+    StandardScaler,
+};

@@ -1,0 +1,42 @@
+//! Checks on training data, with the row and column of anything wrong.
+
+use crate::error::{PipelineError, Result};
+use fast_math::MatRef;
+
+/// Checks `x` (`n x k`) and, if given, `y` (`n`): non-empty, matching lengths, all finite.
+pub(crate) fn check_xy(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> {
+    let (n, k) = (x.nrows(), x.ncols());
+    if n == 0 || k == 0 {
+        return Err(PipelineError::EmptyData { rows: n, cols: k });
+    }
+    if let Some(y) = y {
+        if y.len() != n {
+            return Err(PipelineError::ShapeMismatch {
+                what: "target length vs feature rows".into(),
+                expected: n,
+                got: y.len(),
+            });
+        }
+    }
+    // Row-major scan so the first bad value reported is the first in reading order.
+    for i in 0..n {
+        for j in 0..k {
+            let v = x.get(i, j);
+            if !v.is_finite() {
+                return Err(PipelineError::NonFinite {
+                    row: i,
+                    col: j,
+                    value: v,
+                });
+            }
+        }
+        if let Some(v) = y.map(|y| y[i]).filter(|v| !v.is_finite()) {
+            return Err(PipelineError::NonFinite {
+                row: i,
+                col: k,
+                value: v,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,317 @@
+//! Ridge regression with scikit-learn's objective, from mergeable sufficient statistics.
+
+use super::data::check_xy;
+use super::linear::LinearModel;
+use crate::error::{PipelineError, Result};
+use fast_math::{cholesky, gram, qr, Mat, MatRef, Par};
+
+/// Ridge regression: minimizes `||y - X w - b||^2 + alpha ||w||^2`, the intercept `b`
+/// unpenalized (scikit-learn's `Ridge(alpha, fit_intercept=True)`).
+///
+/// Solved from the centered Gram matrix with Cholesky; when that fails or the system is
+/// ill-conditioned, from a QR factorization of the augmented least-squares problem.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ridge {
+    /// L2 penalty (>= 0).
+    pub alpha: f64,
+    /// Whether to fit an intercept (centering X and y first).
+    pub fit_intercept: bool,
+}
+
+impl Default for Ridge {
+    fn default() -> Self {
+        Ridge {
+            alpha: 1.0,
+            fit_intercept: true,
+        }
+    }
+}
+
+/// Rows per accumulation chunk: a centered copy of this many rows stays in L2.
+const CHUNK_ROWS: usize = 4096;
+
+/// Condition estimate (from the Cholesky diagonal) above which the QR path is taken.
+const MAX_CHOL_CONDITION: f64 = 1e10;
+
+impl Ridge {
+    /// Fits on `x` (`n x k`) and `y` (`n`). With `Par::Rayon(t)`, rows are split among `t`
+    /// threads whose statistics are merged.
+    ///
+    /// # Errors
+    /// [`PipelineError::EmptyData`], [`PipelineError::ShapeMismatch`],
+    /// [`PipelineError::NonFinite`] (naming row and column), [`PipelineError::InvalidConfig`]
+    /// for a negative or non-finite alpha, and [`PipelineError::Linalg`] when even the QR
+    /// path finds the system rank-deficient (alpha = 0 with collinear features).
+    pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], par: Par) -> Result<LinearModel> {
+        check_alpha(self.alpha)?;
+        check_xy(x, Some(y))?;
+        let n = x.nrows();
+        let threads = par.threads().min(n.div_ceil(CHUNK_ROWS)).max(1);
+        let per = n.div_ceil(threads);
+        let acc = if threads == 1 {
+            let mut acc = RidgeAccumulator::new(x.ncols());
+            acc.update_unchecked(x, y);
+            acc
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let (r0, r1) = (t * per, ((t + 1) * per).min(n));
+                        s.spawn(move || {
+                            let mut acc = RidgeAccumulator::new(x.ncols());
+                            acc.update_unchecked(
+                                x.submatrix(r0, 0, r1 - r0, x.ncols()),
+                                &y[r0..r1],
+                            );
+                            acc
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("ridge worker panicked"))
+                    .fold(RidgeAccumulator::new(x.ncols()), |a, b| a.merge(&b))
+            })
+        };
+        match acc.solve_cholesky(self.alpha, self.fit_intercept) {
+            Some(model) => Ok(model),
+            None => self.fit_qr(x, y, &acc),
+        }
+    }
+
+    /// Least squares on `[Xc; sqrt(alpha) I] w = [yc; 0]` by Householder QR: slower than the
+    /// normal equations but without squaring the condition number.
+    fn fit_qr(&self, x: MatRef<'_, f64>, y: &[f64], acc: &RidgeAccumulator) -> Result<LinearModel> {
+        let (n, k) = (x.nrows(), x.ncols());
+        let (mx, my) = if self.fit_intercept {
+            (acc.mean_x.clone(), acc.mean_y)
+        } else {
+            (vec![0.0; k], 0.0)
+        };
+        let ra = self.alpha.sqrt();
+        let a = Mat::from_fn(n + k, k, |i, j| {
+            if i < n {
+                x.get(i, j) - mx[j]
+            } else if i - n == j {
+                ra
+            } else {
+                0.0
+            }
+        });
+        let b = Mat::from_fn(n + k, 1, |i, _| if i < n { y[i] - my } else { 0.0 });
+        let w = qr(a.as_ref())?.solve_least_squares(b.as_ref())?;
+        let coef = w.as_slice().to_vec();
+        let intercept = if self.fit_intercept {
+            my - simd_kernels::dot(&mx, &coef)
+        } else {
+            0.0
+        };
+        Ok(LinearModel { coef, intercept })
+    }
+}
+
+fn check_alpha(alpha: f64) -> Result<()> {
+    if !(alpha >= 0.0 && alpha.is_finite()) {
+        return Err(PipelineError::InvalidConfig(format!(
+            "ridge alpha must be finite and >= 0 (got {alpha})"
+        )));
+    }
+    Ok(())
+}
+
+/// Sufficient statistics of a ridge fit: count, means of X and y, centered cross-products
+/// `Cxx = sum (x - mx)(x - mx)^T` and `cxy = sum (x - mx)(y - my)`.
+///
+/// Chunks of data (from a file read piece by piece, from threads, from machines) each
+/// update their own accumulator; [`merge`](Self::merge) combines them exactly as if one had
+/// seen all rows (Chan et al.'s pairwise update), so data larger than memory trains to the
+/// same model. Centering per chunk keeps features with large means (prices near 1e4)
+/// from cancelling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RidgeAccumulator {
+    n: u64,
+    mean_x: Vec<f64>,
+    mean_y: f64,
+    cxx: Mat<f64>,
+    cxy: Vec<f64>,
+}
+
+impl RidgeAccumulator {
+    /// An empty accumulator for `k` features.
+    pub fn new(k: usize) -> Self {
+        RidgeAccumulator {
+            n: 0,
+            mean_x: vec![0.0; k],
+            mean_y: 0.0,
+            cxx: Mat::zeros(k, k),
+            cxy: vec![0.0; k],
+        }
+    }
+
+    /// Rows seen so far.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Adds the rows of `x` with targets `y`.
+    ///
+    /// # Errors
+    /// [`PipelineError::ShapeMismatch`] when `x` has another number of columns than the
+    /// accumulator or `y` another length than `x` has rows; [`PipelineError::NonFinite`].
+    pub fn update(&mut self, x: MatRef<'_, f64>, y: &[f64]) -> Result<()> {
+        if x.ncols() != self.mean_x.len() {
+            return Err(PipelineError::ShapeMismatch {
+                what: "feature columns".into(),
+                expected: self.mean_x.len(),
+                got: x.ncols(),
+            });
+        }
+        if x.nrows() == 0 && y.is_empty() {
+            return Ok(());
+        }
+        check_xy(x, Some(y))?;
+        self.update_unchecked(x, y);
+        Ok(())
+    }
+
+    fn update_unchecked(&mut self, x: MatRef<'_, f64>, y: &[f64]) {
+        let k = x.ncols();
+        let ld = CHUNK_ROWS.min(x.nrows());
+        // One chunk at a time, centered on its own means, column-major for the Gram kernel.
+        let mut centered = vec![0.0; ld * k];
+        let mut yc = vec![0.0; ld];
+        for r0 in (0..x.nrows()).step_by(CHUNK_ROWS) {
+            let m = CHUNK_ROWS.min(x.nrows() - r0);
+            let mut part = RidgeAccumulator::new(k);
+            part.n = m as u64;
+            part.mean_y = simd_kernels::sum(&y[r0..r0 + m]) / m as f64;
+            for j in 0..k {
+                let col = &mut centered[j * ld..j * ld + m];
+                match x.col_slice(j) {
+                    Some(src) => col.copy_from_slice(&src[r0..r0 + m]),
+                    None => col
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(i, c)| *c = x.get(r0 + i, j)),
+                }
+                let mean = simd_kernels::sum(col) / m as f64;
+                col.iter_mut().for_each(|c| *c -= mean);
+                part.mean_x[j] = mean;
+            }
+            for (v, &t) in yc.iter_mut().zip(&y[r0..r0 + m]) {
+                *v = t - part.mean_y;
+            }
+            let chunk = MatRef::from_col_major(&centered, ld, k).submatrix(0, 0, m, k);
+            part.cxx = gram(chunk, Par::Seq);
+            for j in 0..k {
+                part.cxy[j] = simd_kernels::dot(&centered[j * ld..j * ld + m], &yc[..m]);
+            }
+            *self = self.merge(&part);
+        }
+    }
+
+    /// The statistics of both accumulators' rows together.
+    ///
+    /// # Panics
+    /// If the two were made for different numbers of features.
+    pub fn merge(&self, other: &RidgeAccumulator) -> RidgeAccumulator {
+        assert_eq!(
+            self.mean_x.len(),
+            other.mean_x.len(),
+            "merging accumulators of different widths"
+        );
+        if other.n == 0 {
+            return self.clone();
+        }
+        if self.n == 0 {
+            return other.clone();
+        }
+        let k = self.mean_x.len();
+        let (na, nb) = (self.n as f64, other.n as f64);
+        let n = na + nb;
+        let f = na * nb / n;
+        let dx: Vec<f64> = (0..k).map(|j| other.mean_x[j] - self.mean_x[j]).collect();
+        let dy = other.mean_y - self.mean_y;
+        let cxx = Mat::from_fn(k, k, |i, j| {
+            self.cxx[(i, j)] + other.cxx[(i, j)] + f * dx[i] * dx[j]
+        });
+        let cxy = (0..k)
+            .map(|j| self.cxy[j] + other.cxy[j] + f * dx[j] * dy)
+            .collect();
+        let mean_x = (0..k).map(|j| self.mean_x[j] + dx[j] * nb / n).collect();
+        RidgeAccumulator {
+            n: self.n + other.n,
+            mean_x,
+            mean_y: self.mean_y + dy * nb / n,
+            cxx,
+            cxy,
+        }
+    }
+
+    /// The ridge model of all rows seen.
+    ///
+    /// # Errors
+    /// [`PipelineError::EmptyData`] with no rows; [`PipelineError::InvalidConfig`] for a
+    /// bad alpha; [`PipelineError::Linalg`] when the system is singular (alpha = 0 with
+    /// collinear features).
+    pub fn finish(&self, ridge: &Ridge) -> Result<LinearModel> {
+        check_alpha(ridge.alpha)?;
+        if self.n == 0 {
+            return Err(PipelineError::EmptyData {
+                rows: 0,
+                cols: self.mean_x.len(),
+            });
+        }
+        if let Some(m) = self.solve_cholesky(ridge.alpha, ridge.fit_intercept) {
+            return Ok(m);
+        }
+        // Without the rows, QR of the (symmetric) system matrix is the fallback.
+        let (a, b) = self.system(ridge.alpha, ridge.fit_intercept);
+        let w = qr(a.as_ref())?.solve_least_squares(b.as_ref())?;
+        Ok(self.model(w.as_slice().to_vec(), ridge.fit_intercept))
+    }
+
+    /// `(Cxx + alpha I, cxy)`, or the raw (uncentered) moments without an intercept.
+    fn system(&self, alpha: f64, fit_intercept: bool) -> (Mat<f64>, Mat<f64>) {
+        let k = self.mean_x.len();
+        let n = self.n as f64;
+        let (mx, my) = (&self.mean_x, self.mean_y);
+        let a = Mat::from_fn(k, k, |i, j| {
+            let raw = if fit_intercept {
+                0.0
+            } else {
+                n * mx[i] * mx[j]
+            };
+            self.cxx[(i, j)] + raw + if i == j { alpha } else { 0.0 }
+        });
+        let b = Mat::from_fn(k, 1, |i, _| {
+            self.cxy[i] + if fit_intercept { 0.0 } else { n * mx[i] * my }
+        });
+        (a, b)
+    }
+
+    /// Cholesky solve, or `None` when it fails or the system is too ill-conditioned to trust.
+    fn solve_cholesky(&self, alpha: f64, fit_intercept: bool) -> Option<LinearModel> {
+        let (a, b) = self.system(alpha, fit_intercept);
+        let ch = cholesky(a.as_ref()).ok()?;
+        let l = ch.l();
+        let diag: Vec<f64> = (0..l.nrows()).map(|i| l.get(i, i)).collect();
+        let (lo, hi) = diag.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &d| {
+            (lo.min(d), hi.max(d))
+        });
+        if lo.is_nan() || lo <= 0.0 || (hi / lo).powi(2) > MAX_CHOL_CONDITION {
+            return None;
+        }
+        let w = ch.solve(b.as_ref());
+        Some(self.model(w.as_slice().to_vec(), fit_intercept))
+    }
+
+    fn model(&self, coef: Vec<f64>, fit_intercept: bool) -> LinearModel {
+        let intercept = if fit_intercept {
+            self.mean_y - simd_kernels::dot(&self.mean_x, &coef)
+        } else {
+            0.0
+        };
+        LinearModel { coef, intercept }
+    }
+}

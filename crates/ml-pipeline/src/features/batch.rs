@@ -67,10 +67,9 @@ const MIN_CHUNK: usize = 1 << 15;
 /// Features of a whole price series: row `t` equals what [`RollingFeatures`] yields after
 /// price `t` (NaN where a feature is not yet defined).
 ///
-/// With `Par::Rayon(k)` the series is cut into `k` chunks; each chunk's extractor first
-/// replays enough earlier prices to reach the state the sequential pass would have: every
-/// window and one shared exact recomputation (rolling statistics then match bit for bit),
-/// and enough EMA history that its starting point weighs less than 1e-17.
+/// With `Par::Rayon(k)` the series is cut into `k` chunks, each started from
+/// [`RollingFeatures::primed`] on the prices before it, so results equal the sequential
+/// ones (rolling statistics bit for bit, EMAs to 1e-17).
 ///
 /// # Errors
 /// [`PipelineError::InvalidConfig`](crate::PipelineError::InvalidConfig) for a bad
@@ -81,16 +80,9 @@ pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result
     let mut data = vec![f64::NAN; prices.len() * cols];
     let threads = par.threads().min(prices.len() / MIN_CHUNK).max(1);
     let chunk_rows = prices.len().div_ceil(threads).max(1);
-    // Enough replay for every window, for EMA memory, and for one shared exact
-    // recomputation, after which the chunk's rolling state equals the sequential one bit for bit.
-    let lookback = cfg.window.max(cfg.spectral_len) + 1;
-    let history = lookback + cfg.ema_memory().max(cfg.recompute_every + lookback);
     let run_chunk = |start: usize, out: &mut [f64]| {
-        let first = start.saturating_sub(history);
-        let mut f = RollingFeatures::starting_at(cfg.clone(), first).expect("validated above");
-        for &p in &prices[first..start] {
-            f.push(p);
-        }
+        let mut f =
+            RollingFeatures::primed(cfg.clone(), &prices[..start]).expect("validated above");
         for (row, &p) in out.chunks_exact_mut(cols).zip(&prices[start..]) {
             row.copy_from_slice(f.push(p));
         }

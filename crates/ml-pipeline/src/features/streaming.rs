@@ -97,6 +97,24 @@ impl RollingFeatures {
         Ok(f)
     }
 
+    /// An extractor in the state it would reach after all of `history`, replaying only the
+    /// tail that matters: every window, one shared exact recomputation (after which the
+    /// rolling state matches a full replay bit for bit) and enough EMA history that its
+    /// starting point weighs less than 1e-17.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn primed(cfg: FeatureConfig, history: &[f64]) -> Result<Self> {
+        let lookback = cfg.window.max(cfg.spectral_len) + 1;
+        let keep = lookback + cfg.ema_memory().max(cfg.recompute_every + lookback);
+        let first = history.len().saturating_sub(keep);
+        let mut f = Self::starting_at(cfg, first)?;
+        for &p in &history[first..] {
+            f.push(p);
+        }
+        Ok(f)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &FeatureConfig {
         &self.cfg

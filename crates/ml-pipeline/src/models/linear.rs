@@ -28,6 +28,15 @@ impl LinearModel {
         simd_kernels::dot(x, &self.coef) + self.intercept
     }
 
+    /// [`predict_one`](Self::predict_one) on one given ISA.
+    ///
+    /// # Panics
+    /// As [`predict_one`](Self::predict_one), or if the CPU lacks `isa`.
+    #[inline]
+    pub fn predict_one_with(&self, isa: simd_kernels::Isa, x: &[f64]) -> f64 {
+        simd_kernels::dot_with(isa, x, &self.coef) + self.intercept
+    }
+
     /// Predictions for every row of `x` (`n x k`), as one matrix-vector product.
     ///
     /// # Panics

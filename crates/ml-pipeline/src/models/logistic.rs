@@ -2,8 +2,9 @@
 
 use super::data::check_xy;
 use super::linear::LinearModel;
+use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
-use fast_math::{cholesky, gram, Mat, MatRef, Par};
+use fast_math::{cholesky, Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
 /// Logistic regression: minimizes `C * sum logloss(y_i, x_i . w + b) + ||w||^2 / 2` with
@@ -64,7 +65,7 @@ impl LogisticModel {
 }
 
 #[inline]
-fn sigmoid(z: f64) -> f64 {
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -91,7 +92,26 @@ impl LogisticRegression {
     /// [`PipelineError::NonFinite`], [`PipelineError::BadLabel`] for a label other than 0 or
     /// 1, [`PipelineError::InvalidConfig`] for `c <= 0`, `max_iter == 0` or a bad `tol`.
     pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], par: Par) -> Result<LogisticModel> {
-        if !(self.c > 0.0 && self.c.is_finite()) || self.max_iter == 0 || self.tol.is_nan() || self.tol <= 0.0 {
+        self.fit_with(Engine::default(), x, y, par)
+    }
+
+    /// [`fit`](Self::fit) with an explicit [`Engine`] (ISA and algorithm family).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_with(
+        &self,
+        engine: Engine,
+        x: MatRef<'_, f64>,
+        y: &[f64],
+        par: Par,
+    ) -> Result<LogisticModel> {
+        let isa = engine.isa;
+        if !(self.c > 0.0 && self.c.is_finite())
+            || self.max_iter == 0
+            || self.tol.is_nan()
+            || self.tol <= 0.0
+        {
             return Err(PipelineError::InvalidConfig(format!(
                 "logistic regression needs c > 0, max_iter >= 1, tol > 0 (got c={}, max_iter={}, tol={})",
                 self.c, self.max_iter, self.tol
@@ -109,7 +129,7 @@ impl LogisticRegression {
         let mut weighted = Mat::<f64>::zeros(n, k + 1);
         let scale = (self.c * n as f64).max(1.0);
         let mut iterations = 0;
-        let mut loss = self.objective(&xa, y, &theta, &mut z);
+        let mut loss = self.objective(isa, &xa, y, &theta, &mut z);
         for _ in 0..self.max_iter {
             iterations += 1;
             // Gradient and Hessian of the objective at theta (z holds X theta).
@@ -121,7 +141,7 @@ impl LogisticRegression {
                 sw[i] = (self.c * p * (1.0 - p)).sqrt();
             }
             let mut grad: Vec<f64> = (0..=k)
-                .map(|j| simd_kernels::dot(col(&xa, j), &resid))
+                .map(|j| simd_kernels::dot_with(isa, col(&xa, j), &resid))
                 .collect();
             for j in 0..k {
                 grad[j] += theta[j];
@@ -139,7 +159,7 @@ impl LogisticRegression {
                     dst[i] = src[i] * sw[i];
                 }
             }
-            let mut h = gram(weighted.as_ref(), par);
+            let mut h = engine.gram(weighted.as_ref(), par);
             for j in 0..k {
                 h[(j, j)] += 1.0;
             }
@@ -156,7 +176,7 @@ impl LogisticRegression {
                     .zip(step.as_slice())
                     .map(|(a, d)| a - t * d)
                     .collect();
-                let l = self.objective(&xa, y, &cand, &mut z);
+                let l = self.objective(isa, &xa, y, &cand, &mut z);
                 if l <= loss {
                     theta = cand;
                     loss = l;
@@ -167,7 +187,7 @@ impl LogisticRegression {
             }
             if !improved {
                 // No descent left at machine precision: theta is the optimum to rounding.
-                self.objective(&xa, y, &theta, &mut z);
+                self.objective(isa, &xa, y, &theta, &mut z);
                 break;
             }
         }
@@ -181,19 +201,26 @@ impl LogisticRegression {
     }
 
     /// The objective at `theta`; leaves `X theta` in `z`.
-    fn objective(&self, xa: &Mat<f64>, y: &[f64], theta: &[f64], z: &mut [f64]) -> f64 {
+    fn objective(
+        &self,
+        isa: simd_kernels::Isa,
+        xa: &Mat<f64>,
+        y: &[f64],
+        theta: &[f64],
+        z: &mut [f64],
+    ) -> f64 {
         let n = xa.nrows();
         let k = theta.len() - 1;
         z.fill(theta[k]);
         for (j, &t) in theta[..k].iter().enumerate() {
-            simd_kernels::axpy(t, col(xa, j), z);
+            simd_kernels::axpy_with(isa, t, col(xa, j), z);
         }
         let mut loss = 0.0;
         for i in 0..n {
             // logloss = softplus(z) - y z
             loss += softplus(z[i]) - y[i] * z[i];
         }
-        self.c * loss + 0.5 * simd_kernels::dot(&theta[..k], &theta[..k])
+        self.c * loss + 0.5 * simd_kernels::dot_with(isa, &theta[..k], &theta[..k])
     }
 }
 

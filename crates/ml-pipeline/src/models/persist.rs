@@ -160,13 +160,28 @@ impl SavedModel {
     /// If `raw` or `scratch` differ in length from the number of features.
     #[inline]
     pub fn predict_one(&self, raw: &[f64], scratch: &mut [f64]) -> f64 {
+        self.predict_one_with(simd_kernels::Isa::detect(), raw, scratch)
+    }
+
+    /// [`predict_one`](Self::predict_one) on one given ISA.
+    ///
+    /// # Panics
+    /// As [`predict_one`](Self::predict_one), or if the CPU lacks `isa`.
+    #[inline]
+    pub fn predict_one_with(
+        &self,
+        isa: simd_kernels::Isa,
+        raw: &[f64],
+        scratch: &mut [f64],
+    ) -> f64 {
         scratch.copy_from_slice(raw);
         if let Some(s) = &self.scaler {
             s.transform_in_place(scratch);
         }
+        let z = self.model.linear().predict_one_with(isa, scratch);
         match &self.model {
-            Model::Ridge(m) => m.predict_one(scratch),
-            Model::Logistic(m) => m.predict_proba_one(scratch),
+            Model::Ridge(_) => z,
+            Model::Logistic(_) => super::logistic::sigmoid(z),
         }
     }
 }

@@ -2,8 +2,9 @@
 
 use super::data::check_xy;
 use super::linear::LinearModel;
+use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
-use fast_math::{cholesky, gram, qr, Mat, MatRef, Par};
+use fast_math::{cholesky, qr, Mat, MatRef, Par};
 
 /// Ridge regression: minimizes `||y - X w - b||^2 + alpha ||w||^2`, the intercept `b`
 /// unpenalized (scikit-learn's `Ridge(alpha, fit_intercept=True)`).
@@ -43,6 +44,20 @@ impl Ridge {
     /// for a negative or non-finite alpha, and [`PipelineError::Linalg`] when even the QR
     /// path finds the system rank-deficient (alpha = 0 with collinear features).
     pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], par: Par) -> Result<LinearModel> {
+        self.fit_with(Engine::default(), x, y, par)
+    }
+
+    /// [`fit`](Self::fit) with an explicit [`Engine`] (ISA and algorithm family).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn fit_with(
+        &self,
+        engine: Engine,
+        x: MatRef<'_, f64>,
+        y: &[f64],
+        par: Par,
+    ) -> Result<LinearModel> {
         check_alpha(self.alpha)?;
         check_xy(x, Some(y))?;
         let n = x.nrows();
@@ -50,7 +65,7 @@ impl Ridge {
         let per = n.div_ceil(threads);
         let acc = if threads == 1 {
             let mut acc = RidgeAccumulator::new(x.ncols());
-            acc.update_unchecked(x, y);
+            acc.update_unchecked(engine, x, y);
             acc
         } else {
             std::thread::scope(|s| {
@@ -60,6 +75,7 @@ impl Ridge {
                         s.spawn(move || {
                             let mut acc = RidgeAccumulator::new(x.ncols());
                             acc.update_unchecked(
+                                engine,
                                 x.submatrix(r0, 0, r1 - r0, x.ncols()),
                                 &y[r0..r1],
                             );
@@ -170,11 +186,12 @@ impl RidgeAccumulator {
             return Ok(());
         }
         check_xy(x, Some(y))?;
-        self.update_unchecked(x, y);
+        self.update_unchecked(Engine::default(), x, y);
         Ok(())
     }
 
-    fn update_unchecked(&mut self, x: MatRef<'_, f64>, y: &[f64]) {
+    fn update_unchecked(&mut self, engine: Engine, x: MatRef<'_, f64>, y: &[f64]) {
+        let isa = engine.isa;
         let k = x.ncols();
         let ld = CHUNK_ROWS.min(x.nrows());
         // One chunk at a time, centered on its own means, column-major for the Gram kernel.
@@ -184,7 +201,7 @@ impl RidgeAccumulator {
             let m = CHUNK_ROWS.min(x.nrows() - r0);
             let mut part = RidgeAccumulator::new(k);
             part.n = m as u64;
-            part.mean_y = simd_kernels::sum(&y[r0..r0 + m]) / m as f64;
+            part.mean_y = simd_kernels::sum_with(isa, &y[r0..r0 + m]) / m as f64;
             for j in 0..k {
                 let col = &mut centered[j * ld..j * ld + m];
                 match x.col_slice(j) {
@@ -194,7 +211,7 @@ impl RidgeAccumulator {
                         .enumerate()
                         .for_each(|(i, c)| *c = x.get(r0 + i, j)),
                 }
-                let mean = simd_kernels::sum(col) / m as f64;
+                let mean = simd_kernels::sum_with(isa, col) / m as f64;
                 col.iter_mut().for_each(|c| *c -= mean);
                 part.mean_x[j] = mean;
             }
@@ -202,9 +219,9 @@ impl RidgeAccumulator {
                 *v = t - part.mean_y;
             }
             let chunk = MatRef::from_col_major(&centered, ld, k).submatrix(0, 0, m, k);
-            part.cxx = gram(chunk, Par::Seq);
+            part.cxx = engine.gram(chunk, Par::Seq);
             for j in 0..k {
-                part.cxy[j] = simd_kernels::dot(&centered[j * ld..j * ld + m], &yc[..m]);
+                part.cxy[j] = simd_kernels::dot_with(isa, &centered[j * ld..j * ld + m], &yc[..m]);
             }
             *self = self.merge(&part);
         }

@@ -1,0 +1,122 @@
+//! The integrated pipeline: training, streaming, the ablation switches, metrics.
+
+use fast_math::Par;
+use ml_pipeline::features::{extract_features, FeatureConfig};
+use ml_pipeline::{IntegratedMlPipeline, PipelineError};
+
+fn walk(n: usize, seed: u64) -> Vec<f64> {
+    let mut p = 100.0;
+    let mut s = seed | 1;
+    let mut prev = 0.0;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let shock = ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            // A little momentum so the model has something to find.
+            let r = 0.2 * prev + shock;
+            prev = r;
+            p *= r.exp();
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn streaming_predictions_equal_the_model_on_batch_features() {
+    let prices = walk(30_000, 3);
+    let mut pipe = IntegratedMlPipeline::builder().window(32).build().unwrap();
+    let report = pipe.fit(&prices[..20_000]).unwrap();
+    assert!(report.rows > 19_000 && report.features == FeatureConfig::with_window(32).n_features());
+    assert!(
+        report.in_sample_score > 0.0,
+        "R^2 {} should find the planted momentum",
+        report.in_sample_score
+    );
+    let model = pipe.model().unwrap().clone();
+    let fm = extract_features(&prices, &FeatureConfig::with_window(32), Par::Seq).unwrap();
+    let mut scratch = vec![0.0; fm.ncols()];
+    for (t, &p) in prices.iter().enumerate().skip(20_000) {
+        let pred = pipe.update(p).expect("warm after fit");
+        let want = model.predict_one(fm.row(t), &mut scratch);
+        assert!(
+            (pred.value - want).abs() <= 1e-9 * want.abs().max(1e-6),
+            "t={t}: {} vs {want}",
+            pred.value
+        );
+    }
+    let m = pipe.metrics();
+    assert_eq!((m.ticks, m.predictions), (10_000, 10_000));
+    assert!(m.latency_p50_ns > 0 && m.latency_p50_ns <= m.latency_p99_ns);
+    assert_eq!(m.pool_hit_rate, 1.0);
+}
+
+#[test]
+fn every_ablation_gives_the_same_predictions() {
+    let prices = walk(12_000, 5);
+    let mut results = Vec::new();
+    for (simd, pools, fast) in [
+        (true, true, true),
+        (false, true, true),
+        (true, false, true),
+        (true, true, false),
+        (false, false, false),
+    ] {
+        let mut pipe = IntegratedMlPipeline::builder()
+            .window(16)
+            .logistic(0.5)
+            .use_simd(simd)
+            .use_pools(pools)
+            .use_fast_math(fast)
+            .build()
+            .unwrap();
+        pipe.fit(&prices[..8_000]).unwrap();
+        let preds: Vec<f64> = prices[8_000..]
+            .iter()
+            .filter_map(|&p| pipe.update(p))
+            .map(|p| p.value)
+            .collect();
+        assert_eq!(preds.len(), 4_000);
+        let hit = pipe.metrics().pool_hit_rate;
+        assert_eq!(hit, if pools { 1.0 } else { 0.0 });
+        results.push(preds);
+    }
+    for other in &results[1..] {
+        for (a, b) in results[0].iter().zip(other) {
+            assert!((a - b).abs() <= 1e-9, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn bad_setups_are_typed_errors() {
+    assert!(matches!(
+        IntegratedMlPipeline::builder().horizon(0).build(),
+        Err(PipelineError::InvalidConfig(_))
+    ));
+    assert!(matches!(
+        IntegratedMlPipeline::builder().window(2).build(),
+        Err(PipelineError::InvalidConfig(_))
+    ));
+    let mut pipe = IntegratedMlPipeline::builder().build().unwrap();
+    assert!(matches!(
+        pipe.fit(&walk(50, 1)),
+        Err(PipelineError::EmptyData { .. })
+    ));
+    assert!(pipe.update(100.0).is_none(), "no model yet");
+}
+
+#[test]
+fn a_nan_price_predicts_nan_then_recovers() {
+    let prices = walk(6_000, 9);
+    let mut pipe = IntegratedMlPipeline::builder().window(16).build().unwrap();
+    pipe.fit(&prices[..5_000]).unwrap();
+    let mut values = Vec::new();
+    for (i, &p) in prices[5_000..].iter().enumerate() {
+        let p = if i == 100 { f64::NAN } else { p };
+        values.push(pipe.update(p).unwrap().value);
+    }
+    assert!(values[100].is_nan() && values[110].is_nan());
+    assert!(values[400..].iter().all(|v| v.is_finite()));
+}

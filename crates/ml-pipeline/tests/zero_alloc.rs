@@ -1,0 +1,102 @@
+//! The streaming hot path allocates nothing after warm-up: counted, not printed.
+
+use ml_pipeline::IntegratedMlPipeline;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Counts allocations made by the current thread, so test-harness threads don't interfere.
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every method forwards to the system allocator unchanged; the counter is a
+// thread-local `Cell` with a const initializer, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+fn walk(n: usize) -> Vec<f64> {
+    let mut p = 100.0;
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            p *= 1.0 + ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            p
+        })
+        .collect()
+}
+
+fn count_update_allocations(mut pipe: IntegratedMlPipeline) -> (u64, u64) {
+    let prices = walk(120_000);
+    pipe.fit(&prices[..10_000]).unwrap();
+    for &p in &prices[10_000..11_000] {
+        pipe.update(p);
+    }
+    let before = allocations();
+    let mut predictions = 0u64;
+    for &p in &prices[11_000..111_000] {
+        predictions += u64::from(pipe.update(p).is_some());
+    }
+    (allocations() - before, predictions)
+}
+
+#[test]
+fn update_allocates_nothing_with_every_layer_on() {
+    for logistic in [false, true] {
+        let b = IntegratedMlPipeline::builder().window(32);
+        let b = if logistic {
+            b.logistic(1.0)
+        } else {
+            b.ridge(1.0)
+        };
+        let (allocs, predictions) = count_update_allocations(b.build().unwrap());
+        assert_eq!(predictions, 100_000);
+        assert_eq!(
+            allocs, 0,
+            "{allocs} allocations in 100000 updates (logistic: {logistic})"
+        );
+    }
+}
+
+#[test]
+fn the_counter_sees_allocations_when_pools_are_off() {
+    // Proves the counter works: without pools, every prediction allocates its scratch.
+    let pipe = IntegratedMlPipeline::builder()
+        .window(32)
+        .use_pools(false)
+        .build()
+        .unwrap();
+    let (allocs, predictions) = count_update_allocations(pipe);
+    assert_eq!(predictions, 100_000);
+    assert!(allocs >= 100_000, "only {allocs} allocations counted");
+}

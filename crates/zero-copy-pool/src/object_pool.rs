@@ -201,7 +201,7 @@ impl<T> ObjectPool<T> {
     fn pop(&self) -> Option<T> {
         let free = self.shared.free.as_ref()?;
         let value = free.pop()?;
-        self.shared.counters.hit(free.len());
+        self.shared.counters.hit(|| free.len());
         Some(value)
     }
 
@@ -570,6 +570,24 @@ mod tests {
         pool.prewarm(1);
         let t = pool.try_get_owned().expect("prewarmed");
         assert_eq!(*t, 5);
+    }
+
+    #[test]
+    fn high_water_sees_a_sustained_peak_of_hits() {
+        let pool = ObjectPool::new(64, || 0u32, |_| {});
+        pool.prewarm(64);
+        // A fresh thread, so its sampling tick starts at the first get.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let held: Vec<_> = (0..40).map(|_| pool.get()).collect();
+                assert_eq!(pool.stats().in_use, 40);
+                drop(held);
+            });
+        });
+        let st = pool.stats();
+        assert_eq!((st.hits, st.misses, st.in_use, st.returns), (40, 0, 0, 40));
+        // Sampled at gets 1, 17 and 33: the mark is at least 33 and never above the truth.
+        assert!((33..=40).contains(&st.high_water), "{st}");
     }
 
     #[test]

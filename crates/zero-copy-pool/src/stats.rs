@@ -6,9 +6,10 @@
 //! moving between cores costs less than four. The padding keeps the block off the lines
 //! of the free list's head and tail, which other threads write at the same time.
 
+use core::cell::Cell;
 use core::fmt;
 use core::ops::{Add, AddAssign};
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use crossbeam_utils::CachePadded;
 
@@ -31,8 +32,10 @@ pub struct PoolStats {
     pub detached: u64,
     /// Values currently held by guards.
     pub in_use: u64,
-    /// The most values held by guards at once (for a sum of pools, the sum of each
-    /// pool's own high-water mark).
+    /// The most values held by guards at once, as sampled: checked on every miss and on
+    /// one hit in 16 per thread (the first included), so it can miss a peak that lasts
+    /// fewer gets than that; a lower bound of the true peak, exact for a pool whose peak
+    /// came with misses. For a sum of pools, the sum of each pool's own mark.
     pub high_water: u64,
 }
 
@@ -110,14 +113,60 @@ impl fmt::Display for PoolStats {
 ///
 /// Each counter is bumped after the free-list operation it describes, so a reading taken
 /// during concurrent use can only lag, and stays within what is true (saturating at 0).
+///
+/// Hits, the one counter bumped on every get, are striped over a few cache-padded slots
+/// picked by thread, so two cores getting from one pool do not fight over a counter line.
+/// The rarely written counters share one padded block, which every get only reads, so it
+/// stays shared in every core's cache.
 #[derive(Default)]
 pub(crate) struct PoolCounters {
+    hits: [CachePadded<AtomicU64>; HIT_STRIPES],
     block: CachePadded<Counters>,
+}
+
+/// Number of hit-counter slots; threads beyond this share slots (still exact, only
+/// contended again).
+const HIT_STRIPES: usize = 8;
+
+/// Hits between two high-water samples on one thread. Reading the free list's length costs
+/// two loads of the queue's head and tail lines, which under contention are misses; one get
+/// in 16 keeps that off the common path while still catching sustained peaks.
+const SAMPLE_EVERY: u32 = 16;
+
+/// This thread's hit-counter slot (assigned round-robin on first use), and whether this
+/// get samples the high-water mark (the first get of each thread does, then one in
+/// [`SAMPLE_EVERY`]).
+#[inline(always)]
+fn this_thread() -> (usize, bool) {
+    thread_local! {
+        // Const-initialized and drop-free: reading them never allocates or registers a
+        // destructor, which the zero-allocation guarantee relies on.
+        static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+        static TICK: Cell<u32> = const { Cell::new(0) };
+    }
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let stripe = STRIPE
+        .try_with(|slot| match slot.get() {
+            usize::MAX => {
+                let assigned = NEXT.fetch_add(1, Relaxed) % HIT_STRIPES;
+                slot.set(assigned);
+                assigned
+            }
+            assigned => assigned,
+        })
+        .unwrap_or(0);
+    let sample = TICK
+        .try_with(|tick| {
+            let t = tick.get();
+            tick.set(t.wrapping_add(1));
+            t % SAMPLE_EVERY == 0
+        })
+        .unwrap_or(false);
+    (stripe, sample)
 }
 
 #[derive(Default)]
 struct Counters {
-    hits: AtomicU64,
     misses: AtomicU64,
     prewarmed: AtomicU64,
     recycled: AtomicU64,
@@ -129,14 +178,19 @@ struct Counters {
 // Relaxed everywhere: the counters order nothing; the values themselves travel through the
 // free list, whose own atomics publish them.
 impl PoolCounters {
-    /// A get served from the free list; `idle` is the free list's length after the pop.
+    /// A get served from the free list; `idle` reads the free list's length, and is only
+    /// called on the gets that sample the high-water mark.
     #[inline(always)]
-    pub(crate) fn hit(&self, idle: usize) {
-        self.block.hits.fetch_add(1, Relaxed);
-        self.note_in_use(idle);
+    pub(crate) fn hit(&self, idle: impl FnOnce() -> usize) {
+        let (stripe, sample) = this_thread();
+        self.hits[stripe].fetch_add(1, Relaxed);
+        if sample {
+            self.note_in_use(idle());
+        }
     }
 
-    /// A get that made (or adopted) a fresh value.
+    /// A get that made (or adopted) a fresh value; always updates the high-water mark
+    /// (with `idle` the free list's length, normally 0 right after a miss).
     #[inline]
     pub(crate) fn miss(&self, idle: usize) {
         self.block.misses.fetch_add(1, Relaxed);
@@ -146,8 +200,8 @@ impl PoolCounters {
     /// Raises the high-water mark to the current number of values in use.
     #[inline(always)]
     fn note_in_use(&self, idle: usize) {
-        // Loads only: the line was just taken exclusive by the `fetch_add` above, and the
-        // mark itself rarely moves, so a compare first avoids a second read-modify-write.
+        // Loads only: these counters rarely change, so their line stays shared, and the
+        // mark itself rarely moves, so a compare first avoids a read-modify-write.
         let now = self.owned().saturating_sub(idle as u64);
         if now > self.block.high_water.load(Relaxed) {
             self.block.high_water.fetch_max(now, Relaxed);
@@ -184,7 +238,7 @@ impl PoolCounters {
     /// The counters, with `idle` the free list's current length.
     pub(crate) fn snapshot(&self, idle: usize) -> PoolStats {
         let c = &*self.block;
-        let hits = c.hits.load(Relaxed);
+        let hits = self.hits.iter().map(|h| h.load(Relaxed)).sum::<u64>();
         let misses = c.misses.load(Relaxed);
         let recycled = c.recycled.load(Relaxed);
         let discarded = c.discarded.load(Relaxed);
@@ -212,7 +266,7 @@ mod tests {
         // return one, discard one (full), one still in use.
         let c = PoolCounters::default();
         c.prewarmed(); // idle 1
-        c.hit(0); // idle 0, in use 1
+        c.hit(|| 0); // idle 0, in use 1 (first get of the thread: sampled)
         c.miss(0); // in use 2
         c.miss(0); // in use 3
                    // one returned: idle 1; one discarded

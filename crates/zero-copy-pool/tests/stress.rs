@@ -88,43 +88,50 @@ fn no_value_is_shared_or_lost() {
     // index panic.
     let flags: Vec<AtomicBool> = (0..CAPACITY * 4).map(|_| AtomicBool::new(false)).collect();
 
-    std::thread::scope(|s| {
-        for t in 0..THREADS {
-            let pool = &pool;
-            let flags = &flags;
-            s.spawn(move || {
-                let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1);
-                for i in 0..iters {
-                    let held = 1 + (next(&mut rng) % MAX_HELD as u64) as usize;
-                    // Alternate borrowed and owned guards; both paths must be exclusive.
-                    if i % 2 == 0 {
-                        let mut guards: [Option<_>; MAX_HELD] = [None, None, None];
-                        for slot in guards.iter_mut().take(held) {
-                            let mut g = pool.get();
-                            take(flags, &mut g);
-                            *slot = Some(g);
-                        }
-                        for g in guards.iter().flatten() {
-                            give(flags, g);
-                        }
-                    } else {
-                        let mut guards: [Option<_>; MAX_HELD] = [None, None, None];
-                        for slot in guards.iter_mut().take(held) {
-                            let mut g = pool.get_owned();
-                            take(flags, &mut g);
-                            *slot = Some(g);
-                        }
-                        // Release in reverse order for a different interleaving.
-                        for g in guards.iter().rev().flatten() {
-                            give(flags, g);
+    let gets: usize = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let pool = &pool;
+                let flags = &flags;
+                s.spawn(move || {
+                    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1);
+                    let mut gets = 0;
+                    for i in 0..iters {
+                        let held = 1 + (next(&mut rng) % MAX_HELD as u64) as usize;
+                        gets += held;
+                        // Alternate borrowed and owned guards; both paths must be exclusive.
+                        if i % 2 == 0 {
+                            let mut guards: [Option<_>; MAX_HELD] = [None, None, None];
+                            for slot in guards.iter_mut().take(held) {
+                                let mut g = pool.get();
+                                take(flags, &mut g);
+                                *slot = Some(g);
+                            }
+                            for g in guards.iter().flatten() {
+                                give(flags, g);
+                            }
+                        } else {
+                            let mut guards: [Option<_>; MAX_HELD] = [None, None, None];
+                            for slot in guards.iter_mut().take(held) {
+                                let mut g = pool.get_owned();
+                                take(flags, &mut g);
+                                *slot = Some(g);
+                            }
+                            // Release in reverse order for a different interleaving.
+                            for g in guards.iter().rev().flatten() {
+                                give(flags, g);
+                            }
                         }
                     }
-                }
-            });
-        }
+                    gets
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
     });
 
     let s = pool.stats();
+    assert_eq!(s.hits, gets as u64, "every get counted once: {s}");
     assert_eq!(s.misses, 0, "prewarmed pool missed: {s}");
     assert_eq!(s.discarded, 0, "{s}");
     assert_eq!(s.in_use, 0, "{s}");

@@ -114,47 +114,53 @@ impl fmt::Display for PoolStats {
 /// Each counter is bumped after the free-list operation it describes, so a reading taken
 /// during concurrent use can only lag, and stays within what is true (saturating at 0).
 ///
-/// Hits, the one counter bumped on every get, are striped over a few cache-padded slots
-/// picked by thread, so two cores getting from one pool do not fight over a counter line.
-/// The rarely written counters share one padded block, which every get only reads, so it
-/// stays shared in every core's cache.
+/// Hits, the one counter bumped on every get, live in cache-padded per-thread slots: each
+/// of the first [`OWNED_SLOTS`] threads of the process that use any pool owns one slot in
+/// every pool, and bumps it with a plain load and store (it is the slot's only writer, so
+/// no update is lost, and no locked instruction is needed). Later threads share a last
+/// slot, bumped with `fetch_add`. Two cores getting from one pool so never fight over a
+/// counter line. The rarely written counters share one padded block, which a get only
+/// reads, so it stays shared in every core's cache.
 #[derive(Default)]
 pub(crate) struct PoolCounters {
-    hits: [CachePadded<AtomicU64>; HIT_STRIPES],
+    hits: [CachePadded<AtomicU64>; OWNED_SLOTS + 1],
     block: CachePadded<Counters>,
 }
 
-/// Number of hit-counter slots; threads beyond this share slots (still exact, only
-/// contended again).
-const HIT_STRIPES: usize = 8;
+/// Threads that get a hit slot of their own; the rest share one.
+const OWNED_SLOTS: usize = 8;
 
 /// Hits between two high-water samples on one thread. Reading the free list's length costs
 /// two loads of the queue's head and tail lines, which under contention are misses; one get
 /// in 16 keeps that off the common path while still catching sustained peaks.
 const SAMPLE_EVERY: u32 = 16;
 
-/// This thread's hit-counter slot (assigned round-robin on first use), and whether this
-/// get samples the high-water mark (the first get of each thread does, then one in
-/// [`SAMPLE_EVERY`]).
+/// This thread's index (unique in the process, assigned on its first get from any pool),
+/// and whether this get samples the high-water mark (the first get of each thread does,
+/// then one in [`SAMPLE_EVERY`]).
 #[inline(always)]
 fn this_thread() -> (usize, bool) {
     thread_local! {
         // Const-initialized and drop-free: reading them never allocates or registers a
         // destructor, which the zero-allocation guarantee relies on.
-        static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+        static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
         static TICK: Cell<u32> = const { Cell::new(0) };
     }
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let stripe = STRIPE
+    // A thread whose locals are already torn down gets `usize::MAX`: the shared slot.
+    let index = INDEX
         .try_with(|slot| match slot.get() {
             usize::MAX => {
-                let assigned = NEXT.fetch_add(1, Relaxed) % HIT_STRIPES;
+                // Saturating, so indices are never reused even in theory.
+                let assigned = NEXT
+                    .fetch_update(Relaxed, Relaxed, |n| n.checked_add(1))
+                    .unwrap_or(usize::MAX - 1);
                 slot.set(assigned);
                 assigned
             }
             assigned => assigned,
         })
-        .unwrap_or(0);
+        .unwrap_or(usize::MAX);
     let sample = TICK
         .try_with(|tick| {
             let t = tick.get();
@@ -162,7 +168,7 @@ fn this_thread() -> (usize, bool) {
             t % SAMPLE_EVERY == 0
         })
         .unwrap_or(false);
-    (stripe, sample)
+    (index, sample)
 }
 
 #[derive(Default)]
@@ -182,8 +188,15 @@ impl PoolCounters {
     /// called on the gets that sample the high-water mark.
     #[inline(always)]
     pub(crate) fn hit(&self, idle: impl FnOnce() -> usize) {
-        let (stripe, sample) = this_thread();
-        self.hits[stripe].fetch_add(1, Relaxed);
+        let (thread, sample) = this_thread();
+        match self.hits.get(thread).filter(|_| thread < OWNED_SLOTS) {
+            // Only this thread ever writes its owned slot (thread indices are unique and
+            // never reused), so a load and a store count exactly.
+            Some(slot) => slot.store(slot.load(Relaxed) + 1, Relaxed),
+            None => {
+                self.hits[OWNED_SLOTS].fetch_add(1, Relaxed);
+            }
+        }
         if sample {
             self.note_in_use(idle());
         }
@@ -286,6 +299,24 @@ mod tests {
         let s = c.snapshot(2);
         assert_eq!((s.in_use, s.returns), (0, 2));
         assert!((s.hit_rate() - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hits_from_many_threads_are_all_counted() {
+        // More threads than owned slots, so both the owned and the shared slot are used.
+        const THREADS: usize = 2 * OWNED_SLOTS + 3;
+        const HITS: u64 = 1000;
+        let c = PoolCounters::default();
+        std::thread::scope(|s| {
+            for _ in 0..THREADS {
+                s.spawn(|| {
+                    for _ in 0..HITS {
+                        c.hit(|| 0);
+                    }
+                });
+            }
+        });
+        assert_eq!(c.snapshot(0).hits, THREADS as u64 * HITS);
     }
 
     #[test]

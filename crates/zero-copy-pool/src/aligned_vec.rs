@@ -131,10 +131,12 @@ pub(crate) const fn block_align<T>() -> usize {
 /// storage of every empty buffer and of every buffer of a zero-sized type, so that `as_ptr`
 /// is aligned even when nothing was allocated.
 #[inline(always)]
-pub(crate) fn dangling<T>() -> NonNull<T> {
-    // `block_align` is at least 64, so the pointer is never null and the fallback is dead.
-    NonNull::new(ptr::without_provenance_mut::<T>(block_align::<T>()))
-        .unwrap_or(NonNull::dangling())
+pub(crate) const fn dangling<T>() -> NonNull<T> {
+    match NonNull::new(ptr::without_provenance_mut::<T>(block_align::<T>())) {
+        Some(p) => p,
+        // `block_align` is at least 64, so the address is never null.
+        None => NonNull::dangling(),
+    }
 }
 
 /// The layout of a block of `cap` elements, or `CapacityOverflow`.
@@ -207,9 +209,7 @@ impl<T: Copy> AlignedVec<T> {
     #[inline]
     pub const fn new() -> Self {
         Self {
-            // A const fn cannot call `dangling`, so the pointer is fixed up on first use
-            // through `cap == 0`; `as_ptr` returns the aligned dangling pointer for that case.
-            ptr: NonNull::dangling(),
+            ptr: dangling(),
             cap: if Self::IS_ZST { usize::MAX } else { 0 },
             len: 0,
             _owns: PhantomData,
@@ -301,15 +301,11 @@ impl<T: Copy> AlignedVec<T> {
         self.data_ptr().as_ptr()
     }
 
-    /// The storage pointer, with the `const fn new` placeholder replaced by the aligned
-    /// dangling pointer.
+    /// The storage pointer: the block, or the aligned dangling pointer when nothing is
+    /// allocated.
     #[inline(always)]
     fn data_ptr(&self) -> NonNull<T> {
-        if Self::IS_ZST || self.cap == 0 {
-            dangling()
-        } else {
-            self.ptr
-        }
+        self.ptr
     }
 
     /// The elements as a slice.

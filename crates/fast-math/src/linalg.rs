@@ -54,6 +54,14 @@ pub enum LinalgError {
         /// Columns of the matrix.
         ncols: usize,
     },
+    /// A requested rank (randomized SVD) outside `1..=min(nrows, ncols)`.
+    #[error("requested rank {rank} is not in 1..={max_rank}")]
+    InvalidRank {
+        /// The rank asked for.
+        rank: usize,
+        /// `min(nrows, ncols)` of the matrix.
+        max_rank: usize,
+    },
 }
 
 fn check_input(a: &MatRef<'_, f64>) -> Result<(), LinalgError> {

@@ -1,7 +1,7 @@
 //! Layer 2 benches: one get + drop of a pooled 4 KiB / 64 KiB `f64` buffer, ours against
 //! the pools a user would pick instead (lockfree-object-pool's linear and spin-lock pools,
 //! object-pool) and against allocating a fresh `vec![0.0; n]` each time; uncontended, and
-//! with the second core hammering the same pool during the measurement. Plus an arena batch
+//! with both cores cycling on the same pool at once. Plus an arena batch
 //! (1000 small slices, then reset) against 1000 `Vec` allocations.
 //!
 //! Every pool holds the same kind of value, a buffer of `n` `f64`s made once, and none
@@ -135,29 +135,35 @@ fn bench_uncontended(c: &mut Criterion) {
     }
 }
 
-/// Times `iters` cycles on this thread while a second thread runs the same cycle on the
-/// same pool without pause, so every get and return races with the other core's.
+/// Both cores run `iters` cycles each on the same pool, started together; the time is
+/// until both are done, so it is the time per cycle with every get and return racing the
+/// other core's. (A background thread hammering until told to stop would let a
+/// descheduled hammer turn the run into an uncontended one on a busy machine.)
 fn contended(pools: &Pools, which: Which, iters: u64) -> Duration {
-    let stop = AtomicBool::new(false);
-    let running = AtomicBool::new(false);
+    let ready = AtomicBool::new(false);
+    let go = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
-            running.store(true, Ordering::Release);
-            while !stop.load(Ordering::Relaxed) {
+            ready.store(true, Ordering::Release);
+            while !go.load(Ordering::Acquire) {
+                spin_loop();
+            }
+            for _ in 0..iters {
                 pools.cycle(which);
             }
         });
-        while !running.load(Ordering::Acquire) {
+        while !ready.load(Ordering::Acquire) {
             spin_loop();
         }
         let start = Instant::now();
+        go.store(true, Ordering::Release);
         for _ in 0..iters {
             pools.cycle(which);
         }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        elapsed
+        // Leaving the scope joins the other thread: its cycles are inside the timing.
+        start
     })
+    .elapsed()
 }
 
 fn bench_contended(c: &mut Criterion) {

@@ -103,9 +103,9 @@ impl fmt::Display for PoolStats {
 
 /// The live counters behind [`PoolStats`].
 ///
-/// A return that succeeds bumps nothing: the hot path is one `fetch_add` per get. What is
-/// in use, and so how many guard drops went back to the free list, follows from the other
-/// counters and the free list's length, which the caller passes in:
+/// A return that succeeds bumps nothing, and a hit bumps only this thread's hit slot (see
+/// below). What is in use, and so how many guard drops went back to the free list, follows
+/// from the other counters and the free list's length, which the caller passes in:
 ///
 /// * values the pool owns = prewarmed + misses + recycled - discarded - detached,
 /// * in use = owned - idle,

@@ -1,0 +1,122 @@
+//! Command-line syntax (clap derive): the subcommands and their flags.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// mlp: rolling features, model training and prediction on CSV files, and a demo of the
+/// whole zero-allocation pipeline on a synthetic market.
+#[derive(Debug, Parser)]
+#[command(name = "mlp", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a synthetic market, train ridge and logistic models, evaluate them out of
+    /// sample, replay the rest tick by tick, and measure latency, allocations and the speedup
+    /// of the optimized pipeline over the all-layers-off one.
+    Demo(DemoArgs),
+    /// Rolling features of one price column, one output row per input row (empty cell where
+    /// a feature is undefined).
+    Features(FeaturesArgs),
+    /// Train a ridge or logistic regression on CSV columns and save it as a model file.
+    Train(TrainArgs),
+    /// Predict every row of a CSV file with a saved model. Rows with an empty, NaN or
+    /// infinite input get empty prediction cells.
+    Predict(PredictArgs),
+    /// Version, CPU model, detected and available instruction sets.
+    Info,
+}
+
+/// Flags of `mlp demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Number of ticks of the synthetic market (at least 2000).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub ticks: usize,
+    /// Seed of the market's random numbers (same seed, same market).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Write an SVG of predicted against realized returns and the equity curves here.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Interleaved repeats of the optimized / all-layers-off timing (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+}
+
+/// Flags of `mlp features`.
+#[derive(Debug, clap::Args)]
+pub struct FeaturesArgs {
+    /// Input CSV file with a header row.
+    #[arg(long, value_name = "F.csv")]
+    pub input: PathBuf,
+    /// Name of the price column.
+    #[arg(long, value_name = "NAME")]
+    pub column: String,
+    /// Rolling window length (at least 4).
+    #[arg(long, default_value_t = 64)]
+    pub window: usize,
+    /// Output CSV file (default: standard output).
+    #[arg(long, value_name = "FILE.csv")]
+    pub output: Option<PathBuf>,
+    /// Print the time spent reading, computing and writing to standard error.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// The model `mlp train` fits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// Ridge regression (scikit-learn's `Ridge(alpha)`, with intercept).
+    Ridge,
+    /// L2 logistic regression (scikit-learn's `LogisticRegression(C=c)`, labels 0/1).
+    Logistic,
+}
+
+/// Flags of `mlp train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Input CSV file with a header row.
+    #[arg(long, value_name = "F.csv")]
+    pub input: PathBuf,
+    /// Name of the target column (0/1 labels for logistic).
+    #[arg(long, value_name = "COL")]
+    pub target: String,
+    /// Feature columns, comma-separated (default: every numeric column except the target).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// The model.
+    #[arg(long, value_enum)]
+    pub model: ModelKind,
+    /// Ridge penalty (default 1).
+    #[arg(long, value_name = "X")]
+    pub alpha: Option<f64>,
+    /// Inverse regularization strength of logistic regression (default 1).
+    #[arg(long, value_name = "X")]
+    pub c: Option<f64>,
+    /// Project the features on their first K principal components first.
+    #[arg(long, value_name = "K")]
+    pub pca: Option<usize>,
+    /// Where to save the model (JSON).
+    #[arg(long, value_name = "model.json")]
+    pub out: PathBuf,
+}
+
+/// Flags of `mlp predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// A model file written by `mlp train`.
+    #[arg(long, value_name = "model.json")]
+    pub model: PathBuf,
+    /// Input CSV file holding the model's feature columns (read by name).
+    #[arg(long, value_name = "F.csv")]
+    pub input: PathBuf,
+    /// Output CSV file (default: standard output).
+    #[arg(long, value_name = "FILE.csv")]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,389 @@
+//! Streaming CSV input (columns chosen by name, parsed as `f64`) and output written through a
+//! temporary file and a rename, so a failure never leaves a partial file behind.
+
+use crate::error::{CliError, CliResult};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Numeric columns read from a CSV file.
+#[derive(Debug)]
+pub struct Table {
+    /// Column names: the requested ones in the order asked, then any others kept.
+    pub names: Vec<String>,
+    /// One vector of values per name (NaN for empty cells and `nan`).
+    pub columns: Vec<Vec<f64>>,
+    /// Line in the file where each data row starts (1-based; the header is line 1).
+    pub lines: Vec<u64>,
+}
+
+impl Table {
+    /// Number of data rows.
+    pub fn nrows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        let j = self.names.iter().position(|n| n == name)?;
+        Some(&self.columns[j])
+    }
+}
+
+/// Which columns [`read_numeric`] keeps besides the required ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Others {
+    /// Only the required columns.
+    Skip,
+    /// Also every other column whose cells all parse as numbers (and are not all empty).
+    Numeric,
+}
+
+/// Parses one cell: surrounding ASCII spaces ignored, empty means NaN, otherwise anything
+/// `f64::from_str` accepts (`1`, `-2.5e-3`, `nan`, `inf`, ...).
+#[inline]
+fn parse_cell(bytes: &[u8]) -> Option<f64> {
+    let b = bytes.trim_ascii();
+    if b.is_empty() {
+        return Some(f64::NAN);
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+/// One column being read: where it is in the record and where its values go.
+struct Slot {
+    field: usize,
+    values: Vec<f64>,
+    strict: bool,
+    /// For lenient columns: still numeric so far, and whether any cell was non-empty.
+    numeric: bool,
+    any_value: bool,
+}
+
+/// Reads the columns `required` (every cell must be a number or empty, else an error naming
+/// the line and column) and, with [`Others::Numeric`], every other all-numeric column.
+///
+/// The file is streamed record by record into one reused buffer. A UTF-8 byte-order mark
+/// before the header, CRLF line endings and quoted fields are accepted; a row with another
+/// number of fields than the header is an error naming its line.
+///
+/// # Errors
+/// A [`CliError`] for a file that cannot be opened or read, an empty file, a missing or
+/// duplicated required column, a ragged row or a non-numeric cell.
+pub fn read_numeric(path: &Path, required: &[String], others: Others) -> CliResult<Table> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| CliError::io(format!("cannot open {shown}"), e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 18)
+        .from_reader(file);
+    let csv_err = |e: csv::Error| csv_error(path, e);
+
+    let mut record = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut record).map_err(csv_err)? {
+        return Err(CliError::new(format!(
+            "{shown}: the file is empty (a header row is required)"
+        )));
+    }
+    let mut header: Vec<String> = Vec::with_capacity(record.len());
+    for (j, field) in record.iter().enumerate() {
+        let field = if j == 0 {
+            field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
+        } else {
+            field
+        };
+        let name = std::str::from_utf8(field).map_err(|_| {
+            CliError::new(format!(
+                "{shown}: line 1: header field {} is not valid UTF-8",
+                j + 1
+            ))
+        })?;
+        header.push(name.trim().to_string());
+    }
+    let width = header.len();
+
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for name in required {
+        let mut at = header.iter().enumerate().filter(|(_, h)| *h == name);
+        let Some((field, _)) = at.next() else {
+            return Err(CliError::new(format!(
+                "{shown}: no column {name:?} (the header has: {})",
+                header.join(", ")
+            )));
+        };
+        if at.next().is_some() {
+            return Err(CliError::new(format!(
+                "{shown}: column {name:?} appears more than once in the header"
+            )));
+        }
+        slots.push(Slot {
+            field,
+            values: Vec::new(),
+            strict: true,
+            numeric: true,
+            any_value: false,
+        });
+        names.push(name.clone());
+    }
+    if others == Others::Numeric {
+        for (field, name) in header.iter().enumerate() {
+            if names.contains(name) {
+                continue;
+            }
+            slots.push(Slot {
+                field,
+                values: Vec::new(),
+                strict: false,
+                numeric: true,
+                any_value: false,
+            });
+            names.push(name.clone());
+        }
+    }
+
+    let mut lines = Vec::new();
+    while rdr.read_byte_record(&mut record).map_err(csv_err)? {
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != width {
+            // A blank line inside the data reads as one empty field.
+            if record.len() == 1 && record[0].is_empty() && width != 1 {
+                continue;
+            }
+            return Err(ragged(path, line, record.len(), width));
+        }
+        for slot in &mut slots {
+            if !slot.numeric {
+                continue;
+            }
+            let cell = &record[slot.field];
+            match parse_cell(cell) {
+                Some(v) => {
+                    slot.any_value |= !v.is_nan() || !cell.trim_ascii().is_empty();
+                    slot.values.push(v);
+                }
+                None if slot.strict => {
+                    return Err(CliError::new(format!(
+                        "{shown}: line {line}, column {} ({:?}): {:?} is not a number",
+                        slot.field + 1,
+                        header[slot.field],
+                        String::from_utf8_lossy(cell)
+                    )));
+                }
+                None => {
+                    slot.numeric = false;
+                    slot.values = Vec::new();
+                }
+            }
+        }
+        lines.push(line);
+    }
+
+    let mut table = Table {
+        names: Vec::with_capacity(slots.len()),
+        columns: Vec::with_capacity(slots.len()),
+        lines,
+    };
+    for (slot, name) in slots.into_iter().zip(names) {
+        if slot.strict || (slot.numeric && slot.any_value) {
+            table.names.push(name);
+            table.columns.push(slot.values);
+        }
+    }
+    Ok(table)
+}
+
+/// The error for a row whose number of fields differs from the header's.
+fn ragged(path: &Path, line: u64, len: usize, width: usize) -> CliError {
+    let fields = if len == 1 { "field" } else { "fields" };
+    CliError::new(format!(
+        "{}: line {line} has {len} {fields}, the header has {width}",
+        path.display()
+    ))
+}
+
+/// One line for a CSV reading error.
+fn csv_error(path: &Path, e: csv::Error) -> CliError {
+    let shown = path.display();
+    let line = e.position().map(|p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => CliError::io(format!("cannot read {shown}"), io),
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => ragged(
+            path,
+            pos.map_or(0, |p| p.line()),
+            len as usize,
+            expected_len as usize,
+        ),
+        other => CliError::new(format!(
+            "{shown}: line {}: malformed CSV: {other:?}",
+            line.unwrap_or(0)
+        )),
+    }
+}
+
+/// Where output goes: standard output, or a temporary file renamed over the target by
+/// [`Output::commit`]. Dropping an uncommitted file output removes the temporary file.
+pub enum Output {
+    /// Buffered standard output.
+    Stdout(BufWriter<io::Stdout>),
+    /// A temporary file beside the target.
+    File {
+        /// The buffered temporary file (None once committed).
+        writer: Option<BufWriter<File>>,
+        /// The temporary file's path.
+        tmp: PathBuf,
+        /// The final path.
+        target: PathBuf,
+    },
+}
+
+impl Output {
+    /// Standard output when `path` is None, else a temporary file in `path`'s directory.
+    ///
+    /// # Errors
+    /// A [`CliError`] when the temporary file cannot be created.
+    pub fn create(path: Option<&Path>) -> CliResult<Output> {
+        let Some(path) = path else {
+            return Ok(Output::Stdout(BufWriter::with_capacity(
+                1 << 16,
+                io::stdout(),
+            )));
+        };
+        let tmp = temp_path(path);
+        let file = File::create(&tmp).map_err(|e| {
+            CliError::io(format!("cannot create output file {}", path.display()), e)
+        })?;
+        Ok(Output::File {
+            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            tmp,
+            target: path.to_path_buf(),
+        })
+    }
+
+    /// A description of the destination for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Output::Stdout(_) => "standard output".into(),
+            Output::File { target, .. } => target.display().to_string(),
+        }
+    }
+
+    /// Flushes, and for a file syncs it and renames it over the target.
+    ///
+    /// # Errors
+    /// A [`CliError`] naming the output when any step fails (the temporary file is removed).
+    pub fn commit(mut self) -> CliResult<()> {
+        let what = self.describe();
+        let err = |e: io::Error| CliError::io(format!("cannot write {what}"), e);
+        match &mut self {
+            Output::Stdout(w) => w.flush().map_err(err),
+            Output::File {
+                writer,
+                tmp,
+                target,
+            } => {
+                let Some(w) = writer.take() else {
+                    return Ok(());
+                };
+                let file = w.into_inner().map_err(|e| err(e.into_error()))?;
+                file.sync_all().map_err(err)?;
+                drop(file);
+                std::fs::rename(&*tmp, &*target).map_err(err)
+            }
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Output::File {
+            writer: writer @ Some(_),
+            tmp,
+            ..
+        } = self
+        {
+            drop(writer.take());
+            let _ = std::fs::remove_file(&*tmp);
+        }
+    }
+}
+
+impl Write for Output {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File { writer, .. } => match writer {
+                Some(w) => w.write(buf),
+                None => Err(io::Error::other("output already committed")),
+            },
+        }
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(buf),
+            Output::File { writer, .. } => match writer {
+                Some(w) => w.write_all(buf),
+                None => Err(io::Error::other("output already committed")),
+            },
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File { writer, .. } => writer.as_mut().map_or(Ok(()), |w| w.flush()),
+        }
+    }
+}
+
+/// `dir/.name.tmp<pid>` beside `path`.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    dir.join(format!(".{name}.tmp{}", std::process::id()))
+}
+
+/// Appends one CSV cell for `v` to `line`: empty for NaN, `inf`/`-inf` for infinities, else
+/// the shortest text that reads back as the same `f64` (zmij; exponent notation for very small
+/// or large magnitudes).
+#[inline]
+pub fn push_cell(line: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        line.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+    } else if v.is_nan() {
+        // An empty cell.
+    } else if v > 0.0 {
+        line.extend_from_slice(b"inf");
+    } else {
+        line.extend_from_slice(b"-inf");
+    }
+}
+
+/// Writes a header row, quoting names that need it.
+pub fn write_header(w: &mut impl Write, names: &[String]) -> io::Result<()> {
+    for (j, name) in names.iter().enumerate() {
+        if j > 0 {
+            w.write_all(b",")?;
+        }
+        if name.contains([',', '"', '\n', '\r']) {
+            write!(w, "\"{}\"", name.replace('"', "\"\""))?;
+        } else {
+            w.write_all(name.as_bytes())?;
+        }
+    }
+    w.write_all(b"\n")
+}

@@ -1,0 +1,47 @@
+//! The one error type of the program: a message printed as `mlp: <message>` (exit status 2).
+
+use ml_pipeline::PipelineError;
+use std::fmt;
+
+/// An error to report to the user: one line, already phrased for them.
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+    /// Set when stdout was closed by the reader (`mlp features ... | head`): not a failure
+    /// worth a message.
+    pub broken_pipe: bool,
+}
+
+impl CliError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CliError {
+            message: message.into(),
+            broken_pipe: false,
+        }
+    }
+
+    /// An I/O error, with what was being done when it happened.
+    pub fn io(context: impl fmt::Display, err: std::io::Error) -> Self {
+        CliError {
+            broken_pipe: err.kind() == std::io::ErrorKind::BrokenPipe,
+            message: format!("{context}: {err}"),
+        }
+    }
+
+    /// A library error, prefixed with what was being done.
+    pub fn pipeline(context: impl fmt::Display, err: PipelineError) -> Self {
+        CliError::new(format!("{context}: {err}"))
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the underlying error printed.
+        let one_line = self.message.replace(['\n', '\r'], " ");
+        f.write_str(one_line.trim())
+    }
+}
+
+/// Shorthand for results of the program.
+pub type CliResult<T> = Result<T, CliError>;

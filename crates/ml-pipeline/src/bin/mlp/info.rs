@@ -1,0 +1,39 @@
+//! `mlp info` and the machine description the demo prints.
+
+use simd_kernels::Isa;
+
+/// The CPU's model name from `/proc/cpuinfo`, or a note that it is unknown.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim() == "model name")
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("unknown ({} CPU)", std::env::consts::ARCH))
+}
+
+/// Hardware threads this process may use.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |p| p.get())
+}
+
+/// Prints version, CPU, threads, detected and available ISAs, and the measured FMA peak of
+/// one core on the detected ISA.
+pub fn run() {
+    let isa = Isa::detect();
+    let available: Vec<&str> = Isa::available().map(Isa::name).collect();
+    say!("mlp {}", env!("CARGO_PKG_VERSION"));
+    say!("cpu: {}", cpu_model());
+    say!("threads: {}", threads());
+    say!("isa detected: {}", isa.name());
+    say!("isa available: {}", available.join(", "));
+    let gflops = simd_kernels::probe::measure_fma_peak_gflops(isa, 8, 3);
+    say!(
+        "fma peak (f64, one core, {}): {gflops:.1} GFLOP/s",
+        isa.name()
+    );
+}

@@ -1,0 +1,205 @@
+//! `mlp train`: fit ridge or logistic regression on CSV columns and save the model.
+
+use crate::cli::{ModelKind, TrainArgs};
+use crate::csv_io::{read_numeric, Others, Table};
+use crate::error::{CliError, CliResult};
+use fast_math::{Mat, Par};
+use ml_pipeline::{LogisticRegression, Model, Ridge, SavedModel};
+
+/// The columns used for training and the rows where all of them are finite.
+struct Selection {
+    features: Vec<String>,
+    rows: Vec<usize>,
+}
+
+/// Chooses the feature columns (given, or every numeric column but the target) and the rows
+/// with every selected value finite.
+fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
+    let features: Vec<String> = match &args.features {
+        Some(f) => f.clone(),
+        None => table
+            .names
+            .iter()
+            .filter(|n| **n != args.target)
+            .cloned()
+            .collect(),
+    };
+    if features.is_empty() {
+        return Err(CliError::new(format!(
+            "{}: no numeric feature column besides the target {:?}",
+            args.input.display(),
+            args.target
+        )));
+    }
+    let target = table.column(&args.target).expect("the target was read");
+    let cols: Vec<&[f64]> = features
+        .iter()
+        .map(|n| table.column(n).expect("every feature was read"))
+        .collect();
+    let rows: Vec<usize> = (0..table.nrows())
+        .filter(|&i| target[i].is_finite() && cols.iter().all(|c| c[i].is_finite()))
+        .collect();
+    if rows.is_empty() {
+        return Err(CliError::new(format!(
+            "{}: none of the {} rows has the target and every feature filled with a finite number",
+            args.input.display(),
+            table.nrows()
+        )));
+    }
+    Ok(Selection { features, rows })
+}
+
+/// Checks the flags that clap cannot: penalties that belong to the other model, PCA.
+fn check_flags(args: &TrainArgs) -> CliResult<()> {
+    if args.pca.is_some() {
+        return Err(CliError::new("--pca is not available in this build"));
+    }
+    match args.model {
+        ModelKind::Ridge if args.c.is_some() => {
+            Err(CliError::new("--c applies to --model logistic only"))
+        }
+        ModelKind::Logistic if args.alpha.is_some() => {
+            Err(CliError::new("--alpha applies to --model ridge only"))
+        }
+        _ => Ok(()),
+    }?;
+    if let Some(f) = &args.features {
+        if f.iter().any(|n| n.is_empty()) {
+            return Err(CliError::new(format!(
+                "--features: empty column name in {:?}",
+                f.join(",")
+            )));
+        }
+        if f.contains(&args.target) {
+            return Err(CliError::new(format!(
+                "--features includes the target column {:?}",
+                args.target
+            )));
+        }
+        for (i, n) in f.iter().enumerate() {
+            if f[..i].contains(n) {
+                return Err(CliError::new(format!("--features names {n:?} twice")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `log(1 + exp(z))` without overflow.
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+/// Coefficient of determination, as scikit-learn's `r2_score` (1 for a perfect fit of a
+/// constant target, 0 for an imperfect one).
+pub fn r_squared(y: &[f64], pred: &[f64]) -> f64 {
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    let ss_tot: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
+    let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum();
+    if ss_tot > 0.0 {
+        1.0 - ss_res / ss_tot
+    } else if ss_res == 0.0 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Reads, trains, prints the in-sample metrics and saves the model.
+///
+/// # Errors
+/// Input errors, labels other than 0/1 for logistic regression, training failures and
+/// model-file write errors, each as one line.
+pub fn run(args: &TrainArgs) -> CliResult<()> {
+    check_flags(args)?;
+    let mut required = vec![args.target.clone()];
+    let others = match &args.features {
+        Some(f) => {
+            required.extend(f.iter().cloned());
+            Others::Skip
+        }
+        None => Others::Numeric,
+    };
+    let table = read_numeric(&args.input, &required, others)?;
+    let sel = select(args, &table)?;
+    let target = table.column(&args.target).expect("the target was read");
+    let cols: Vec<&[f64]> = sel
+        .features
+        .iter()
+        .map(|n| table.column(n).expect("every feature was read"))
+        .collect();
+    let n = sel.rows.len();
+    let k = cols.len();
+    let x = Mat::from_fn(n, k, |i, j| cols[j][sel.rows[i]]);
+    let y: Vec<f64> = sel.rows.iter().map(|&r| target[r]).collect();
+    let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
+
+    let (model, summary) = match args.model {
+        ModelKind::Ridge => {
+            let alpha = args.alpha.unwrap_or(1.0);
+            let m = Ridge {
+                alpha,
+                fit_intercept: true,
+            }
+            .fit(x.as_ref(), &y, par)
+            .map_err(|e| CliError::pipeline("ridge", e))?;
+            let pred = m.predict_batch(x.as_ref(), par);
+            let summary = format!(
+                "model: ridge (alpha {alpha})\nin-sample R^2: {:.6}",
+                r_squared(&y, &pred)
+            );
+            (Model::Ridge(m), summary)
+        }
+        ModelKind::Logistic => {
+            if let Some((i, v)) = y.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
+                return Err(CliError::new(format!(
+                    "{}: line {}, column {:?}: label {v} is not 0 or 1",
+                    args.input.display(),
+                    table.lines[sel.rows[i]],
+                    args.target
+                )));
+            }
+            let c = args.c.unwrap_or(1.0);
+            let m = LogisticRegression {
+                c,
+                ..LogisticRegression::default()
+            }
+            .fit(x.as_ref(), &y, par)
+            .map_err(|e| CliError::pipeline("logistic regression", e))?;
+            let z = m.linear.predict_batch(x.as_ref(), par);
+            let hits = z
+                .iter()
+                .zip(&y)
+                .filter(|(z, y)| (**z > 0.0) == (**y == 1.0))
+                .count();
+            let loss: f64 = z
+                .iter()
+                .zip(&y)
+                .map(|(&z, &y)| if y == 1.0 { softplus(-z) } else { softplus(z) })
+                .sum::<f64>()
+                / n as f64;
+            let summary = format!(
+                "model: logistic (C {c}, {} Newton iterations)\nin-sample accuracy: {:.6}\nin-sample log-loss: {loss:.6}",
+                m.iterations,
+                hits as f64 / n as f64
+            );
+            (Model::Logistic(m), summary)
+        }
+    };
+    let saved = SavedModel::new(sel.features.clone(), None, model);
+    saved
+        .save(&args.out)
+        .map_err(|e| CliError::new(e.to_string()))?;
+    say!("{summary}");
+    say!(
+        "rows: {n} used, {} skipped (an empty or non-finite cell)",
+        table.nrows() - n
+    );
+    say!("features ({k}): {}", sel.features.join(", "));
+    say!("saved: {}", args.out.display());
+    Ok(())
+}

@@ -6,9 +6,10 @@ use simd_kernels::Isa;
 
 /// Density below which [`matvec_auto`] keeps CSR storage: measured by the `algos` bench
 /// (`sparse`) on the project machine at 4000 x 4000, where CSR SpMV (12 bytes and one
-/// gather per nonzero) and dense GEMV (8 streamed bytes per element) cost the same near
-/// 35% density.
-pub const CSR_DENSITY_CROSSOVER: f64 = 0.35;
+/// gather per nonzero) over the fused dense GEMV (8 streamed bytes per element) took
+/// 0.02 / 0.12 / 0.36 / 0.57 / 0.82 / 0.97 of the time at 1 / 10 / 20 / 30 / 40 / 50%
+/// density: the two cost the same just above 50%.
+pub const CSR_DENSITY_CROSSOVER: f64 = 0.5;
 
 /// A matrix stored as CSR or dense, whichever multiplies a vector faster for its density.
 #[derive(Clone, Debug, PartialEq)]

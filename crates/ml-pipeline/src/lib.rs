@@ -16,8 +16,8 @@ pub use engine::Engine;
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
-    LinearModel, LogisticModel, LogisticRegression, Model, Ridge, RidgeAccumulator, SavedModel,
-    StandardScaler,
+    LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, Ridge, RidgeAccumulator,
+    SavedModel, StandardScaler,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

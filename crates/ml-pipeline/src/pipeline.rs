@@ -5,7 +5,7 @@ use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
 use crate::features::{extract_features, FeatureConfig, RollingFeatures};
 use crate::latency::LatencyHistogram;
-use crate::models::{LogisticRegression, Model, Ridge, SavedModel, StandardScaler};
+use crate::models::{LogisticRegression, Model, Pca, Ridge, SavedModel, StandardScaler};
 use fast_math::{Mat, Par};
 use simd_kernels::Isa;
 use std::sync::Arc;
@@ -28,6 +28,8 @@ pub struct PipelineConfig {
     pub features: FeatureConfig,
     /// Standardize features before the model.
     pub scale: bool,
+    /// Project (scaled) features onto this many principal components before the model.
+    pub pca: Option<usize>,
     /// The model.
     pub model: ModelSpec,
     /// Ticks ahead of the forward return the model predicts.
@@ -62,6 +64,11 @@ impl PipelineBuilder {
     /// Standardize features (default on).
     pub fn scale(mut self, on: bool) -> Self {
         self.cfg.scale = on;
+        self
+    }
+    /// Project features onto `k` principal components (after the scaler) before the model.
+    pub fn pca(mut self, k: usize) -> Self {
+        self.cfg.pca = Some(k);
         self
     }
     /// Ridge regression with penalty `alpha` (the default model, alpha 1).
@@ -174,6 +181,7 @@ impl IntegratedMlPipeline {
             cfg: PipelineConfig {
                 features: FeatureConfig::default(),
                 scale: true,
+                pca: None,
                 model: ModelSpec::Ridge(Ridge::default()),
                 horizon: 1,
                 use_simd: true,
@@ -199,10 +207,11 @@ impl IntegratedMlPipeline {
             },
             fast_math: cfg.use_fast_math,
         };
-        let k = cfg.features.n_features();
+        // Room for the features and, with PCA, the component scores.
+        let width = cfg.features.n_features() + cfg.pca.unwrap_or(0);
         let scratch = Arc::new(ObjectPool::new(
             2,
-            move || AlignedVec::<f64>::zeroed(k),
+            move || AlignedVec::<f64>::zeroed(width),
             |_| {},
         ));
         scratch.prewarm(2);
@@ -273,6 +282,26 @@ impl IntegratedMlPipeline {
                 }
             }
         }
+        let pca = match self.cfg.pca {
+            Some(r) => {
+                let p = Pca { n_components: r }.fit_with(self.engine, x.as_ref(), self.cfg.par)?;
+                let mut centered = vec![0.0; k];
+                let mut scores = vec![0.0; r];
+                let mut projected = Mat::zeros(x.nrows(), r);
+                for i in 0..x.nrows() {
+                    for (j, c) in centered.iter_mut().enumerate() {
+                        *c = x[(i, j)];
+                    }
+                    p.transform_one_in_place(self.engine.isa, &mut centered, &mut scores);
+                    for (j, &v) in scores.iter().enumerate() {
+                        projected[(i, j)] = v;
+                    }
+                }
+                x = projected;
+                Some(p)
+            }
+            None => None,
+        };
         let (model, score) = match self.cfg.model {
             ModelSpec::Ridge(r) => {
                 let m = r.fit_with(self.engine, x.as_ref(), &y, self.cfg.par)?;
@@ -290,7 +319,11 @@ impl IntegratedMlPipeline {
                 (Model::Logistic(m), hits as f64 / y.len() as f64)
             }
         };
-        self.model = Some(SavedModel::new(fm.names().to_vec(), scaler, model));
+        let saved = SavedModel::new(fm.names().to_vec(), scaler, model);
+        self.model = Some(match pca {
+            Some(p) => saved.with_pca(p),
+            None => saved,
+        });
         self.features = RollingFeatures::primed(self.cfg.features.clone(), prices)?;
         self.reset_metrics();
         Ok(FitReport {
@@ -314,7 +347,7 @@ impl IntegratedMlPipeline {
             let mut buf = self.scratch.get();
             model.predict_one_with(self.engine.isa, row, &mut buf)
         } else {
-            let mut buf = vec![0.0; row.len()];
+            let mut buf = vec![0.0; model.scratch_len()];
             model.predict_one_with(self.engine.isa, row, &mut buf)
         };
         self.predictions += 1;

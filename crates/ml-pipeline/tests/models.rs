@@ -339,3 +339,48 @@ fn malformed_model_files_are_typed_errors() {
     ));
     let _ = MatRef::<f64>::from_col_major(&[], 0, 0);
 }
+
+#[test]
+fn pca_matches_scikit_learn_up_to_sign() {
+    let (x, _, want) = fixture("pca");
+    let r = 3;
+    let k = x.ncols();
+    for fast in [true, false] {
+        let engine = ml_pipeline::Engine {
+            fast_math: fast,
+            ..Default::default()
+        };
+        let m = Pca { n_components: r }
+            .fit_with(engine, x.as_ref(), Par::Seq)
+            .unwrap();
+        for c in 0..r {
+            assert!(
+                (m.explained_variance[c] - want[c]).abs() <= 1e-6 * want[c],
+                "fast={fast} variance {c}"
+            );
+            let ours = &m.components[c * k..(c + 1) * k];
+            let theirs = &want[r + c * k..r + (c + 1) * k];
+            let sign = if ours.iter().zip(theirs).map(|(a, b)| a * b).sum::<f64>() < 0.0 {
+                -1.0
+            } else {
+                1.0
+            };
+            for (a, b) in ours.iter().zip(theirs) {
+                assert!(
+                    (sign * a - b).abs() <= 1e-6,
+                    "fast={fast} component {c}: {a} vs {b}"
+                );
+            }
+        }
+        assert!(m.explained_variance_ratio.iter().sum::<f64>() < 1.0);
+        let mut centered = vec![0.0; k];
+        let mut out = vec![0.0; r];
+        let row: Vec<f64> = (0..k).map(|j| x[(0, j)]).collect();
+        m.transform_one(&row, &mut centered, &mut out);
+        assert!(out.iter().all(|v| v.is_finite()));
+    }
+    assert!(matches!(
+        Pca { n_components: 11 }.fit(x.as_ref(), Par::Seq),
+        Err(PipelineError::InvalidConfig(_))
+    ));
+}

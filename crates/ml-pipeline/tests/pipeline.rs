@@ -120,3 +120,29 @@ fn a_nan_price_predicts_nan_then_recovers() {
     assert!(values[100].is_nan() && values[110].is_nan());
     assert!(values[400..].iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn pca_in_the_pipeline_streams_like_the_batch_model_and_round_trips() {
+    let prices = walk(20_000, 11);
+    let mut pipe = IntegratedMlPipeline::builder()
+        .window(32)
+        .pca(4)
+        .build()
+        .unwrap();
+    pipe.fit(&prices[..15_000]).unwrap();
+    let model = pipe.model().unwrap().clone();
+    assert_eq!(model.pca.as_ref().map(|p| p.n_components()), Some(4));
+    assert_eq!(model.model.linear().coef.len(), 4);
+    let back = ml_pipeline::SavedModel::from_json(&model.to_json()).unwrap();
+    assert_eq!(back, model);
+    let fm = extract_features(&prices, &FeatureConfig::with_window(32), Par::Seq).unwrap();
+    let mut scratch = vec![0.0; model.scratch_len()];
+    for (t, &p) in prices.iter().enumerate().skip(15_000) {
+        let got = pipe.update(p).unwrap().value;
+        let want = back.predict_one(fm.row(t), &mut scratch);
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1e-6),
+            "t={t}: {got} vs {want}"
+        );
+    }
+}

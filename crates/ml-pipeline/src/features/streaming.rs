@@ -70,7 +70,7 @@ impl RollingFeatures {
             tick: 0,
             prev_price: f64::NAN,
             returns: RollingMoments::new(w, cfg.recompute_every),
-            prices: RollingMoments::new(w, cfg.recompute_every),
+            prices: RollingMoments::with_order(w, cfg.recompute_every, false),
             extrema: RollingMinMax::new(w),
             emas: cfg
                 .ema_spans

@@ -86,11 +86,15 @@ pub struct RollingMoments {
     shift: f64,
     sums: [f64; 4],
     non_finite: usize,
-    /// Values pushed, counted from the series start: recomputes fall on multiples of
-    /// `recompute_every`, so extractors started mid-series (parallel chunks) recompute on
-    /// the same ticks as a sequential pass and then hold bit-identical state.
-    count: u64,
+    /// Pushes left until the next exact recomputation. Recomputes fall on multiples of
+    /// `recompute_every` counted from the series start, so extractors started mid-series
+    /// (parallel chunks) recompute on the same ticks as a sequential pass and then hold
+    /// bit-identical state. A countdown, because a division per push costs more than the
+    /// update itself.
+    until_recompute: usize,
     recompute_every: usize,
+    /// Whether the third and fourth power sums are kept (skew and kurtosis wanted).
+    higher: bool,
     run_value: f64,
     run_len: usize,
 }
@@ -98,14 +102,21 @@ pub struct RollingMoments {
 impl RollingMoments {
     /// State for windows of `window` values, recomputed exactly every `recompute_every`.
     pub fn new(window: usize, recompute_every: usize) -> Self {
+        Self::with_order(window, recompute_every, true)
+    }
+
+    /// As [`new`](Self::new); with `higher == false` only the mean and standard deviation are
+    /// maintained, and skew and kurtosis read NaN.
+    pub fn with_order(window: usize, recompute_every: usize, higher: bool) -> Self {
         RollingMoments {
             window: window.max(1),
             ring: Ring::new(window),
             shift: 0.0,
             sums: [0.0; 4],
             non_finite: 0,
-            count: 0,
+            until_recompute: recompute_every.max(1),
             recompute_every: recompute_every.max(1),
+            higher,
             run_value: f64::NAN,
             run_len: 0,
         }
@@ -136,16 +147,21 @@ impl RollingMoments {
                 need_recompute = self.non_finite == 0;
             }
         }
-        self.count += 1;
-        if need_recompute || self.count.is_multiple_of(self.recompute_every as u64) {
+        self.until_recompute -= 1;
+        if self.until_recompute == 0 {
+            self.until_recompute = self.recompute_every;
+            self.recompute();
+        } else if need_recompute {
             self.recompute();
         }
         old
     }
 
-    /// Sets how many values the series had before this state's first push (see `count`).
+    /// Sets how many values the series had before this state's first push (see
+    /// `until_recompute`).
     pub(crate) fn set_start(&mut self, ticks_before: u64) {
-        self.count = ticks_before;
+        let r = self.recompute_every as u64;
+        self.until_recompute = (r - ticks_before % r) as usize;
     }
 
     #[inline(always)]
@@ -154,8 +170,10 @@ impl RollingMoments {
         let d2 = d * d;
         self.sums[0] += sign * d;
         self.sums[1] += sign * d2;
-        self.sums[2] += sign * d2 * d;
-        self.sums[3] += sign * d2 * d2;
+        if self.higher {
+            self.sums[2] += sign * d2 * d;
+            self.sums[3] += sign * d2 * d2;
+        }
     }
 
     /// Exact two-pass recomputation over the stored window.
@@ -372,9 +390,8 @@ pub struct SlidingDft {
     /// `(re, im)` per bin.
     bins: Vec<(f64, f64)>,
     non_finite: usize,
-    /// Values pushed from the series start; recomputes fall on its multiples (as in
-    /// [`RollingMoments`]).
-    count: u64,
+    /// Pushes left until the next exact recomputation (as in [`RollingMoments`]).
+    until_recompute: usize,
     recompute_every: usize,
 }
 
@@ -394,7 +411,7 @@ impl SlidingDft {
             twiddle,
             bins: vec![(0.0, 0.0); bins],
             non_finite: 0,
-            count: 0,
+            until_recompute: recompute_every.max(1),
             recompute_every: recompute_every.max(1),
         }
     }
@@ -411,8 +428,11 @@ impl SlidingDft {
             self.non_finite -= 1;
             need_recompute = self.non_finite == 0;
         }
-        self.count += 1;
-        if need_recompute || self.count.is_multiple_of(self.recompute_every as u64) {
+        self.until_recompute -= 1;
+        if self.until_recompute == 0 || need_recompute {
+            if self.until_recompute == 0 {
+                self.until_recompute = self.recompute_every;
+            }
             self.recompute();
             return;
         }
@@ -431,7 +451,8 @@ impl SlidingDft {
 
     /// Sets how many values the series had before this state's first push.
     pub(crate) fn set_start(&mut self, ticks_before: u64) {
-        self.count = ticks_before;
+        let r = self.recompute_every as u64;
+        self.until_recompute = (r - ticks_before % r) as usize;
     }
 
     #[cold]

@@ -1,14 +1,16 @@
-//! Models: ridge and logistic regression, standardization, persistence.
+//! Models: ridge and logistic regression, PCA, standardization, persistence.
 
 mod data;
 mod linear;
 mod logistic;
+mod pca;
 mod persist;
 mod ridge;
 mod scaler;
 
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
+pub use pca::{Pca, PcaModel};
 pub use persist::{Model, SavedModel, MODEL_FORMAT, MODEL_VERSION};
 pub use ridge::{Ridge, RidgeAccumulator};
 pub use scaler::StandardScaler;

@@ -2,6 +2,7 @@
 
 use super::linear::LinearModel;
 use super::logistic::LogisticModel;
+use super::pca::PcaModel;
 use super::scaler::StandardScaler;
 use crate::error::{PipelineError, Result};
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,10 @@ pub struct SavedModel {
     /// Standardization applied to inputs first.
     #[serde(default)]
     pub scaler: Option<StandardScaler>,
+    /// Projection onto principal components applied after the scaler; the model then reads
+    /// the component scores.
+    #[serde(default)]
+    pub pca: Option<PcaModel>,
     /// The model.
     pub model: Model,
 }
@@ -57,8 +62,21 @@ impl SavedModel {
             version: MODEL_VERSION,
             feature_names,
             scaler,
+            pca: None,
             model,
         }
+    }
+
+    /// Adds a PCA projection between the scaler and the model.
+    pub fn with_pca(mut self, pca: PcaModel) -> Self {
+        self.pca = Some(pca);
+        self
+    }
+
+    /// Length of the scratch slice [`predict_one`](Self::predict_one) needs: the features,
+    /// plus the component scores when there is a PCA.
+    pub fn scratch_len(&self) -> usize {
+        self.feature_names.len() + self.pca.as_ref().map_or(0, PcaModel::n_components)
     }
 
     /// Pretty JSON text.
@@ -102,11 +120,29 @@ impl SavedModel {
     fn validate(&self) -> Result<()> {
         let k = self.feature_names.len();
         let lin = self.model.linear();
-        if lin.coef.len() != k {
+        let inputs = match &self.pca {
+            Some(p) => {
+                let r = p.n_components();
+                if p.mean.len() != k
+                    || p.components.len() != r * k
+                    || p.explained_variance_ratio.len() != r
+                {
+                    return Err(PipelineError::ModelFile(format!(
+                        "PCA shapes do not fit {k} features and {r} components"
+                    )));
+                }
+                if p.mean.iter().chain(&p.components).any(|v| !v.is_finite()) {
+                    return Err(PipelineError::ModelFile("PCA values must be finite".into()));
+                }
+                r
+            }
+            None => k,
+        };
+        if lin.coef.len() != inputs {
             return Err(PipelineError::ModelFile(format!(
-                "model has {} coefficients for {} feature names",
+                "model has {} coefficients for {} inputs",
                 lin.coef.len(),
-                k
+                inputs
             )));
         }
         if lin
@@ -154,10 +190,12 @@ impl SavedModel {
     }
 
     /// Prediction for one row of raw inputs (in `feature_names` order): scaled into
-    /// `scratch`, then the linear model; for logistic models, the probability of class 1.
+    /// `scratch`, projected if there is a PCA, then the linear model; for logistic models,
+    /// the probability of class 1. No allocation.
     ///
     /// # Panics
-    /// If `raw` or `scratch` differ in length from the number of features.
+    /// If `raw` differs in length from the number of features, or `scratch` is shorter than
+    /// [`scratch_len`](Self::scratch_len).
     #[inline]
     pub fn predict_one(&self, raw: &[f64], scratch: &mut [f64]) -> f64 {
         self.predict_one_with(simd_kernels::Isa::detect(), raw, scratch)
@@ -174,11 +212,20 @@ impl SavedModel {
         raw: &[f64],
         scratch: &mut [f64],
     ) -> f64 {
-        scratch.copy_from_slice(raw);
+        let (x, rest) = scratch.split_at_mut(raw.len());
+        x.copy_from_slice(raw);
         if let Some(s) = &self.scaler {
-            s.transform_in_place(scratch);
+            s.transform_in_place(x);
         }
-        let z = self.model.linear().predict_one_with(isa, scratch);
+        let inputs: &[f64] = match &self.pca {
+            Some(p) => {
+                let scores = &mut rest[..p.n_components()];
+                p.transform_one_in_place(isa, x, scores);
+                scores
+            }
+            None => x,
+        };
+        let z = self.model.linear().predict_one_with(isa, inputs);
         match &self.model {
             Model::Ridge(_) => z,
             Model::Logistic(_) => super::logistic::sigmoid(z),

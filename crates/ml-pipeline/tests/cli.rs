@@ -3,7 +3,9 @@
 
 use assert_cmd::Command;
 use fast_math::{Mat, Par};
-use ml_pipeline::{extract_features, FeatureConfig, LogisticRegression, Model, Ridge, SavedModel};
+use ml_pipeline::{
+    extract_features, FeatureConfig, LogisticRegression, Model, Pca, Ridge, SavedModel,
+};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -416,6 +418,85 @@ fn train_logistic_then_predict_probabilities_and_classes() {
 }
 
 #[test]
+fn train_with_pca_then_predict_reads_raw_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let feats = features_file(dir.path());
+    let model_path = dir.path().join("pca.json");
+    let names = [
+        "zscore", "momentum", "roll_std", "ema_8", "roll_min", "roll_max",
+    ];
+    let out = stdout_of(
+        mlp()
+            .args([
+                "train",
+                "--target",
+                "log_return",
+                "--model",
+                "ridge",
+                "--pca",
+                "3",
+            ])
+            .args(["--features", &names.join(",")])
+            .arg("--input")
+            .arg(&feats)
+            .arg("--out")
+            .arg(&model_path),
+    );
+    assert!(out.contains("pca: 3 components"), "{out}");
+    let saved = SavedModel::load(&model_path).expect("model file");
+    assert_eq!(saved.feature_names, names);
+    let pca = saved.pca.as_ref().expect("the file keeps the projection");
+    assert_eq!(pca.n_components(), 3);
+
+    // The same PCA, then ridge on the scores, through the library.
+    let mut cols = vec![column(&feats, "log_return")];
+    cols.extend(names.iter().map(|n| column(&feats, n)));
+    let (x, rows) = complete_rows(&cols);
+    let y: Vec<f64> = rows.iter().map(|&r| cols[0][r]).collect();
+    let want_pca = Pca { n_components: 3 }
+        .fit(x.as_ref(), Par::Seq)
+        .expect("pca");
+    for (g, w) in pca.components.iter().zip(&want_pca.components) {
+        assert!(close(*g, *w, 1e-8), "component {g} vs {w}");
+    }
+    let mut centered = vec![0.0; names.len()];
+    let mut scores = vec![0.0; 3];
+    let z = Mat::from_fn(rows.len(), 3, |i, c| {
+        let raw: Vec<f64> = (0..names.len()).map(|j| x[(i, j)]).collect();
+        want_pca.transform_one(&raw, &mut centered, &mut scores);
+        scores[c]
+    });
+    let want = Ridge::default().fit(z.as_ref(), &y, Par::Seq).expect("fit");
+    let Model::Ridge(got) = &saved.model else {
+        panic!("expected a ridge model, got {:?}", saved.model)
+    };
+    assert_eq!(got.coef.len(), 3);
+    for (g, w) in got.coef.iter().zip(&want.coef) {
+        assert!(close(*g, *w, 1e-7), "{g} vs {w}");
+    }
+
+    // predict reads the six raw columns and applies the projection.
+    let text = stdout_of(
+        mlp()
+            .arg("predict")
+            .arg("--model")
+            .arg(&model_path)
+            .arg("--input")
+            .arg(&feats),
+    );
+    let (_, prows) = read_csv(&text);
+    assert_eq!(prows.len(), 400);
+    let mut scratch = vec![0.0; saved.scratch_len()];
+    for (i, row) in prows.iter().enumerate() {
+        let raw: Vec<f64> = cols[1..].iter().map(|c| c[i]).collect();
+        match row[0] {
+            None => assert!(raw.iter().any(|v| !v.is_finite()), "row {i}"),
+            Some(p) => assert_eq!(p, saved.predict_one(&raw, &mut scratch), "row {i}"),
+        }
+    }
+}
+
+#[test]
 fn train_defaults_skip_text_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let model_path = dir.path().join("m.json");
@@ -499,8 +580,8 @@ fn bad_inputs_exit_2_with_one_line() {
         c
     };
     expect_error(
-        &mut train(&["--target", "volume", "--model", "ridge", "--pca", "2"]),
-        &["--pca is not available in this build"],
+        &mut train(&["--target", "volume", "--model", "ridge", "--pca", "5"]),
+        &["--pca", "n_components must be in 1..=1"],
     );
     expect_error(
         &mut train(&["--target", "volume", "--model", "logistic"]),

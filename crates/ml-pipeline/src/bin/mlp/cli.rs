@@ -45,7 +45,7 @@ pub struct DemoArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// Interleaved repeats of the optimized / all-layers-off timing (medians are reported).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     pub repeats: usize,
 }
 
@@ -99,7 +99,8 @@ pub struct TrainArgs {
     /// Inverse regularization strength of logistic regression (default 1).
     #[arg(long, value_name = "X")]
     pub c: Option<f64>,
-    /// Project the features on their first K principal components first.
+    /// Project the features on their first K principal components (scikit-learn's `PCA`,
+    /// randomized SVD) and train on the scores; the model file keeps the projection.
     #[arg(long, value_name = "K")]
     pub pca: Option<usize>,
     /// Where to save the model (JSON).

@@ -289,10 +289,11 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
         .collect();
     say!("mlp demo: {} ticks, seed {}", args.ticks, args.seed);
     say!(
-        "machine: {}; isa {} (available: {}); {threads} threads",
+        "machine: {}; isa {} (available: {}); {threads} threads; load average {}",
         info::cpu_model(),
         isa.name(),
-        available.join(", ")
+        available.join(", "),
+        info::load_average()
     );
 
     // 1. The market.
@@ -398,7 +399,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
     let hold: f64 = realized.iter().sum();
     say!("out of sample ({m} ticks, predictions from the tick-by-tick replay):");
     say!(
-        "  ridge:    R^2 {r2:.5}, hit rate {:.2}%, sign strategy log return {:+.3} (buy and hold {hold:+.3})",
+        "  ridge:    R^2 {r2:.5}, hit rate {:.2}%, sign strategy log return {:+.3} without costs (buy and hold {hold:+.3})",
         100.0 * ridge_eval.hit_rate,
         ridge_eval.strategy.last().copied().unwrap_or(0.0)
     );
@@ -411,7 +412,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
     let model = ridge
         .model()
         .ok_or_else(|| CliError::new("the ridge pipeline has no model after training"))?;
-    let mut scratch = vec![0.0; fm.ncols()];
+    let mut scratch = vec![0.0; model.scratch_len()];
     let max_diff = ridge_pred
         .iter()
         .enumerate()
@@ -447,7 +448,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
             [false, true]
         };
         for optimized in order {
-            let (d, allocs) = fit_and_replay(optimized, par, train, test)?;
+            let (d, allocs) = fit_and_replay(optimized, Par::Seq, train, test)?;
             if optimized {
                 on.push(d);
             } else {
@@ -465,7 +466,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
     let (on, off) = (medians(&on), medians(&off));
     let ticks = test.len() as f64;
     say!(
-        "speedup (ridge fit on {n_train} ticks + replay of {}, medians of {} interleaved runs each):",
+        "speedup (ridge fit on {n_train} ticks + replay of {}, one thread, medians of {} interleaved runs each):",
         test.len(),
         args.repeats
     );

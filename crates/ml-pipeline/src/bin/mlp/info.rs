@@ -16,6 +16,15 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| format!("unknown ({} CPU)", std::env::consts::ARCH))
 }
 
+/// The one-minute load average from `/proc/loadavg` (other work competing for the CPU), or
+/// "unknown".
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Hardware threads this process may use.
 pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |p| p.get())

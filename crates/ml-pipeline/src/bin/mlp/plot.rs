@@ -85,7 +85,7 @@ fn draw(
     let (e0, e1) = range(curves.iter().flat_map(|(_, c, _)| c.iter().copied()));
     let mut chart = ChartBuilder::on(&bottom)
         .caption(
-            "Equity: cumulative log return over the test ticks",
+            "Equity: cumulative log return over the test ticks (no trading costs)",
             ("sans-serif", 22),
         )
         .margin(15)

@@ -21,7 +21,7 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
     let logistic = matches!(model.model, Model::Logistic(_));
     let k = model.feature_names.len();
     let mut raw = vec![0.0; k];
-    let mut scratch = vec![0.0; k];
+    let mut scratch = vec![0.0; model.scratch_len()];
 
     let mut out = Output::create(args.output.as_deref())?;
     let what = out.describe();

@@ -4,7 +4,7 @@ use crate::cli::{ModelKind, TrainArgs};
 use crate::csv_io::{read_numeric, Others, Table};
 use crate::error::{CliError, CliResult};
 use fast_math::{Mat, Par};
-use ml_pipeline::{LogisticRegression, Model, Ridge, SavedModel};
+use ml_pipeline::{LogisticRegression, Model, Pca, Ridge, SavedModel};
 
 /// The columns used for training and the rows where all of them are finite.
 struct Selection {
@@ -51,9 +51,6 @@ fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
 
 /// Checks the flags that clap cannot: penalties that belong to the other model, PCA.
 fn check_flags(args: &TrainArgs) -> CliResult<()> {
-    if args.pca.is_some() {
-        return Err(CliError::new("--pca is not available in this build"));
-    }
     match args.model {
         ModelKind::Ridge if args.c.is_some() => {
             Err(CliError::new("--c applies to --model logistic only"))
@@ -134,9 +131,42 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         .collect();
     let n = sel.rows.len();
     let k = cols.len();
-    let x = Mat::from_fn(n, k, |i, j| cols[j][sel.rows[i]]);
+    let raw = Mat::from_fn(n, k, |i, j| cols[j][sel.rows[i]]);
     let y: Vec<f64> = sel.rows.iter().map(|&r| target[r]).collect();
     let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
+
+    // Optional PCA: the model is trained on the component scores, and the file keeps the
+    // projection so `predict` reads the raw columns.
+    let pca = match args.pca {
+        Some(components) => Some(
+            Pca {
+                n_components: components,
+            }
+            .fit(raw.as_ref(), par)
+            .map_err(|e| CliError::pipeline("--pca", e))?,
+        ),
+        None => None,
+    };
+    let x = match &pca {
+        Some(p) => {
+            let r = p.n_components();
+            let mut centered = vec![0.0; k];
+            let mut scores = Mat::zeros(n, r);
+            let mut row = vec![0.0; k];
+            let mut out = vec![0.0; r];
+            for i in 0..n {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = raw[(i, j)];
+                }
+                p.transform_one(&row, &mut centered, &mut out);
+                for (c, v) in out.iter().enumerate() {
+                    scores[(i, c)] = *v;
+                }
+            }
+            scores
+        }
+        None => raw,
+    };
 
     let (model, summary) = match args.model {
         ModelKind::Ridge => {
@@ -190,7 +220,15 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             (Model::Logistic(m), summary)
         }
     };
-    let saved = SavedModel::new(sel.features.clone(), None, model);
+    let mut saved = SavedModel::new(sel.features.clone(), None, model);
+    if let Some(p) = pca {
+        let explained: f64 = p.explained_variance_ratio.iter().sum();
+        say!(
+            "pca: {} components, explained variance ratio {explained:.6}",
+            p.n_components()
+        );
+        saved = saved.with_pca(p);
+    }
     saved
         .save(&args.out)
         .map_err(|e| CliError::new(e.to_string()))?;

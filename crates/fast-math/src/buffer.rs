@@ -1,110 +1,42 @@
-//! The one place matrix storage and packing scratch come from.
+//! The one place matrix storage and packing scratch come from: the pool layer.
 //!
-//! Storage is a 64-byte aligned buffer ([`zero_copy_pool::AlignedVec`] once that layer
-//! provides it). Packing scratch is a per-thread buffer that grows to the largest size seen
-//! and is then reused, so GEMM allocates nothing per call after warm-up.
+//! Matrix storage is a 64-byte aligned [`AlignedVec`]. Packing buffers come from one
+//! process-wide [`MemoryPoolManager`] (power-of-two size classes, lock-free free lists), so
+//! after the first call of a given size GEMM allocates nothing: each call takes its packed
+//! panels from the pool and the guards return them when the call ends. The pool registers
+//! itself as `fast-math.pack` in the pool layer's metrics registry.
 
-use crate::Scalar;
-use std::cell::RefCell;
+use std::sync::OnceLock;
+use zero_copy_pool::{MemoryPoolManager, PooledBuf, SizeClassConfig};
 
-/// Alignment of matrix storage and packing buffers, in bytes (one cache line, one zmm).
-pub(crate) const ALIGN: usize = 64;
+pub(crate) use zero_copy_pool::AlignedVec as Storage;
 
-/// A 64-byte aligned, fixed-length buffer of `T`.
-///
-/// Built on an over-allocated `Vec<T>` plus an offset, so it needs no unsafe code: moving the
-/// `Vec` does not move its heap block, so the offset stays valid.
-#[derive(Debug)]
-pub(crate) struct AlignedBuf<T> {
-    raw: Vec<T>,
-    offset: usize,
-    len: usize,
+/// The packing-buffer pool.
+pub(crate) fn pack_pool() -> &'static MemoryPoolManager {
+    static POOL: OnceLock<MemoryPoolManager> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let pool = MemoryPoolManager::with_config(SizeClassConfig {
+            min_len: 1 << 10,
+            // The largest packed block: KC x NC = 512 x 4096 elements (16 MiB of f64).
+            max_len: 1 << 21,
+            // One B block per concurrent GEMM plus one A block per worker thread.
+            buffers_per_class: 16,
+        });
+        pool.register("fast-math.pack");
+        pool
+    })
 }
 
-impl<T: Copy> AlignedBuf<T> {
-    /// `len` copies of `value`.
-    pub(crate) fn from_elem(value: T, len: usize) -> Self {
-        let size = std::mem::size_of::<T>().max(1);
-        let pad = ALIGN.div_ceil(size);
-        let raw = vec![value; len + pad];
-        let addr = raw.as_ptr() as usize;
-        let offset = if len == 0 {
-            0
-        } else {
-            (addr.next_multiple_of(ALIGN) - addr) / size
-        };
-        debug_assert!(offset + len <= raw.len());
-        AlignedBuf { raw, offset, len }
-    }
-
-    /// The elements.
-    #[inline]
-    pub(crate) fn as_slice(&self) -> &[T] {
-        &self.raw[self.offset..self.offset + self.len]
-    }
-
-    /// The elements, mutably.
-    #[inline]
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
-        &mut self.raw[self.offset..self.offset + self.len]
-    }
-
-    /// Number of elements.
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
+/// A packing buffer of `len` `f64`s (contents unspecified).
+#[inline]
+pub(crate) fn take_f64(len: usize) -> PooledBuf<'static, f64> {
+    pack_pool().take_f64(len)
 }
 
-impl<T: Copy> Clone for AlignedBuf<T> {
-    fn clone(&self) -> Self {
-        let mut out = match self.as_slice().first() {
-            Some(&v) => AlignedBuf::from_elem(v, self.len),
-            None => {
-                return AlignedBuf {
-                    raw: Vec::new(),
-                    offset: 0,
-                    len: 0,
-                }
-            }
-        };
-        out.as_mut_slice().copy_from_slice(self.as_slice());
-        out
-    }
-}
-
-/// Per-thread packing scratch for one element type.
-pub(crate) struct Scratch<T> {
-    buf: RefCell<Option<AlignedBuf<T>>>,
-}
-
-impl<T: Scalar> Scratch<T> {
-    pub(crate) const fn new() -> Self {
-        Scratch {
-            buf: RefCell::new(None),
-        }
-    }
-
-    /// Runs `f` on a scratch slice of at least `len` elements (contents unspecified).
-    ///
-    /// The buffer is taken out of its slot for the duration of `f`, so a nested call (which
-    /// the GEMM driver never makes) would get a fresh buffer instead of aliasing this one.
-    pub(crate) fn with<R>(&self, len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
-        let taken = self.buf.borrow_mut().take();
-        let mut buf = match taken {
-            Some(b) if b.len() >= len => b,
-            _ => grow::<T>(len),
-        };
-        let r = f(&mut buf.as_mut_slice()[..len]);
-        *self.buf.borrow_mut() = Some(buf);
-        r
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn grow<T: Scalar>(len: usize) -> AlignedBuf<T> {
-    AlignedBuf::from_elem(T::ZERO, len)
+/// A packing buffer of `len` `f32`s (contents unspecified).
+#[inline]
+pub(crate) fn take_f32(len: usize) -> PooledBuf<'static, f32> {
+    pack_pool().take_f32(len)
 }
 
 #[cfg(test)]
@@ -112,35 +44,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn aligned_buf_is_aligned_and_clones_deeply() {
-        for len in [0usize, 1, 3, 64, 1000] {
-            let mut b = AlignedBuf::from_elem(1.5f64, len);
+    fn pack_buffers_are_aligned() {
+        for len in [1, 1000, 5000, 1 << 22] {
+            let b = take_f64(len);
             assert_eq!(b.len(), len);
-            if len > 0 {
-                assert_eq!(b.as_slice().as_ptr() as usize % ALIGN, 0);
-                b.as_mut_slice()[0] = 2.0;
-            }
-            let c = b.clone();
-            assert_eq!(c.as_slice(), b.as_slice());
-            if len > 0 {
-                assert_eq!(c.as_slice().as_ptr() as usize % ALIGN, 0);
-            }
-            let f = AlignedBuf::from_elem(0.5f32, len);
-            if len > 0 {
-                assert_eq!(f.as_slice().as_ptr() as usize % ALIGN, 0);
-            }
+            assert_eq!(b.as_ptr() as usize % 64, 0);
+            let f = take_f32(len);
+            assert_eq!(f.len(), len);
+            assert_eq!(f.as_ptr() as usize % 64, 0);
         }
-    }
-
-    #[test]
-    fn scratch_is_reused_after_warm_up() {
-        let s = Scratch::<f64>::new();
-        let p1 = s.with(100, |b| {
-            b[0] = 1.0;
-            b.as_ptr() as usize
-        });
-        let p2 = s.with(50, |b| b.as_ptr() as usize);
-        assert_eq!(p1, p2);
-        assert_eq!(p1 % ALIGN, 0);
     }
 }

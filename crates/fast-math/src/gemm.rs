@@ -8,7 +8,6 @@
 //! `A`. Packing copies operands into panel order and zero-pads the edges, so the
 //! micro-kernel never sees a partial panel; alpha and beta are applied in its store.
 
-use crate::buffer::Scratch;
 use crate::{Mat, MatMut, MatRef, Scalar};
 use rayon::prelude::*;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
@@ -117,37 +116,6 @@ unsafe impl<T: Send> Send for CPtr<T> {}
 // SAFETY: as above: concurrent users touch disjoint tiles only.
 unsafe impl<T: Send> Sync for CPtr<T> {}
 
-thread_local! {
-    static PACK_A_F64: Scratch<f64> = const { Scratch::new() };
-    static PACK_B_F64: Scratch<f64> = const { Scratch::new() };
-    static PACK_A_F32: Scratch<f32> = const { Scratch::new() };
-    static PACK_B_F32: Scratch<f32> = const { Scratch::new() };
-}
-
-/// Which per-thread packing buffer (an implementation detail of [`Scalar`]).
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub enum PackSlot {
-    /// The buffer for packed panels of `A`.
-    A,
-    /// The buffer for packed panels of `B`.
-    B,
-}
-
-pub(crate) fn with_pack_f64<R>(slot: PackSlot, len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
-    match slot {
-        PackSlot::A => PACK_A_F64.with(|s| s.with(len, f)),
-        PackSlot::B => PACK_B_F64.with(|s| s.with(len, f)),
-    }
-}
-
-pub(crate) fn with_pack_f32<R>(slot: PackSlot, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    match slot {
-        PackSlot::A => PACK_A_F32.with(|s| s.with(len, f)),
-        PackSlot::B => PACK_B_F32.with(|s| s.with(len, f)),
-    }
-}
-
 /// `C <- alpha * A * B + beta * C` on the detected ISA.
 ///
 /// Follows BLAS: with `beta == 0`, `C` is overwritten and its old contents (even NaN) are
@@ -200,7 +168,7 @@ pub fn gemm_with<T: Scalar>(
 ) {
     check_shapes("gemm", &a, &b, &c);
     let kern = MicroKernel::<T>::new(isa, KernelShape::Wide);
-    gemm_kernel(kern, alpha, a, b, beta, c, par, Triangle::Full);
+    gemm_kernel(kern, alpha, a, b, beta, c, par);
 }
 
 #[track_caller]
@@ -236,15 +204,6 @@ fn shape_mismatch<T: Scalar>(
     )
 }
 
-/// Which tiles of `C` to compute.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Triangle {
-    /// All of them.
-    Full,
-    /// Only tiles holding some element with `i >= j` (others are left untouched).
-    Lower,
-}
-
 /// `C <- beta * C` (`beta == 0` writes zeros without reading).
 pub(crate) fn scale_in_place<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
     if beta == T::ZERO {
@@ -260,7 +219,6 @@ pub(crate) fn scale_in_place<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
 }
 
 /// The driver on an already selected kernel (shapes already checked).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_kernel<T: Scalar>(
     kern: MicroKernel<T>,
     alpha: T,
@@ -269,7 +227,6 @@ pub(crate) fn gemm_kernel<T: Scalar>(
     beta: T,
     mut c: MatMut<'_, T>,
     par: Par,
-    tri: Triangle,
 ) {
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
     if m == 0 || n == 0 {
@@ -280,8 +237,8 @@ pub(crate) fn gemm_kernel<T: Scalar>(
         return;
     }
     // The kernel's fast store wants unit row stride: a row-major C is C^T = B^T A^T.
-    if c.row_stride() != 1 && c.col_stride() == 1 && m > 1 && tri == Triangle::Full {
-        gemm_kernel(kern, alpha, b.t(), a.t(), beta, c.t(), par, tri);
+    if c.row_stride() != 1 && c.col_stride() == 1 && m > 1 {
+        gemm_kernel(kern, alpha, b.t(), a.t(), beta, c.t(), par);
         return;
     }
     let bl = blocking_for(kern.isa(), T::BYTES, kern.mr(), kern.nr());
@@ -293,7 +250,7 @@ pub(crate) fn gemm_kernel<T: Scalar>(
     let kc_max = bl.kc.min(k);
     let b_len = kc_max * nc;
 
-    T::with_pack(PackSlot::B, b_len, |bpack| {
+    T::with_pack(b_len, |bpack| {
         run_in(par, |nt| {
             let mut jc = 0;
             while jc < n {
@@ -345,12 +302,9 @@ pub(crate) fn gemm_kernel<T: Scalar>(
                         let r1 = (r0 + tiles_per_chunk * mr).min(m);
                         let p0 = cs * panels_per_split;
                         let p1 = (p0 + panels_per_split).min(npanels);
-                        if tri == Triangle::Lower && r1 <= jc + p0 * nr {
-                            return; // the whole item lies strictly above the diagonal
-                        }
                         let mb = r1 - r0;
                         let apanels = mb.div_ceil(mr);
-                        T::with_pack(PackSlot::A, apanels * mr * kb, |apack| {
+                        T::with_pack(apanels * mr * kb, |apack| {
                             for (q, panel) in apack.chunks_exact_mut(mr * kb).enumerate() {
                                 pack_a(a_block, r0 + q * mr, m, kb, mr, panel);
                             }
@@ -361,9 +315,6 @@ pub(crate) fn gemm_kernel<T: Scalar>(
                                 for ip in 0..apanels {
                                     let i0 = r0 + ip * mr;
                                     let mm = mr.min(r1 - i0);
-                                    if tri == Triangle::Lower && i0 + mm <= jc + j0 {
-                                        continue;
-                                    }
                                     let ap = &apack[ip * mr * kb..(ip + 1) * mr * kb];
                                     let off = i0 as isize * rs_c + (jc + j0) as isize * cs_c;
                                     // SAFETY: ap holds MR*kb and bp kb*NR packed elements;
@@ -418,6 +369,21 @@ fn pack_a<T: Scalar>(a: MatRef<'_, T>, i0: usize, m: usize, kb: usize, mr: usize
             };
             d[..rows].copy_from_slice(src);
             d[rows..].fill(T::ZERO);
+        }
+    } else if a.col_stride() == 1 {
+        // Row-major A (e.g. a transposed column-major matrix): read rows contiguously.
+        if rows < mr {
+            dst.fill(T::ZERO);
+        }
+        for i in 0..rows {
+            // SAFETY: columns 0..kb of row i0 + i are in bounds (i0 + i < m) and consecutive
+            // (unit column stride) in the borrowed allocation.
+            let src = unsafe {
+                std::slice::from_raw_parts(a.as_ptr().add((i0 + i) * a.row_stride()), kb)
+            };
+            for (p, &v) in src.iter().enumerate() {
+                dst[p * mr + i] = v;
+            }
         }
     } else {
         for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
@@ -515,12 +481,22 @@ pub fn matmul_with<T: Scalar>(isa: Isa, a: MatRef<'_, T>, b: MatRef<'_, T>, par:
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
 ///
-/// Only tiles touching the lower triangle are computed (with a narrow register tile to
-/// waste little work on the diagonal), then mirrored, so it costs about `n * k * k` flops
-/// instead of the `2 n k k` of a general product; the result is exactly symmetric. With
-/// `Par::Rayon(t)`, the rows of `X` are split among threads and the partial products summed.
+/// Only register tiles touching the lower triangle are computed, with a narrow tile to
+/// waste little work on the diagonal, then mirrored: about `n * k * k` flops instead of the
+/// `2 n k k` of a general product, and the result is exactly symmetric. `X` is processed in
+/// slabs of rows copied once into a row-major, L2-resident buffer (from the pool layer),
+/// which serves directly as both operands of the micro-kernel, so there is no per-operand
+/// packing. With `Par::Rayon(t)`, the slabs are split among threads and the partial
+/// products summed.
 ///
 /// Error: as [`gemm`], with inner dimension `n`.
+///
+/// ```
+/// use fast_math::{gram, Mat, Par};
+/// let x = Mat::from_row_major(3, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let g = gram(x.as_ref(), Par::Seq);
+/// assert_eq!(g, Mat::from_row_major(2, 2, &[35.0, 44.0, 44.0, 56.0]));
+/// ```
 #[track_caller]
 pub fn gram<T: Scalar>(x: MatRef<'_, T>, par: Par) -> Mat<T> {
     gram_with(Isa::detect(), x, par)
@@ -534,41 +510,24 @@ pub fn gram<T: Scalar>(x: MatRef<'_, T>, par: Par) -> Mat<T> {
 pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
     let kern = MicroKernel::<T>::new(isa, KernelShape::Narrow);
     let (n, k) = (x.nrows(), x.ncols());
-    let nt = par.threads().min(n.div_ceil(1024)).max(1);
+    let slab = gram_slab_rows::<T>(kern, k);
+    let nt = par.threads().min(n.div_ceil(slab)).max(1);
     let mut g = if nt <= 1 {
         let mut g = Mat::zeros(k, k);
-        gemm_kernel(
-            kern,
-            T::ONE,
-            x.t(),
-            x,
-            T::ZERO,
-            g.as_mut(),
-            Par::Seq,
-            Triangle::Lower,
-        );
+        gram_accumulate(kern, x, &mut g);
         g
     } else {
-        let rows = n.div_ceil(nt);
+        // Contiguous row ranges, in whole slabs, one per thread.
+        let per = n.div_ceil(slab).div_ceil(nt) * slab;
         let parts: Vec<Mat<T>> = run_in(Par::Rayon(nt), |_| {
             (0..nt)
                 .into_par_iter()
                 .with_max_len(1)
                 .map(|t| {
-                    let r0 = (t * rows).min(n);
-                    let r1 = (r0 + rows).min(n);
-                    let xs = x.submatrix(r0, 0, r1 - r0, k);
+                    let r0 = (t * per).min(n);
+                    let r1 = (r0 + per).min(n);
                     let mut g = Mat::zeros(k, k);
-                    gemm_kernel(
-                        kern,
-                        T::ONE,
-                        xs.t(),
-                        xs,
-                        T::ZERO,
-                        g.as_mut(),
-                        Par::Seq,
-                        Triangle::Lower,
-                    );
+                    gram_accumulate(kern, x.submatrix(r0, 0, r1 - r0, k), &mut g);
                     g
                 })
                 .collect()
@@ -588,4 +547,119 @@ pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
         }
     }
     g
+}
+
+/// How far ahead (in rows) the Gram slab copy prefetches each column of `X`.
+const GRAM_PREFETCH_ROWS: usize = 256;
+
+/// A read prefetch hint (no effect off x86_64).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` is baseline SSE on x86_64 and architecturally a no-op: it never
+    // faults and reads nothing the program can observe, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Padded row length of the Gram slab: every row panel `i0..i0 + MR` and column panel
+/// `j0..j0 + NR` that starts below `k` fits.
+fn gram_width<T: Scalar>(kern: MicroKernel<T>, k: usize) -> usize {
+    k.next_multiple_of(kern.mr())
+        .max(k.next_multiple_of(kern.nr()))
+}
+
+/// Rows per slab: the row-major slab (padded width) takes about 512 KiB, within L2.
+fn gram_slab_rows<T: Scalar>(kern: MicroKernel<T>, k: usize) -> usize {
+    let width = gram_width(kern, k).max(1);
+    ((512 << 10) / (width * T::BYTES)).clamp(64, 4096)
+}
+
+/// `G[lower tiles] += X^T X` (G must start as zeros or a previous partial sum).
+fn gram_accumulate<T: Scalar>(kern: MicroKernel<T>, x: MatRef<'_, T>, g: &mut Mat<T>) {
+    let (n, k) = (x.nrows(), x.ncols());
+    if n == 0 || k == 0 {
+        return;
+    }
+    let (mr, nr) = (kern.mr(), kern.nr());
+    let width = gram_width(kern, k);
+    let slab = gram_slab_rows(kern, k);
+    let gp = g.as_mut_slice().as_mut_ptr();
+    T::with_pack(slab.min(n) * width, |buf| {
+        let mut r0 = 0;
+        while r0 < n {
+            let rb = slab.min(n - r0);
+            let rows = &mut buf[..rb * width];
+            // Transpose-copy the slab to row-major with zero padding to `width` columns.
+            for row in rows.chunks_exact_mut(width) {
+                row[k..].fill(T::ZERO);
+            }
+            if x.row_stride() == 1 {
+                // Blocks of 32 rows: the destination block (32 x width) stays in L1 while
+                // every column contributes its 32 contiguous elements.
+                for pb in (0..rb).step_by(32) {
+                    let pe = (pb + 32).min(rb);
+                    let dst = &mut rows[pb * width..pe * width];
+                    for j in 0..k {
+                        // With k separate column streams the hardware prefetchers lose
+                        // track: ask for this column's rows a few blocks ahead ourselves.
+                        let ahead = r0 + pb + GRAM_PREFETCH_ROWS;
+                        if ahead + 32 <= n {
+                            let p = x.submatrix(ahead, j, 32, 1).as_ptr();
+                            for line in 0..(32 * T::BYTES).div_ceil(64) {
+                                prefetch(p.wrapping_byte_add(64 * line));
+                            }
+                        }
+                        let col = x
+                            .submatrix(r0 + pb, j, pe - pb, 1)
+                            .col_slice(0)
+                            .expect("unit row stride");
+                        for (d, &v) in dst.chunks_exact_mut(width).zip(col) {
+                            d[j] = v;
+                        }
+                    }
+                }
+            } else {
+                for (p, row) in rows.chunks_exact_mut(width).enumerate() {
+                    for (j, d) in row[..k].iter_mut().enumerate() {
+                        // SAFETY: r0 + p < n and j < k: in bounds of the view.
+                        *d = unsafe { x.get_unchecked(r0 + p, j) };
+                    }
+                }
+            }
+            let base = rows.as_ptr();
+            for j0 in (0..k).step_by(nr) {
+                let nn = nr.min(k - j0);
+                // Row panels whose last row reaches the diagonal of this column panel.
+                for i0 in (j0 / mr * mr..k).step_by(mr) {
+                    let mm = mr.min(k - i0);
+                    // SAFETY: the slab holds rb rows of `width >= i0 + MR` and `>= j0 + NR`
+                    // elements (see `gram_width`; i0 < k, j0 < k), so every panel
+                    // read (row p, columns i0..i0+MR and j0..j0+NR) is inside `rows`; the
+                    // C tile (i0.., j0..) of mm x nn elements is inside the k x k matrix
+                    // `g`, exclusively borrowed here.
+                    unsafe {
+                        kern.run_strided(
+                            rb,
+                            T::ONE,
+                            base.add(i0),
+                            width,
+                            base.add(j0),
+                            width,
+                            T::ONE,
+                            gp.add(i0 + j0 * k),
+                            1,
+                            k as isize,
+                            mm,
+                            nn,
+                        );
+                    }
+                }
+            }
+            r0 += rb;
+        }
+    });
 }

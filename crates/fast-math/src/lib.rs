@@ -24,13 +24,14 @@
 //! ```
 
 mod buffer;
+pub mod conv;
 mod gemm;
 mod linalg;
 mod mat;
+pub mod rsvd;
+pub mod sparse;
 pub mod strassen;
 
-#[doc(hidden)]
-pub use gemm::PackSlot;
 pub use gemm::{blocking, gemm, gemm_with, gram, gram_with, matmul, matmul_with, Blocking, Par};
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{Mat, MatMut, MatRef, NalgebraView};
@@ -45,22 +46,22 @@ mod sealed {
 ///
 /// It combines the arithmetic of [`simd_kernels::Float`], the micro-kernels of
 /// [`simd_kernels::gemm::GemmScalar`] and nalgebra's scalar trait (for the interop), and
-/// carries hidden per-type hooks (the per-thread packing buffers).
+/// carries a hidden per-type hook (packing buffers from the pool layer).
 pub trait Scalar: simd_kernels::gemm::GemmScalar + nalgebra::Scalar + sealed::Sealed {
     #[doc(hidden)]
-    fn with_pack<R>(slot: gemm::PackSlot, len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+    fn with_pack<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 }
 
 impl Scalar for f64 {
     #[inline]
-    fn with_pack<R>(slot: gemm::PackSlot, len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
-        gemm::with_pack_f64(slot, len, f)
+    fn with_pack<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+        f(&mut buffer::take_f64(len))
     }
 }
 
 impl Scalar for f32 {
     #[inline]
-    fn with_pack<R>(slot: gemm::PackSlot, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-        gemm::with_pack_f32(slot, len, f)
+    fn with_pack<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+        f(&mut buffer::take_f32(len))
     }
 }

@@ -1,6 +1,6 @@
 //! Dense factorizations in `f64`: Cholesky (blocked, on the packed GEMM) and Householder QR.
 
-use crate::gemm::{gemm_kernel, Triangle};
+use crate::gemm::gemm_kernel;
 use crate::{Mat, MatMut, MatRef, Par};
 use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::Isa;
@@ -144,7 +144,6 @@ pub fn cholesky_with(isa: Isa, a: MatRef<'_, f64>, par: Par) -> Result<Cholesky,
                 1.0,
                 panel,
                 par,
-                Triangle::Full,
             );
         }
         factor_panel(isa, l.as_mut_slice(), n, k0, k1)?;
@@ -172,6 +171,8 @@ fn factor_panel(
                 simd_kernels::axpy_with(isa, -ljp, &cp[j..], &mut cj[j..]);
             }
         }
+        // The panel GEMM also updated the block's upper triangle: L is zero there.
+        cj[k0..j].fill(0.0);
         let d = cj[j];
         if !(d > 0.0 && d.is_finite()) {
             return Err(LinalgError::NotPositiveDefinite { pivot: j });

@@ -1,7 +1,7 @@
 //! Dense matrices: the owned, column-major [`Mat`] and the strided views [`MatRef`] and
 //! [`MatMut`].
 
-use crate::buffer::AlignedBuf;
+use crate::buffer::Storage;
 use crate::Scalar;
 use std::fmt;
 use std::marker::PhantomData;
@@ -18,8 +18,8 @@ use std::ops::{Index, IndexMut};
 /// assert_eq!(m.as_slice(), &[0.0, 10.0, 1.0, 11.0, 2.0, 12.0]);
 /// assert_eq!(m.as_ref().t()[(2, 1)], 12.0);
 /// ```
-pub struct Mat<T> {
-    data: AlignedBuf<T>,
+pub struct Mat<T: Copy> {
+    data: Storage<T>,
     nrows: usize,
     ncols: usize,
 }
@@ -58,7 +58,7 @@ impl<T: Scalar> Mat<T> {
     #[track_caller]
     pub fn filled(nrows: usize, ncols: usize, value: T) -> Self {
         Mat {
-            data: AlignedBuf::from_elem(value, checked_len(nrows, ncols)),
+            data: Storage::from_elem(value, checked_len(nrows, ncols)),
             nrows,
             ncols,
         }

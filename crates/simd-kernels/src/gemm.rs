@@ -45,12 +45,12 @@ mod sealed {
 
 /// Signature shared by every micro-kernel.
 ///
-/// Arguments: `kc`, `alpha`, packed `a` (`MR * kc` elements), packed `b` (`kc * NR`
-/// elements), `beta`, `c` (pointer to element `(0, 0)` of the tile), `rs_c`, `cs_c` (row
-/// and column strides of `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile
-/// that exists in `C`).
+/// Arguments: `kc`, `alpha`, `a` (column `p` of the `MR x kc` panel at `a + p * lda`),
+/// `lda`, `b` (row `p` of the `kc x NR` panel at `b + p * ldb`), `ldb`, `beta`, `c`
+/// (pointer to element `(0, 0)` of the tile), `rs_c`, `cs_c` (row and column strides of
+/// `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile that exists in `C`).
 pub type KernelFn<T> =
-    unsafe fn(usize, T, *const T, *const T, T, *mut T, isize, isize, usize, usize);
+    unsafe fn(usize, T, *const T, usize, *const T, usize, T, *mut T, isize, isize, usize, usize);
 
 /// Which register tile to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,9 +140,46 @@ impl<T: GemmScalar> MicroKernel<T> {
             self.mr,
             self.nr
         );
+        // SAFETY: the caller upholds this function's contract, which is the kernel's with
+        // packed panels (lda = MR, ldb = NR); the ISA was checked as supported in `new`.
+        unsafe { (self.f)(kc, alpha, a, self.mr, b, self.nr, beta, c, rs_c, cs_c, m, n) }
+    }
+
+    /// [`run`](Self::run) on panels with explicit strides: column `p` of the `MR x kc` panel
+    /// of `A` is the `MR` contiguous elements at `a + p * lda`, and row `p` of the `kc x NR`
+    /// panel of `B` the `NR` contiguous elements at `b + p * ldb`. With `lda = MR` and
+    /// `ldb = NR` this is [`run`](Self::run); a row-major matrix can serve as both panels
+    /// without packing (as in a Gram matrix `X^T X`).
+    ///
+    /// # Safety
+    /// As [`run`](Self::run), with `a` valid for reads of `(kc - 1) * lda + MR` elements
+    /// and `b` of `(kc - 1) * ldb + NR` elements when `kc > 0`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run_strided(
+        &self,
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        lda: usize,
+        b: *const T,
+        ldb: usize,
+        beta: T,
+        c: *mut T,
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        debug_assert!(
+            m <= self.mr && n <= self.nr,
+            "tile {m}x{n} exceeds {}x{}",
+            self.mr,
+            self.nr
+        );
         // SAFETY: the caller upholds this function's contract, which is the kernel's; the
         // kernel's ISA was checked as supported in `new`.
-        unsafe { (self.f)(kc, alpha, a, b, beta, c, rs_c, cs_c, m, n) }
+        unsafe { (self.f)(kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n) }
     }
 
     /// [`run`](Self::run) on slices, with every access checked: a safe entry point for tests
@@ -270,6 +307,32 @@ unsafe fn rank1<T: Float, V: Reg<T>, const MV: usize, const NR: usize>(
     }
 }
 
+/// Asks the cache to start loading the `C` tile, so its misses overlap the `k` loop.
+#[inline(always)]
+fn prefetch_tile<T>(c: *mut T, rs_c: isize, cs_c: isize, mr: usize, m: usize, n: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if rs_c == 1 && m > 0 {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let col_bytes = (mr.min(m) * std::mem::size_of::<T>()) as isize;
+        for j in 0..n as isize {
+            // Prefetching is a hint: it never faults and needs no valid address, so plain
+            // wrapping arithmetic suffices.
+            let p = c.wrapping_offset(j * cs_c) as *const i8;
+            let mut off = 0;
+            while off < col_bytes {
+                // SAFETY: `prefetcht0` is SSE (baseline on x86_64) and has no architectural
+                // effect: it cannot fault, whatever the address.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_offset(off)) };
+                off += 64;
+            }
+            // SAFETY: as above.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_offset(col_bytes - 1)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (c, rs_c, cs_c, mr, m, n);
+}
+
 /// The one micro-kernel: `MV` vectors of rows by `NR` columns of accumulators.
 ///
 /// # Safety
@@ -281,7 +344,9 @@ unsafe fn kernel<T: Float, V: Reg<T>, const MV: usize, const NR: usize>(
     kc: usize,
     alpha: T,
     a: *const T,
+    lda: usize,
     b: *const T,
+    ldb: usize,
     beta: T,
     c: *mut T,
     rs_c: isize,
@@ -292,25 +357,30 @@ unsafe fn kernel<T: Float, V: Reg<T>, const MV: usize, const NR: usize>(
     let mr = MV * V::LANES;
     let mut acc = [[V::zero(); MV]; NR];
     let (mut pa, mut pb) = (a, b);
+    prefetch_tile::<T>(c, rs_c, cs_c, mr, m, n);
 
-    // SAFETY: `pa` walks the `MR * kc` packed A elements and `pb` the `kc * NR` packed B
-    // elements, MR (resp. NR) per step for kc steps: every read is in bounds by the contract.
+    // SAFETY: step p reads MR elements at a + p*lda and NR at b + p*ldb, p < kc: in bounds
+    // by the contract. The pointers are advanced only while another step follows.
     unsafe {
         let mut p = 0;
         while p + 4 <= kc {
             rank1::<T, V, MV, NR>(&mut acc, pa, pb);
-            rank1::<T, V, MV, NR>(&mut acc, pa.add(mr), pb.add(NR));
-            rank1::<T, V, MV, NR>(&mut acc, pa.add(2 * mr), pb.add(2 * NR));
-            rank1::<T, V, MV, NR>(&mut acc, pa.add(3 * mr), pb.add(3 * NR));
-            pa = pa.add(4 * mr);
-            pb = pb.add(4 * NR);
+            rank1::<T, V, MV, NR>(&mut acc, pa.add(lda), pb.add(ldb));
+            rank1::<T, V, MV, NR>(&mut acc, pa.add(2 * lda), pb.add(2 * ldb));
+            rank1::<T, V, MV, NR>(&mut acc, pa.add(3 * lda), pb.add(3 * ldb));
             p += 4;
+            if p < kc {
+                pa = pa.add(4 * lda);
+                pb = pb.add(4 * ldb);
+            }
         }
         while p < kc {
             rank1::<T, V, MV, NR>(&mut acc, pa, pb);
-            pa = pa.add(mr);
-            pb = pb.add(NR);
             p += 1;
+            if p < kc {
+                pa = pa.add(lda);
+                pb = pb.add(ldb);
+            }
         }
     }
 
@@ -403,7 +473,9 @@ macro_rules! scalar_kernels {
             kc: usize,
             alpha: $t,
             a: *const $t,
+            lda: usize,
             b: *const $t,
+            ldb: usize,
             beta: $t,
             c: *mut $t,
             rs_c: isize,
@@ -412,7 +484,9 @@ macro_rules! scalar_kernels {
             n: usize,
         ) {
             // SAFETY: forwarded contract; the scalar path needs no CPU feature.
-            unsafe { kernel::<$t, One<$t>, 4, 4>(kc, alpha, a, b, beta, c, rs_c, cs_c, m, n) }
+            unsafe {
+                kernel::<$t, One<$t>, 4, 4>(kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n)
+            }
         }
         use $wide as $narrow;
     };
@@ -531,7 +605,9 @@ mod x86 {
                 kc: usize,
                 alpha: $t,
                 a: *const $t,
+                lda: usize,
                 b: *const $t,
+                ldb: usize,
                 beta: $t,
                 c: *mut $t,
                 rs_c: isize,
@@ -541,7 +617,11 @@ mod x86 {
             ) {
                 // SAFETY: forwarded contract; this function's target features are the ones
                 // `$reg` needs and the caller guarantees the CPU has them.
-                unsafe { kernel::<$t, $reg, $mv, $nr>(kc, alpha, a, b, beta, c, rs_c, cs_c, m, n) }
+                unsafe {
+                    kernel::<$t, $reg, $mv, $nr>(
+                        kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n,
+                    )
+                }
             }
         };
     }
@@ -690,6 +770,45 @@ mod tests {
                 check::<f64>(isa, shape);
                 check::<f32>(isa, shape);
             }
+        }
+    }
+
+    #[test]
+    fn gemm_strided_panels_match_packed_ones() {
+        for isa in Isa::available() {
+            let kern = MicroKernel::<f64>::new(isa, KernelShape::Narrow);
+            let (mr, nr, kc) = (kern.mr(), kern.nr(), 37);
+            // A row-major kc x ld matrix serves as both panels (columns 0..MR and 3..3+NR).
+            let ld = mr + nr + 5;
+            let x = fill::<f64>(kc * ld, 5);
+            let pa: Vec<f64> = (0..kc)
+                .flat_map(|p| x[p * ld..p * ld + mr].to_vec())
+                .collect();
+            let pb: Vec<f64> = (0..kc)
+                .flat_map(|p| x[p * ld + 3..p * ld + 3 + nr].to_vec())
+                .collect();
+            let mut c1 = vec![0.5; mr * nr];
+            let mut c2 = c1.clone();
+            kern.run_slices(kc, 1.5, &pa, &pb, 2.0, &mut c1, 1, mr, mr, nr);
+            // SAFETY: every panel read (row p < kc, columns < 3 + NR <= ld) is inside `x`,
+            // and the MR x NR column-major tile fits `c2` exactly.
+            unsafe {
+                kern.run_strided(
+                    kc,
+                    1.5,
+                    x.as_ptr(),
+                    ld,
+                    x.as_ptr().add(3),
+                    ld,
+                    2.0,
+                    c2.as_mut_ptr(),
+                    1,
+                    mr as isize,
+                    mr,
+                    nr,
+                );
+            }
+            assert_eq!(c1, c2, "{isa}");
         }
     }
 

@@ -346,3 +346,70 @@ fn short_and_empty_series() {
     );
     assert_eq!(m.names().len(), m.ncols());
 }
+
+#[test]
+fn batch_rolling_moments_match_pandas_and_the_streaming_state() {
+    use ml_pipeline::features::rolling_moments;
+    for name in ["level1", "level1e4", "gaps"] {
+        let rows = read_fixture(name);
+        let prices: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+        let r: Vec<f64> = (0..prices.len())
+            .map(|t| {
+                if t == 0 {
+                    f64::NAN
+                } else {
+                    (prices[t] / prices[t - 1]).ln()
+                }
+            })
+            .collect();
+        for par in [Par::Seq, Par::Rayon(2)] {
+            let c = rolling_moments(&r, 20, par).unwrap();
+            for (t, want) in rows.iter().enumerate() {
+                for (j, got) in [c.mean[t], c.std[t], c.skew[t], c.kurt[t]]
+                    .into_iter()
+                    .enumerate()
+                {
+                    assert!(
+                        close(got, want[j + 1], 1e-9, 1e-12),
+                        "{name} row {t} stat {j}: {got:e} vs pandas {:e}",
+                        want[j + 1]
+                    );
+                }
+            }
+        }
+    }
+    // Long series: equal to the streaming state to 1e-12 (relative, or absolute near zero).
+    let prices = rng_walk(50_000, 1e4, 17);
+    let r: Vec<f64> = (0..prices.len())
+        .map(|t| {
+            if t == 0 {
+                f64::NAN
+            } else {
+                (prices[t] / prices[t - 1]).ln()
+            }
+        })
+        .collect();
+    let c = rolling_moments(&r, 64, Par::Seq).unwrap();
+    let mut s = RollingMoments::new(64, 1024);
+    for (t, &v) in r.iter().enumerate() {
+        s.push(v);
+        let st = s.stats();
+        for (got, want) in [
+            (c.mean[t], st.mean),
+            (c.std[t], st.std),
+            (c.skew[t], st.skew),
+            (c.kurt[t], st.kurt),
+        ] {
+            assert!(
+                close(got, want, 1e-10, 1e-12),
+                "t={t}: batch {got} vs streaming {want}"
+            );
+        }
+    }
+    assert!(rolling_moments(&r, 3, Par::Seq).is_err());
+    assert!(rolling_moments(&r[..10], 64, Par::Seq)
+        .unwrap()
+        .mean
+        .iter()
+        .all(|v| v.is_nan()));
+}

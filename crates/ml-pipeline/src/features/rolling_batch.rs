@@ -78,7 +78,7 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
         skew,
         kurt,
     } = &mut out;
-    let mut work: Vec<(usize, &mut [f64], &mut [f64], &mut [f64], &mut [f64])> = Vec::new();
+    let mut work: Vec<BlockJob<'_>> = Vec::new();
     let (mut m, mut s, mut k3, mut k4) = (
         &mut mean[window - 1..],
         &mut std[window - 1..],
@@ -117,6 +117,9 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
     }
     Ok(out)
 }
+
+/// One block's first output index and its four output slices (mean, std, skew, kurt).
+type BlockJob<'a> = (usize, &'a mut [f64], &'a mut [f64], &'a mut [f64], &'a mut [f64]);
 
 /// Per-thread buffers: prefix sums of the four powers and of the non-finite count.
 #[derive(Default)]

@@ -58,18 +58,6 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
     if n < window {
         return Ok(out);
     }
-    // Length of the run of equal values ending at each index: a window is constant when the
-    // run covers it (pandas counts the same way).
-    let mut run = vec![0u32; n];
-    let mut r = 0u32;
-    for i in 0..n {
-        r = if i > 0 && x[i] == x[i - 1] {
-            r.saturating_add(1)
-        } else {
-            1
-        };
-        run[i] = r;
-    }
     let blocks: Vec<usize> = (window - 1..n).step_by(BLOCK).collect();
     let threads = par.threads().min(blocks.len()).max(1);
     let RollingColumns {
@@ -94,11 +82,10 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
         work.push((b0, a, b, c, d));
         (m, s, k3, k4) = (rest_m, rest_s, rest_k3, rest_k4);
     }
-    let run = &run;
     if threads == 1 {
         let mut scratch = Scratch::default();
         for (b0, a, b, c, d) in work {
-            block(x, run, window, b0, [a, b, c, d], &mut scratch);
+            block(x, window, b0, [a, b, c, d], &mut scratch);
         }
     } else {
         let per = work.len().div_ceil(threads);
@@ -109,7 +96,7 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
                 sc.spawn(move || {
                     let mut scratch = Scratch::default();
                     for (b0, a, b, c, d) in chunk {
-                        block(x, run, window, b0, [a, b, c, d], &mut scratch);
+                        block(x, window, b0, [a, b, c, d], &mut scratch);
                     }
                 });
             }
@@ -119,35 +106,50 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
 }
 
 /// One block's first output index and its four output slices (mean, std, skew, kurt).
-type BlockJob<'a> = (usize, &'a mut [f64], &'a mut [f64], &'a mut [f64], &'a mut [f64]);
+type BlockJob<'a> = (
+    usize,
+    &'a mut [f64],
+    &'a mut [f64],
+    &'a mut [f64],
+    &'a mut [f64],
+);
 
-/// Per-thread buffers: prefix sums of the four powers and of the non-finite count.
+/// Per-thread buffers: prefix sums of the four powers, of the non-finite count, and of the
+/// count of changes between neighbours (a window without one is constant, the test pandas
+/// uses too).
 #[derive(Default)]
 struct Scratch {
     p: [Vec<f64>; 4],
     bad: Vec<u32>,
+    changes: Vec<u32>,
 }
 
 /// Outputs `b0 .. b0 + out.len()` (each window ends at its output index).
-fn block(x: &[f64], run: &[u32], w: usize, b0: usize, out: [&mut [f64]; 4], sc: &mut Scratch) {
+fn block(x: &[f64], w: usize, b0: usize, out: [&mut [f64]; 4], sc: &mut Scratch) {
     let len = out[0].len();
-    let s0 = b0 + 1 - w;
-    let input = &x[s0..b0 + len];
+    let input = &x[b0 + 1 - w..b0 + len];
     let (mut total, mut count) = (0.0, 0usize);
     for &v in input.iter().filter(|v| v.is_finite()) {
         total += v;
         count += 1;
     }
     let shift = if count > 0 { total / count as f64 } else { 0.0 };
+
+    // Prefix sums (entry i = sum of the first i inputs) of the powers of x - shift, and of
+    // the count of non-finite inputs, which contribute nothing to the sums.
+    let m = input.len() + 1;
     for p in &mut sc.p {
         p.clear();
-        p.reserve(input.len() + 1);
-        p.push(0.0);
+        p.resize(m, 0.0);
     }
     sc.bad.clear();
-    sc.bad.push(0);
-    let (mut a1, mut a2, mut a3, mut a4, mut nb) = (0.0, 0.0, 0.0, 0.0, 0u32);
-    for &v in input {
+    sc.bad.resize(m, 0);
+    sc.changes.clear();
+    sc.changes.resize(m, 0);
+    let (mut a1, mut a2, mut a3, mut a4, mut nb, mut nc) = (0.0, 0.0, 0.0, 0.0, 0u32, 0u32);
+    let mut prev = input[0];
+    let [q1, q2, q3, q4] = &mut sc.p;
+    for (i, &v) in input.iter().enumerate() {
         let ok = v.is_finite();
         let d = if ok { v - shift } else { 0.0 };
         let d2 = d * d;
@@ -156,45 +158,46 @@ fn block(x: &[f64], run: &[u32], w: usize, b0: usize, out: [&mut [f64]; 4], sc: 
         a3 += d2 * d;
         a4 += d2 * d2;
         nb += u32::from(!ok);
-        sc.p[0].push(a1);
-        sc.p[1].push(a2);
-        sc.p[2].push(a3);
-        sc.p[3].push(a4);
-        sc.bad.push(nb);
+        // changes[k] counts neighbours that differ among inputs 0..k (NaN differs from all).
+        nc += u32::from(i > 0 && v != prev);
+        prev = v;
+        sc.changes[i + 1] = nc;
+        q1[i + 1] = a1;
+        q2[i + 1] = a2;
+        q3[i + 1] = a3;
+        q4[i + 1] = a4;
+        sc.bad[i + 1] = nb;
     }
-    let nf = w as f64;
-    let inv_n = 1.0 / nf;
-    let skew_c = (nf * (nf - 1.0)).sqrt() / (nf - 2.0);
-    let denom = (nf - 2.0) * (nf - 3.0);
-    let kurt_a = (nf + 1.0) * nf * (nf - 1.0) / denom;
-    let kurt_b = 3.0 * (nf - 1.0) * (nf - 1.0) / denom;
+
     let [mean, std, skew, kurt] = out;
-    let [p1, p2, p3, p4] = &sc.p;
-    for i in 0..len {
-        // Window of output b0 + i: inputs (b0 + i + 1 - w) ..= (b0 + i), local i ..= i + w - 1.
-        let (lo, hi) = (i, i + w);
-        let s1 = p1[hi] - p1[lo];
-        let s2 = p2[hi] - p2[lo];
-        let s3 = p3[hi] - p3[lo];
-        let s4 = p4[hi] - p4[lo];
-        let delta = s1 * inv_n;
-        let m2 = (s2 - nf * delta * delta).max(0.0);
-        let m3 = s3 - 3.0 * delta * s2 + 2.0 * nf * delta * delta * delta;
-        let dd = delta * delta;
-        let m4 = s4 - 4.0 * delta * s3 + 6.0 * dd * s2 - 3.0 * nf * dd * dd;
-        let a2 = m2 * inv_n;
-        mean[i] = shift + delta;
-        std[i] = (m2 / (nf - 1.0)).sqrt();
-        skew[i] = skew_c * (m3 * inv_n) / (a2 * a2.sqrt());
-        kurt[i] = kurt_a * m4 / (m2 * m2) - kurt_b;
+    let p = &sc.p;
+    let lo = [&p[0][..len], &p[1][..len], &p[2][..len], &p[3][..len]];
+    let hi = [
+        &p[0][w..w + len],
+        &p[1][w..w + len],
+        &p[2][w..w + len],
+        &p[3][w..w + len],
+    ];
+    let outs = [&mut mean[..], &mut std[..], &mut skew[..], &mut kurt[..]];
+    let isa = simd_kernels::Isa::detect();
+    if isa == simd_kernels::Isa::Avx512 {
+        // SAFETY: Isa::detect returns only ISAs this CPU supports, so AVX-512F is present.
+        unsafe { stats_avx512(w, shift, lo, hi, outs) };
+    } else if isa == simd_kernels::Isa::Avx2Fma {
+        // SAFETY: as above, AVX2 and FMA are present.
+        unsafe { stats_avx2(w, shift, lo, hi, outs) };
+    } else {
+        stats(w, shift, lo, hi, outs);
     }
+
     // The rare cases, fixed up after the vectorizable loop: non-finite values in the window,
-    // constant windows, and zero variance.
+    // constant windows, windows too quiet for their block's prefixes, zero variance.
+    let (p2, p4) = (&p[1], &p[3]);
     for i in 0..len {
         let t = b0 + i;
         if sc.bad[i + w] != sc.bad[i] {
             (mean[i], std[i], skew[i], kurt[i]) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
-        } else if run[t] as usize >= w {
+        } else if sc.changes[i + w] == sc.changes[i + 1] {
             (mean[i], std[i], skew[i], kurt[i]) = (x[t], 0.0, f64::NAN, f64::NAN);
         } else if p2[i + w] > MAX_PREFIX_RATIO * (p2[i + w] - p2[i])
             || p4[i + w] > MAX_PREFIX_RATIO * (p4[i + w] - p4[i])
@@ -204,6 +207,50 @@ fn block(x: &[f64], run: &[u32], w: usize, b0: usize, out: [&mut [f64]; 4], sc: 
             (skew[i], kurt[i]) = (f64::NAN, f64::NAN);
         }
     }
+}
+
+/// The statistics of every window from its prefix differences: straight-line arithmetic
+/// over contiguous slices, which the compiler vectorizes (square roots and divisions too).
+#[inline(always)]
+fn stats(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64]; 4]) {
+    let nf = w as f64;
+    let inv_n = 1.0 / nf;
+    let inv_n1 = 1.0 / (nf - 1.0);
+    let skew_c = (nf * (nf - 1.0)).sqrt() / (nf - 2.0);
+    let denom = (nf - 2.0) * (nf - 3.0);
+    let kurt_a = (nf + 1.0) * nf * (nf - 1.0) / denom;
+    let kurt_b = 3.0 * (nf - 1.0) * (nf - 1.0) / denom;
+    let [mean, std, skew, kurt] = out;
+    let len = mean.len();
+    let (l1, l2, l3, l4) = (&lo[0][..len], &lo[1][..len], &lo[2][..len], &lo[3][..len]);
+    let (h1, h2, h3, h4) = (&hi[0][..len], &hi[1][..len], &hi[2][..len], &hi[3][..len]);
+    let (std, skew, kurt) = (&mut std[..len], &mut skew[..len], &mut kurt[..len]);
+    for i in 0..len {
+        let s1 = h1[i] - l1[i];
+        let s2 = h2[i] - l2[i];
+        let s3 = h3[i] - l3[i];
+        let s4 = h4[i] - l4[i];
+        let delta = s1 * inv_n;
+        let dd = delta * delta;
+        let m2 = (s2 - nf * dd).max(0.0);
+        let m3 = s3 - 3.0 * delta * s2 + 2.0 * nf * dd * delta;
+        let m4 = s4 - 4.0 * delta * s3 + 6.0 * dd * s2 - 3.0 * nf * dd * dd;
+        let a2 = m2 * inv_n;
+        mean[i] = shift + delta;
+        std[i] = (m2 * inv_n1).sqrt();
+        skew[i] = skew_c * (m3 * inv_n) / (a2 * a2.sqrt());
+        kurt[i] = kurt_a * m4 / (m2 * m2) - kurt_b;
+    }
+}
+
+#[target_feature(enable = "avx512f")]
+fn stats_avx512(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64]; 4]) {
+    stats(w, shift, lo, hi, out)
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn stats_avx2(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64]; 4]) {
+    stats(w, shift, lo, hi, out)
 }
 
 /// Mean, std, skew and kurtosis of one (finite, non-constant) window, two-pass.

@@ -82,8 +82,8 @@ pub struct Blocking {
 ///
 /// | ISA, type     | MR x NR | MC  | KC  | NC   |
 /// |---------------|---------|-----|-----|------|
-/// | AVX-512 f64   | 24 x 8  | 240 | 384 | 4096 |
-/// | AVX-512 f32   | 48 x 8  | 336 | 512 | 4096 |
+/// | AVX-512 f64   | 24 x 8  | 240 | 512 | 4096 |
+/// | AVX-512 f32   | 48 x 8  | 336 | 768 | 4096 |
 /// | AVX2 f64      | 8 x 6   | 192 | 256 | 4080 |
 /// | AVX2 f32      | 16 x 6  | 192 | 384 | 4080 |
 /// | scalar        | 4 x 4   | 64  | 256 | 1024 |
@@ -94,8 +94,8 @@ pub fn blocking<T: Scalar>(isa: Isa) -> (Blocking, usize, usize) {
 
 fn blocking_for(isa: Isa, bytes: usize, mr: usize, nr: usize) -> Blocking {
     let (mc, kc, nc): (usize, usize, usize) = match (isa, bytes) {
-        (Isa::Avx512, 8) => (240, 384, 4096),
-        (Isa::Avx512, _) => (336, 512, 4096),
+        (Isa::Avx512, 8) => (240, 512, 4096),
+        (Isa::Avx512, _) => (336, 768, 4096),
         (Isa::Avx2Fma, 8) => (192, 256, 4080),
         (Isa::Avx2Fma, _) => (192, 384, 4080),
         (Isa::Scalar, _) => (64, 256, 1024),
@@ -241,11 +241,99 @@ pub(crate) fn gemm_kernel<T: Scalar>(
         gemm_kernel(kern, alpha, b.t(), a.t(), beta, c.t(), par);
         return;
     }
+    let dest = Dest {
+        ptr: CPtr(c.as_mut_ptr()),
+        rs: c.row_stride() as isize,
+        cs: c.col_stride() as isize,
+        coef: alpha,
+        beta,
+    };
+    gemm_core(
+        kern,
+        Operand::one(a),
+        Operand::one(b),
+        &[dest],
+        m,
+        n,
+        k,
+        par,
+    );
+}
+
+/// A GEMM operand `x + coef * y` (`y` optional); the sum is formed while packing, so it
+/// costs no temporary matrix (the "Strassen reloaded" trick).
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<'a, T> {
+    x: MatRef<'a, T>,
+    y: Option<(T, MatRef<'a, T>)>,
+}
+
+impl<'a, T: Scalar> Operand<'a, T> {
+    /// The plain operand `x`.
+    pub(crate) fn one(x: MatRef<'a, T>) -> Self {
+        Operand { x, y: None }
+    }
+
+    /// `x + coef * y` (same shapes).
+    pub(crate) fn sum(x: MatRef<'a, T>, coef: T, y: MatRef<'a, T>) -> Self {
+        debug_assert!(x.nrows() == y.nrows() && x.ncols() == y.ncols());
+        Operand {
+            x,
+            y: Some((coef, y)),
+        }
+    }
+
+    fn submatrix(self, i: usize, j: usize, r: usize, c: usize) -> Self {
+        Operand {
+            x: self.x.submatrix(i, j, r, c),
+            y: self.y.map(|(k, y)| (k, y.submatrix(i, j, r, c))),
+        }
+    }
+}
+
+/// One output of a GEMM: `C <- beta * C + coef * (A B)`, as a raw strided pointer.
+#[derive(Clone, Copy)]
+pub(crate) struct Dest<T> {
+    ptr: CPtr<T>,
+    rs: isize,
+    cs: isize,
+    coef: T,
+    beta: T,
+}
+
+impl<T: Scalar> Dest<T> {
+    /// A destination covering the whole of `c` (which must outlive its use).
+    pub(crate) fn new(c: &mut MatMut<'_, T>, coef: T, beta: T) -> Self {
+        Dest {
+            ptr: CPtr(c.as_mut_ptr()),
+            rs: c.row_stride() as isize,
+            cs: c.col_stride() as isize,
+            coef,
+            beta,
+        }
+    }
+}
+
+/// The five-loop driver: every destination gets `beta * C + coef * (A B)` for the `m x n`
+/// product with inner dimension `k >= 1` (`m, n >= 1`). With two destinations (disjoint
+/// matrices of the same shape), each tile is computed once and added to both.
+///
+/// Every `Dest` must point to an `m x n` matrix exclusively borrowed by the caller for the
+/// whole call, and no two destinations may overlap.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_core<T: Scalar>(
+    kern: MicroKernel<T>,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    dests: &[Dest<T>],
+    m: usize,
+    n: usize,
+    k: usize,
+    par: Par,
+) {
+    debug_assert!(m > 0 && n > 0 && k > 0 && !dests.is_empty() && dests.len() <= 2);
     let bl = blocking_for(kern.isa(), T::BYTES, kern.mr(), kern.nr());
     let (mr, nr) = (kern.mr(), kern.nr());
-    let rs_c = c.row_stride() as isize;
-    let cs_c = c.col_stride() as isize;
-    let cp = CPtr(c.as_mut_ptr());
     let nc = bl.nc.min(n.next_multiple_of(nr));
     let kc_max = bl.kc.min(k);
     let b_len = kc_max * nc;
@@ -259,7 +347,6 @@ pub(crate) fn gemm_kernel<T: Scalar>(
                 let mut pc = 0;
                 while pc < k {
                     let kb = bl.kc.min(k - pc);
-                    let beta_eff = if pc == 0 { beta } else { T::ONE };
                     let bsub = b.submatrix(pc, jc, kb, nb);
                     let bpack = &mut bpack[..npanels * kb * nr];
                     if nt > 1 {
@@ -269,12 +356,12 @@ pub(crate) fn gemm_kernel<T: Scalar>(
                             .enumerate()
                             .for_each(|(q, dst)| {
                                 for (t, panel) in dst.chunks_exact_mut(kb * nr).enumerate() {
-                                    pack_b(bsub, (q * per + t) * nr, kb, nr, panel);
+                                    pack_b_op(bsub, (q * per + t) * nr, kb, nr, panel);
                                 }
                             });
                     } else {
                         for (p, panel) in bpack.chunks_exact_mut(kb * nr).enumerate() {
-                            pack_b(bsub, p * nr, kb, nr, panel);
+                            pack_b_op(bsub, p * nr, kb, nr, panel);
                         }
                     }
                     let bpack: &[T] = bpack;
@@ -306,7 +393,7 @@ pub(crate) fn gemm_kernel<T: Scalar>(
                         let apanels = mb.div_ceil(mr);
                         T::with_pack(apanels * mr * kb, |apack| {
                             for (q, panel) in apack.chunks_exact_mut(mr * kb).enumerate() {
-                                pack_a(a_block, r0 + q * mr, m, kb, mr, panel);
+                                pack_a_op(a_block, r0 + q * mr, m, kb, mr, panel);
                             }
                             for jp in p0..p1 {
                                 let j0 = jp * nr;
@@ -316,27 +403,7 @@ pub(crate) fn gemm_kernel<T: Scalar>(
                                     let i0 = r0 + ip * mr;
                                     let mm = mr.min(r1 - i0);
                                     let ap = &apack[ip * mr * kb..(ip + 1) * mr * kb];
-                                    let off = i0 as isize * rs_c + (jc + j0) as isize * cs_c;
-                                    // SAFETY: ap holds MR*kb and bp kb*NR packed elements;
-                                    // the tile (i0.., jc+j0..) of mm x nn elements lies inside
-                                    // C (i0 + mm <= m, jc + j0 + nn <= n), C is exclusively
-                                    // borrowed for this call, and each tile is written by
-                                    // exactly one work item.
-                                    unsafe {
-                                        let cptr = cp;
-                                        kern.run(
-                                            kb,
-                                            alpha,
-                                            ap.as_ptr(),
-                                            bp.as_ptr(),
-                                            beta_eff,
-                                            cptr.0.offset(off),
-                                            rs_c,
-                                            cs_c,
-                                            mm,
-                                            nn,
-                                        );
-                                    }
+                                    tile(kern, kb, ap, bp, dests, pc == 0, i0, jc + j0, mm, nn);
                                 }
                             }
                         });
@@ -352,6 +419,181 @@ pub(crate) fn gemm_kernel<T: Scalar>(
             }
         })
     });
+}
+
+/// One register tile at `(i0, j0)` of every destination.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn tile<T: Scalar>(
+    kern: MicroKernel<T>,
+    kb: usize,
+    ap: &[T],
+    bp: &[T],
+    dests: &[Dest<T>],
+    first: bool,
+    i0: usize,
+    j0: usize,
+    mm: usize,
+    nn: usize,
+) {
+    let beta_of = |d: &Dest<T>| if first { d.beta } else { T::ONE };
+    if let [d] = dests {
+        let off = i0 as isize * d.rs + j0 as isize * d.cs;
+        // SAFETY: ap holds MR*kb and bp kb*NR packed elements; the mm x nn tile at (i0, j0)
+        // lies inside the destination (i0 + mm <= m, j0 + nn <= n), which the caller of
+        // gemm_core borrows exclusively, and each tile is written by exactly one work item.
+        unsafe {
+            kern.run(
+                kb,
+                d.coef,
+                ap.as_ptr(),
+                bp.as_ptr(),
+                beta_of(d),
+                d.ptr.0.offset(off),
+                d.rs,
+                d.cs,
+                mm,
+                nn,
+            );
+        }
+        return;
+    }
+    let (d1, d2) = (dests[0], dests[1]);
+    debug_assert!(
+        d1.rs == d2.rs && d1.cs == d2.cs,
+        "two destinations share strides"
+    );
+    let off = i0 as isize * d1.rs + j0 as isize * d1.cs;
+    // SAFETY: as in the one-destination case, for both destinations, which are disjoint
+    // matrices with the same shape and strides.
+    unsafe {
+        kern.run_dual(
+            kb,
+            ap.as_ptr(),
+            bp.as_ptr(),
+            (d1.coef, beta_of(&d1), d1.ptr.0.offset(off)),
+            (d2.coef, beta_of(&d2), d2.ptr.0.offset(off)),
+            d1.rs,
+            d1.cs,
+            mm,
+            nn,
+        );
+    }
+}
+
+/// One Strassen level with the operand sums formed while packing and each product added
+/// straight into one or two quadrants of `C` (Huang, Smith, Henry, van de Geijn, "Strassen's
+/// algorithm reloaded", SC16): `C <- A B` for even dimensions, no temporaries.
+pub(crate) fn strassen_abc<T: Scalar>(
+    kern: MicroKernel<T>,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    mut c: MatMut<'_, T>,
+    par: Par,
+) {
+    let (m, n, k) = (a.nrows() / 2, b.ncols() / 2, a.ncols() / 2);
+    debug_assert!(
+        a.nrows() == 2 * m && b.ncols() == 2 * n && a.ncols() == 2 * k && m > 0 && n > 0 && k > 0
+    );
+    let qa = |i: usize, j: usize| a.submatrix(i * m, j * k, m, k);
+    let qb = |i: usize, j: usize| b.submatrix(i * k, j * n, k, n);
+    let (one, neg, zero) = (T::ONE, -T::ONE, T::ZERO);
+    let (top, bottom) = c.as_mut().split_at_row(m);
+    let (mut c11, mut c12) = top.split_at_col(n);
+    let (mut c21, mut c22) = bottom.split_at_col(n);
+    let d = |c: &mut MatMut<'_, T>, coef: T, beta: T| Dest::new(c, coef, beta);
+    let run = |a: Operand<'_, T>, b: Operand<'_, T>, dests: &[Dest<T>]| {
+        gemm_core(kern, a, b, dests, m, n, k, par)
+    };
+    // M1 = (A11 + A22)(B11 + B22): C11 = M1, C22 = M1.
+    run(
+        Operand::sum(qa(0, 0), one, qa(1, 1)),
+        Operand::sum(qb(0, 0), one, qb(1, 1)),
+        &[d(&mut c11, one, zero), d(&mut c22, one, zero)],
+    );
+    // M2 = (A21 + A22) B11: C21 = M2, C22 -= M2.
+    run(
+        Operand::sum(qa(1, 0), one, qa(1, 1)),
+        Operand::one(qb(0, 0)),
+        &[d(&mut c21, one, zero), d(&mut c22, neg, one)],
+    );
+    // M3 = A11 (B12 - B22): C12 = M3, C22 += M3.
+    run(
+        Operand::one(qa(0, 0)),
+        Operand::sum(qb(0, 1), neg, qb(1, 1)),
+        &[d(&mut c12, one, zero), d(&mut c22, one, one)],
+    );
+    // M4 = A22 (B21 - B11): C11 += M4, C21 += M4.
+    run(
+        Operand::one(qa(1, 1)),
+        Operand::sum(qb(1, 0), neg, qb(0, 0)),
+        &[d(&mut c11, one, one), d(&mut c21, one, one)],
+    );
+    // M5 = (A11 + A12) B22: C11 -= M5, C12 += M5.
+    run(
+        Operand::sum(qa(0, 0), one, qa(0, 1)),
+        Operand::one(qb(1, 1)),
+        &[d(&mut c11, neg, one), d(&mut c12, one, one)],
+    );
+    // M6 = (A21 - A11)(B11 + B12): C22 += M6.
+    run(
+        Operand::sum(qa(1, 0), neg, qa(0, 0)),
+        Operand::sum(qb(0, 0), one, qb(0, 1)),
+        &[d(&mut c22, one, one)],
+    );
+    // M7 = (A12 - A22)(B21 + B22): C11 += M7.
+    run(
+        Operand::sum(qa(0, 1), neg, qa(1, 1)),
+        Operand::sum(qb(1, 0), one, qb(1, 1)),
+        &[d(&mut c11, one, one)],
+    );
+}
+
+/// [`pack_a`] of `x`, plus `coef * y` when the operand is a sum.
+#[inline]
+fn pack_a_op<T: Scalar>(
+    a: Operand<'_, T>,
+    i0: usize,
+    m: usize,
+    kb: usize,
+    mr: usize,
+    dst: &mut [T],
+) {
+    pack_a(a.x, i0, m, kb, mr, dst);
+    if let Some((coef, y)) = a.y {
+        let rows = mr.min(m - i0);
+        for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
+            for (i, x) in d[..rows].iter_mut().enumerate() {
+                // SAFETY: i0 + i < m and p < kb: in bounds of `y` (same shape as `x`).
+                *x += coef * unsafe { y.get_unchecked(i0 + i, p) };
+            }
+        }
+    }
+}
+
+/// [`pack_b`] of `x`, plus `coef * y` when the operand is a sum.
+#[inline]
+fn pack_b_op<T: Scalar>(b: Operand<'_, T>, j0: usize, kb: usize, nr: usize, dst: &mut [T]) {
+    pack_b(b.x, j0, kb, nr, dst);
+    if let Some((coef, y)) = b.y {
+        let cols = nr.min(y.ncols() - j0);
+        if y.row_stride() == 1 {
+            // Column-major y: walk each column contiguously.
+            for j in 0..cols {
+                let col = y.col_slice(j0 + j).expect("unit row stride");
+                for (p, &v) in col[..kb].iter().enumerate() {
+                    dst[p * nr + j] += coef * v;
+                }
+            }
+        } else {
+            for (p, d) in dst.chunks_exact_mut(nr).enumerate() {
+                for (j, x) in d[..cols].iter_mut().enumerate() {
+                    // SAFETY: p < kb and j0 + j < nb: in bounds of `y` (same shape as `x`).
+                    *x += coef * unsafe { y.get_unchecked(p, j0 + j) };
+                }
+            }
+        }
+    }
 }
 
 /// Packs rows `i0 .. i0 + MR` (zero past row `m`) of the `m x kb` block `a` into one

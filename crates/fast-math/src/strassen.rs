@@ -1,11 +1,16 @@
 //! Strassen–Winograd matrix multiplication over the packed classical [`gemm`](crate::gemm).
 //!
 //! One level splits each operand into 2 x 2 blocks and forms the product from 7 block
-//! products and 15 block additions (Winograd's variant) instead of 8 products; odd
-//! dimensions are peeled (the even part goes through Strassen, the last row, column and
-//! rank-1 remainder through classical GEMM). Recursion stops at [`StrassenConfig::cutoff`]
-//! or [`StrassenConfig::max_depth`]. Block products are classical GEMMs, threaded as `par`
-//! says; temporaries are three quarter-size blocks per level.
+//! products instead of 8. The last (usually only) level is the "ABC" form of Huang, Smith,
+//! Henry and van de Geijn ("Strassen's algorithm reloaded", SC16): the operand sums
+//! (`A11 + A22`, ...) are formed while packing panels for the classical GEMM, and each
+//! block product is added straight into its one or two quadrants of `C`, so that level
+//! needs no temporary matrices and no extra passes over memory. Levels above it (when
+//! `max_depth > 1`) use Winograd's variant with four quarter-size temporaries and 15 block
+//! additions. Odd dimensions are peeled (the even part goes through Strassen, the last row,
+//! column and rank-1 remainder through classical GEMM). Recursion stops at
+//! [`StrassenConfig::cutoff`] or [`StrassenConfig::max_depth`]; block products are threaded
+//! as `par` says.
 //!
 //! # Error bound
 //! Strassen is stable normwise, not componentwise (Higham, *Accuracy and Stability of
@@ -20,14 +25,17 @@
 //! Unlike classical GEMM, a small element of `C` can carry an error relative to the
 //! largest elements of `A` and `B`, not to its own `(|A||B|)_ij`.
 
-use crate::gemm::{check_shapes, gemm_with as classical, run_in};
+use crate::gemm::{check_shapes, gemm_with as classical, run_in, strassen_abc};
 use crate::{Mat, MatMut, MatRef, Par, Scalar};
 use rayon::prelude::*;
+use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::Isa;
 
 /// Smallest dimension (of `m`, `k`, `n`) from which [`matmul`](crate::matmul) uses
-/// Strassen; measured with `cargo bench --bench math -- strassen` on this project's machine.
-pub const CROSSOVER: usize = 2048;
+/// Strassen (one fused level). Measured on this project's machine (AVX-512 f64, one thread,
+/// `cargo bench -p benches --bench math -- summary`): 0.91x classical at n = 2048, 1.01x at
+/// 3072, 1.07-1.09x at 4096; so below 4096 the classical product is used.
+pub const CROSSOVER: usize = 4096;
 
 /// Factor by which the documented normwise error bound grows per recursion level.
 pub const ERROR_GROWTH_PER_LEVEL: f64 = 3.0;
@@ -173,15 +181,15 @@ fn product<T: Scalar>(
         c_last_row,
         par,
     );
-    winograd(
-        isa,
-        a.submatrix(0, 0, m2, k2),
-        b.submatrix(0, 0, k2, n2),
-        c_even.as_mut(),
-        par,
-        cfg,
-        depth,
-    );
+    let (ae, be) = (a.submatrix(0, 0, m2, k2), b.submatrix(0, 0, k2, n2));
+    if applies(m2 / 2, n2 / 2, k2 / 2, depth + 1, cfg) {
+        // More levels below: materialize the Winograd sums and recurse.
+        winograd(isa, ae, be, c_even.as_mut(), par, cfg, depth);
+    } else {
+        // Last level: sums formed while packing, products added straight into C.
+        let kern = MicroKernel::<T>::new(isa, KernelShape::Wide);
+        strassen_abc(kern, ae, be, c_even.as_mut(), par);
+    }
     if k2 < k {
         classical(
             isa,

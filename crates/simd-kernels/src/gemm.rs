@@ -48,9 +48,26 @@ mod sealed {
 /// Arguments: `kc`, `alpha`, `a` (column `p` of the `MR x kc` panel at `a + p * lda`),
 /// `lda`, `b` (row `p` of the `kc x NR` panel at `b + p * ldb`), `ldb`, `beta`, `c`
 /// (pointer to element `(0, 0)` of the tile), `rs_c`, `cs_c` (row and column strides of
-/// `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile that exists in `C`).
-pub type KernelFn<T> =
-    unsafe fn(usize, T, *const T, usize, *const T, usize, T, *mut T, isize, isize, usize, usize);
+/// `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile that exists in `C`),
+/// then an optional second output `c2` (null for none) with its `alpha2` and `beta2`,
+/// sharing the strides of `C`.
+pub type KernelFn<T> = unsafe fn(
+    usize,
+    T,
+    *const T,
+    usize,
+    *const T,
+    usize,
+    T,
+    *mut T,
+    isize,
+    isize,
+    usize,
+    usize,
+    *mut T,
+    T,
+    T,
+);
 
 /// Which register tile to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,7 +159,25 @@ impl<T: GemmScalar> MicroKernel<T> {
         );
         // SAFETY: the caller upholds this function's contract, which is the kernel's with
         // packed panels (lda = MR, ldb = NR); the ISA was checked as supported in `new`.
-        unsafe { (self.f)(kc, alpha, a, self.mr, b, self.nr, beta, c, rs_c, cs_c, m, n) }
+        unsafe {
+            (self.f)(
+                kc,
+                alpha,
+                a,
+                self.mr,
+                b,
+                self.nr,
+                beta,
+                c,
+                rs_c,
+                cs_c,
+                m,
+                n,
+                std::ptr::null_mut(),
+                alpha,
+                beta,
+            )
+        }
     }
 
     /// [`run`](Self::run) on panels with explicit strides: column `p` of the `MR x kc` panel
@@ -179,7 +214,61 @@ impl<T: GemmScalar> MicroKernel<T> {
         );
         // SAFETY: the caller upholds this function's contract, which is the kernel's; the
         // kernel's ISA was checked as supported in `new`.
-        unsafe { (self.f)(kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n) }
+        unsafe {
+            (self.f)(
+                kc,
+                alpha,
+                a,
+                lda,
+                b,
+                ldb,
+                beta,
+                c,
+                rs_c,
+                cs_c,
+                m,
+                n,
+                std::ptr::null_mut(),
+                alpha,
+                beta,
+            )
+        }
+    }
+
+    /// [`run`](Self::run) writing the same product to two tiles: `C1 <- alpha1 * A_p B_p +
+    /// beta1 * C1` and `C2 <- alpha2 * A_p B_p + beta2 * C2`, both with strides
+    /// `(rs_c, cs_c)` (the micro-kernel of a fused Strassen level).
+    ///
+    /// # Safety
+    /// As [`run`](Self::run) for both `c1` and `c2`, and the two tiles must not overlap.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run_dual(
+        &self,
+        kc: usize,
+        a: *const T,
+        b: *const T,
+        (alpha1, beta1, c1): (T, T, *mut T),
+        (alpha2, beta2, c2): (T, T, *mut T),
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        debug_assert!(
+            m <= self.mr && n <= self.nr,
+            "tile {m}x{n} exceeds {}x{}",
+            self.mr,
+            self.nr
+        );
+        debug_assert!(!c2.is_null());
+        // SAFETY: the caller upholds this function's contract, which is the kernel's for
+        // both outputs; the ISA was checked as supported in `new`.
+        unsafe {
+            (self.f)(
+                kc, alpha1, a, self.mr, b, self.nr, beta1, c1, rs_c, cs_c, m, n, c2, alpha2, beta2,
+            )
+        }
     }
 
     /// [`run`](Self::run) on slices, with every access checked: a safe entry point for tests
@@ -353,37 +442,67 @@ unsafe fn kernel<T: Float, V: Reg<T>, const MV: usize, const NR: usize>(
     cs_c: isize,
     m: usize,
     n: usize,
+    c2: *mut T,
+    alpha2: T,
+    beta2: T,
 ) {
     let mr = MV * V::LANES;
     let mut acc = [[V::zero(); MV]; NR];
     let (mut pa, mut pb) = (a, b);
     prefetch_tile::<T>(c, rs_c, cs_c, mr, m, n);
+    if !c2.is_null() {
+        prefetch_tile::<T>(c2, rs_c, cs_c, mr, m, n);
+    }
 
     // SAFETY: step p reads MR elements at a + p*lda and NR at b + p*ldb, p < kc: in bounds
-    // by the contract. The pointers are advanced only while another step follows.
+    // by the contract. The pointers advance with wrapping arithmetic, so stepping past the
+    // last row is not UB; they are only dereferenced while p < kc.
     unsafe {
         let mut p = 0;
         while p + 4 <= kc {
             rank1::<T, V, MV, NR>(&mut acc, pa, pb);
-            rank1::<T, V, MV, NR>(&mut acc, pa.add(lda), pb.add(ldb));
-            rank1::<T, V, MV, NR>(&mut acc, pa.add(2 * lda), pb.add(2 * ldb));
-            rank1::<T, V, MV, NR>(&mut acc, pa.add(3 * lda), pb.add(3 * ldb));
+            rank1::<T, V, MV, NR>(&mut acc, pa.wrapping_add(lda), pb.wrapping_add(ldb));
+            rank1::<T, V, MV, NR>(&mut acc, pa.wrapping_add(2 * lda), pb.wrapping_add(2 * ldb));
+            rank1::<T, V, MV, NR>(&mut acc, pa.wrapping_add(3 * lda), pb.wrapping_add(3 * ldb));
+            pa = pa.wrapping_add(4 * lda);
+            pb = pb.wrapping_add(4 * ldb);
             p += 4;
-            if p < kc {
-                pa = pa.add(4 * lda);
-                pb = pb.add(4 * ldb);
-            }
         }
         while p < kc {
             rank1::<T, V, MV, NR>(&mut acc, pa, pb);
+            pa = pa.wrapping_add(lda);
+            pb = pb.wrapping_add(ldb);
             p += 1;
-            if p < kc {
-                pa = pa.add(lda);
-                pb = pb.add(ldb);
-            }
         }
     }
 
+    // SAFETY: the tile at `c` (and at `c2` when it is not null) is valid by the contract.
+    unsafe {
+        store::<T, V, MV, NR>(&acc, alpha, beta, c, rs_c, cs_c, m, n);
+        if !c2.is_null() {
+            store::<T, V, MV, NR>(&acc, alpha2, beta2, c2, rs_c, cs_c, m, n);
+        }
+    }
+}
+
+/// Writes `C <- alpha * acc + beta * C` for the `m x n` part of the tile (BLAS `beta == 0`).
+///
+/// # Safety
+/// For every `i < m`, `j < n`, `c.offset(i * rs_c + j * cs_c)` is valid for reads and
+/// writes; `m <= MR`, `n <= NR`; the CPU supports `V`'s ISA.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn store<T: Float, V: Reg<T>, const MV: usize, const NR: usize>(
+    acc: &[[V; MV]; NR],
+    alpha: T,
+    beta: T,
+    c: *mut T,
+    rs_c: isize,
+    cs_c: isize,
+    m: usize,
+    n: usize,
+) {
+    let mr = MV * V::LANES;
     let alpha_v = V::splat(alpha);
     let beta_zero = beta == T::ZERO;
     if rs_c == 1 && m == mr && n == NR {
@@ -482,10 +601,15 @@ macro_rules! scalar_kernels {
             cs_c: isize,
             m: usize,
             n: usize,
+            c2: *mut $t,
+            alpha2: $t,
+            beta2: $t,
         ) {
             // SAFETY: forwarded contract; the scalar path needs no CPU feature.
             unsafe {
-                kernel::<$t, One<$t>, 4, 4>(kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n)
+                kernel::<$t, One<$t>, 4, 4>(
+                    kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n, c2, alpha2, beta2,
+                )
             }
         }
         use $wide as $narrow;
@@ -614,12 +738,15 @@ mod x86 {
                 cs_c: isize,
                 m: usize,
                 n: usize,
+                c2: *mut $t,
+                alpha2: $t,
+                beta2: $t,
             ) {
                 // SAFETY: forwarded contract; this function's target features are the ones
                 // `$reg` needs and the caller guarantees the CPU has them.
                 unsafe {
                     kernel::<$t, $reg, $mv, $nr>(
-                        kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n,
+                        kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n, c2, alpha2, beta2,
                     )
                 }
             }

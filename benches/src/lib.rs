@@ -1,7 +1,10 @@
 //! Shared pieces of the benches: seeded data generators and the naive baselines, i.e. the
 //! plain loops a user would write without this project.
 
+pub mod chart;
+pub mod measure;
 pub mod naive;
+pub mod report;
 
 /// Deterministic pseudo-random values in [-1, 1) (SplitMix64), so every run and every tool
 /// measures the same data.

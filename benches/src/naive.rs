@@ -63,3 +63,19 @@ pub fn moments_two_pass(x: &[f64]) -> (usize, f64, f64, f64, f64) {
     }
     (n, mean, m2, m3, m4)
 }
+
+/// `X^T X` by the textbook triple loop.
+pub fn gram(x: fast_math::MatRef<'_, f64>) -> fast_math::Mat<f64> {
+    let k = x.ncols();
+    let mut g = fast_math::Mat::zeros(k, k);
+    for i in 0..k {
+        for j in 0..k {
+            let mut s = 0.0;
+            for r in 0..x.nrows() {
+                s += x.get(r, i) * x.get(r, j);
+            }
+            g[(i, j)] = s;
+        }
+    }
+    g
+}

@@ -3,7 +3,7 @@
 use crate::cmd::{cargo, run_timed};
 
 /// Bench targets, one per layer, in layer order.
-const LAYERS: [&str; 3] = ["simd", "pool", "math"];
+const LAYERS: [&str; 5] = ["simd", "pool", "math", "algos", "pipeline"];
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut layers: Vec<&str> = LAYERS.to_vec();
@@ -15,11 +15,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--layer" => {
                 let l = it
                     .next()
-                    .ok_or("--layer needs a value: simd, pool or math")?;
-                let l = LAYERS
-                    .iter()
-                    .find(|x| **x == l.as_str())
-                    .ok_or_else(|| format!("unknown layer {l:?}: expected simd, pool or math"))?;
+                    .ok_or("--layer needs a value: simd, pool, math, algos or pipeline")?;
+                let l = LAYERS.iter().find(|x| **x == l.as_str()).ok_or_else(|| {
+                    format!("unknown layer {l:?}: expected simd, pool, math, algos or pipeline")
+                })?;
                 layers = vec![l];
             }
             other => return Err(format!("bench: unknown argument {other:?}")),

@@ -1,0 +1,350 @@
+//! The Rust side of `cargo xtask compare`.
+//!
+//! - `compare data DIR`: writes the fixed-seed inputs both sides read (raw little-endian
+//!   f64, matrices column-major) and `manifest.json` with their shapes.
+//! - `compare time DIR ROUND`: times our implementation of every operation (medians),
+//!   writes `ours_ROUND.json`, and our answers as `ours_<id>.f64` for the peers to check.
+//! - `compare report DIR`: merges every round of ours and the peers' into
+//!   `docs/COMPARISON.md`.
+
+use benches::measure::interleaved;
+use benches::random_f64;
+use fast_math::{gemm, Mat, Par};
+use ml_pipeline::features::rolling_moments;
+use ml_pipeline::models::{LogisticRegression, Ridge};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const WINDOW: usize = 64;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["data", dir] => write_data(Path::new(dir)),
+        ["time", dir, round] => time_ours(Path::new(dir), round),
+        ["report", dir] => report(Path::new(dir)),
+        _ => Err("usage: compare data DIR | time DIR ROUND | report DIR".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("compare: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+fn write_f64(path: &Path, v: &[f64]) -> Result<(), String> {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_f64(path: &Path) -> Result<Vec<f64>, String> {
+    let b = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(b.chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+fn walk(n: usize) -> Vec<f64> {
+    let steps = random_f64(n, 42);
+    let mut p = 100.0;
+    steps
+        .iter()
+        .map(|s| {
+            p *= (s * 0.01).exp();
+            p
+        })
+        .collect()
+}
+
+fn write_data(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut arrays = serde_json::Map::new();
+    let mut put = |name: &str, shape: &[usize], v: &[f64]| -> Result<(), String> {
+        arrays.insert(name.into(), json!(shape));
+        write_f64(&dir.join(format!("{name}.f64")), v)
+    };
+    let n = 1024;
+    put("mat_a", &[n, n], &random_f64(n * n, 11))?;
+    put("mat_b", &[n, n], &random_f64(n * n, 12))?;
+    put(
+        "vec_x",
+        &[1 << 20],
+        &random_f64(1 << 20, 13)
+            .iter()
+            .map(|v| v + 1e3)
+            .collect::<Vec<_>>(),
+    )?;
+    put("vec_y", &[1 << 20], &random_f64(1 << 20, 14))?;
+    let (rn, rk) = (1_000_000, 64);
+    let rx = random_f64(rn * rk, 15);
+    let beta = random_f64(rk, 16);
+    let noise = random_f64(rn, 17);
+    let ry: Vec<f64> = (0..rn)
+        .map(|i| (0..rk).map(|j| rx[j * rn + i] * beta[j]).sum::<f64>() + 0.1 * noise[i] + 2.0)
+        .collect();
+    put("ridge_x", &[rn, rk], &rx)?;
+    put("ridge_y", &[rn], &ry)?;
+    let (ln, lk) = (100_000, 16);
+    let lx = random_f64(ln * lk, 18);
+    let u = random_f64(ln, 19);
+    let ly: Vec<f64> = (0..ln)
+        .map(|i| {
+            let z: f64 = (0..lk)
+                .map(|j| lx[j * ln + i] * (j as f64 - 7.5) / 4.0)
+                .sum::<f64>()
+                + 0.3;
+            f64::from(u8::from((u[i] + 1.0) / 2.0 < 1.0 / (1.0 + (-z).exp())))
+        })
+        .collect();
+    put("logit_x", &[ln, lk], &lx)?;
+    put("logit_y", &[ln], &ly)?;
+    put("prices", &[1_000_000], &walk(1_000_000))?;
+    put("conv_signal", &[1 << 20], &random_f64(1 << 20, 20))?;
+    put("conv_kernel", &[1024], &random_f64(1024, 21))?;
+    let manifest = json!({ "arrays": arrays, "window": WINDOW });
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?,
+    )
+    .map_err(io)
+}
+
+struct Timer<'a> {
+    dir: &'a Path,
+    write_answers: bool,
+    results: Vec<Value>,
+}
+
+impl Timer<'_> {
+    /// Times `f` (median of `reps` rounds) and, on the first round, saves its answer.
+    fn op(
+        &mut self,
+        id: &str,
+        what: &str,
+        reps: usize,
+        mut f: impl FnMut() -> Vec<f64>,
+    ) -> Result<(), String> {
+        let mut answer = Vec::new();
+        let t = interleaved(reps, &mut [&mut || answer = f()]);
+        if self.write_answers {
+            write_f64(&self.dir.join(format!("ours_{id}.f64")), &answer)?;
+        }
+        eprintln!("compare: ours {what}: {:.3} ms", t.medians[0] * 1e3);
+        self.results
+            .push(json!({ "id": id, "what": what, "seconds": t.medians[0] }));
+        Ok(())
+    }
+}
+
+fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
+    let load = |name: &str| read_f64(&dir.join(format!("{name}.f64")));
+    let mut t = Timer {
+        dir,
+        write_answers: round == "1",
+        results: Vec::new(),
+    };
+
+    let n = 1024;
+    let (a, b) = (
+        Mat::from_col_major(n, n, &load("mat_a")?),
+        Mat::from_col_major(n, n, &load("mat_b")?),
+    );
+    t.op("matmul_1024", "matmul f64 1024x1024", 5, || {
+        let mut c = Mat::zeros(n, n);
+        gemm(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut(), Par::Seq);
+        c.as_slice().to_vec()
+    })?;
+    let (x, y) = (load("vec_x")?, load("vec_y")?);
+    t.op("dot_1M", "dot f64, n = 1M", 21, || {
+        vec![simd_kernels::dot(&x, &y)]
+    })?;
+    t.op("sum_1M", "sum f64, n = 1M", 21, || {
+        vec![simd_kernels::sum(&x)]
+    })?;
+    t.op("var_1M", "variance (ddof 1), n = 1M", 21, || {
+        vec![simd_kernels::moments(&x).variance().unwrap_or(f64::NAN)]
+    })?;
+
+    let (rx, ry) = (load("ridge_x")?, load("ridge_y")?);
+    let rx = Mat::from_col_major(ry.len(), rx.len() / ry.len(), &rx);
+    t.op("ridge_1M_x_64", "Ridge(alpha=1) fit, 1M x 64", 3, || {
+        let m = Ridge {
+            alpha: 1.0,
+            fit_intercept: true,
+        }
+        .fit(rx.as_ref(), &ry, Par::Seq)
+        .expect("ridge");
+        std::iter::once(m.intercept).chain(m.coef).collect()
+    })?;
+    let (lx, ly) = (load("logit_x")?, load("logit_y")?);
+    let lx = Mat::from_col_major(ly.len(), lx.len() / ly.len(), &lx);
+    t.op(
+        "logistic_100k_x_16",
+        "LogisticRegression(C=1) fit, 100k x 16",
+        3,
+        || {
+            let m = LogisticRegression {
+                c: 1.0,
+                ..LogisticRegression::default()
+            }
+            .fit(lx.as_ref(), &ly, Par::Seq)
+            .expect("logistic");
+            std::iter::once(m.linear.intercept)
+                .chain(m.linear.coef)
+                .collect()
+        },
+    )?;
+    let prices = load("prices")?;
+    // The peers get the log returns; computing them is part of neither side's timing.
+    let returns: Vec<f64> = std::iter::once(f64::NAN)
+        .chain(prices.windows(2).map(|w| (w[1] / w[0]).ln()))
+        .collect();
+    t.op(
+        "rolling_1M_w64",
+        &format!("rolling mean+std+skew+kurt, 1M, w = {WINDOW}"),
+        3,
+        || {
+            let c = rolling_moments(&returns, WINDOW, Par::Seq).expect("rolling");
+            [c.mean, c.std, c.skew, c.kurt].concat()
+        },
+    )?;
+    let (sig, ker) = (load("conv_signal")?, load("conv_kernel")?);
+    t.op("conv_1M_x_1024", "convolution 1M x 1024 (full)", 5, || {
+        fast_math::conv::convolve(&sig, &ker)
+    })?;
+
+    let out = json!({ "round": round, "results": t.results });
+    std::fs::write(
+        dir.join(format!("ours_{round}.json")),
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?,
+    )
+    .map_err(io)
+}
+
+fn rounds(dir: &Path, prefix: &str) -> Result<Vec<Value>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.starts_with(prefix) && name.ends_with(".json")
+        })
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            serde_json::from_str(&std::fs::read_to_string(p).map_err(io)?)
+                .map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
+    }
+}
+
+fn fmt_s(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+fn report(dir: &Path) -> Result<(), String> {
+    let ours = rounds(dir, "ours_")?;
+    let peers = rounds(dir, "peers_")?;
+    if ours.is_empty() || peers.is_empty() {
+        return Err(format!("no timing rounds in {}", dir.display()));
+    }
+    let entries = |rs: &[Value]| -> Vec<Value> {
+        rs.iter()
+            .flat_map(|r| r["results"].as_array().cloned().unwrap_or_default())
+            .collect()
+    };
+    let (ours, peers) = (entries(&ours), entries(&peers));
+    let ours_time = |id: &str| {
+        median(
+            ours.iter()
+                .filter(|e| e["id"] == id)
+                .filter_map(|e| e["seconds"].as_f64())
+                .collect(),
+        )
+    };
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut md = String::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let _ = writeln!(
+        md,
+        "# Comparison with the libraries users would pick instead\n"
+    );
+    let _ = writeln!(
+        md,
+        "Generated by `cargo xtask compare`; do not edit by hand. CPU: {}.",
+        benches::report::cpu_model()
+    );
+    let _ = writeln!(md, "Everything single-threaded (peers with OMP/OPENBLAS/MKL_NUM_THREADS=1, ours with `Par::Seq`), same input files, timings alternated ours / peers over several rounds; times are medians. Ratio = peer time / our time (above 1: ours is faster). Agreement: the largest relative difference between the peer's answer and ours, checked before the time is reported.\n");
+    let _ = writeln!(md, "| operation | peer | peer time | our time | ratio | agreement |\n|---|---|---:|---:|---:|---|");
+    for e in &peers {
+        let (id, peer) = (
+            e["id"].as_str().unwrap_or_default().to_string(),
+            e["peer"].as_str().unwrap_or_default().to_string(),
+        );
+        if seen.contains(&(id.clone(), peer.clone())) {
+            continue;
+        }
+        seen.push((id.clone(), peer.clone()));
+        let pt = median(
+            peers
+                .iter()
+                .filter(|p| p["id"] == id.as_str() && p["peer"] == peer.as_str())
+                .filter_map(|p| p["seconds"].as_f64())
+                .collect(),
+        );
+        let ot = ours_time(&id);
+        let ag = &e["agreement"];
+        let agreement = match (ag["ok"].as_bool(), ag["max_rel_diff"].as_f64()) {
+            (Some(true), Some(d)) => format!("ok: {d:.1e} (tol {})", ag["tolerance"]),
+            (Some(false), Some(d)) => format!("**differs**: {d:.1e} (tol {})", ag["tolerance"]),
+            _ => format!("not checked: {}", ag["why"].as_str().unwrap_or("?")),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {peer} | {} | {} | {:.2}x | {agreement} |",
+            e["what"].as_str().unwrap_or(&id),
+            fmt_s(pt),
+            fmt_s(ot),
+            pt / ot
+        );
+    }
+    std::fs::create_dir_all(root.join("docs")).map_err(io)?;
+    std::fs::write(root.join("docs/COMPARISON.md"), md).map_err(io)?;
+    eprintln!("compare: wrote docs/COMPARISON.md");
+    Ok(())
+}

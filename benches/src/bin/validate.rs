@@ -1,0 +1,421 @@
+//! `cargo xtask validate`: every layer's optimized operation against its naive baseline, in
+//! one process, interleaved, on fixed-seed data; the pipeline ablation; the machine's limits.
+//! Writes `target/validate.json`, `docs/BENCHMARKS.md` and `docs/benchmarks.svg`, and exits
+//! non-zero when a ratio falls below its floor in `benches/floors.toml`.
+
+use benches::measure::{interleaved, keep, pair};
+use benches::{naive, random_f32, random_f64, report};
+use fast_math::{gemm_with, gram_with, Mat, Par};
+use ml_pipeline::features::{rolling_moments, FeatureConfig};
+use ml_pipeline::models::{LinearModel, Ridge};
+use ml_pipeline::{Engine, IntegratedMlPipeline};
+use report::{Row, Section};
+use simd_kernels::{self as sk, probe, Isa};
+use std::process::ExitCode;
+use zero_copy_pool::{AlignedVec, ObjectPool};
+
+const ROUNDS: usize = 7;
+
+fn main() -> ExitCode {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf();
+    let isa = Isa::detect();
+    eprintln!("validate: measuring on {isa} (this takes a few minutes)");
+    let machine = report::Machine::measure(isa);
+    let sections = vec![
+        simd_section(isa, &machine),
+        pool_section(),
+        math_section(isa, &machine),
+        pipeline_section(isa),
+    ];
+    let ablation = ablation();
+    let floors = match report::Floors::load(&root.join("benches/floors.toml")) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("validate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let failures = floors.check(&sections, &ablation);
+    if let Err(e) = report::write_all(&root, &machine, &sections, &ablation, &floors) {
+        eprintln!("validate: cannot write reports: {e}");
+        return ExitCode::from(2);
+    }
+    report::print_summary(&sections, &ablation);
+    if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        for f in &failures {
+            eprintln!("validate: below floor: {f}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
+fn simd_section(isa: Isa, m: &report::Machine) -> Section {
+    let mut rows = Vec::new();
+    let (a, b) = (random_f64(4096, 1), random_f64(4096, 2));
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::dot(&a, &b)),
+        || keep(sk::dot_with(isa, &a, &b)),
+    );
+    rows.push(
+        Row::new(
+            "simd.dot_4096",
+            "dot f64, n = 4096",
+            "one-accumulator loop",
+            base,
+            ours,
+        )
+        .note(format!("{:.1} GFLOP/s", 2.0 * 4096.0 / ours / 1e9)),
+    );
+    let (af, bf) = (random_f32(4096, 1), random_f32(4096, 2));
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::dot(&af, &bf)),
+        || keep(sk::dot_with(isa, &af, &bf)),
+    );
+    rows.push(Row::new(
+        "simd.dot_f32_4096",
+        "dot f32, n = 4096",
+        "one-accumulator loop",
+        base,
+        ours,
+    ));
+    let big = 1 << 24;
+    let (x, y) = (random_f64(big, 3), random_f64(big, 4));
+    let (probe_t, dot_t) = pair(
+        3,
+        || keep(probe::read_probe_f64(isa, &x)),
+        || keep(sk::dot_with(isa, &x, &y)),
+    );
+    // The dot streams two arrays, the probe one: compare bytes per second.
+    let bw_dot = (16 * big) as f64 / dot_t / 1e9;
+    let bw_probe = (8 * big) as f64 / probe_t / 1e9;
+    rows.push(
+        Row::new(
+            "simd.dot_16M_bandwidth",
+            "dot f64, n = 16M: GB/s vs read probe",
+            "read-bandwidth probe",
+            1.0 / bw_probe,
+            1.0 / bw_dot,
+        )
+        .note(format!("{bw_dot:.1} GB/s vs probe {bw_probe:.1} GB/s")),
+    );
+    let (s_t, c_t) = pair(
+        ROUNDS,
+        || keep(sk::sum_with(isa, &a)),
+        || keep(sk::sum_compensated_with(isa, &a)),
+    );
+    rows.push(
+        Row::new(
+            "simd.compensated_overhead_4096",
+            "sum_compensated vs sum, n = 4096",
+            "sum (uncompensated)",
+            s_t,
+            c_t,
+        )
+        .note("ratio < 1: the price of compensation".into()),
+    );
+    let (s_t, c_t) = pair(
+        3,
+        || keep(sk::sum_with(isa, &x)),
+        || keep(sk::sum_compensated_with(isa, &x)),
+    );
+    rows.push(Row::new(
+        "simd.compensated_overhead_16M",
+        "sum_compensated vs sum, n = 16M",
+        "sum (uncompensated)",
+        s_t,
+        c_t,
+    ));
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::sum_neumaier(&a)),
+        || keep(sk::sum_compensated_with(isa, &a)),
+    );
+    rows.push(Row::new(
+        "simd.compensated_4096",
+        "sum_compensated, n = 4096",
+        "scalar Neumaier loop",
+        base,
+        ours,
+    ));
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::moments_two_pass(&a)),
+        || keep(sk::moments_with(isa, &a)),
+    );
+    rows.push(Row::new(
+        "simd.moments_4096",
+        "moments (mean, M2..M4), n = 4096",
+        "two-pass scalar loop",
+        base,
+        ours,
+    ));
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::min_max(&a)),
+        || keep(sk::min_max_with(isa, &a)),
+    );
+    rows.push(Row::new(
+        "simd.min_max_4096",
+        "min_max, n = 4096",
+        "fold of f64::min/max",
+        base,
+        ours,
+    ));
+    let _ = m;
+    Section::new("L1 simd-kernels", rows)
+}
+
+fn pool_section() -> Section {
+    let n = 8192; // 64 KiB of f64
+    let pool = ObjectPool::new(4, move || AlignedVec::<f64>::zeroed(n), |_| {});
+    pool.prewarm(4);
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(vec![0.0f64; n]),
+        || {
+            let mut g = pool.get();
+            g[0] = 1.0;
+            keep(&g);
+        },
+    );
+    let rows = vec![Row::new(
+        "pool.get_drop_64k",
+        "buffer of 64 KiB: pooled get + drop",
+        "fresh vec![0.0; n]",
+        base,
+        ours,
+    )
+    .note(format!("{:.1} ns per pooled get+drop", ours * 1e9))];
+    Section::new("L2 zero-copy-pool", rows)
+}
+
+fn naive_matmul(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let mut c = Mat::zeros(m, n);
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += a[(i, p)] * b[(p, j)];
+            }
+            c[(i, j)] = s;
+        }
+    }
+    c
+}
+
+fn math_section(isa: Isa, m: &report::Machine) -> Section {
+    let mut rows = Vec::new();
+    let n = 256;
+    let a = Mat::from_col_major(n, n, &random_f64(n * n, 5));
+    let b = Mat::from_col_major(n, n, &random_f64(n * n, 6));
+    let mut c = Mat::zeros(n, n);
+    let (base, ours) = pair(
+        3,
+        || keep(naive_matmul(&a, &b)),
+        || gemm_with(isa, 1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut(), Par::Seq),
+    );
+    let gf = 2.0 * (n * n * n) as f64 / ours / 1e9;
+    rows.push(
+        Row::new(
+            "math.gemm_256",
+            "gemm f64, n = 256, 1 thread",
+            "textbook triple loop",
+            base,
+            ours,
+        )
+        .note(format!(
+            "{gf:.1} GFLOP/s = {:.0}% of FMA peak",
+            100.0 * gf / m.fma_peak_f64
+        )),
+    );
+    let n = 1024;
+    let a = Mat::from_col_major(n, n, &random_f64(n * n, 5));
+    let b = Mat::from_col_major(n, n, &random_f64(n * n, 6));
+    let mut c = Mat::zeros(n, n);
+    let t = interleaved(
+        3,
+        &mut [&mut || gemm_with(isa, 1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut(), Par::Seq)],
+    );
+    let gf = 2.0 * (n * n * n) as f64 / t.medians[0] / 1e9;
+    rows.push(
+        Row::new(
+            "math.gemm_1024_peak",
+            "gemm f64, n = 1024, 1 thread: GFLOP/s vs FMA peak",
+            "FMA-peak probe",
+            1.0 / m.fma_peak_f64,
+            1.0 / gf,
+        )
+        .note(format!("{gf:.1} of {:.1} GFLOP/s", m.fma_peak_f64)),
+    );
+    let x = Mat::from_col_major(100_000, 64, &random_f64(100_000 * 64, 9));
+    let (base, ours) = pair(
+        3,
+        || keep(naive::gram(x.as_ref())),
+        || keep(gram_with(isa, x.as_ref(), Par::Seq)),
+    );
+    let gf = (100_000 * 64 * 64) as f64 / ours / 1e9;
+    rows.push(
+        Row::new(
+            "math.gram_100k_x_64",
+            "gram X^T X, 100000 x 64",
+            "textbook loop",
+            base,
+            ours,
+        )
+        .note(format!("{gf:.1} useful GFLOP/s (n k^2)")),
+    );
+    Section::new("L3 fast-math", rows)
+}
+
+fn walk(n: usize) -> Vec<f64> {
+    let steps = random_f64(n, 42);
+    let mut p = 100.0;
+    steps
+        .iter()
+        .map(|s| {
+            p *= (s * 0.01).exp();
+            p
+        })
+        .collect()
+}
+
+fn pipeline_section(isa: Isa) -> Section {
+    let mut rows = Vec::new();
+    let prices = walk(1_000_000);
+    let returns: Vec<f64> = std::iter::once(f64::NAN)
+        .chain(prices.windows(2).map(|w| (w[1] / w[0]).ln()))
+        .collect();
+    let (base, ours) = pair(
+        3,
+        // Sum a statistic of every window, so none of the work can be discarded.
+        || {
+            keep(
+                returns[1..]
+                    .windows(64)
+                    .map(|w| naive::moments_two_pass(w).2)
+                    .sum::<f64>(),
+            )
+        },
+        || keep(rolling_moments(&returns, 64, Par::Seq).unwrap()),
+    );
+    rows.push(
+        Row::new(
+            "pipeline.rolling_1M_w64",
+            "rolling mean/std/skew/kurt, 1M returns, w = 64",
+            "two-pass recompute per window",
+            base,
+            ours,
+        )
+        .note(format!("{:.1} ns per value", ours / 1e6 * 1e9)),
+    );
+    let (n, k) = (200_000, 64);
+    let x = Mat::from_col_major(n, k, &random_f64(n * k, 7));
+    let y = random_f64(n, 8);
+    let slow = Engine {
+        isa: Isa::Scalar,
+        fast_math: false,
+    };
+    let (base, ours) = pair(
+        3,
+        || {
+            keep(
+                Ridge::default()
+                    .fit_with(slow, x.as_ref(), &y, Par::Seq)
+                    .unwrap(),
+            )
+        },
+        || {
+            keep(
+                Ridge::default()
+                    .fit_with(
+                        Engine {
+                            isa,
+                            fast_math: true,
+                        },
+                        x.as_ref(),
+                        &y,
+                        Par::Seq,
+                    )
+                    .unwrap(),
+            )
+        },
+    );
+    rows.push(Row::new(
+        "pipeline.ridge_200k_x_64",
+        "ridge fit, 200000 x 64",
+        "scalar textbook Gram",
+        base,
+        ours,
+    ));
+    let model = LinearModel {
+        coef: random_f64(64, 1),
+        intercept: 0.5,
+    };
+    let row = random_f64(64, 2);
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::dot(&row, &model.coef) + model.intercept),
+        || keep(model.predict_one(&row)),
+    );
+    rows.push(
+        Row::new(
+            "pipeline.predict_one_64",
+            "predict_one, 64 features",
+            "one-accumulator dot",
+            base,
+            ours,
+        )
+        .note(format!("{:.1} ns per prediction", ours * 1e9)),
+    );
+    Section::new("L4 ml-pipeline", rows)
+}
+
+/// Features wide enough that training is real work: 31 columns.
+fn ablation_features() -> FeatureConfig {
+    FeatureConfig {
+        window: 64,
+        ema_spans: vec![4, 8, 16, 32, 64, 128],
+        spectral_len: 64,
+        spectral_bins: 16,
+        recompute_every: 1024,
+    }
+}
+
+/// Pipeline fit (500k prices, 31 features) + 100k streamed updates, each layer on and off.
+fn ablation() -> report::Ablation {
+    let prices = walk(600_000);
+    let configs = report::ABLATION_CONFIGS;
+    let mut runs: Vec<Box<dyn FnMut()>> = configs
+        .iter()
+        .map(|&(_, simd, pools, fast)| {
+            let prices = &prices;
+            Box::new(move || {
+                let mut pipe = IntegratedMlPipeline::builder()
+                    .features(ablation_features())
+                    .use_simd(simd)
+                    .use_pools(pools)
+                    .use_fast_math(fast)
+                    .build()
+                    .expect("valid configuration");
+                pipe.fit(&prices[..500_000]).expect("fit");
+                for &p in &prices[500_000..] {
+                    keep(pipe.update(p));
+                }
+            }) as Box<dyn FnMut()>
+        })
+        .collect();
+    let mut refs: Vec<&mut dyn FnMut()> = runs
+        .iter_mut()
+        .map(|f| f.as_mut() as &mut dyn FnMut())
+        .collect();
+    let t = interleaved(3, &mut refs);
+    report::Ablation { seconds: t.medians }
+}

@@ -314,6 +314,9 @@ impl<T: Scalar> Dest<T> {
     }
 }
 
+/// Smallest `m * n * k` that [`gemm_core`] runs on more than one thread.
+const PAR_MIN_WORK: usize = 128 * 128 * 128;
+
 /// The five-loop driver: every destination gets `beta * C + coef * (A B)` for the `m x n`
 /// product with inner dimension `k >= 1` (`m, n >= 1`). With two destinations (disjoint
 /// matrices of the same shape), each tile is computed once and added to both.
@@ -334,6 +337,12 @@ pub(crate) fn gemm_core<T: Scalar>(
     debug_assert!(m > 0 && n > 0 && k > 0 && !dests.is_empty() && dests.len() <= 2);
     let bl = blocking_for(kern.isa(), T::BYTES, kern.mr(), kern.nr());
     let (mr, nr) = (kern.mr(), kern.nr());
+    // Below about 128^3 multiply-adds, waking a second thread costs more than it saves.
+    let par = if m.saturating_mul(n).saturating_mul(k) < PAR_MIN_WORK {
+        Par::Seq
+    } else {
+        par
+    };
     let nc = bl.nc.min(n.next_multiple_of(nr));
     let kc_max = bl.kc.min(k);
     let b_len = kc_max * nc;

@@ -21,7 +21,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (523, 70, 801), // several MC blocks and KC slices
     (2000, 9, 33),  // tall
     (9, 2000, 33),  // wide
-    (30, 4200, 5),  // more than one NC block
+    (30, 4200, 20), // more than one NC block; two threads split the columns
 ];
 
 const SCALARS: [f64; 3] = [0.0, 1.0, 2.3];

@@ -95,6 +95,18 @@ t, m = median_time(lambda: LogisticRegression(C=1.0).fit(lx, ly), 3)
 record("logistic_100k_x_16", "LogisticRegression(C=1) fit, 100k x 16", f"scikit-learn {sklearn.__version__}", t,
        agreement("logistic_100k_x_16", np.concatenate([m.intercept_, m.coef_.ravel()]), 1e-3, 1e-4))
 
+from sklearn.decomposition import PCA
+from sklearn.utils.extmath import randomized_svd
+
+px = np.ascontiguousarray(load("pca_x"))
+t, m = median_time(lambda: PCA(n_components=8).fit(px), 3)
+record("pca_100k_x_64", "PCA(n_components=8) fit, 100k x 64", f"scikit-learn {sklearn.__version__}", t,
+       agreement("pca_100k_x_64", m.explained_variance_, 1e-6))
+sa = np.asfortranarray(load("svd_a"))
+t, (u, sv, vt) = median_time(lambda: randomized_svd(sa, 50, random_state=0), 3)
+record("rsvd_10k_x_2k_r50", "randomized_svd rank 50, 10000 x 2000", f"scikit-learn {sklearn.__version__}", t,
+       agreement("rsvd_10k_x_2k_r50", sv, 1e-6))
+
 import pandas as pd
 import polars as pl
 

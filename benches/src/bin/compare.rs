@@ -9,9 +9,10 @@
 
 use benches::measure::interleaved;
 use benches::random_f64;
+use fast_math::rsvd::{randomized_svd, RsvdOptions};
 use fast_math::{gemm, Mat, Par};
 use ml_pipeline::features::rolling_moments;
-use ml_pipeline::models::{LogisticRegression, Ridge};
+use ml_pipeline::models::{LogisticRegression, Pca, Ridge};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -112,6 +113,37 @@ fn write_data(dir: &Path) -> Result<(), String> {
     put("logit_x", &[ln, lk], &lx)?;
     put("logit_y", &[ln], &ly)?;
     put("prices", &[1_000_000], &walk(1_000_000))?;
+    // Low rank plus noise: the leading singular values and components are well separated,
+    // so every correct method gives the same ones.
+    let low_rank = |m: usize, n: usize, r: usize, seed: u64| {
+        let b = Mat::from_col_major(m, r, &random_f64(m * r, seed));
+        let mut c = Mat::from_col_major(r, n, &random_f64(r * n, seed + 1));
+        for i in 0..r {
+            for j in 0..n {
+                c[(i, j)] *= 10.0 * 0.9f64.powi(i as i32);
+            }
+        }
+        let mut a = Mat::from_col_major(
+            m,
+            n,
+            &random_f64(m * n, seed + 2)
+                .iter()
+                .map(|v| v * 1e-3)
+                .collect::<Vec<_>>(),
+        );
+        gemm(1.0, b.as_ref(), c.as_ref(), 1.0, a.as_mut(), Par::Seq);
+        a
+    };
+    put(
+        "pca_x",
+        &[100_000, 64],
+        low_rank(100_000, 64, 8, 30).as_slice(),
+    )?;
+    put(
+        "svd_a",
+        &[10_000, 2_000],
+        low_rank(10_000, 2_000, 60, 40).as_slice(),
+    )?;
     put("conv_signal", &[1 << 20], &random_f64(1 << 20, 20))?;
     put("conv_kernel", &[1024], &random_f64(1024, 21))?;
     let manifest = json!({ "arrays": arrays, "window": WINDOW });
@@ -219,6 +251,30 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
         || {
             let c = rolling_moments(&returns, WINDOW, Par::Seq).expect("rolling");
             [c.mean, c.std, c.skew, c.kurt].concat()
+        },
+    )?;
+    let px = load("pca_x")?;
+    let px = Mat::from_col_major(100_000, 64, &px);
+    t.op(
+        "pca_100k_x_64",
+        "PCA(n_components=8) fit, 100k x 64",
+        3,
+        || {
+            Pca { n_components: 8 }
+                .fit(px.as_ref(), Par::Seq)
+                .expect("pca")
+                .explained_variance
+        },
+    )?;
+    let sa = Mat::from_col_major(10_000, 2_000, &load("svd_a")?);
+    t.op(
+        "rsvd_10k_x_2k_r50",
+        "randomized_svd rank 50, 10000 x 2000",
+        3,
+        || {
+            randomized_svd(sa.as_ref(), &RsvdOptions::new(50), Par::Seq)
+                .expect("rsvd")
+                .s
         },
     )?;
     let (sig, ker) = (load("conv_signal")?, load("conv_kernel")?);

@@ -384,3 +384,24 @@ fn pca_matches_scikit_learn_up_to_sign() {
         Err(PipelineError::InvalidConfig(_))
     ));
 }
+
+#[test]
+fn pca_paths_agree_on_wide_data() {
+    // 120 x 60 is too wide for the covariance path: randomized SVD against the full SVD.
+    let x = Mat::from_fn(120, 60, |i, j| {
+        let (a, b) = (((i * 7 + j * 3) % 11) as f64, ((i * j + 5) % 13) as f64);
+        3.0 * a * (j as f64 * 0.1).sin() + 0.5 * b + 0.01 * ((i * 31 + j * 17) % 29) as f64
+    });
+    let fast = Pca { n_components: 3 }.fit(x.as_ref(), Par::Seq).unwrap();
+    let engine = ml_pipeline::Engine {
+        fast_math: false,
+        ..Default::default()
+    };
+    let full = Pca { n_components: 3 }
+        .fit_with(engine, x.as_ref(), Par::Seq)
+        .unwrap();
+    for c in 0..3 {
+        let (a, b) = (fast.explained_variance[c], full.explained_variance[c]);
+        assert!((a - b).abs() <= 1e-8 * b, "component {c}: {a} vs {b}");
+    }
+}

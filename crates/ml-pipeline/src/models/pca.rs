@@ -7,8 +7,15 @@ use fast_math::rsvd::{randomized_svd, RsvdOptions};
 use fast_math::{Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
 
+/// Widest data solved through the covariance matrix rather than randomized SVD.
+const COVARIANCE_MAX_FEATURES: usize = 512;
+
 /// PCA: centers the data and keeps the top `n_components` right singular vectors
 /// (scikit-learn's `PCA(n_components)`).
+///
+/// Like scikit-learn's automatic solver choice, tall data with at most 512 features goes
+/// through the covariance matrix (one pass for `X^T X`, then a small symmetric
+/// eigenproblem); wider data through randomized SVD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pca {
     /// Components kept (1..=min(n, k)).
@@ -56,17 +63,45 @@ impl Pca {
                 self.n_components
             )));
         }
-        let mean: Vec<f64> = (0..k)
-            .map(|j| {
-                let col: Vec<f64> = (0..n).map(|i| x.get(i, j)).collect();
-                simd_kernels::sum_compensated_with(engine.isa, &col) / n as f64
-            })
-            .collect();
-        let xc = Mat::from_fn(n, k, |i, j| x.get(i, j) - mean[j]);
-        let total_var: f64 =
-            xc.as_slice().iter().map(|v| v * v).sum::<f64>() / (n as f64 - 1.0).max(1.0);
+        // Centered copy, column by column (contiguous when the input is column-major).
+        let mut xc = Mat::zeros(n, k);
+        let mut mean = Vec::with_capacity(k);
+        for j in 0..k {
+            let col = &mut xc.as_mut_slice()[j * n..(j + 1) * n];
+            match x.col_slice(j) {
+                Some(src) => col.copy_from_slice(src),
+                None => col
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, c)| *c = x.get(i, j)),
+            }
+            let mu = simd_kernels::sum_compensated_with(engine.isa, col) / n as f64;
+            col.iter_mut().for_each(|c| *c -= mu);
+            mean.push(mu);
+        }
+        let dof = (n as f64 - 1.0).max(1.0);
+        let total_var: f64 = simd_kernels::dot_with(engine.isa, xc.as_slice(), xc.as_slice()) / dof;
         let r = self.n_components;
-        let (s, vt): (Vec<f64>, Mat<f64>) = if engine.fast_math {
+        let (s, vt): (Vec<f64>, Mat<f64>) = if engine.fast_math
+            && k <= COVARIANCE_MAX_FEATURES
+            && n >= 4 * k
+        {
+            // Tall and narrow (scikit-learn's "covariance_eigh" case): one pass for X^T X,
+            // then a small symmetric eigenproblem. Singular values are sqrt(eigenvalues).
+            let g = engine.gram(xc.as_ref(), par);
+            let eig =
+                nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(k, k, |i, j| g[(i, j)]));
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
+            let s = order[..r]
+                .iter()
+                .map(|&i| eig.eigenvalues[i].max(0.0).sqrt())
+                .collect();
+            (
+                s,
+                Mat::from_fn(r, k, |c, j| eig.eigenvectors[(j, order[c])]),
+            )
+        } else if engine.fast_math {
             let svd = randomized_svd(xc.as_ref(), &RsvdOptions::new(r), par)?;
             (svd.s, svd.vt)
         } else {

@@ -12,22 +12,9 @@ use ml_pipeline::models::{LinearModel, Ridge};
 use ml_pipeline::IntegratedMlPipeline;
 use std::time::Duration;
 
-/// A random walk of `n` prices (deterministic).
-fn prices(n: usize) -> Vec<f64> {
-    let steps = random_f64(n, 42);
-    let mut p = 100.0;
-    steps
-        .iter()
-        .map(|s| {
-            p *= (s * 0.01).exp();
-            p
-        })
-        .collect()
-}
-
 fn bench_features(c: &mut Criterion) {
     let n = 1_000_000;
-    let p = prices(n);
+    let p = benches::random_walk(n, 42);
     let mut g = c.benchmark_group("rolling_features_1M_w64");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements(n as u64));
@@ -92,7 +79,7 @@ fn bench_predict(c: &mut Criterion) {
 }
 
 fn bench_streaming(c: &mut Criterion) {
-    let p = prices(400_000);
+    let p = benches::random_walk(400_000, 42);
     let mut g = c.benchmark_group("streaming_update");
     g.sample_size(20).measurement_time(Duration::from_secs(3));
     for (name, simd, pools, fast) in [

@@ -26,3 +26,15 @@ pub fn random_f64(n: usize, seed: u64) -> Vec<f64> {
 pub fn random_f32(n: usize, seed: u64) -> Vec<f32> {
     random_f64(n, seed).into_iter().map(|v| v as f32).collect()
 }
+
+/// A geometric random walk of `n` prices from 100 with steps of up to 1% (deterministic).
+pub fn random_walk(n: usize, seed: u64) -> Vec<f64> {
+    let mut p = 100.0;
+    random_f64(n, seed)
+        .iter()
+        .map(|s| {
+            p *= (s * 0.01).exp();
+            p
+        })
+        .collect()
+}

@@ -321,7 +321,8 @@ pub fn write_all(
         .map_err(std::io::Error::other)
 }
 
-fn fmt_s(s: f64) -> String {
+/// A duration in seconds, with a unit that keeps three or four significant digits.
+pub fn fmt_s(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
     } else if s >= 1e-3 {

@@ -58,18 +58,6 @@ fn read_f64(path: &Path) -> Result<Vec<f64>, String> {
         .collect())
 }
 
-fn walk(n: usize) -> Vec<f64> {
-    let steps = random_f64(n, 42);
-    let mut p = 100.0;
-    steps
-        .iter()
-        .map(|s| {
-            p *= (s * 0.01).exp();
-            p
-        })
-        .collect()
-}
-
 fn write_data(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut arrays = serde_json::Map::new();
@@ -112,7 +100,7 @@ fn write_data(dir: &Path) -> Result<(), String> {
         .collect();
     put("logit_x", &[ln, lk], &lx)?;
     put("logit_y", &[ln], &ly)?;
-    put("prices", &[1_000_000], &walk(1_000_000))?;
+    put("prices", &[1_000_000], &benches::random_walk(1_000_000, 42))?;
     // Low rank plus noise: the leading singular values and components are well separated,
     // so every correct method gives the same ones.
     let low_rank = |m: usize, n: usize, r: usize, seed: u64| {
@@ -321,16 +309,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn fmt_s(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.2} s")
-    } else if s >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
-    }
-}
-
 fn report(dir: &Path) -> Result<(), String> {
     let ours = rounds(dir, "ours_")?;
     let peers = rounds(dir, "peers_")?;
@@ -394,8 +372,8 @@ fn report(dir: &Path) -> Result<(), String> {
             md,
             "| {} | {peer} | {} | {} | {:.2}x | {agreement} |",
             e["what"].as_str().unwrap_or(&id),
-            fmt_s(pt),
-            fmt_s(ot),
+            benches::report::fmt_s(pt),
+            benches::report::fmt_s(ot),
             pt / ot
         );
     }

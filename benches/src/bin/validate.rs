@@ -275,21 +275,9 @@ fn math_section(isa: Isa, m: &report::Machine) -> Section {
     Section::new("L3 fast-math", rows)
 }
 
-fn walk(n: usize) -> Vec<f64> {
-    let steps = random_f64(n, 42);
-    let mut p = 100.0;
-    steps
-        .iter()
-        .map(|s| {
-            p *= (s * 0.01).exp();
-            p
-        })
-        .collect()
-}
-
 fn pipeline_section(isa: Isa) -> Section {
     let mut rows = Vec::new();
-    let prices = walk(1_000_000);
+    let prices = benches::random_walk(1_000_000, 42);
     let returns: Vec<f64> = std::iter::once(f64::NAN)
         .chain(prices.windows(2).map(|w| (w[1] / w[0]).ln()))
         .collect();
@@ -391,7 +379,7 @@ fn ablation_features() -> FeatureConfig {
 
 /// Pipeline fit (500k prices, 31 features) + 100k streamed updates, each layer on and off.
 fn ablation() -> report::Ablation {
-    let prices = walk(600_000);
+    let prices = benches::random_walk(600_000, 42);
     let configs = report::ABLATION_CONFIGS;
     let mut runs: Vec<Box<dyn FnMut()>> = configs
         .iter()

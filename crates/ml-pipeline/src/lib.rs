@@ -7,7 +7,7 @@
 mod engine;
 mod error;
 pub mod features;
-mod io;
+pub mod io;
 mod latency;
 pub mod models;
 mod pipeline;

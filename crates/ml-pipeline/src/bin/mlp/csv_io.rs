@@ -344,18 +344,7 @@ impl Write for Output {
     }
 }
 
-/// `dir/.name.tmp<pid>` beside `path`.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    dir.join(format!(".{name}.tmp{}", std::process::id()))
-}
+pub use ml_pipeline::io::temp_path;
 
 /// Appends one CSV cell for `v` to `line`: empty for NaN, `inf`/`-inf` for infinities, else
 /// the shortest text that reads back as the same `f64` (zmij; exponent notation for very small

@@ -98,6 +98,24 @@ pub(crate) fn sum<T: Float, V: Vector<T>>(x: &[T]) -> T {
     s
 }
 
+/// Elements ahead of the compensated sum's read position to prefetch.
+const PREFETCH_AHEAD: usize = 1024;
+
+/// Hints the cache to fetch `x[i]` (no-op past the end).
+#[inline(always)]
+fn prefetch_read<T>(x: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(e) = x.get(i) {
+        // SAFETY: a prefetch never faults and has no architectural effect; the pointer is
+        // in bounds anyway.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (e as *const T).cast(),
+            )
+        };
+    }
+}
+
 /// Knuth's TwoSum: `s + e == a + b` exactly (barring overflow), with `s = fl(a + b)`.
 #[inline(always)]
 fn two_sum<T: Float>(a: T, b: T) -> (T, T) {
@@ -121,7 +139,12 @@ pub(crate) fn sum_compensated<T: Float, V: Vector<T>>(x: &[T]) -> T {
     let main = n - n % step;
     let mut s = [V::splat(T::ZERO); COMP_ACC];
     let mut c = [V::splat(T::ZERO); COMP_ACC];
-    for chunk in x[..main].chunks_exact(step) {
+    for (ci, chunk) in x[..main].chunks_exact(step).enumerate() {
+        // Each compensated element costs several dependent vector ops, so the hardware
+        // prefetcher alone falls behind at DRAM sizes: ask for every cache line ahead.
+        for line in (0..step).step_by(64 / std::mem::size_of::<T>()) {
+            prefetch_read(x, ci * step + line + PREFETCH_AHEAD);
+        }
         for k in 0..COMP_ACC {
             let v = V::load(&chunk[k * V::LANES..]);
             let t = s[k].add(v);

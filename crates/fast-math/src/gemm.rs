@@ -887,11 +887,12 @@ fn gram_accumulate<T: Scalar>(kern: MicroKernel<T>, x: MatRef<'_, T>, g: &mut Ma
                 // Row panels whose last row reaches the diagonal of this column panel.
                 for i0 in (j0 / mr * mr..k).step_by(mr) {
                     let mm = mr.min(k - i0);
-                    // SAFETY: the slab holds rb rows of `width >= i0 + MR` and `>= j0 + NR`
+                    // The slab holds rb rows of `width >= i0 + MR` and `>= j0 + NR`
                     // elements (see `gram_width`; i0 < k, j0 < k), so every panel
                     // read (row p, columns i0..i0+MR and j0..j0+NR) is inside `rows`; the
                     // C tile (i0.., j0..) of mm x nn elements is inside the k x k matrix
                     // `g`, exclusively borrowed here.
+                    // SAFETY: those bounds and that exclusive borrow are `run_strided`'s contract.
                     unsafe {
                         kern.run_strided(
                             rb,

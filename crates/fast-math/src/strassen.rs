@@ -276,11 +276,12 @@ fn for_cols<T: Scalar>(mut dst: MatMut<'_, T>, par: Par, f: impl Fn(usize, &mut 
     let cs = dst.col_stride();
     debug_assert!(dst.row_stride() == 1 && cs >= r);
     let len = (c - 1) * cs + r;
-    // SAFETY: the view is column-major with unit row stride (all temporaries and quadrants
+    // The view is column-major with unit row stride (all temporaries and quadrants
     // here are), so its elements lie in the `len` contiguous elements from its base pointer,
     // which belong to the borrowed allocation; gaps between columns (cs > r) belong to
     // sibling quadrants that no one else touches while this exclusive borrow lives, because
     // `chunks` below only hands out each column's first `r` elements.
+    // SAFETY: so the `len` elements from the base pointer are in bounds and unaliased.
     let all = unsafe { std::slice::from_raw_parts_mut(dst.as_mut_ptr(), len) };
     let work = |(j, col): (usize, &mut [T])| f(j, &mut col[..r]);
     if par.threads() > 1 && r * c >= 1 << 16 {

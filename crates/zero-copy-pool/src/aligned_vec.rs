@@ -311,10 +311,10 @@ impl<T: Copy> AlignedVec<T> {
     /// The elements as a slice.
     #[inline(always)]
     pub fn as_slice(&self) -> &[T] {
-        // SAFETY: `data_ptr` is non-null and aligned, and the first `len` elements of the
-        // block are initialized (every method that raises `len` writes them first); the
-        // block is at least `len` elements long and owned by `self`, whose borrow bounds
-        // the slice's lifetime.
+        // `data_ptr` is non-null and aligned, and the first `len` elements of the block are
+        // initialized (every method that raises `len` writes them first); the block is at
+        // least `len` elements long and owned by `self`, whose borrow bounds the slice.
+        // SAFETY: pointer, length, initialization and lifetime are as just stated.
         unsafe { slice::from_raw_parts(self.data_ptr().as_ptr(), self.len) }
     }
 

@@ -88,11 +88,12 @@ impl Arena {
         len: usize,
     ) -> Result<&mut [T], TryReserveError> {
         let ptr = self.alloc_raw::<T>(len)?;
-        // SAFETY: `ptr` is aligned and valid for writes of `len` elements: a fresh block of
+        // `ptr` is aligned and valid for writes of `len` elements: a fresh block of
         // exactly that layout from the bump, which no other slice covers (or a dangling
         // pointer for zero bytes). Zero bytes are a valid `T` (`Zeroable`), so all `len`
         // elements are initialized. The block stays allocated until `reset(&mut self)` or
         // drop, neither of which can happen while the returned `&self`-bound slice lives.
+        // SAFETY: aligned, in bounds, exclusive, initialized and outliving the borrow, as stated.
         unsafe {
             ptr.as_ptr().write_bytes(0, len);
             Ok(slice::from_raw_parts_mut(ptr.as_ptr(), len))
@@ -109,10 +110,11 @@ impl Arena {
     #[allow(clippy::mut_from_ref)] // a fresh, disjoint block each call, as bumpalo's own API
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
         let ptr = self.alloc_raw::<T>(src.len()).unwrap_or_else(|e| e.raise());
-        // SAFETY: `ptr` is aligned and valid for `src.len()` elements (fresh bump block, or
+        // `ptr` is aligned and valid for `src.len()` elements (fresh bump block, or
         // dangling for zero bytes) and cannot overlap `src`, which existed before the block
         // was handed out; after the copy every element is initialized. Lifetime as in
         // `try_alloc_slice_zeroed`.
+        // SAFETY: aligned, in bounds, non-overlapping and initialized after the copy, as stated.
         unsafe {
             ptr.as_ptr()
                 .copy_from_nonoverlapping(src.as_ptr(), src.len());
@@ -129,10 +131,11 @@ impl Arena {
     #[allow(clippy::mut_from_ref)] // a fresh, disjoint block each call, as bumpalo's own API
     pub fn alloc_slice_fill<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
         let ptr = self.alloc_raw::<T>(len).unwrap_or_else(|e| e.raise());
-        // SAFETY: `ptr` is aligned and valid for writes of `len` elements (fresh bump block,
+        // `ptr` is aligned and valid for writes of `len` elements (fresh bump block,
         // or dangling for zero bytes: a zero-sized `T` writes nothing). Each slot is written
         // once before the slice is formed, so every element is initialized. Lifetime as in
         // `try_alloc_slice_zeroed`.
+        // SAFETY: aligned, in bounds and every slot written before the slice forms, as stated.
         unsafe {
             for i in 0..len {
                 ptr.as_ptr().add(i).write(value);

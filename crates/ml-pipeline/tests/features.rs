@@ -413,3 +413,17 @@ fn batch_rolling_moments_match_pandas_and_the_streaming_state() {
         .iter()
         .all(|v| v.is_nan()));
 }
+
+#[test]
+fn mean_and_std_only_state_reports_nan_skew_and_kurtosis() {
+    let mut full = RollingMoments::new(16, 1024);
+    let mut two = RollingMoments::with_order(16, 1024, false);
+    for v in rng_walk(100, 5.0, 3) {
+        full.push(v);
+        two.push(v);
+    }
+    let (a, b) = (full.stats(), two.stats());
+    assert_eq!((a.mean, a.std), (b.mean, b.std));
+    assert!(a.skew.is_finite() && a.kurt.is_finite());
+    assert!(b.skew.is_nan() && b.kurt.is_nan());
+}

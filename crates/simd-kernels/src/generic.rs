@@ -315,17 +315,7 @@ fn block_moments<V: Vector<f64>>(x: &[f64]) -> Moments {
         p4 += d2 * d2;
     }
     // Power sums about `shift` -> central sums about the exact block mean shift + p1/n.
-    let delta = p1 / n;
-    let m2 = p2 - n * delta * delta;
-    let m3 = p3 - 3.0 * delta * p2 + 2.0 * n * delta.powi(3);
-    let m4 = p4 - 4.0 * delta * p3 + 6.0 * delta * delta * p2 - 3.0 * n * delta.powi(4);
-    Moments {
-        count: x.len() as u64,
-        mean: shift + delta,
-        m2: m2.max(0.0),
-        m3,
-        m4: m4.max(0.0),
-    }
+    Moments::from_shifted_sums(x.len() as u64, shift, [p1, p2, p3, p4])
 }
 
 /// Instantiates every slice kernel for one ISA and element type as safe functions carrying

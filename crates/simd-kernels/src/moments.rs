@@ -24,6 +24,28 @@ pub struct Moments {
 }
 
 impl Moments {
+    /// Moments of `count` values from their power sums about `shift`:
+    /// `sums[k - 1] = sum (x - shift)^k` for `k = 1..=4`. Exact in exact arithmetic, and
+    /// accurate in floating point when `shift` is near the mean (so the sums do not cancel).
+    pub fn from_shifted_sums(count: u64, shift: f64, sums: [f64; 4]) -> Moments {
+        if count == 0 {
+            return Moments::default();
+        }
+        let n = count as f64;
+        let [p1, p2, p3, p4] = sums;
+        let delta = p1 / n;
+        let m2 = p2 - n * delta * delta;
+        let m3 = p3 - 3.0 * delta * p2 + 2.0 * n * delta.powi(3);
+        let m4 = p4 - 4.0 * delta * p3 + 6.0 * delta * delta * p2 - 3.0 * n * delta.powi(4);
+        Moments {
+            count,
+            mean: shift + delta,
+            m2: m2.max(0.0),
+            m3,
+            m4: m4.max(0.0),
+        }
+    }
+
     /// Moments of the union of two samples (Chan et al. for M2; Terriberry and Pébay for
     /// M3 and M4). Exact in exact arithmetic, and stable: only deviations are combined.
     pub fn merge(&self, other: &Moments) -> Moments {

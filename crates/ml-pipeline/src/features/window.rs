@@ -214,7 +214,6 @@ impl RollingMoments {
         if !self.ring.is_full() || self.non_finite > 0 {
             return WindowStats::NAN;
         }
-        let n = self.window as f64;
         if self.run_len >= self.window {
             let std = if self.window >= 2 { 0.0 } else { f64::NAN };
             return WindowStats {
@@ -224,42 +223,21 @@ impl RollingMoments {
                 kurt: f64::NAN,
             };
         }
-        let [p1, p2, p3, p4] = self.sums;
-        let delta = p1 / n;
-        let m2 = (p2 - n * delta * delta).max(0.0);
-        let mean = self.shift + delta;
-        let std = if self.window >= 2 {
-            (m2 / (n - 1.0)).sqrt()
-        } else {
-            f64::NAN
-        };
-        if m2 <= 0.0 {
+        let m = simd_kernels::Moments::from_shifted_sums(self.window as u64, self.shift, self.sums);
+        let std = m.std().unwrap_or(f64::NAN);
+        if !self.higher {
             return WindowStats {
-                mean,
+                mean: m.mean,
                 std,
                 skew: f64::NAN,
                 kurt: f64::NAN,
             };
         }
-        let m3 = p3 - 3.0 * delta * p2 + 2.0 * n * delta * delta * delta;
-        let m4 = p4 - 4.0 * delta * p3 + 6.0 * delta * delta * p2 - 3.0 * n * delta.powi(4);
-        let skew = if self.window >= 3 {
-            let (a2, a3) = (m2 / n, m3 / n);
-            (n * (n - 1.0)).sqrt() / (n - 2.0) * a3 / (a2 * a2.sqrt())
-        } else {
-            f64::NAN
-        };
-        let kurt = if self.window >= 4 {
-            let denom = (n - 2.0) * (n - 3.0);
-            (n + 1.0) * n * (n - 1.0) / denom * m4 / (m2 * m2) - 3.0 * (n - 1.0) * (n - 1.0) / denom
-        } else {
-            f64::NAN
-        };
         WindowStats {
-            mean,
+            mean: m.mean,
             std,
-            skew,
-            kurt,
+            skew: m.skewness().unwrap_or(f64::NAN),
+            kurt: m.kurtosis().unwrap_or(f64::NAN),
         }
     }
 }

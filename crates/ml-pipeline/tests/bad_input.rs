@@ -1,0 +1,655 @@
+//! Bad input at every public entry point of the crate: each gets a typed error, a documented
+//! panic, or NaN propagation, never a silent wrong answer. See docs/RELIABILITY.md.
+
+use fast_math::{Mat, Par};
+use ml_pipeline::models::*;
+use ml_pipeline::{
+    extract_features, FeatureConfig, IntegratedMlPipeline, PipelineError, RollingFeatures,
+};
+
+fn data(n: usize, k: usize) -> (Mat<f64>, Vec<f64>) {
+    let x = Mat::from_fn(n, k, |i, j| ((i * 37 + j * 11) % 23) as f64 / 23.0 - 0.5);
+    let y = (0..n)
+        .map(|i| (0..k).map(|j| x[(i, j)] * (j + 1) as f64).sum::<f64>() + 0.25)
+        .collect();
+    (x, y)
+}
+
+fn labels(y: &[f64]) -> Vec<f64> {
+    y.iter().map(|&v| f64::from(u8::from(v > 0.25))).collect()
+}
+
+fn walk(n: usize) -> Vec<f64> {
+    let mut s: u64 = 0x1234_5678_9ABC_DEF1;
+    let mut p = 100.0f64;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            p *= 1.0 + ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            p
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- hyperparameters
+
+#[test]
+fn ridge_huge_alpha_shrinks_to_the_mean_and_bad_alpha_is_rejected() {
+    let (x, y) = data(200, 3);
+    let m = Ridge {
+        alpha: 1e300,
+        fit_intercept: true,
+    }
+    .fit(x.as_ref(), &y, Par::Seq)
+    .expect("huge alpha is valid");
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    assert!(
+        m.coef.iter().all(|c| c.is_finite() && c.abs() < 1e-290),
+        "{m:?}"
+    );
+    assert!((m.intercept - mean).abs() <= 1e-12 * mean.abs(), "{m:?}");
+    for alpha in [f64::NAN, f64::INFINITY, -1e-300, f64::NEG_INFINITY] {
+        let r = Ridge {
+            alpha,
+            fit_intercept: true,
+        }
+        .fit(x.as_ref(), &y, Par::Seq);
+        assert!(
+            matches!(r, Err(PipelineError::InvalidConfig(ref s)) if s.contains("alpha")),
+            "alpha {alpha}: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn logistic_extreme_c_gives_finite_models_and_bad_c_is_rejected() {
+    let (x, y) = data(300, 3);
+    let yl = labels(&y);
+    for c in [1e-300, 1e300] {
+        let m = LogisticRegression {
+            c,
+            ..Default::default()
+        }
+        .fit(x.as_ref(), &yl, Par::Seq);
+        match m {
+            Ok(m) => {
+                let lin = &m.linear;
+                assert!(
+                    lin.coef
+                        .iter()
+                        .chain([&lin.intercept])
+                        .all(|v| v.is_finite()),
+                    "c {c}: {m:?}"
+                );
+                let p = m.predict_proba_one(&[x[(0, 0)], x[(0, 1)], x[(0, 2)]]);
+                assert!((0.0..=1.0).contains(&p), "c {c}: p {p}");
+                if c < 1.0 {
+                    // Penalty dominates: every weight is (almost) zero.
+                    assert!(lin.coef.iter().all(|w| w.abs() < 1e-6), "c {c}: {m:?}");
+                }
+            }
+            Err(e) => assert!(matches!(e, PipelineError::Linalg(_)), "c {c}: {e:?}"),
+        }
+    }
+    for c in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let r = LogisticRegression {
+            c,
+            ..Default::default()
+        }
+        .fit(x.as_ref(), &yl, Par::Seq);
+        assert!(
+            matches!(r, Err(PipelineError::InvalidConfig(_))),
+            "c {c}: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn logistic_with_a_single_class_stays_finite() {
+    let (x, _) = data(100, 2);
+    for class in [0.0, 1.0] {
+        let m = LogisticRegression::default()
+            .fit(x.as_ref(), &vec![class; 100], Par::Seq)
+            .expect("one class is still data");
+        let lin = &m.linear;
+        assert!(lin
+            .coef
+            .iter()
+            .chain([&lin.intercept])
+            .all(|v| v.is_finite()));
+        let p = m.predict_proba_one(&[0.0, 0.0]);
+        assert_eq!(p > 0.5, class == 1.0, "class {class}: p {p}");
+    }
+}
+
+#[test]
+fn pca_rank_out_of_range_is_invalid_config() {
+    let (x, _) = data(10, 4);
+    for r in [0, 5, usize::MAX] {
+        let e = Pca { n_components: r }
+            .fit(x.as_ref(), Par::Seq)
+            .unwrap_err();
+        assert!(
+            matches!(e, PipelineError::InvalidConfig(ref s) if s.contains("n_components")),
+            "{r}: {e:?}"
+        );
+    }
+    // More components than rows, on wide data.
+    let (wide, _) = data(3, 8);
+    assert!(matches!(
+        Pca { n_components: 4 }.fit(wide.as_ref(), Par::Seq),
+        Err(PipelineError::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn pca_of_constant_data_is_finite() {
+    let x = Mat::filled(50, 4, 3.5);
+    let m = Pca { n_components: 2 }
+        .fit(x.as_ref(), Par::Seq)
+        .expect("constant data");
+    assert!(m.components.iter().all(|v| v.is_finite()), "{m:?}");
+    assert!(m.explained_variance.iter().all(|&v| v == 0.0), "{m:?}");
+    assert!(m.explained_variance_ratio.iter().all(|v| !v.is_infinite()));
+}
+
+// ---------------------------------------------------------------- data
+
+#[test]
+fn empty_and_zero_width_data_are_empty_data_errors() {
+    let no_rows = Mat::<f64>::zeros(0, 3);
+    let no_cols = Mat::<f64>::zeros(5, 0);
+    let y5 = [0.0; 5];
+    for (x, y) in [(&no_rows, &[][..]), (&no_cols, &y5[..])] {
+        let (rows, cols) = (x.nrows(), x.ncols());
+        let is_empty = |r: &PipelineError| matches!(r, PipelineError::EmptyData { rows: r0, cols: c0 } if *r0 == rows && *c0 == cols);
+        let e = Ridge::default().fit(x.as_ref(), y, Par::Seq).unwrap_err();
+        assert!(is_empty(&e), "{e:?}");
+        let e = LogisticRegression::default()
+            .fit(x.as_ref(), y, Par::Seq)
+            .unwrap_err();
+        assert!(is_empty(&e), "{e:?}");
+        let e = StandardScaler::fit(x.as_ref()).unwrap_err();
+        assert!(is_empty(&e), "{e:?}");
+        let e = Pca { n_components: 1 }
+            .fit(x.as_ref(), Par::Seq)
+            .unwrap_err();
+        assert!(is_empty(&e), "{e:?}");
+    }
+    let acc = RidgeAccumulator::new(3);
+    assert!(matches!(
+        acc.finish(&Ridge::default()),
+        Err(PipelineError::EmptyData { .. })
+    ));
+}
+
+#[test]
+fn non_finite_training_values_name_row_and_column_everywhere() {
+    let (x, y) = data(40, 3);
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut xb = x.clone();
+        xb[(17, 1)] = bad;
+        let want = |e: &PipelineError| matches!(e, PipelineError::NonFinite { row: 17, col: 1, value } if value.to_bits() == bad.to_bits());
+        let e = StandardScaler::fit(xb.as_ref()).unwrap_err();
+        assert!(want(&e), "{e:?}");
+        let e = Pca { n_components: 1 }
+            .fit(xb.as_ref(), Par::Seq)
+            .unwrap_err();
+        assert!(want(&e), "{e:?}");
+        let e = LogisticRegression::default()
+            .fit(xb.as_ref(), &labels(&y), Par::Seq)
+            .unwrap_err();
+        assert!(want(&e), "{e:?}");
+        let mut acc = RidgeAccumulator::new(3);
+        let e = acc.update(xb.as_ref(), &y).unwrap_err();
+        assert!(want(&e), "{e:?}");
+        assert_eq!(acc.count(), 0, "a rejected batch must not be half-added");
+    }
+    let mut yb = labels(&y);
+    yb[9] = f64::NAN;
+    let e = LogisticRegression::default()
+        .fit(x.as_ref(), &yb, Par::Seq)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PipelineError::NonFinite { row: 9, col: 3, .. }
+                | PipelineError::BadLabel { row: 9, .. }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn mismatched_shapes_are_shape_mismatch_errors() {
+    let (x, y) = data(20, 3);
+    let e = LogisticRegression::default()
+        .fit(x.as_ref(), &labels(&y)[..19], Par::Seq)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PipelineError::ShapeMismatch {
+                expected: 20,
+                got: 19,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let mut acc = RidgeAccumulator::new(4);
+    let e = acc.update(x.as_ref(), &y).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PipelineError::ShapeMismatch {
+                expected: 4,
+                got: 3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let mut acc = RidgeAccumulator::new(3);
+    let e = acc.update(x.as_ref(), &y[..5]).unwrap_err();
+    assert!(matches!(e, PipelineError::ShapeMismatch { .. }), "{e:?}");
+}
+
+#[test]
+fn singular_systems_fail_typed_without_penalty_and_solve_with_it() {
+    // One row: every centered column is zero.
+    let (x, y) = data(1, 2);
+    let r = Ridge {
+        alpha: 0.0,
+        fit_intercept: true,
+    }
+    .fit(x.as_ref(), &y, Par::Seq);
+    assert!(matches!(r, Err(PipelineError::Linalg(_))), "{r:?}");
+    let m = Ridge {
+        alpha: 1.0,
+        fit_intercept: true,
+    }
+    .fit(x.as_ref(), &y, Par::Seq)
+    .expect("penalized");
+    assert_eq!(m.coef, vec![0.0, 0.0]);
+    assert_eq!(m.intercept, y[0]);
+    // A constant column without intercept and a zero column.
+    let x = Mat::from_fn(30, 2, |i, j| if j == 0 { i as f64 } else { 0.0 });
+    let y: Vec<f64> = (0..30).map(|i| i as f64).collect();
+    let r = Ridge {
+        alpha: 0.0,
+        fit_intercept: false,
+    }
+    .fit(x.as_ref(), &y, Par::Seq);
+    assert!(matches!(r, Err(PipelineError::Linalg(_))), "{r:?}");
+}
+
+// ---------------------------------------------------------------- prediction
+
+#[test]
+fn nan_inputs_propagate_to_nan_predictions() {
+    let (x, y) = data(100, 3);
+    let ridge = Ridge::default().fit(x.as_ref(), &y, Par::Seq).unwrap();
+    let logistic = LogisticRegression::default()
+        .fit(x.as_ref(), &labels(&y), Par::Seq)
+        .unwrap();
+    let scaler = StandardScaler::fit(x.as_ref()).unwrap();
+    let pca = Pca { n_components: 2 }.fit(x.as_ref(), Par::Seq).unwrap();
+    let row = [0.1, f64::NAN, -0.2];
+    assert!(ridge.predict_one(&row).is_nan());
+    assert!(logistic.predict_proba_one(&row).is_nan());
+    let mut scaled = row;
+    scaler.transform_in_place(&mut scaled);
+    assert!(scaled[1].is_nan() && scaled[0].is_finite() && scaled[2].is_finite());
+    let (mut centered, mut out) = ([0.0; 3], [0.0; 2]);
+    pca.transform_one(&row, &mut centered, &mut out);
+    assert!(out.iter().all(|v| v.is_nan()));
+    let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    for saved in [
+        SavedModel::new(names.clone(), Some(scaler.clone()), Model::Ridge(ridge)),
+        SavedModel::new(
+            names.clone(),
+            Some(scaler.clone()),
+            Model::Logistic(logistic),
+        ),
+        SavedModel::new(
+            names,
+            Some(scaler),
+            Model::Logistic(LogisticModel {
+                linear: LinearModel {
+                    coef: vec![0.5, -0.25],
+                    intercept: 0.1,
+                },
+                iterations: 1,
+            }),
+        )
+        .with_pca(pca),
+    ] {
+        let mut scratch = vec![0.0; saved.scratch_len()];
+        assert!(saved.predict_one(&row, &mut scratch).is_nan());
+        assert!(saved
+            .predict_one(&[0.1, 0.2, 0.3], &mut scratch)
+            .is_finite());
+    }
+}
+
+fn trained() -> (LinearModel, StandardScaler, SavedModel) {
+    let (x, y) = data(50, 3);
+    let ridge = Ridge::default().fit(x.as_ref(), &y, Par::Seq).unwrap();
+    let scaler = StandardScaler::fit(x.as_ref()).unwrap();
+    let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    let saved = SavedModel::new(names, Some(scaler.clone()), Model::Ridge(ridge.clone()));
+    (ridge, scaler, saved)
+}
+
+#[test]
+#[should_panic(expected = "slice lengths differ (2 vs 3)")]
+fn linear_predict_one_with_wrong_width_panics_naming_both() {
+    trained().0.predict_one(&[1.0, 2.0]);
+}
+
+#[test]
+#[should_panic(expected = "predict_batch: 2 feature columns, model has 3")]
+fn linear_predict_batch_with_wrong_width_panics_naming_both() {
+    trained()
+        .0
+        .predict_batch(Mat::zeros(4, 2).as_ref(), Par::Seq);
+}
+
+#[test]
+#[should_panic(expected = "scaler: 4 values for 3 features")]
+fn scaler_transform_with_wrong_width_panics_naming_both() {
+    trained().1.transform_in_place(&mut [0.0; 4]);
+}
+
+#[test]
+#[should_panic(expected = "scaler: 4 values for 3 features")]
+fn saved_predict_one_with_wrong_width_panics() {
+    let saved = trained().2;
+    let mut scratch = vec![0.0; 8];
+    saved.predict_one(&[0.0; 4], &mut scratch);
+}
+
+#[test]
+#[should_panic]
+fn saved_predict_one_with_short_scratch_panics() {
+    let saved = trained().2;
+    let mut scratch = vec![0.0; saved.scratch_len() - 1];
+    saved.predict_one(&[0.0; 3], &mut scratch);
+}
+
+// ---------------------------------------------------------------- features
+
+#[test]
+fn window_longer_than_the_data_gives_all_nan_rows() {
+    let prices = walk(50);
+    for par in [Par::Seq, Par::Rayon(2)] {
+        let fm = extract_features(&prices, &FeatureConfig::with_window(64), par).unwrap();
+        assert_eq!(fm.nrows(), 50);
+        let std = fm.column("roll_std").unwrap();
+        assert!(std.iter().all(|v| v.is_nan()));
+    }
+    let mut f = RollingFeatures::new(FeatureConfig::with_window(64)).unwrap();
+    assert!(prices.iter().all(|&p| f.update(p).is_none()));
+    let fm = extract_features(&[], &FeatureConfig::default(), Par::Seq).unwrap();
+    assert_eq!((fm.nrows(), fm.as_slice().len()), (0, 0));
+}
+
+#[test]
+fn bad_feature_configs_are_invalid_config_naming_the_field() {
+    let cases: Vec<(FeatureConfig, &str)> = vec![
+        (FeatureConfig::with_window(0), "window"),
+        (FeatureConfig::with_window(3), "window"),
+        (
+            FeatureConfig {
+                ema_spans: vec![4, 0],
+                ..Default::default()
+            },
+            "EMA",
+        ),
+        (
+            FeatureConfig {
+                spectral_len: 8,
+                spectral_bins: 5,
+                ..Default::default()
+            },
+            "spectral_bins",
+        ),
+        (
+            FeatureConfig {
+                recompute_every: 0,
+                ..Default::default()
+            },
+            "recompute_every",
+        ),
+    ];
+    for (cfg, field) in cases {
+        for r in [
+            extract_features(&walk(10), &cfg, Par::Seq).map(|_| ()),
+            RollingFeatures::new(cfg.clone()).map(|_| ()),
+            RollingFeatures::primed(cfg.clone(), &walk(10)).map(|_| ()),
+            IntegratedMlPipeline::builder()
+                .features(cfg.clone())
+                .build()
+                .map(|_| ()),
+        ] {
+            assert!(
+                matches!(r, Err(PipelineError::InvalidConfig(ref s)) if s.contains(field)),
+                "{field}: {r:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn non_positive_and_non_finite_prices_are_gaps_that_heal() {
+    let w = 8;
+    let cfg = FeatureConfig {
+        spectral_len: 0,
+        spectral_bins: 0,
+        ..FeatureConfig::with_window(w)
+    };
+    let clean = walk(200);
+    for bad in [0.0, -5.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut prices = clean.clone();
+        prices[100] = bad;
+        let fm = extract_features(&prices, &cfg, Par::Seq).unwrap();
+        let reference = extract_features(&clean, &cfg, Par::Seq).unwrap();
+        let std = fm.column_index("roll_std").unwrap();
+        // The windows that hold the bad return are NaN...
+        assert!(fm.get(100, std).is_nan(), "{bad}");
+        assert!(fm.get(100 + w - 1, std).is_nan(), "{bad}");
+        // ...and once every window (the widest one spans window + 1 prices) has moved past
+        // it, the rolling statistics agree with the clean series again.
+        for t in 100 + w + 2..200 {
+            let (a, b) = (fm.get(t, std), reference.get(t, std));
+            assert!((a - b).abs() <= 1e-9 * b.abs(), "{bad}: t {t}: {a} vs {b}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- pipeline
+
+#[test]
+fn pipeline_fit_on_too_little_or_constant_data_is_empty_data() {
+    let mut pipe = IntegratedMlPipeline::builder().window(16).build().unwrap();
+    assert!(
+        pipe.update(100.0).is_none(),
+        "untrained pipeline predicts nothing"
+    );
+    for prices in [vec![], walk(10), vec![100.0; 500], vec![f64::NAN; 500]] {
+        let e = pipe.fit(&prices).unwrap_err();
+        assert!(
+            matches!(e, PipelineError::EmptyData { rows: 0, .. }),
+            "{e:?}"
+        );
+    }
+    assert!(pipe.model().is_none());
+}
+
+#[test]
+fn pipeline_hyperparameters_are_checked_at_fit_or_build() {
+    let prices = walk(2_000);
+    for pipe in [
+        IntegratedMlPipeline::builder().ridge(f64::NAN),
+        IntegratedMlPipeline::builder().ridge(-1.0),
+        IntegratedMlPipeline::builder().logistic(0.0),
+        IntegratedMlPipeline::builder().logistic(f64::INFINITY),
+        IntegratedMlPipeline::builder().pca(0),
+        IntegratedMlPipeline::builder().pca(1_000),
+        IntegratedMlPipeline::builder().horizon(0),
+    ] {
+        let r = pipe.build().and_then(|mut p| p.fit(&prices).map(|_| ()));
+        assert!(matches!(r, Err(PipelineError::InvalidConfig(_))), "{r:?}");
+    }
+}
+
+// ---------------------------------------------------------------- model files
+
+#[test]
+fn every_truncation_of_a_model_file_is_a_typed_error() {
+    let (_, _, saved) = trained();
+    let good = saved.to_json();
+    assert_eq!(SavedModel::from_json(&good).unwrap(), saved);
+    for end in 0..good.len() {
+        if !good.is_char_boundary(end) {
+            continue;
+        }
+        let r = SavedModel::from_json(&good[..end]);
+        assert!(
+            matches!(r, Err(PipelineError::ModelFile(_))),
+            "{end}: {r:?}"
+        );
+    }
+}
+
+/// One corruption of a model file's JSON.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
+#[test]
+fn corrupted_model_files_are_typed_errors() {
+    let (_, _, saved) = trained();
+    let good = saved.to_json();
+    let value: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = value.clone();
+        f(&mut v);
+        SavedModel::from_json(&v.to_string())
+    };
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "coef null",
+            Box::new(|v| v["model"]["coef"][0] = serde_json::Value::Null),
+        ),
+        (
+            "coef text",
+            Box::new(|v| v["model"]["coef"][1] = "x".into()),
+        ),
+        (
+            "coef missing",
+            Box::new(|v| {
+                v["model"].as_object_mut().unwrap().remove("coef");
+            }),
+        ),
+        (
+            "short coef",
+            Box::new(|v| {
+                v["model"]["coef"].as_array_mut().unwrap().pop();
+            }),
+        ),
+        (
+            "scaler width",
+            Box::new(|v| {
+                v["scaler"]["mean"].as_array_mut().unwrap().push(1.0.into());
+            }),
+        ),
+        (
+            "scaler zero",
+            Box::new(|v| v["scaler"]["scale"][0] = 0.0.into()),
+        ),
+        (
+            "scaler negative",
+            Box::new(|v| v["scaler"]["scale"][0] = (-1.0).into()),
+        ),
+        ("version text", Box::new(|v| v["version"] = "1".into())),
+        ("version negative", Box::new(|v| v["version"] = (-1).into())),
+        (
+            "format missing",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("format");
+            }),
+        ),
+        (
+            "names not strings",
+            Box::new(|v| v["feature_names"][0] = 5.into()),
+        ),
+        (
+            "pca wrong shape",
+            Box::new(|v| {
+                v["pca"] = serde_json::json!({
+                    "mean": [0.0, 0.0, 0.0],
+                    "components": [1.0, 0.0],
+                    "explained_variance": [1.0],
+                    "explained_variance_ratio": [1.0]
+                });
+            }),
+        ),
+        (
+            "not an object",
+            Box::new(|v| *v = serde_json::json!([1, 2, 3])),
+        ),
+    ];
+    for (what, f) in cases {
+        let r = edit(&*f);
+        assert!(
+            matches!(r, Err(PipelineError::ModelFile(_))),
+            "{what}: {r:?}"
+        );
+    }
+    for text in ["", "null", "{}", "\u{feff}{}", "\0\0\0", "1e400"] {
+        let r = SavedModel::from_json(text);
+        assert!(
+            matches!(r, Err(PipelineError::ModelFile(_))),
+            "{text:?}: {r:?}"
+        );
+    }
+    // A number too large for f64 in the file is a parse error, not an infinite coefficient.
+    let huge = good.replacen(&format!("{}", saved.model.linear().intercept), "1e400", 1);
+    assert_ne!(huge, good);
+    let r = SavedModel::from_json(&huge);
+    assert!(matches!(r, Err(PipelineError::ModelFile(_))), "{r:?}");
+    // Another version, far away, reported as such (saturated to u32).
+    let r = edit(&|v| v["version"] = u64::MAX.into());
+    assert!(
+        matches!(
+            r,
+            Err(PipelineError::ModelVersion {
+                found: u32::MAX,
+                supported: 1
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn model_files_on_disk_fail_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x7b]).unwrap();
+    assert!(matches!(
+        SavedModel::load(&path),
+        Err(PipelineError::ModelFile(_))
+    ));
+    // A directory where a file is expected, for reading and for writing.
+    assert!(matches!(
+        SavedModel::load(dir.path()),
+        Err(PipelineError::ModelFile(_))
+    ));
+    let (_, _, saved) = trained();
+    let r = saved.save(&dir.path().join("no/such/dir/m.json"));
+    assert!(matches!(r, Err(PipelineError::ModelFile(_))), "{r:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

@@ -4,11 +4,13 @@
 //! - `bench [--layer simd|pool|math|algos|pipeline] [--quick]`: the criterion benches.
 //! - `validate`: every layer against its baseline, interleaved; writes docs/BENCHMARKS.md.
 //! - `compare`: ours against the Python libraries users would pick; writes docs/COMPARISON.md.
+//! - `fuzz [--seconds N] [--target T]`: the cargo-fuzz targets in fuzz/ (nightly), N seconds each.
 
 mod bench;
 mod ci;
 mod cmd;
 mod compare;
+mod fuzz;
 mod validate;
 
 use std::process::ExitCode;
@@ -21,7 +23,9 @@ tasks:
   validate                             every layer vs its baseline, interleaved, in one process;
                                        writes docs/BENCHMARKS.md; fails below benches/floors.toml
   compare                              ours vs numpy/SciPy/scikit-learn/pandas/Polars, same data,
-                                       one thread, answers checked; writes docs/COMPARISON.md";
+                                       one thread, answers checked; writes docs/COMPARISON.md
+  fuzz [--seconds N] [--target T]      the cargo-fuzz targets in fuzz/ on nightly, N seconds
+                                       each (default 60); writes target/fuzz.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("validate") => validate::run(&args[1..]),
         Some("compare") => compare::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

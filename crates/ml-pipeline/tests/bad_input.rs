@@ -424,6 +424,22 @@ fn bad_feature_configs_are_invalid_config_naming_the_field() {
             },
             "recompute_every",
         ),
+        // Regression: these used to abort on a failed allocation (or overflow) instead.
+        (
+            FeatureConfig::with_window(FeatureConfig::MAX_WINDOW + 1),
+            "window must be at most",
+        ),
+        (
+            FeatureConfig::with_window(usize::MAX),
+            "window must be at most",
+        ),
+        (
+            FeatureConfig {
+                spectral_len: usize::MAX,
+                ..Default::default()
+            },
+            "spectral_len must be at most",
+        ),
     ];
     for (cfg, field) in cases {
         for r in [
@@ -441,6 +457,29 @@ fn bad_feature_configs_are_invalid_config_naming_the_field() {
             );
         }
     }
+}
+
+#[test]
+fn huge_recompute_interval_and_ema_span_are_valid() {
+    // Regression: priming summed these and overflowed.
+    let cfg = FeatureConfig {
+        recompute_every: usize::MAX,
+        ema_spans: vec![usize::MAX, 3],
+        ..FeatureConfig::with_window(8)
+    };
+    let prices = walk(3_000);
+    let seq = extract_features(&prices, &cfg, Par::Seq).unwrap();
+    let par = extract_features(&prices, &cfg, Par::Rayon(2)).unwrap();
+    assert_eq!(seq.as_slice().len(), par.as_slice().len());
+    for (a, b) in seq.as_slice().iter().zip(par.as_slice()) {
+        assert!(
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            "{a} vs {b}"
+        );
+    }
+    let primed = RollingFeatures::primed(cfg, &prices).unwrap();
+    assert_eq!(primed.ticks(), prices.len());
+    assert!(seq.row(2_999).iter().all(|v| v.is_finite()));
 }
 
 #[test]

@@ -177,6 +177,21 @@ fn train_without_a_single_finite_row_exits_2_with_one_line() {
 }
 
 #[test]
+fn absurd_windows_exit_2_with_one_line() {
+    // Regression: a window of 1e14 aborted on a failed allocation, 2^64-1 overflowed.
+    for w in ["100000000000000", "18446744073709551615"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = write(dir.path(), "p.csv", "x\n1\n2\n3\n");
+        expect_error(
+            mlp()
+                .args(["features", "--column", "x", "--window", w, "--input"])
+                .arg(&input),
+            &["window must be at most"],
+        );
+    }
+}
+
+#[test]
 fn files_without_data_exit_2_with_one_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, text) in [

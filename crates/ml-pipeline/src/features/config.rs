@@ -12,7 +12,8 @@ use crate::error::{PipelineError, Result};
 /// `spectral_len` log returns).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureConfig {
-    /// Rolling window length `w` (at least 4, so kurtosis is defined).
+    /// Rolling window length `w` (at least 4, so kurtosis is defined; at most
+    /// [`MAX_WINDOW`](Self::MAX_WINDOW)).
     pub window: usize,
     /// Spans of the exponential moving averages of price (`alpha = 2 / (span + 1)`).
     pub ema_spans: Vec<usize>,
@@ -37,6 +38,11 @@ impl Default for FeatureConfig {
 }
 
 impl FeatureConfig {
+    /// The largest `window` and `spectral_len` accepted: the rolling state allocates a few
+    /// buffers of that many values up front, so an absurd length must be an error, not an
+    /// allocation failure that aborts the process.
+    pub const MAX_WINDOW: usize = 1 << 22;
+
     /// A default configuration with the given window.
     pub fn with_window(window: usize) -> Self {
         FeatureConfig {
@@ -53,6 +59,20 @@ impl FeatureConfig {
         let bad = |msg: String| Err(PipelineError::InvalidConfig(msg));
         if self.window < 4 {
             return bad(format!("window must be at least 4 (got {})", self.window));
+        }
+        if self.window > Self::MAX_WINDOW {
+            return bad(format!(
+                "window must be at most {} (got {})",
+                Self::MAX_WINDOW,
+                self.window
+            ));
+        }
+        if self.spectral_len > Self::MAX_WINDOW {
+            return bad(format!(
+                "spectral_len must be at most {} (got {})",
+                Self::MAX_WINDOW,
+                self.spectral_len
+            ));
         }
         if let Some(s) = self.ema_spans.iter().find(|&&s| s == 0) {
             return bad(format!("EMA spans must be at least 1 (got {s})"));

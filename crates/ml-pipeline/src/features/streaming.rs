@@ -105,8 +105,13 @@ impl RollingFeatures {
     /// # Errors
     /// As [`new`](Self::new).
     pub fn primed(cfg: FeatureConfig, history: &[f64]) -> Result<Self> {
+        cfg.validate()?;
         let lookback = cfg.window.max(cfg.spectral_len) + 1;
-        let keep = lookback + cfg.ema_memory().max(cfg.recompute_every + lookback);
+        // Saturating: a huge `recompute_every` or EMA span means "replay everything".
+        let keep = lookback.saturating_add(
+            cfg.ema_memory()
+                .max(cfg.recompute_every.saturating_add(lookback)),
+        );
         let first = history.len().saturating_sub(keep);
         let mut f = Self::starting_at(cfg, first)?;
         for &p in &history[first..] {

@@ -175,7 +175,8 @@ fn first_non_finite(a: MatRef<'_, f64>) -> (usize, usize) {
 fn factor(a: MatRef<'_, f64>, opts: &RsvdOptions, par: Par) -> Result<Svd, LinalgError> {
     let (m, n) = (a.nrows(), a.ncols());
     let k = opts.rank;
-    let l = (k + opts.oversamples).min(n);
+    // Saturating: any oversampling beyond n means "sketch every column".
+    let l = k.saturating_add(opts.oversamples).min(n);
     let iters = opts.iterations(m, n);
     let normalizer = opts.resolved_normalizer(iters);
 

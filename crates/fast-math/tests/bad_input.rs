@@ -134,3 +134,22 @@ fn rsvd_rank_above_either_dimension_is_invalid_rank() {
         svd.s
     );
 }
+
+#[test]
+fn rsvd_huge_oversampling_sketches_every_column() {
+    // Regression: rank + oversamples overflowed.
+    let a = Mat::from_fn(40, 8, |i, j| {
+        ((i * 7 + j * 3) % 11) as f64 + (i == j) as u8 as f64
+    });
+    let mut opts = RsvdOptions::new(3);
+    let full = RsvdOptions {
+        oversamples: 5,
+        ..opts
+    };
+    let want = randomized_svd(a.as_ref(), &full, Par::Seq).unwrap();
+    opts.oversamples = usize::MAX;
+    let got = randomized_svd(a.as_ref(), &opts, Par::Seq).unwrap();
+    for (g, w) in got.s.iter().zip(&want.s) {
+        assert!((g - w).abs() <= 1e-9 * w, "{:?} vs {:?}", got.s, want.s);
+    }
+}

@@ -141,7 +141,7 @@ fn valgrind_pool() -> Step {
 }
 
 /// Builds a crate's test binaries (lib, integration tests) and returns their paths.
-fn test_executables(krate: &str) -> Result<Vec<String>, String> {
+pub(crate) fn test_executables(krate: &str) -> Result<Vec<String>, String> {
     let out = cargo()
         .args(["test", "-p", krate, "--no-run", "--message-format=json"])
         .output()

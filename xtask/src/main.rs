@@ -11,6 +11,7 @@ mod ci;
 mod cmd;
 mod compare;
 mod fuzz;
+mod sanitize;
 mod validate;
 
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ tasks:
   bench [--layer L] [--quick]          criterion benches; L is simd, pool, math, algos or pipeline
   validate                             every layer vs its baseline, interleaved, in one process;
                                        writes docs/BENCHMARKS.md; fails below benches/floors.toml
+  sanitize [--asan] [--valgrind]       pool, fast-math and ml-pipeline tests under AddressSanitizer
+                                       (nightly) and valgrind memcheck; not part of ci
   compare                              ours vs numpy/SciPy/scikit-learn/pandas/Polars, same data,
                                        one thread, answers checked; writes docs/COMPARISON.md
   fuzz [--seconds N] [--target T]      the cargo-fuzz targets in fuzz/ on nightly, N seconds
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("validate") => validate::run(&args[1..]),
         Some("compare") => compare::run(&args[1..]),
+        Some("sanitize") => sanitize::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");

@@ -163,6 +163,9 @@ pub(crate) fn test_executables(krate: &str) -> Result<Vec<String>, String> {
             let end = start + l[start..].find('"')?;
             Some(l[start..end].to_string())
         })
+        // Test harnesses live in target/<profile>/deps; the bins that integration tests
+        // launch are reported too and are not harnesses.
+        .filter(|exe| exe.contains("/deps/"))
         .collect())
 }
 

@@ -28,7 +28,6 @@ pub mod conv;
 mod gemm;
 mod linalg;
 mod mat;
-pub mod random;
 pub mod rsvd;
 pub mod sparse;
 pub mod strassen;

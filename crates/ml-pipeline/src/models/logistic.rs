@@ -34,6 +34,9 @@ impl Default for LogisticRegression {
     }
 }
 
+/// Stop when the Newton decrement falls below this share of the objective.
+const NEWTON_DECREMENT_TOL: f64 = 1e-14;
+
 /// A fitted logistic model: probabilities from a [`LinearModel`] on the log-odds scale.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogisticModel {
@@ -168,6 +171,13 @@ impl LogisticRegression {
                 h[(k, k)] = f64::MIN_POSITIVE.sqrt();
             }
             let step = cholesky(h.as_ref())?.solve(MatRef::from_col_major(&grad, k + 1, 1));
+            // Newton decrement g^T H^-1 g ~ 2 (f - f*): computed from the gradient, it stays
+            // meaningful where loss differences are lost in the rounding of a large sum (on
+            // big data the line search would otherwise accept noise and run to max_iter).
+            let decrement = simd_kernels::dot_with(isa, &grad, step.as_slice());
+            if decrement <= NEWTON_DECREMENT_TOL * loss.abs().max(1.0) {
+                break;
+            }
             let mut t = 1.0;
             let mut improved = false;
             for _ in 0..40 {

@@ -1,29 +1,7 @@
-//! `mlp`: the command-line program of `ml-pipeline`.
-//!
-//! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
-//! replay with latency, allocation and speedup measurements), `features`, `train`,
-//! `predict` and `info`. Every failure on bad input prints one line, `mlp: <message>`, on
-//! standard error and exits with status 2.
+//! `mlp`: the command-line program of `ml-pipeline` (the program itself is
+//! `ml_pipeline::cli`). This file adds what only a binary can: a counting global allocator,
+//! so `mlp demo` can report allocations per tick.
 
-/// Prints one line on standard output; a closed pipe (`mlp ... | head`) is not an error.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
-mod cli;
-mod csv_io;
-mod demo;
-mod error;
-mod features_cmd;
-mod info;
-mod plot;
-mod predict;
-mod train;
-
-use clap::Parser;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +14,7 @@ struct CountingAlloc;
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Number of heap allocations made so far by the whole process.
-pub fn allocations() -> u64 {
+fn allocations() -> u64 {
     ALLOCATIONS.load(Ordering::Relaxed)
 }
 
@@ -73,30 +51,6 @@ unsafe impl GlobalAlloc for CountingAlloc {
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
 
-/// Runs the chosen subcommand.
-fn run(cli: cli::Cli) -> error::CliResult<()> {
-    // `Isa::detect` panics on a bad SIMD_KERNELS_ISA; report it as a usage error instead.
-    simd_kernels::Isa::env_cap().map_err(error::CliError::new)?;
-    match cli.command {
-        cli::Command::Demo(args) => demo::run(&args),
-        cli::Command::Features(args) => features_cmd::run(&args),
-        cli::Command::Train(args) => train::run(&args),
-        cli::Command::Predict(args) => predict::run(&args),
-        cli::Command::Info => {
-            info::run();
-            Ok(())
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.broken_pipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("mlp: {e}");
-            ExitCode::from(2)
-        }
-    }
+    ml_pipeline::cli::main_with(std::env::args_os(), Some(allocations))
 }

@@ -1,12 +1,13 @@
 //! `mlp demo`: a synthetic market with a weak planted signal, trained, evaluated out of
 //! sample, replayed tick by tick, and timed against the all-layers-off pipeline.
 
-use crate::cli::DemoArgs;
-use crate::error::{CliError, CliResult};
-use crate::info;
+use super::args::DemoArgs;
+use super::error::{CliError, CliResult};
+use super::info;
+use super::AllocationCounter;
+use crate::{extract_features, FeatureConfig, IntegratedMlPipeline};
 use fast_math::Par;
 use indicatif::{ProgressBar, ProgressStyle};
-use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -230,6 +231,7 @@ impl RunTime {
 /// Fit on the training part and replay the test part: wall times, and allocations per tick
 /// of the replay.
 fn fit_and_replay(
+    allocations: AllocationCounter,
     optimized: bool,
     par: Par,
     train: &[f64],
@@ -241,14 +243,14 @@ fn fit_and_replay(
         .map_err(|e| CliError::pipeline("training", e))?;
     let fit = start.elapsed();
     let start = Instant::now();
-    let a0 = crate::allocations();
+    let a0 = allocations();
     let mut sink = 0.0;
     for &p in test {
         if let Some(pred) = pipe.update(p) {
             sink += pred.value;
         }
     }
-    let a1 = crate::allocations();
+    let a1 = allocations();
     let replay = start.elapsed();
     std::hint::black_box(sink);
     Ok((
@@ -270,7 +272,9 @@ fn medians(runs: &[RunTime]) -> RunTime {
 ///
 /// # Errors
 /// Too few ticks, a training failure or a plot that cannot be written.
-pub fn run(args: &DemoArgs) -> CliResult<()> {
+pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()> {
+    // Without a counting allocator the allocation figures are not printed at all.
+    let allocations = counter.unwrap_or(|| 0);
     if args.ticks < MIN_TICKS {
         return Err(CliError::new(format!(
             "--ticks must be at least {MIN_TICKS} (got {})",
@@ -363,24 +367,24 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
 
     // 4. Replay of the test part, tick by tick; allocations counted around the loop.
     let mut ridge_pred = Vec::with_capacity(test.len());
-    let a0 = crate::allocations();
+    let a0 = allocations();
     for &p in test {
         ridge_pred.push(ridge.update(p).map_or(f64::NAN, |q| q.value));
     }
-    let ridge_allocs = crate::allocations() - a0;
+    let ridge_allocs = allocations() - a0;
     let ridge_metrics = ridge.metrics();
     let mut logistic_prob = Vec::with_capacity(test.len());
-    let a0 = crate::allocations();
+    let a0 = allocations();
     for &p in test {
         logistic_prob.push(logistic.update(p).map_or(f64::NAN, |q| q.value));
     }
-    let logistic_allocs = crate::allocations() - a0;
+    let logistic_allocs = allocations() - a0;
     let logistic_metrics = logistic.metrics();
 
     // 5. Out-of-sample evaluation: the prediction at tick t is for the return t -> t+1.
     let realized: Vec<f64> = test.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
     let m = realized.len();
-    let r2 = crate::train::r_squared(&realized, &ridge_pred[..m]);
+    let r2 = super::train::r_squared(&realized, &ridge_pred[..m]);
     let ridge_eval = evaluate(ridge_pred.iter().copied(), &realized);
     let logistic_eval = evaluate(logistic_prob.iter().map(|p| p - 0.5), &realized);
     let log_loss = logistic_prob[..m]
@@ -429,12 +433,16 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
         logistic_metrics.latency_p50_ns,
         logistic_metrics.latency_p99_ns
     );
-    say!(
-        "allocations per tick (counted by the global allocator): ridge {:.3} ({ridge_allocs} in {} ticks), logistic {:.3} ({logistic_allocs})",
-        ridge_allocs as f64 / test.len() as f64,
-        test.len(),
-        logistic_allocs as f64 / test.len() as f64,
-    );
+    if counter.is_some() {
+        say!(
+            "allocations per tick (counted by the global allocator): ridge {:.3} ({ridge_allocs} in {} ticks), logistic {:.3} ({logistic_allocs})",
+            ridge_allocs as f64 / test.len() as f64,
+            test.len(),
+            logistic_allocs as f64 / test.len() as f64,
+        );
+    } else {
+        say!("allocations per tick: not counted (no counting global allocator installed)");
+    }
     drop(fm);
 
     // 6. Optimized against all layers off, same data, interleaved repeats.
@@ -448,7 +456,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
             [false, true]
         };
         for optimized in order {
-            let (d, allocs) = fit_and_replay(optimized, Par::Seq, train, test)?;
+            let (d, allocs) = fit_and_replay(allocations, optimized, Par::Seq, train, test)?;
             if optimized {
                 on.push(d);
             } else {
@@ -477,8 +485,12 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
         on.replay.as_secs_f64(),
         on.replay.as_secs_f64() * 1e9 / ticks
     );
+    let off_allocs = match counter {
+        Some(_) => format!("; {off_allocs:.2} allocations per replayed tick"),
+        None => String::new(),
+    };
     say!(
-        "  all layers off: {:.3} s (fit {:.3} s, replay {:.3} s = {:.0} ns/tick; use_simd, use_pools, use_fast_math false; {off_allocs:.2} allocations per replayed tick)",
+        "  all layers off: {:.3} s (fit {:.3} s, replay {:.3} s = {:.0} ns/tick; use_simd, use_pools, use_fast_math false{off_allocs})",
         off_total.as_secs_f64(),
         off.fit.as_secs_f64(),
         off.replay.as_secs_f64(),
@@ -493,7 +505,7 @@ pub fn run(args: &DemoArgs) -> CliResult<()> {
     );
 
     if let Some(path) = &args.plot {
-        crate::plot::write_svg(
+        super::plot::write_svg(
             path,
             &ridge_pred[..m],
             &realized,

@@ -1,9 +1,9 @@
 //! Streaming CSV input (columns chosen by name, parsed as `f64`) and output written through a
 //! temporary file and a rename, so a failure never leaves a partial file behind.
 
-use crate::error::{CliError, CliResult};
+use super::error::{CliError, CliResult};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Numeric columns read from a CSV file.
@@ -71,14 +71,27 @@ struct Slot {
 /// A [`CliError`] for a file that cannot be opened or read, an empty file, a missing or
 /// duplicated required column, a ragged row or a non-numeric cell.
 pub fn read_numeric(path: &Path, required: &[String], others: Others) -> CliResult<Table> {
-    let shown = path.display();
+    let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| CliError::io(format!("cannot open {shown}"), e))?;
+    read_numeric_from(file, &shown, required, others)
+}
+
+/// [`read_numeric`] over any reader; `shown` names the source in error messages.
+///
+/// # Errors
+/// As [`read_numeric`], except opening.
+pub fn read_numeric_from(
+    source: impl Read,
+    shown: &str,
+    required: &[String],
+    others: Others,
+) -> CliResult<Table> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 18)
-        .from_reader(file);
-    let csv_err = |e: csv::Error| csv_error(path, e);
+        .from_reader(source);
+    let csv_err = |e: csv::Error| csv_error(shown, e);
 
     let mut record = csv::ByteRecord::new();
     if !rdr.read_byte_record(&mut record).map_err(csv_err)? {
@@ -151,7 +164,7 @@ pub fn read_numeric(path: &Path, required: &[String], others: Others) -> CliResu
             if record.len() == 1 && record[0].is_empty() && width != 1 {
                 continue;
             }
-            return Err(ragged(path, line, record.len(), width));
+            return Err(ragged(shown, line, record.len(), width));
         }
         for slot in &mut slots {
             if !slot.numeric {
@@ -195,17 +208,15 @@ pub fn read_numeric(path: &Path, required: &[String], others: Others) -> CliResu
 }
 
 /// The error for a row whose number of fields differs from the header's.
-fn ragged(path: &Path, line: u64, len: usize, width: usize) -> CliError {
+fn ragged(shown: &str, line: u64, len: usize, width: usize) -> CliError {
     let fields = if len == 1 { "field" } else { "fields" };
     CliError::new(format!(
-        "{}: line {line} has {len} {fields}, the header has {width}",
-        path.display()
+        "{shown}: line {line} has {len} {fields}, the header has {width}"
     ))
 }
 
 /// One line for a CSV reading error.
-fn csv_error(path: &Path, e: csv::Error) -> CliError {
-    let shown = path.display();
+fn csv_error(shown: &str, e: csv::Error) -> CliError {
     let line = e.position().map(|p| p.line());
     match e.into_kind() {
         csv::ErrorKind::Io(io) => CliError::io(format!("cannot read {shown}"), io),
@@ -214,7 +225,7 @@ fn csv_error(path: &Path, e: csv::Error) -> CliError {
             expected_len,
             len,
         } => ragged(
-            path,
+            shown,
             pos.map_or(0, |p| p.line()),
             len as usize,
             expected_len as usize,
@@ -344,7 +355,7 @@ impl Write for Output {
     }
 }
 
-pub use ml_pipeline::io::temp_path;
+pub use crate::io::temp_path;
 
 /// Appends one CSV cell for `v` to `line`: empty for NaN, `inf`/`-inf` for infinities, else
 /// the shortest text that reads back as the same `f64` (zmij; exponent notation for very small

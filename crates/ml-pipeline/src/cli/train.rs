@@ -1,10 +1,10 @@
 //! `mlp train`: fit ridge or logistic regression on CSV columns and save the model.
 
-use crate::cli::{ModelKind, TrainArgs};
-use crate::csv_io::{read_numeric, Others, Table};
-use crate::error::{CliError, CliResult};
+use super::args::{ModelKind, TrainArgs};
+use super::csv_io::{read_numeric, Others, Table};
+use super::error::{CliError, CliResult};
+use crate::{LogisticRegression, Model, Pca, Ridge, SavedModel};
 use fast_math::{Mat, Par};
-use ml_pipeline::{LogisticRegression, Model, Pca, Ridge, SavedModel};
 
 /// The columns used for training and the rows where all of them are finite.
 struct Selection {

@@ -1,10 +1,10 @@
 //! `mlp features`: the rolling feature matrix of one price column.
 
-use crate::cli::FeaturesArgs;
-use crate::csv_io::{push_cell, read_numeric, write_header, Others, Output};
-use crate::error::{CliError, CliResult};
+use super::args::FeaturesArgs;
+use super::csv_io::{push_cell, read_numeric, write_header, Others, Output};
+use super::error::{CliError, CliResult};
+use crate::{extract_features, FeatureConfig};
 use fast_math::Par;
-use ml_pipeline::{extract_features, FeatureConfig};
 use std::io::Write;
 use std::time::Instant;
 

@@ -1,6 +1,6 @@
 //! The one error type of the program: a message printed as `mlp: <message>` (exit status 2).
 
-use ml_pipeline::PipelineError;
+use crate::PipelineError;
 use std::fmt;
 
 /// An error to report to the user: one line, already phrased for them.
@@ -10,6 +10,8 @@ pub struct CliError {
     /// Set when stdout was closed by the reader (`mlp features ... | head`): not a failure
     /// worth a message.
     pub broken_pipe: bool,
+    /// Set for a command line clap rejected; the message is clap's, with its usage lines.
+    pub usage: bool,
 }
 
 impl CliError {
@@ -18,13 +20,29 @@ impl CliError {
         CliError {
             message: message.into(),
             broken_pipe: false,
+            usage: false,
         }
+    }
+
+    /// A command line that does not parse, with clap's rendered message.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            usage: true,
+            ..CliError::new(message)
+        }
+    }
+
+    /// The message as built, possibly on several lines (usage errors); `Display` gives it on
+    /// one line.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
     /// An I/O error, with what was being done when it happened.
     pub fn io(context: impl fmt::Display, err: std::io::Error) -> Self {
         CliError {
             broken_pipe: err.kind() == std::io::ErrorKind::BrokenPipe,
+            usage: false,
             message: format!("{context}: {err}"),
         }
     }

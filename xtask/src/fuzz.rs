@@ -8,7 +8,14 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The fuzz targets, as named in fuzz/Cargo.toml.
-const TARGETS: [&str; 3] = ["model_json", "features", "kernels_diff"];
+const TARGETS: [&str; 6] = [
+    "model_json",
+    "features",
+    "kernels_diff",
+    "gemm_diff",
+    "csv_ingest",
+    "cli_args",
+];
 
 /// Seconds per target when `--seconds` is not given.
 const DEFAULT_SECONDS: u64 = 60;

@@ -1,6 +1,7 @@
 //! Streaming CSV input (columns chosen by name, parsed as `f64`) and output written through a
 //! temporary file and a rename, so a failure never leaves a partial file behind.
 
+use super::csv_records::Records;
 use super::error::{CliError, CliResult};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -64,7 +65,8 @@ struct Slot {
 /// the line and column) and, with [`Others::Numeric`], every other all-numeric column.
 ///
 /// The file is streamed record by record into one reused buffer. A UTF-8 byte-order mark
-/// before the header, CRLF line endings and quoted fields are accepted; a row with another
+/// before the header, LF or CRLF line endings and quoted fields are accepted (a file with
+/// classic-Mac CR-only line endings is an error); a row with another
 /// number of fields than the header is an error naming its line.
 ///
 /// # Errors
@@ -86,33 +88,30 @@ pub fn read_numeric_from(
     required: &[String],
     others: Others,
 ) -> CliResult<Table> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 18)
-        .from_reader(source);
-    let csv_err = |e: csv::Error| csv_error(shown, e);
-
-    let mut record = csv::ByteRecord::new();
-    if !rdr.read_byte_record(&mut record).map_err(csv_err)? {
+    let mut record = Records::new(source);
+    let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
+    let Some(header_line) = record.next_record().map_err(read_err)? else {
         return Err(CliError::new(format!(
             "{shown}: the file is empty (a header row is required)"
         )));
-    }
+    };
     let mut header: Vec<String> = Vec::with_capacity(record.len());
     for (j, field) in record.iter().enumerate() {
-        let field = if j == 0 {
-            field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
-        } else {
-            field
-        };
         let name = std::str::from_utf8(field).map_err(|_| {
             CliError::new(format!(
-                "{shown}: line 1: header field {} is not valid UTF-8",
+                "{shown}: line {header_line}: header field {} is not valid UTF-8",
                 j + 1
             ))
         })?;
-        header.push(name.trim().to_string());
+        let name = name.trim();
+        if name.contains('\r') {
+            return Err(CliError::new(format!(
+                "{shown}: line {header_line}: header field {} holds a carriage return; lines must end in \
+                 LF or CRLF (convert classic-Mac CR line endings first)",
+                j + 1
+            )));
+        }
+        header.push(name.to_string());
     }
     let width = header.len();
 
@@ -157,20 +156,20 @@ pub fn read_numeric_from(
     }
 
     let mut lines = Vec::new();
-    while rdr.read_byte_record(&mut record).map_err(csv_err)? {
-        let line = record.position().map_or(0, |p| p.line());
+    while let Some(line) = record.next_record().map_err(read_err)? {
+        // Blank lines are skipped, as by pandas (`skip_blank_lines`); the parser drops
+        // "\n" lines itself but hands on the "\r" of a CRLF one.
+        if record.len() == 1 && matches!(record.field(0), b"" | b"\r") {
+            continue;
+        }
         if record.len() != width {
-            // A blank line inside the data reads as one empty field.
-            if record.len() == 1 && record[0].is_empty() && width != 1 {
-                continue;
-            }
             return Err(ragged(shown, line, record.len(), width));
         }
         for slot in &mut slots {
             if !slot.numeric {
                 continue;
             }
-            let cell = &record[slot.field];
+            let cell = record.field(slot.field);
             match parse_cell(cell) {
                 Some(v) => {
                     slot.any_value |= !v.is_nan() || !cell.trim_ascii().is_empty();
@@ -181,7 +180,7 @@ pub fn read_numeric_from(
                         "{shown}: line {line}, column {} ({:?}): {:?} is not a number",
                         slot.field + 1,
                         header[slot.field],
-                        String::from_utf8_lossy(cell)
+                        String::from_utf8_lossy(cell.trim_ascii())
                     )));
                 }
                 None => {
@@ -213,28 +212,6 @@ fn ragged(shown: &str, line: u64, len: usize, width: usize) -> CliError {
     CliError::new(format!(
         "{shown}: line {line} has {len} {fields}, the header has {width}"
     ))
-}
-
-/// One line for a CSV reading error.
-fn csv_error(shown: &str, e: csv::Error) -> CliError {
-    let line = e.position().map(|p| p.line());
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => CliError::io(format!("cannot read {shown}"), io),
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => ragged(
-            shown,
-            pos.map_or(0, |p| p.line()),
-            len as usize,
-            expected_len as usize,
-        ),
-        other => CliError::new(format!(
-            "{shown}: line {}: malformed CSV: {other:?}",
-            line.unwrap_or(0)
-        )),
-    }
 }
 
 /// Where output goes: standard output, or a temporary file renamed over the target by

@@ -18,6 +18,7 @@ macro_rules! say {
 
 mod args;
 pub mod csv_io;
+mod csv_records;
 mod demo;
 mod error;
 mod features_cmd;

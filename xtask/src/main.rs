@@ -23,8 +23,9 @@ tasks:
   bench [--layer L] [--quick]          criterion benches; L is simd, pool, math, algos or pipeline
   validate                             every layer vs its baseline, interleaved, in one process;
                                        writes docs/BENCHMARKS.md; fails below benches/floors.toml
-  sanitize [--asan] [--valgrind]       pool, fast-math and ml-pipeline tests under AddressSanitizer
-                                       (nightly) and valgrind memcheck; not part of ci
+  sanitize [--asan] [--tsan] [--valgrind]
+                                       pool, fast-math and ml-pipeline tests under Address- and
+                                       ThreadSanitizer (nightly) and valgrind memcheck; not in ci
   compare                              ours vs numpy/SciPy/scikit-learn/pandas/Polars, same data,
                                        one thread, answers checked; writes docs/COMPARISON.md
   fuzz [--seconds N] [--target T]      the cargo-fuzz targets in fuzz/ on nightly, N seconds

@@ -1,10 +1,14 @@
-//! `cargo xtask sanitize [--asan] [--valgrind]`: the test suites of `zero-copy-pool`,
-//! `fast-math` and `ml-pipeline` under AddressSanitizer (nightly) and valgrind memcheck.
-//! Not part of `cargo xtask ci` (the nightly build and memcheck take long).
+//! `cargo xtask sanitize [--asan] [--tsan] [--valgrind]`: the test suites of
+//! `zero-copy-pool`, `fast-math` and `ml-pipeline` under AddressSanitizer and
+//! ThreadSanitizer (nightly) and valgrind memcheck; no flag runs all three. Not part of
+//! `cargo xtask ci` (the nightly builds and memcheck take long).
 //!
-//! ThreadSanitizer needs `-Zbuild-std` (an uninstrumented std reports false races), which
-//! needs the nightly `rust-src` component; when it is missing the step is reported as
-//! skipped with that reason rather than run with misleading results.
+//! ThreadSanitizer runs without rebuilding std (`-Zbuild-std` needs the nightly `rust-src`
+//! component, which this machine cannot install), so std's own synchronization (Arc's
+//! fence, Once, Mutex/Condvar under rayon, libtest's channel) is invisible to it; those
+//! families of false reports are suppressed by `xtask/tsan-suppressions.txt`, each
+//! explained there. None names our crates, and a planted race in user code is still
+//! reported with them (see docs/RELIABILITY.md).
 
 use crate::cmd::{on_path, root, run_timed};
 use std::process::Command;
@@ -27,15 +31,18 @@ fn nightly_cargo() -> Command {
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let mut asan = args.iter().any(|a| a == "--asan");
-    let mut valgrind = args.iter().any(|a| a == "--valgrind");
-    if let Some(a) = args.iter().find(|a| *a != "--asan" && *a != "--valgrind") {
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let (mut asan, mut tsan, mut valgrind) = (flag("--asan"), flag("--tsan"), flag("--valgrind"));
+    if let Some(a) = args
+        .iter()
+        .find(|a| !["--asan", "--tsan", "--valgrind"].contains(&a.as_str()))
+    {
         return Err(format!(
-            "sanitize: unknown argument {a:?} (expected --asan, --valgrind)"
+            "sanitize: unknown argument {a:?} (expected --asan, --tsan, --valgrind)"
         ));
     }
-    if !asan && !valgrind {
-        (asan, valgrind) = (true, true);
+    if !asan && !tsan && !valgrind {
+        (asan, tsan, valgrind) = (true, true, true);
     }
     let mut failed = Vec::new();
     let mut report = Vec::new();
@@ -57,11 +64,38 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
         }
     }
-    report.push(
-        "tsan: skipped — needs -Zbuild-std (nightly rust-src), not installable on this machine; \
-         without it std's atomics are uninstrumented and races would be misreported"
-            .into(),
-    );
+    if tsan {
+        let suppressions = root().join("xtask/tsan-suppressions.txt");
+        for krate in CRATES {
+            let mut cmd = nightly_cargo();
+            cmd.args(["test", "-p", krate, "--lib", "--tests", "--target", TARGET])
+                // One test at a time: concurrent panicking tests meet in std's backtrace
+                // lock, another uninstrumented hand-off. Tests spawn their own threads.
+                .args(["--", "--test-threads=1"])
+                // Without -Zbuild-std the prebuilt std was not compiled for the sanitizer;
+                // rustc refuses to mix the two unless told the mismatch is accepted.
+                .env(
+                    "RUSTFLAGS",
+                    "-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer",
+                )
+                .env("CARGO_TARGET_DIR", root().join("target/sanitize-tsan"))
+                .env(
+                    "TSAN_OPTIONS",
+                    format!("suppressions={}", suppressions.display()),
+                )
+                .env("ZERO_COPY_POOL_STRESS_ITERS", "20000")
+                .env("ML_PIPELINE_STRESS_CALLS", "20000");
+            let (ok, secs) = run_timed(&mut cmd);
+            report.push(format!(
+                "tsan {krate}: {} ({secs:.0} s; std uninstrumented, suppressions in {})",
+                if ok { "clean" } else { "FAILED" },
+                suppressions.display()
+            ));
+            if !ok {
+                failed.push(format!("tsan {krate}"));
+            }
+        }
+    }
     if valgrind {
         if !on_path("valgrind") {
             report.push("valgrind: skipped — not installed".into());

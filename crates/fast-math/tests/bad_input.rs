@@ -153,3 +153,34 @@ fn rsvd_huge_oversampling_sketches_every_column() {
         assert!((g - w).abs() <= 1e-9 * w, "{:?} vs {:?}", got.s, want.s);
     }
 }
+
+/// The panic message of `f`, which must panic (not abort).
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let err = std::panic::catch_unwind(f).expect_err("must panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn impossible_matrix_sizes_panic_with_a_message_instead_of_aborting() {
+    let m = panic_message(|| {
+        let _ = Mat::<f64>::zeros(1 << 33, 1 << 33);
+    });
+    assert!(m.contains("8589934592x8589934592 overflows usize"), "{m}");
+    let m = panic_message(|| {
+        let _ = Mat::<f64>::identity(usize::MAX);
+    });
+    assert!(m.contains("overflows usize"), "{m}");
+    // Representable as a count, not as bytes.
+    for (r, c) in [(1usize << 31, 1usize << 31), (usize::MAX / 4, 1)] {
+        let m = panic_message(move || {
+            let _ = Mat::<f64>::filled(r, c, 1.0);
+        });
+        assert!(m.contains("capacity overflow"), "{r}x{c}: {m}");
+    }
+    // Empty in one dimension: no storage, whatever the other.
+    let wide = Mat::<f64>::zeros(0, usize::MAX);
+    assert_eq!((wide.nrows(), wide.ncols()), (0, usize::MAX));
+}

@@ -692,3 +692,29 @@ fn model_files_on_disk_fail_typed() {
     assert!(matches!(r, Err(PipelineError::ModelFile(_))), "{r:?}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+#[should_panic(expected = "merging accumulators of different widths")]
+fn merging_ridge_accumulators_of_different_widths_panics() {
+    let _ = RidgeAccumulator::new(3).merge(&RidgeAccumulator::new(4));
+}
+
+#[test]
+fn merging_with_an_empty_accumulator_keeps_the_statistics() {
+    let x = Mat::from_fn(50, 3, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+    let y: Vec<f64> = (0..50).map(|i| (i % 5) as f64).collect();
+    let mut acc = RidgeAccumulator::new(3);
+    acc.update(x.as_ref(), &y).expect("update");
+    let ridge = Ridge {
+        alpha: 1.0,
+        fit_intercept: true,
+    };
+    let want = acc.finish(&ridge).expect("fit");
+    for merged in [
+        acc.merge(&RidgeAccumulator::new(3)),
+        RidgeAccumulator::new(3).merge(&acc),
+    ] {
+        assert_eq!(merged.count(), 50);
+        assert_eq!(merged.finish(&ridge).expect("fit"), want);
+    }
+}

@@ -287,7 +287,16 @@ pub(crate) fn moments<V: Vector<f64>>(x: &[f64]) -> Moments {
 #[inline(always)]
 fn block_moments<V: Vector<f64>>(x: &[f64]) -> Moments {
     let n = x.len() as f64;
-    let shift = sum::<f64, V>(x) / n;
+    let mut shift = sum::<f64, V>(x) / n;
+    // Snap the shift to a data value when it is within the sum's rounding error (n eps
+    // |x|) of one: a constant block then has deviations of exactly 0 (at 1e300 a shift a few
+    // ulps off gives deviations whose squares overflow), and a sum that overflowed (values
+    // near f64::MAX) still gives a finite shift. Any shift near the data is valid; the
+    // exact block mean is recovered from the power sums.
+    let x0 = x[0];
+    if !shift.is_finite() || (shift - x0).abs() <= n * f64::EPSILON * x0.abs() {
+        shift = x0;
+    }
     let sv = V::splat(shift);
     const K: usize = 2;
     let step = V::LANES * K;

@@ -37,12 +37,15 @@ impl Moments {
         let m2 = p2 - n * delta * delta;
         let m3 = p3 - 3.0 * delta * p2 + 2.0 * n * delta.powi(3);
         let m4 = p4 - 4.0 * delta * p3 + 6.0 * delta * delta * p2 - 3.0 * n * delta.powi(4);
+        // Rounding can leave the even moments slightly negative; clamp those to 0, but keep
+        // a NaN (`f64::max` would turn it into 0 and hide a NaN or infinity in the data).
+        let non_negative = |m: f64| if m < 0.0 { 0.0 } else { m };
         Moments {
             count,
             mean: shift + delta,
-            m2: m2.max(0.0),
+            m2: non_negative(m2),
             m3,
-            m4: m4.max(0.0),
+            m4: non_negative(m4),
         }
     }
 

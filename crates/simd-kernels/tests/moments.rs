@@ -5,23 +5,6 @@ mod common;
 use common::*;
 use simd_kernels::{moments, moments_with, Isa, Moments};
 
-/// Two-pass reference with exact sums: the mean first, then exact sums of deviation powers.
-fn reference(x: &[f64]) -> Moments {
-    let n = x.len() as f64;
-    let mean = exact_sum(x.iter().copied()) / n;
-    let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
-    // Correct the mean by the (tiny) mean deviation, as the corrected two-pass algorithm does.
-    let corr = exact_sum(d.iter().copied()) / n;
-    let d: Vec<f64> = d.iter().map(|v| v - corr).collect();
-    Moments {
-        count: x.len() as u64,
-        mean: mean + corr,
-        m2: exact_sum(d.iter().map(|v| v * v)),
-        m3: exact_sum(d.iter().map(|v| v * v * v)),
-        m4: exact_sum(d.iter().map(|v| v * v * v * v)),
-    }
-}
-
 fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(f64::MIN_POSITIVE)
 }
@@ -72,7 +55,7 @@ fn matches_two_pass_reference_on_every_isa() {
         1usize, 2, 3, 4, 5, 17, 1023, 1024, 1025, 3000, 10_000, 100_003,
     ] {
         let x = exponential(n, 3.0, &mut rng);
-        let want = reference(&x);
+        let want = reference_moments(&x);
         for isa in Isa::available() {
             assert_close(
                 &moments_with(isa, &x),
@@ -88,7 +71,7 @@ fn matches_two_pass_reference_on_every_isa() {
 fn survives_cancellation_at_mean_1e9() {
     let mut rng = Rng::new(2);
     let x: Vec<f64> = (0..200_000).map(|_| 1e9 + rng.normal()).collect();
-    let want = reference(&x);
+    let want = reference_moments(&x);
     for isa in Isa::available() {
         let m = moments_with(isa, &x);
         let (v, vw) = (m.variance().unwrap(), want.m2 / (want.count - 1) as f64);
@@ -163,13 +146,36 @@ fn too_few_values_or_zero_variance_give_none() {
     assert_eq!(moments(&[1.0, 2.0, 4.0]).kurtosis(), None);
     assert!(moments(&[1.0, 2.0, 4.0]).skewness().is_some());
     for isa in Isa::available() {
-        for level in [0.0, 1.0, 2.8e9, -1e300] {
+        for level in [0.0, 1.0, 2.8e9, -1e300, 1.7e308, -f64::MAX] {
             let m = moments_with(isa, &vec![level; 5000]);
             assert_eq!(m.variance(), Some(0.0), "{isa} level {level}");
             assert_eq!(m.std(), Some(0.0), "{isa} level {level}");
             assert_eq!(m.skewness(), None, "{isa} level {level}");
             assert_eq!(m.kurtosis(), None, "{isa} level {level}");
             assert_eq!(m.mean(), Some(level), "{isa} level {level}");
+        }
+    }
+}
+
+#[test]
+fn nan_and_inf_propagate_in_short_slices() {
+    // Found by the kernels_diff fuzz target: below one 1024-value block the even moments
+    // went through `f64::max(0.0)`, which turned NaN into 0 (variance Some(0.0)).
+    for isa in Isa::available() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for n in [2, 3, 5, 17, 1023, 1024] {
+                let mut x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+                x[n / 2] = bad;
+                let m = moments_with(isa, &x);
+                assert_eq!(m.count, n as u64);
+                assert!(m.mean.is_nan() || m.mean.is_infinite(), "{isa} {bad} n={n}");
+                let var = m.variance().expect("n >= 2");
+                assert!(var.is_nan(), "{isa} {bad} n={n}: variance {var}");
+                if n >= 4 {
+                    assert!(m.skewness().is_some_and(f64::is_nan), "{isa} {bad} n={n}");
+                    assert!(m.kurtosis().is_some_and(f64::is_nan), "{isa} {bad} n={n}");
+                }
+            }
         }
     }
 }

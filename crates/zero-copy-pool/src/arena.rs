@@ -192,6 +192,10 @@ pub struct ArenaPool {
 impl ArenaPool {
     /// A pool keeping up to `capacity` idle arenas, each made with a first chunk of
     /// `chunk_bytes` bytes. Capacity 0 makes a fresh arena for every get.
+    ///
+    /// # Panics
+    /// As [`ObjectPool::new`], for a capacity whose free list exceeds `isize::MAX` bytes.
+    #[track_caller]
     pub fn new(capacity: usize, chunk_bytes: usize) -> Self {
         Self {
             pool: ObjectPool::new(

@@ -91,11 +91,21 @@ impl<T> ObjectPool<T> {
     /// miss, every return a discard). `reset` runs on the returning thread inside the
     /// guard's drop, so it should be cheap and must not allocate if the zero-allocation
     /// guarantee is wanted.
+    ///
+    /// The free list is allocated up front: `capacity` slots of a `T` and a `usize` stamp.
+    ///
+    /// # Panics
+    /// If that free list would exceed `isize::MAX` bytes. A representable size the
+    /// allocator cannot provide aborts the process, as `Vec::with_capacity` does.
+    #[track_caller]
     pub fn new(
         capacity: usize,
         make: impl Fn() -> T + Send + Sync + 'static,
         reset: impl Fn(&mut T) + Send + Sync + 'static,
     ) -> Self {
+        if std::alloc::Layout::array::<(usize, T)>(capacity).is_err() {
+            panic!("ObjectPool::new: a free list of {capacity} slots exceeds isize::MAX bytes");
+        }
         Self {
             shared: Arc::new(Shared {
                 free: (capacity > 0).then(|| ArrayQueue::new(capacity)),

@@ -49,3 +49,42 @@ fn a_pool_of_capacity_zero_keeps_nothing() {
     let s = pool.stats();
     assert_eq!((s.hits, s.misses, s.discarded), (0, 3, 3));
 }
+
+/// The panic message of `f`, which must panic (not abort).
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let err = std::panic::catch_unwind(f).expect_err("must panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn impossible_constructor_sizes_panic_with_a_message_instead_of_aborting() {
+    let m = panic_message(|| {
+        let _ = ObjectPool::<u64>::new(usize::MAX, || 0, |_| ());
+    });
+    assert!(
+        m.contains("ObjectPool::new") && m.contains("exceeds isize::MAX"),
+        "{m}"
+    );
+    let m = panic_message(|| {
+        let _ = zero_copy_pool::ArenaPool::new(usize::MAX / 2, 64);
+    });
+    assert!(m.contains("ObjectPool::new"), "{m}");
+    // bumpalo's own message for a first chunk no allocator can give.
+    let m = panic_message(|| {
+        let _ = zero_copy_pool::Arena::with_capacity(usize::MAX);
+    });
+    assert!(m.contains("out of memory"), "{m}");
+    for n in [usize::MAX, usize::MAX / 4, isize::MAX as usize / 4] {
+        let m = panic_message(move || {
+            let _ = AlignedVec::<f64>::with_capacity(n);
+        });
+        assert!(m.contains("capacity overflow"), "{n}: {m}");
+        let m = panic_message(move || {
+            let _ = AlignedVec::<f64>::zeroed(n);
+        });
+        assert!(m.contains("capacity overflow"), "{n}: {m}");
+    }
+}

@@ -91,10 +91,15 @@ pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result
         run_chunk(0, &mut data);
     } else {
         std::thread::scope(|s| {
-            for (i, out) in data.chunks_mut(chunk_rows * cols).enumerate() {
-                let run_chunk = &run_chunk;
-                s.spawn(move || run_chunk(i * chunk_rows, out));
-            }
+            let workers: Vec<_> = data
+                .chunks_mut(chunk_rows * cols)
+                .enumerate()
+                .map(|(i, out)| {
+                    let run_chunk = &run_chunk;
+                    s.spawn(move || run_chunk(i * chunk_rows, out))
+                })
+                .collect();
+            crate::features::join_all(workers);
         });
     }
     Ok(FeatureMatrix {

@@ -91,15 +91,17 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
         let per = work.len().div_ceil(threads);
         std::thread::scope(|sc| {
             let mut work = work;
+            let mut workers = Vec::with_capacity(threads);
             while !work.is_empty() {
                 let chunk: Vec<_> = work.drain(..per.min(work.len())).collect();
-                sc.spawn(move || {
+                workers.push(sc.spawn(move || {
                     let mut scratch = Scratch::default();
                     for (b0, a, b, c, d) in chunk {
                         block(x, window, b0, [a, b, c, d], &mut scratch);
                     }
-                });
+                }));
             }
+            crate::features::join_all(workers);
         });
     }
     Ok(out)

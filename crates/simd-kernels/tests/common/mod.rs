@@ -298,3 +298,20 @@ pub fn check_min_max<T: Float>(isa: Isa, x: &[T]) -> Result<(), String> {
         _ => Err(format!("min_max: got {got:?}, want {want:?}")),
     }
 }
+
+/// Two-pass reference with exact sums: the mean first, then exact sums of the powers of the
+/// deviations about it (corrected by their tiny mean, as the corrected two-pass scheme does).
+pub fn reference_moments(x: &[f64]) -> Moments {
+    let n = x.len() as f64;
+    let mean = exact_sum(x.iter().copied()) / n;
+    let d: Vec<f64> = x.iter().map(|v| v - mean).collect();
+    let corr = exact_sum(d.iter().copied()) / n;
+    let d: Vec<f64> = d.iter().map(|v| v - corr).collect();
+    Moments {
+        count: x.len() as u64,
+        mean: mean + corr,
+        m2: exact_sum(d.iter().map(|v| v * v)),
+        m3: exact_sum(d.iter().map(|v| v * v * v)),
+        m4: exact_sum(d.iter().map(|v| v * v * v * v)),
+    }
+}

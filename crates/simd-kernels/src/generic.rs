@@ -290,11 +290,13 @@ fn block_moments<V: Vector<f64>>(x: &[f64]) -> Moments {
     let mut shift = sum::<f64, V>(x) / n;
     // Snap the shift to a data value when it is within the sum's rounding error (n eps
     // |x|) of one: a constant block then has deviations of exactly 0 (at 1e300 a shift a few
-    // ulps off gives deviations whose squares overflow), and a sum that overflowed (values
-    // near f64::MAX) still gives a finite shift. Any shift near the data is valid; the
-    // exact block mean is recovered from the power sums.
+    // ulps off gives deviations whose squares overflow), and a sum that overflowed on finite
+    // values (near f64::MAX) still gives a finite shift. Any shift near the data is valid;
+    // the exact block mean is recovered from the power sums. A NaN or infinity in the data
+    // keeps the non-finite shift, so every statistic comes out NaN as documented.
     let x0 = x[0];
-    if !shift.is_finite() || (shift - x0).abs() <= n * f64::EPSILON * x0.abs() {
+    let overflowed = || !shift.is_finite() && x.iter().all(|v| v.is_finite());
+    if (shift - x0).abs() <= n * f64::EPSILON * x0.abs() || overflowed() {
         shift = x0;
     }
     let sv = V::splat(shift);

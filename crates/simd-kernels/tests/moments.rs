@@ -168,7 +168,7 @@ fn nan_and_inf_propagate_in_short_slices() {
                 x[n / 2] = bad;
                 let m = moments_with(isa, &x);
                 assert_eq!(m.count, n as u64);
-                assert!(m.mean.is_nan() || m.mean.is_infinite(), "{isa} {bad} n={n}");
+                assert!(m.mean.is_nan(), "{isa} {bad} n={n}: mean {}", m.mean);
                 let var = m.variance().expect("n >= 2");
                 assert!(var.is_nan(), "{isa} {bad} n={n}: variance {var}");
                 if n >= 4 {

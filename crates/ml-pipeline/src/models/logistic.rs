@@ -6,6 +6,7 @@ use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
 use fast_math::{cholesky, Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Logistic regression: minimizes `C * sum logloss(y_i, x_i . w + b) + ||w||^2 / 2` with
 /// labels 0/1 and the intercept `b` unpenalized (scikit-learn's
@@ -69,21 +70,26 @@ impl LogisticModel {
 
 #[inline]
 pub(crate) fn sigmoid(z: f64) -> f64 {
+    sigmoid_from_exp(z, (-z.abs()).exp())
+}
+
+/// `sigmoid(z)` given `e = exp(-|z|)`, without overflow.
+#[inline]
+fn sigmoid_from_exp(z: f64, e: f64) -> f64 {
     if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
+        1.0 / (1.0 + e)
     } else {
-        let e = z.exp();
         e / (1.0 + e)
     }
 }
 
-/// `log(1 + exp(z))` without overflow.
+/// `log(1 + exp(z))` without overflow, given `log1p = ln_1p(exp(-|z|))`.
 #[inline]
-fn softplus(z: f64) -> f64 {
+fn softplus_from_log1p(z: f64, log1p: f64) -> f64 {
     if z > 0.0 {
-        z + (-z).exp().ln_1p()
+        z + log1p
     } else {
-        z.exp().ln_1p()
+        log1p
     }
 }
 
@@ -98,7 +104,9 @@ impl LogisticRegression {
         self.fit_with(Engine::default(), x, y, par)
     }
 
-    /// [`fit`](Self::fit) with an explicit [`Engine`] (ISA and algorithm family).
+    /// [`fit`](Self::fit) with an explicit [`Engine`] (ISA and algorithm family). With
+    /// `Par::Rayon(t)`, each pass over the rows is split among `t` threads whose sums are
+    /// merged.
     ///
     /// # Errors
     /// As [`fit`](Self::fit).
@@ -109,7 +117,6 @@ impl LogisticRegression {
         y: &[f64],
         par: Par,
     ) -> Result<LogisticModel> {
-        let isa = engine.isa;
         if !(self.c > 0.0 && self.c.is_finite())
             || self.max_iter == 0
             || self.tol.is_nan()
@@ -125,27 +132,24 @@ impl LogisticRegression {
             return Err(PipelineError::BadLabel { row, value });
         }
         let (n, k) = (x.nrows(), x.ncols());
-        // Design matrix with a column of ones, column-major, so X^T v is k+1 dot products.
-        let xa = Mat::from_fn(n, k + 1, |i, j| if j < k { x.get(i, j) } else { 1.0 });
+        // The passes read X by column slices; any other layout is copied once.
+        let owned;
+        let x = if x.col_slice(0).is_some() {
+            x
+        } else {
+            owned = x.to_owned();
+            owned.as_ref()
+        };
+        let mut pass = RowPass::new(engine, self.c, x, y, par);
         let mut theta = vec![0.0; k + 1];
-        let mut z = vec![0.0; n];
-        let mut weighted = Mat::<f64>::zeros(n, k + 1);
+        let mut sums = pass.run(&theta, true);
+        let mut loss = self.objective(engine, &sums, &theta);
         let scale = (self.c * n as f64).max(1.0);
         let mut iterations = 0;
-        let mut loss = self.objective(isa, &xa, y, &theta, &mut z);
         for _ in 0..self.max_iter {
             iterations += 1;
-            // Gradient and Hessian of the objective at theta (z holds X theta).
-            let mut resid = vec![0.0; n];
-            let mut sw = vec![0.0; n];
-            for i in 0..n {
-                let p = sigmoid(z[i]);
-                resid[i] = self.c * (p - y[i]);
-                sw[i] = (self.c * p * (1.0 - p)).sqrt();
-            }
-            let mut grad: Vec<f64> = (0..=k)
-                .map(|j| simd_kernels::dot_with(isa, col(&xa, j), &resid))
-                .collect();
+            // Gradient and Hessian of the objective at theta: the data term plus the penalty.
+            let mut grad = sums.grad.clone();
             for j in 0..k {
                 grad[j] += theta[j];
             }
@@ -153,16 +157,7 @@ impl LogisticRegression {
             if gmax <= self.tol * scale {
                 break;
             }
-            for j in 0..=k {
-                let (src, dst) = (
-                    col(&xa, j),
-                    &mut weighted.as_mut_slice()[j * n..(j + 1) * n],
-                );
-                for i in 0..n {
-                    dst[i] = src[i] * sw[i];
-                }
-            }
-            let mut h = engine.gram(weighted.as_ref(), par);
+            let mut h = sums.hess.clone();
             for j in 0..k {
                 h[(j, j)] += 1.0;
             }
@@ -174,31 +169,18 @@ impl LogisticRegression {
             // Newton decrement g^T H^-1 g ~ 2 (f - f*): computed from the gradient, it stays
             // meaningful where loss differences are lost in the rounding of a large sum (on
             // big data the line search would otherwise accept noise and run to max_iter).
-            let decrement = simd_kernels::dot_with(isa, &grad, step.as_slice());
+            let decrement = simd_kernels::dot_with(engine.isa, &grad, step.as_slice());
             if decrement <= NEWTON_DECREMENT_TOL * loss.abs().max(1.0) {
                 break;
             }
-            let mut t = 1.0;
-            let mut improved = false;
-            for _ in 0..40 {
-                let cand: Vec<f64> = theta
-                    .iter()
-                    .zip(step.as_slice())
-                    .map(|(a, d)| a - t * d)
-                    .collect();
-                let l = self.objective(isa, &xa, y, &cand, &mut z);
-                if l <= loss {
+            match self.line_search(engine, &mut pass, &theta, step.as_slice(), loss) {
+                Some((cand, next, l)) => {
                     theta = cand;
+                    sums = next;
                     loss = l;
-                    improved = true;
-                    break;
                 }
-                t *= 0.5;
-            }
-            if !improved {
                 // No descent left at machine precision: theta is the optimum to rounding.
-                self.objective(isa, &xa, y, &theta, &mut z);
-                break;
+                None => break,
             }
         }
         Ok(LogisticModel {
@@ -210,31 +192,287 @@ impl LogisticRegression {
         })
     }
 
-    /// The objective at `theta`; leaves `X theta` in `z`.
-    fn objective(
+    /// Backtracks from the full Newton step `theta - step` until the objective does not
+    /// increase; returns the accepted point, its row sums (with derivatives) and objective.
+    fn line_search(
         &self,
-        isa: simd_kernels::Isa,
-        xa: &Mat<f64>,
-        y: &[f64],
+        engine: Engine,
+        pass: &mut RowPass<'_>,
         theta: &[f64],
-        z: &mut [f64],
-    ) -> f64 {
-        let n = xa.nrows();
-        let k = theta.len() - 1;
-        z.fill(theta[k]);
-        for (j, &t) in theta[..k].iter().enumerate() {
-            simd_kernels::axpy_with(isa, t, col(xa, j), z);
+        step: &[f64],
+        loss: f64,
+    ) -> Option<(Vec<f64>, RowSums, f64)> {
+        let mut t = 1.0;
+        for attempt in 0..40 {
+            let cand: Vec<f64> = theta.iter().zip(step).map(|(a, d)| a - t * d).collect();
+            // The full step is almost always taken: compute the next iteration's derivatives
+            // in the same pass over X. After a rejection, probe with the loss alone.
+            let speculate = attempt == 0;
+            let sums = pass.run(&cand, speculate);
+            let l = self.objective(engine, &sums, &cand);
+            if l <= loss {
+                let sums = if speculate {
+                    sums
+                } else {
+                    pass.run(&cand, true)
+                };
+                return Some((cand, sums, l));
+            }
+            t *= 0.5;
         }
-        let mut loss = 0.0;
-        for i in 0..n {
-            // logloss = softplus(z) - y z
-            loss += softplus(z[i]) - y[i] * z[i];
-        }
-        self.c * loss + 0.5 * simd_kernels::dot_with(isa, &theta[..k], &theta[..k])
+        None
+    }
+
+    /// The objective at `theta` from its row sums.
+    fn objective(&self, engine: Engine, sums: &RowSums, theta: &[f64]) -> f64 {
+        let coef = &theta[..theta.len() - 1];
+        self.c * sums.loss + 0.5 * simd_kernels::dot_with(engine.isa, coef, coef)
     }
 }
 
-fn col(m: &Mat<f64>, j: usize) -> &[f64] {
-    let n = m.nrows();
-    &m.as_slice()[j * n..(j + 1) * n]
+/// Rows per block of a pass: the block's slice of X, its weighted copy and the Gram
+/// kernel's slab of it (each `BLOCK_ROWS x k` values) stay in L2 for moderate `k`, so X
+/// is read from memory once per pass and nothing of size `n x k` is written.
+const BLOCK_ROWS: usize = 512;
+
+/// Fewest rows worth a thread of their own (spawning costs about as much as a few blocks).
+const MIN_ROWS_PER_THREAD: usize = 8 * BLOCK_ROWS;
+
+/// The data term of the objective at one theta, summed over rows: `sum logloss` and, if
+/// asked for, its gradient `C X1^T (p - y)` and Hessian `C X1^T S X1`, where `X1` is X with
+/// a column of ones (the intercept, index `k`) and `S = diag(p (1 - p))`.
+struct RowSums {
+    loss: f64,
+    grad: Vec<f64>,
+    hess: Mat<f64>,
+}
+
+impl RowSums {
+    fn zeros(k1: usize) -> Self {
+        RowSums {
+            loss: 0.0,
+            grad: vec![0.0; k1],
+            hess: Mat::zeros(k1, k1),
+        }
+    }
+
+    fn add(&mut self, other: &RowSums) {
+        self.loss += other.loss;
+        for (a, b) in self.grad.iter_mut().zip(&other.grad) {
+            *a += b;
+        }
+        for (a, b) in self
+            .hess
+            .as_mut_slice()
+            .iter_mut()
+            .zip(other.hess.as_slice())
+        {
+            *a += b;
+        }
+    }
+}
+
+/// Per-row values of one block, and its weighted copy for the Gram kernel.
+struct BlockScratch {
+    /// `X theta + b`.
+    z: Vec<f64>,
+    /// `exp(-|z|)`.
+    exp: Vec<f64>,
+    /// `ln_1p(exp(-|z|))`.
+    log1p: Vec<f64>,
+    /// `C (p - y)`.
+    resid: Vec<f64>,
+    /// `C p (1 - p)`.
+    w: Vec<f64>,
+    /// `sqrt(w)`.
+    sw: Vec<f64>,
+    /// `sqrt(w) * X` for the block, column-major with the block's row count as stride.
+    weighted: Vec<f64>,
+}
+
+impl BlockScratch {
+    fn new(rows: usize, k: usize) -> Self {
+        BlockScratch {
+            z: vec![0.0; rows],
+            exp: vec![0.0; rows],
+            log1p: vec![0.0; rows],
+            resid: vec![0.0; rows],
+            w: vec![0.0; rows],
+            sw: vec![0.0; rows],
+            weighted: vec![0.0; rows * k],
+        }
+    }
+}
+
+/// Fused passes over the rows of one training set: per block of rows, `z = X theta + b`,
+/// the loss and, when asked, the gradient and Hessian, while the block is in cache. The
+/// buffers are allocated once per fit.
+struct RowPass<'a> {
+    rows: Rows<'a>,
+    /// One scratch per thread; each thread takes a contiguous range of rows.
+    scratch: Vec<BlockScratch>,
+}
+
+/// The training data and the constants of a pass (shared by its threads).
+struct Rows<'a> {
+    engine: Engine,
+    c: f64,
+    /// The columns of X (unit stride).
+    cols: Vec<&'a [f64]>,
+    y: &'a [f64],
+}
+
+impl<'a> RowPass<'a> {
+    /// `x` must have unit row stride.
+    fn new(engine: Engine, c: f64, x: MatRef<'a, f64>, y: &'a [f64], par: Par) -> Self {
+        let (n, k) = (x.nrows(), x.ncols());
+        let cols = (0..k)
+            .map(|j| x.col_slice(j).expect("unit row stride"))
+            .collect();
+        let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
+        let block = BLOCK_ROWS.min(n.div_ceil(threads));
+        RowPass {
+            rows: Rows { engine, c, cols, y },
+            scratch: (0..threads).map(|_| BlockScratch::new(block, k)).collect(),
+        }
+    }
+
+    /// The row sums at `theta` (`k` coefficients, then the intercept); without
+    /// `derivatives` only the loss is computed.
+    fn run(&mut self, theta: &[f64], derivatives: bool) -> RowSums {
+        let RowPass { rows, scratch } = self;
+        let n = rows.y.len();
+        let mut sums = RowSums::zeros(theta.len());
+        if let [only] = scratch.as_mut_slice() {
+            rows.add_rows(0..n, theta, derivatives, only, &mut sums);
+        } else {
+            let per = n.div_ceil(scratch.len());
+            let rows = &*rows;
+            std::thread::scope(|s| {
+                let handles: Vec<_> = scratch
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(t, sc)| {
+                        let range = (t * per).min(n)..((t + 1) * per).min(n);
+                        s.spawn(move || {
+                            let mut part = RowSums::zeros(theta.len());
+                            rows.add_rows(range, theta, derivatives, sc, &mut part);
+                            part
+                        })
+                    })
+                    .collect();
+                // Joined in row order, so the sums do not depend on thread timing.
+                for h in handles {
+                    sums.add(&h.join().expect("logistic worker panicked"));
+                }
+            });
+        }
+        // Only the upper half of the intercept row and column was accumulated.
+        let k = theta.len() - 1;
+        for j in 0..k {
+            sums.hess[(k, j)] = sums.hess[(j, k)];
+        }
+        sums
+    }
+}
+
+impl Rows<'_> {
+    /// Adds the sums of rows `range`, one block of at most the scratch's size at a time.
+    fn add_rows(
+        &self,
+        range: Range<usize>,
+        theta: &[f64],
+        derivatives: bool,
+        sc: &mut BlockScratch,
+        sums: &mut RowSums,
+    ) {
+        let block = sc.z.len();
+        for r0 in range.clone().step_by(block) {
+            let rows = r0..(r0 + block).min(range.end);
+            self.add_block(rows, theta, derivatives, sc, sums);
+        }
+    }
+
+    /// Adds the loss of `rows` and, with `derivatives`, their gradient and Hessian.
+    fn add_block(
+        &self,
+        rows: Range<usize>,
+        theta: &[f64],
+        derivatives: bool,
+        sc: &mut BlockScratch,
+        sums: &mut RowSums,
+    ) {
+        let m = rows.len();
+        let y = &self.y[rows.clone()];
+        let z = &mut sc.z[..m];
+        self.linear_predictor(rows.clone(), theta, z);
+        let (exp, log1p) = (&mut sc.exp[..m], &mut sc.log1p[..m]);
+        // exp and ln_1p are library calls, which clobber every vector register: in loops of
+        // their own they leave the arithmetic below free of spills and vectorizable.
+        for (e, &z) in exp.iter_mut().zip(&*z) {
+            *e = (-z.abs()).exp();
+        }
+        for (l, &e) in log1p.iter_mut().zip(&*exp) {
+            *l = e.ln_1p();
+        }
+        if !derivatives {
+            for i in 0..m {
+                // logloss = softplus(z) - y z
+                sums.loss += softplus_from_log1p(z[i], log1p[i]) - y[i] * z[i];
+            }
+            return;
+        }
+        let c = self.c;
+        let (resid, w, sw) = (&mut sc.resid[..m], &mut sc.w[..m], &mut sc.sw[..m]);
+        for i in 0..m {
+            sums.loss += softplus_from_log1p(z[i], log1p[i]) - y[i] * z[i];
+            let p = sigmoid_from_exp(z[i], exp[i]);
+            resid[i] = c * (p - y[i]);
+            w[i] = c * p * (1.0 - p);
+            sw[i] = w[i].sqrt();
+        }
+        self.add_derivatives(rows, sc, sums);
+    }
+
+    /// `z = X theta + b` for `rows`, column by column (each `X` column slice is read once).
+    fn linear_predictor(&self, rows: Range<usize>, theta: &[f64], z: &mut [f64]) {
+        let k = self.cols.len();
+        z.fill(theta[k]);
+        for (col, &t) in self.cols.iter().zip(theta) {
+            simd_kernels::axpy_with(self.engine.isa, t, &col[rows.clone()], z);
+        }
+    }
+
+    /// Adds the gradient and Hessian of `rows`, from the residuals and weights in `sc`.
+    fn add_derivatives(&self, rows: Range<usize>, sc: &mut BlockScratch, sums: &mut RowSums) {
+        let isa = self.engine.isa;
+        let (m, k) = (rows.len(), self.cols.len());
+        let (resid, w, sw) = (&sc.resid[..m], &sc.w[..m], &sc.sw[..m]);
+        // The intercept's entries are plain sums: X1^T v for the ones column.
+        sums.grad[k] += simd_kernels::sum_with(isa, resid);
+        sums.hess[(k, k)] += simd_kernels::sum_with(isa, w);
+        // The rest of the Hessian, X^T S X, is the Gram matrix of sqrt(S) X.
+        let weighted = &mut sc.weighted[..m * k];
+        for (j, (col, wcol)) in self
+            .cols
+            .iter()
+            .zip(weighted.chunks_exact_mut(m))
+            .enumerate()
+        {
+            let xj = &col[rows.clone()];
+            sums.grad[j] += simd_kernels::dot_with(isa, xj, resid);
+            sums.hess[(j, k)] += simd_kernels::dot_with(isa, xj, w);
+            for ((d, &x), &s) in wcol.iter_mut().zip(xj).zip(sw) {
+                *d = x * s;
+            }
+        }
+        let g = self
+            .engine
+            .gram(MatRef::from_col_major(weighted, m, k), Par::Seq);
+        for j in 0..k {
+            for i in 0..k {
+                sums.hess[(i, j)] += g[(i, j)];
+            }
+        }
+    }
 }

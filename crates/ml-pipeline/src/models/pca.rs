@@ -6,6 +6,7 @@ use crate::error::{PipelineError, Result};
 use fast_math::rsvd::{randomized_svd, RsvdOptions};
 use fast_math::{Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Widest data solved through the covariance matrix rather than randomized SVD.
 const COVARIANCE_MAX_FEATURES: usize = 512;
@@ -54,7 +55,7 @@ impl Pca {
     /// # Errors
     /// As [`fit`](Self::fit).
     pub fn fit_with(&self, engine: Engine, x: MatRef<'_, f64>, par: Par) -> Result<PcaModel> {
-        check_xy(x, None)?;
+        let mean = checked_column_means(engine, x)?;
         let (n, k) = (x.nrows(), x.ncols());
         if self.n_components == 0 || self.n_components > n.min(k) {
             return Err(PipelineError::InvalidConfig(format!(
@@ -63,60 +64,26 @@ impl Pca {
                 self.n_components
             )));
         }
-        // Centered copy, column by column (contiguous when the input is column-major).
-        let mut xc = Mat::zeros(n, k);
-        let mut mean = Vec::with_capacity(k);
-        for j in 0..k {
-            let col = &mut xc.as_mut_slice()[j * n..(j + 1) * n];
-            match x.col_slice(j) {
-                Some(src) => col.copy_from_slice(src),
-                None => col
-                    .iter_mut()
-                    .enumerate()
-                    .for_each(|(i, c)| *c = x.get(i, j)),
-            }
-            let mu = simd_kernels::sum_compensated_with(engine.isa, col) / n as f64;
-            col.iter_mut().for_each(|c| *c -= mu);
-            mean.push(mu);
-        }
-        let dof = (n as f64 - 1.0).max(1.0);
-        let total_var: f64 = simd_kernels::dot_with(engine.isa, xc.as_slice(), xc.as_slice()) / dof;
         let r = self.n_components;
-        let (s, vt): (Vec<f64>, Mat<f64>) = if engine.fast_math
-            && k <= COVARIANCE_MAX_FEATURES
-            && n >= 4 * k
-        {
-            // Tall and narrow (scikit-learn's "covariance_eigh" case): one pass for X^T X,
-            // then a small symmetric eigenproblem. Singular values are sqrt(eigenvalues).
-            let g = engine.gram(xc.as_ref(), par);
-            let eig =
-                nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(k, k, |i, j| g[(i, j)]));
-            let mut order: Vec<usize> = (0..k).collect();
-            order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
-            let s = order[..r]
-                .iter()
-                .map(|&i| eig.eigenvalues[i].max(0.0).sqrt())
-                .collect();
-            (
-                s,
-                Mat::from_fn(r, k, |c, j| eig.eigenvectors[(j, order[c])]),
-            )
-        } else if engine.fast_math {
-            let svd = randomized_svd(xc.as_ref(), &RsvdOptions::new(r), par)?;
-            (svd.s, svd.vt)
+        let dof = (n as f64 - 1.0).max(1.0);
+        let (s, vt, total_var) = if engine.fast_math && k <= COVARIANCE_MAX_FEATURES && n >= 4 * k {
+            // Tall and narrow (scikit-learn's "covariance_eigh" case): one pass for the
+            // centered X^T X, then a small symmetric eigenproblem.
+            let g = centered_gram(engine, x, &mean, par);
+            // The total variance is the trace of the centered Gram: no pass of its own.
+            let total_var = (0..k).map(|j| g[(j, j)]).sum::<f64>() / dof;
+            let (s, vt) = top_eigenpairs(&g, r);
+            (s, vt, total_var)
         } else {
-            let svd = nalgebra::linalg::SVD::new(
-                nalgebra::DMatrix::from_fn(n, k, |i, j| xc[(i, j)]),
-                false,
-                true,
-            );
-            let v_t = svd
-                .v_t
-                .ok_or_else(|| PipelineError::InvalidConfig("SVD did not converge".into()))?;
-            let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
-            order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
-            let s = order[..r].iter().map(|&i| svd.singular_values[i]).collect();
-            (s, Mat::from_fn(r, k, |c, j| v_t[(order[c], j)]))
+            let xc = centered_copy(x, &mean);
+            let total_var = simd_kernels::dot_with(engine.isa, xc.as_slice(), xc.as_slice()) / dof;
+            let (s, vt) = if engine.fast_math {
+                let svd = randomized_svd(xc.as_ref(), &RsvdOptions::new(r), par)?;
+                (svd.s, svd.vt)
+            } else {
+                top_singular_pairs(xc, r)?
+            };
+            (s, vt, total_var)
         };
         let mut components = Vec::with_capacity(r * k);
         for c in 0..r {
@@ -128,10 +95,7 @@ impl Pca {
             let sign = if big < 0.0 { -1.0 } else { 1.0 };
             components.extend(row.iter().map(|v| v * sign));
         }
-        let explained_variance: Vec<f64> = s
-            .iter()
-            .map(|v| v * v / (n as f64 - 1.0).max(1.0))
-            .collect();
+        let explained_variance: Vec<f64> = s.iter().map(|v| v * v / dof).collect();
         let explained_variance_ratio = explained_variance.iter().map(|v| v / total_var).collect();
         Ok(PcaModel {
             mean,
@@ -140,6 +104,172 @@ impl Pca {
             explained_variance_ratio,
         })
     }
+}
+
+/// Column means of `x`, which doubles as the data check: an infinity or NaN makes its
+/// column's sum non-finite, so the full check (which names the first bad value in
+/// reading order) runs only then, instead of a strided scan of every fit's data.
+///
+/// # Errors
+/// [`PipelineError::EmptyData`], [`PipelineError::NonFinite`].
+fn checked_column_means(engine: Engine, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+    let (n, k) = (x.nrows(), x.ncols());
+    if n == 0 || k == 0 {
+        check_xy(x, None)?;
+    }
+    let mut gathered = Vec::new();
+    let mut sums = Vec::with_capacity(k);
+    for j in 0..k {
+        let col = match x.col_slice(j) {
+            Some(col) => col,
+            None => {
+                gathered.clear();
+                gathered.extend((0..n).map(|i| x.get(i, j)));
+                &gathered
+            }
+        };
+        sums.push(simd_kernels::sum_compensated_with(engine.isa, col));
+    }
+    if sums.iter().any(|s| !s.is_finite()) {
+        // Finite values whose sum overflows pass the check, as they did before it.
+        check_xy(x, None)?;
+    }
+    Ok(sums.into_iter().map(|s| s / n as f64).collect())
+}
+
+/// `x` minus its column means, column-major.
+fn centered_copy(x: MatRef<'_, f64>, mean: &[f64]) -> Mat<f64> {
+    let n = x.nrows();
+    let mut xc = Mat::zeros(n, mean.len());
+    for (j, (col, &mu)) in xc.as_mut_slice().chunks_exact_mut(n).zip(mean).enumerate() {
+        center_column(x, j, 0..n, mu, col);
+    }
+    xc
+}
+
+/// `dst = x[rows, j] - mu`.
+fn center_column(x: MatRef<'_, f64>, j: usize, rows: Range<usize>, mu: f64, dst: &mut [f64]) {
+    match x.col_slice(j) {
+        Some(src) => {
+            for (d, &v) in dst.iter_mut().zip(&src[rows]) {
+                *d = v - mu;
+            }
+        }
+        None => {
+            for (d, i) in dst.iter_mut().zip(rows) {
+                *d = x.get(i, j) - mu;
+            }
+        }
+    }
+}
+
+/// Bytes of one centered block of rows: small enough to stay in L2 next to the Gram
+/// kernel's own slab, so X is read from memory once and nothing of size `n x k` is written.
+const CENTERED_BLOCK_BYTES: usize = 256 << 10;
+
+/// Fewest rows worth a thread of their own (spawning costs about as much as a few blocks).
+const MIN_ROWS_PER_THREAD: usize = 8192;
+
+/// The Gram matrix of the centered data, `(X - 1 mean^T)^T (X - 1 mean^T)`, without a
+/// centered copy of X: each block of rows is centered into a cache-resident buffer and its
+/// Gram added. (Centering before multiplying keeps the accuracy of a centered copy, which
+/// `X^T X - n mean mean^T` would lose to cancellation.) With `Par::Rayon(t)` each of up to
+/// `t` threads takes a contiguous range of rows.
+fn centered_gram(engine: Engine, x: MatRef<'_, f64>, mean: &[f64], par: Par) -> Mat<f64> {
+    let n = x.nrows();
+    let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
+    if threads == 1 {
+        return centered_gram_rows(engine, x, mean, 0..n);
+    }
+    let per = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let rows = (t * per).min(n)..((t + 1) * per).min(n);
+                s.spawn(move || centered_gram_rows(engine, x, mean, rows))
+            })
+            .collect();
+        let mut g = Mat::zeros(mean.len(), mean.len());
+        // Joined in row order, so the sum does not depend on thread timing.
+        for h in handles {
+            add_to(&mut g, &h.join().expect("pca worker panicked"));
+        }
+        g
+    })
+}
+
+/// The centered Gram matrix of `rows`, one block of rows at a time.
+fn centered_gram_rows(
+    engine: Engine,
+    x: MatRef<'_, f64>,
+    mean: &[f64],
+    rows: Range<usize>,
+) -> Mat<f64> {
+    let k = mean.len();
+    // `mean` has one value per column: its size is that of a row.
+    let block = (CENTERED_BLOCK_BYTES / std::mem::size_of_val(mean))
+        .clamp(64, 4096)
+        .min(rows.len())
+        .max(1);
+    let mut buf = vec![0.0; block * k];
+    let mut g = Mat::zeros(k, k);
+    for r0 in rows.clone().step_by(block) {
+        let m = block.min(rows.end - r0);
+        let xc = &mut buf[..m * k];
+        for (j, (col, &mu)) in xc.chunks_exact_mut(m).zip(mean).enumerate() {
+            center_column(x, j, r0..r0 + m, mu, col);
+        }
+        add_to(
+            &mut g,
+            &engine.gram(MatRef::from_col_major(xc, m, k), Par::Seq),
+        );
+    }
+    g
+}
+
+/// `acc += part`, element by element.
+fn add_to(acc: &mut Mat<f64>, part: &Mat<f64>) {
+    for (a, p) in acc.as_mut_slice().iter_mut().zip(part.as_slice()) {
+        *a += p;
+    }
+}
+
+/// The `r` largest eigenvalues' square roots (the singular values of the centered data)
+/// and their eigenvectors as the rows of `r x k`, from the symmetric Gram matrix `g`.
+fn top_eigenpairs(g: &Mat<f64>, r: usize) -> (Vec<f64>, Mat<f64>) {
+    let k = g.ncols();
+    let eig = nalgebra::SymmetricEigen::new(nalgebra::DMatrix::from_fn(k, k, |i, j| g[(i, j)]));
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
+    let s = order[..r]
+        .iter()
+        .map(|&i| eig.eigenvalues[i].max(0.0).sqrt())
+        .collect();
+    (
+        s,
+        Mat::from_fn(r, k, |c, j| eig.eigenvectors[(j, order[c])]),
+    )
+}
+
+/// The `r` largest singular values of the centered data and their right singular vectors
+/// (rows of `r x k`), by nalgebra's full SVD: the path without `fast_math`.
+///
+/// # Errors
+/// [`PipelineError::InvalidConfig`] if the SVD does not converge.
+fn top_singular_pairs(xc: Mat<f64>, r: usize) -> Result<(Vec<f64>, Mat<f64>)> {
+    let (n, k) = (xc.nrows(), xc.ncols());
+    let svd = nalgebra::linalg::SVD::new(
+        nalgebra::DMatrix::from_fn(n, k, |i, j| xc[(i, j)]),
+        false,
+        true,
+    );
+    let v_t = svd
+        .v_t
+        .ok_or_else(|| PipelineError::InvalidConfig("SVD did not converge".into()))?;
+    let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
+    order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
+    let s = order[..r].iter().map(|&i| svd.singular_values[i]).collect();
+    Ok((s, Mat::from_fn(r, k, |c, j| v_t[(order[c], j)])))
 }
 
 impl PcaModel {
@@ -180,6 +310,53 @@ impl PcaModel {
         }
         for (o, comp) in out.iter_mut().zip(self.components.chunks_exact(k)) {
             *o = simd_kernels::dot_with(isa, x, comp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic data far from the origin, so centering matters.
+    fn offset_data(n: usize, k: usize) -> Mat<f64> {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        Mat::from_fn(n, k, |_, j| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            1e4 * (j as f64 + 1.0) + (s >> 11) as f64 / (1u64 << 53) as f64 * (j as f64 + 1.0)
+        })
+    }
+
+    #[test]
+    fn blocked_centered_gram_matches_gram_of_centered_copy() {
+        // Several blocks per thread and a ragged last block, on one and three threads.
+        let x = offset_data(2 * MIN_ROWS_PER_THREAD + 1234, 7);
+        let engine = Engine::default();
+        let mean = checked_column_means(engine, x.as_ref()).unwrap();
+        let want = engine.gram(centered_copy(x.as_ref(), &mean).as_ref(), Par::Seq);
+        let scale = want.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for par in [Par::Seq, Par::Rayon(3)] {
+            let got = centered_gram(engine, x.as_ref(), &mean, par);
+            for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
+                assert!((g - w).abs() <= 1e-12 * scale, "{par:?}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn threaded_fit_is_deterministic_and_matches_sequential() {
+        let x = offset_data(3 * MIN_ROWS_PER_THREAD, 5);
+        let pca = Pca { n_components: 3 };
+        let seq = pca.fit(x.as_ref(), Par::Seq).unwrap();
+        let par = pca.fit(x.as_ref(), Par::Rayon(2)).unwrap();
+        assert_eq!(par, pca.fit(x.as_ref(), Par::Rayon(2)).unwrap());
+        for (a, b) in par.components.iter().zip(&seq.components) {
+            assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+        }
+        for (a, b) in par.explained_variance.iter().zip(&seq.explained_variance) {
+            assert!((a - b).abs() <= 1e-12 * b, "{a} vs {b}");
         }
     }
 }

@@ -5,6 +5,12 @@ use fast_math::MatRef;
 
 /// Checks `x` (`n x k`) and, if given, `y` (`n`): non-empty, matching lengths, all finite.
 pub(crate) fn check_xy(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> {
+    check_shapes(x, y)?;
+    check_finite(x, y)
+}
+
+/// The shape half of [`check_xy`]: non-empty, matching lengths.
+pub(crate) fn check_shapes(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> {
     let (n, k) = (x.nrows(), x.ncols());
     if n == 0 || k == 0 {
         return Err(PipelineError::EmptyData { rows: n, cols: k });
@@ -18,7 +24,13 @@ pub(crate) fn check_xy(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> {
             });
         }
     }
-    // Row-major scan so the first bad value reported is the first in reading order.
+    Ok(())
+}
+
+/// The value half of [`check_xy`]: every value finite, else the first bad one in reading
+/// order (row by row, the target after the row's features).
+pub(crate) fn check_finite(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> {
+    let (n, k) = (x.nrows(), x.ncols());
     for i in 0..n {
         for j in 0..k {
             let v = x.get(i, j);

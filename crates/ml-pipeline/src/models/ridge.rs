@@ -1,6 +1,6 @@
 //! Ridge regression with scikit-learn's objective, from mergeable sufficient statistics.
 
-use super::data::check_xy;
+use super::data::{check_finite, check_shapes, check_xy};
 use super::linear::LinearModel;
 use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
@@ -59,7 +59,11 @@ impl Ridge {
         par: Par,
     ) -> Result<LinearModel> {
         check_alpha(self.alpha)?;
-        check_xy(x, Some(y))?;
+        // The values are checked after the pass below rather than in one of their own: a NaN
+        // or infinity always makes the accumulated means non-finite, and only then is the
+        // data scanned for the first bad value (a scan costs as much as the fit's own read
+        // of X: a fifth of the fit at 1M x 64).
+        check_shapes(x, Some(y))?;
         let n = x.nrows();
         let threads = par.threads().min(n.div_ceil(CHUNK_ROWS)).max(1);
         let per = n.div_ceil(threads);
@@ -89,6 +93,10 @@ impl Ridge {
                     .fold(RidgeAccumulator::new(x.ncols()), |a, b| a.merge(&b))
             })
         };
+        if !acc.is_finite() {
+            // Finite values whose sums overflowed pass, as they always have.
+            check_finite(x, Some(y))?;
+        }
         match acc.solve_cholesky(self.alpha, self.fit_intercept) {
             Some(model) => Ok(model),
             None => self.fit_qr(x, y, &acc),
@@ -153,6 +161,15 @@ pub struct RidgeAccumulator {
 }
 
 impl RidgeAccumulator {
+    /// Every statistic is finite (false after a NaN or infinity in the data, or sums that
+    /// overflowed).
+    fn is_finite(&self) -> bool {
+        self.mean_y.is_finite()
+            && self.mean_x.iter().all(|v| v.is_finite())
+            && self.cxy.iter().all(|v| v.is_finite())
+            && self.cxx.as_slice().iter().all(|v| v.is_finite())
+    }
+
     /// An empty accumulator for `k` features.
     pub fn new(k: usize) -> Self {
         RidgeAccumulator {

@@ -117,6 +117,22 @@ fn same_value(got: f64, want: f64) -> bool {
     under_valgrind() && (got - want).abs() <= 1e-12 * want.abs().max(1e-300)
 }
 
+/// Each predicted row equals the model applied to the raw input columns (up to
+/// [`same_value`]); an empty prediction only where an input is missing or infinite.
+fn assert_predictions_match(prows: &[Vec<Option<f64>>], inputs: &[Vec<f64>], saved: &SavedModel) {
+    let mut scratch = vec![0.0; saved.scratch_len()];
+    for (i, row) in prows.iter().enumerate() {
+        let raw: Vec<f64> = inputs.iter().map(|c| c[i]).collect();
+        match row[0] {
+            None => assert!(raw.iter().any(|v| !v.is_finite()), "row {i}"),
+            Some(p) => {
+                let want = saved.predict_one(&raw, &mut scratch);
+                assert!(same_value(p, want), "row {i}: {p} vs {want}");
+            }
+        }
+    }
+}
+
 fn assert_same_cells(got: &[Option<f64>], want: &[f64], row: usize) {
     assert_eq!(got.len(), want.len(), "row {row}: width");
     for (j, (g, w)) in got.iter().zip(want).enumerate() {
@@ -342,17 +358,7 @@ fn train_ridge_then_predict_round_trip() {
     let (header, prows) = read_csv(&std::fs::read_to_string(&preds_path).expect("preds"));
     assert_eq!(header, ["prediction"]);
     assert_eq!(prows.len(), 400);
-    let mut scratch = vec![0.0; names.len()];
-    for (i, row) in prows.iter().enumerate() {
-        let raw: Vec<f64> = cols[1..].iter().map(|c| c[i]).collect();
-        match row[0] {
-            None => assert!(raw.iter().any(|v| !v.is_finite()), "row {i}"),
-            Some(p) => {
-                let want = saved.predict_one(&raw, &mut scratch);
-                assert!(same_value(p, want), "row {i}: {p} vs {want}");
-            }
-        }
-    }
+    assert_predictions_match(&prows, &cols[1..], &saved);
     assert!(prows[0][0].is_none() && prows[399][0].is_some());
     assert!(temp_files(dir.path()).is_empty());
 }
@@ -516,17 +522,7 @@ fn train_with_pca_then_predict_reads_raw_columns() {
     );
     let (_, prows) = read_csv(&text);
     assert_eq!(prows.len(), 400);
-    let mut scratch = vec![0.0; saved.scratch_len()];
-    for (i, row) in prows.iter().enumerate() {
-        let raw: Vec<f64> = cols[1..].iter().map(|c| c[i]).collect();
-        match row[0] {
-            None => assert!(raw.iter().any(|v| !v.is_finite()), "row {i}"),
-            Some(p) => {
-                let want = saved.predict_one(&raw, &mut scratch);
-                assert!(same_value(p, want), "row {i}: {p} vs {want}");
-            }
-        }
-    }
+    assert_predictions_match(&prows, &cols[1..], &saved);
 }
 
 #[test]

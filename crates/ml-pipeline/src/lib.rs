@@ -12,6 +12,7 @@ pub mod io;
 mod latency;
 pub mod models;
 mod pipeline;
+mod workers;
 
 pub use engine::Engine;
 pub use error::{PipelineError, Result};

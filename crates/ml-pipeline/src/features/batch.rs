@@ -99,7 +99,7 @@ pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result
                     s.spawn(move || run_chunk(i * chunk_rows, out))
                 })
                 .collect();
-            crate::features::join_all(workers);
+            crate::workers::join_in_order(workers);
         });
     }
     Ok(FeatureMatrix {

@@ -101,7 +101,7 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
                     }
                 }));
             }
-            crate::features::join_all(workers);
+            crate::workers::join_in_order(workers);
         });
     }
     Ok(out)

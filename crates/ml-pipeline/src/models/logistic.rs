@@ -362,8 +362,8 @@ impl<'a> RowPass<'a> {
                     })
                     .collect();
                 // Joined in row order, so the sums do not depend on thread timing.
-                for h in handles {
-                    sums.add(&h.join().expect("logistic worker panicked"));
+                for part in crate::workers::join_in_order(handles) {
+                    sums.add(&part);
                 }
             });
         }

@@ -3,6 +3,7 @@
 use super::data::check_xy;
 use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
+use crate::workers::map_row_ranges;
 use fast_math::rsvd::{randomized_svd, RsvdOptions};
 use fast_math::{Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
@@ -178,24 +179,13 @@ const MIN_ROWS_PER_THREAD: usize = 8192;
 fn centered_gram(engine: Engine, x: MatRef<'_, f64>, mean: &[f64], par: Par) -> Mat<f64> {
     let n = x.nrows();
     let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
-    if threads == 1 {
-        return centered_gram_rows(engine, x, mean, 0..n);
+    let parts = map_row_ranges(n, threads, |rows| centered_gram_rows(engine, x, mean, rows));
+    let mut parts = parts.into_iter();
+    let mut g = parts.next().expect("at least one range");
+    for part in parts {
+        add_to(&mut g, &part);
     }
-    let per = n.div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let rows = (t * per).min(n)..((t + 1) * per).min(n);
-                s.spawn(move || centered_gram_rows(engine, x, mean, rows))
-            })
-            .collect();
-        let mut g = Mat::zeros(mean.len(), mean.len());
-        // Joined in row order, so the sum does not depend on thread timing.
-        for h in handles {
-            add_to(&mut g, &h.join().expect("pca worker panicked"));
-        }
-        g
-    })
+    g
 }
 
 /// The centered Gram matrix of `rows`, one block of rows at a time.

@@ -4,6 +4,7 @@ use super::data::{check_finite, check_shapes, check_xy};
 use super::linear::LinearModel;
 use crate::engine::Engine;
 use crate::error::{PipelineError, Result};
+use crate::workers::map_row_ranges;
 use fast_math::{cholesky, qr, Mat, MatRef, Par};
 
 /// Ridge regression: minimizes `||y - X w - b||^2 + alpha ||w||^2`, the intercept `b`
@@ -66,33 +67,14 @@ impl Ridge {
         check_shapes(x, Some(y))?;
         let n = x.nrows();
         let threads = par.threads().min(n.div_ceil(CHUNK_ROWS)).max(1);
-        let per = n.div_ceil(threads);
-        let acc = if threads == 1 {
+        let acc = map_row_ranges(n, threads, |rows| {
             let mut acc = RidgeAccumulator::new(x.ncols());
-            acc.update_unchecked(engine, x, y);
+            let rows_x = x.submatrix(rows.start, 0, rows.len(), x.ncols());
+            acc.update_unchecked(engine, rows_x, &y[rows]);
             acc
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let (r0, r1) = (t * per, ((t + 1) * per).min(n));
-                        s.spawn(move || {
-                            let mut acc = RidgeAccumulator::new(x.ncols());
-                            acc.update_unchecked(
-                                engine,
-                                x.submatrix(r0, 0, r1 - r0, x.ncols()),
-                                &y[r0..r1],
-                            );
-                            acc
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("ridge worker panicked"))
-                    .fold(RidgeAccumulator::new(x.ncols()), |a, b| a.merge(&b))
-            })
-        };
+        })
+        .iter()
+        .fold(RidgeAccumulator::new(x.ncols()), |a, b| a.merge(b));
         if !acc.is_finite() {
             // Finite values whose sums overflowed pass, as they always have.
             check_finite(x, Some(y))?;

@@ -1,4 +1,4 @@
-//! The `mlp` argument paths: `ml_pipeline::cli::run` on fuzzed command lines over a fuzzed
+//! The `mlp` argument paths: `mlp::run` on fuzzed command lines over a fuzzed
 //! CSV file never panics, fails with one line, and never leaves a temporary file behind.
 //!
 //! Input layout: segments separated by 0xFF. The first is written to `in.csv`; each other
@@ -10,7 +10,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ml_pipeline::cli;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -44,7 +43,7 @@ fn dir() -> &'static PathBuf {
             .map(|s| s.to_string())
             .chain([csv.display().to_string(), "--out".into()])
             .chain([model.display().to_string()]);
-        cli::run(seed, None).expect("seed model trains");
+        mlp::run(seed, None).expect("seed model trains");
         dir
     })
 }
@@ -75,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
     }
     std::fs::write(dir.join("in.csv"), csv).expect("write input");
 
-    if let Err(e) = cli::run(&argv, None) {
+    if let Err(e) = mlp::run(&argv, None) {
         if !e.usage {
             let shown = e.to_string();
             assert!(!shown.is_empty(), "empty error for {argv:?}");

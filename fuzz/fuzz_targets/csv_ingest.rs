@@ -1,4 +1,4 @@
-//! CSV ingestion of `mlp`: `cli::csv_io::read_numeric_from` on arbitrary bytes never
+//! CSV ingestion of `mlp`: `mlp::csv_io::read_numeric_from` on arbitrary bytes never
 //! panics, and what it returns does not depend on how the bytes arrive.
 //!
 //! Input layout: byte 0 chooses the required columns (bits 0-2, from a small vocabulary)
@@ -14,7 +14,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ml_pipeline::cli::csv_io::{read_numeric_from, Others, Table};
+use mlp::csv_io::{read_numeric_from, Others, Table};
 use std::io::Read;
 
 /// Hands out at most `chunk` bytes per `read`, to move buffer boundaries around.
@@ -53,7 +53,7 @@ fn check_shape(t: &Table, required: &[String]) {
     }
 }
 
-fn check_error(e: &ml_pipeline::cli::CliError) {
+fn check_error(e: &mlp::CliError) {
     let shown = e.to_string();
     assert!(!shown.is_empty(), "empty error message");
     assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown:?}");

@@ -4,26 +4,13 @@ use crate::error::{PipelineError, Result};
 use std::io::Write;
 use std::path::Path;
 
-/// The temporary file beside `path` that an atomic write goes through: `dir/.name.tmp<pid>`,
-/// on the same file system, so the final rename cannot fail half-way.
-pub fn temp_path(path: &Path) -> std::path::PathBuf {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    dir.join(format!(".{name}.tmp{}", std::process::id()))
-}
-
-/// Writes `bytes` to [`temp_path`], syncs it, then renames it over `path`.
+/// Writes `bytes` to a temporary file beside `path` (`.name.tmp<pid>`, on the same file
+/// system, so the final rename cannot fail half-way), syncs it, then renames it over `path`.
 ///
 /// # Errors
 /// [`PipelineError::ModelFile`] naming the path when any step fails (the temporary file is
 /// removed).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let err = |e: std::io::Error| {
         PipelineError::ModelFile(format!("cannot write {}: {e}", path.display()))
     };

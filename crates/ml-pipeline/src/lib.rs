@@ -4,11 +4,10 @@
 //! Features follow pandas' definitions (`rolling(w).mean()`, `.std()` with ddof 1, `.skew()`
 //! G1, `.kurt()` G2), computed in O(1) per tick with bounded drift.
 
-pub mod cli;
 mod engine;
 mod error;
 pub mod features;
-pub mod io;
+mod io;
 mod latency;
 pub mod models;
 mod pipeline;

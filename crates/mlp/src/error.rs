@@ -1,6 +1,6 @@
 //! The one error type of the program: a message printed as `mlp: <message>` (exit status 2).
 
-use crate::PipelineError;
+use ml_pipeline::PipelineError;
 use std::fmt;
 
 /// An error to report to the user: one line, already phrased for them.

@@ -1,7 +1,7 @@
 //! The demo's SVG: predicted against realized returns, and the equity curves.
 
-use super::csv_io::Output;
-use super::error::{CliError, CliResult};
+use crate::csv_io::Output;
+use crate::error::{CliError, CliResult};
 use plotters::prelude::*;
 use std::io::Write;
 use std::path::Path;

@@ -1,9 +1,9 @@
 //! `mlp predict`: apply a saved model to every row of a CSV file.
 
-use super::args::PredictArgs;
-use super::csv_io::{push_cell, read_numeric, Others, Output};
-use super::error::{CliError, CliResult};
-use crate::{Model, SavedModel};
+use crate::args::PredictArgs;
+use crate::csv_io::{push_cell, read_numeric, Others, Output};
+use crate::error::{CliError, CliResult};
+use ml_pipeline::{Model, SavedModel};
 use std::io::Write;
 
 /// Loads the model, reads its feature columns by name and writes one prediction row per

@@ -1,6 +1,6 @@
-//! `mlp`: the command-line program of `ml-pipeline` (the program itself is
-//! `ml_pipeline::cli`). This file adds what only a binary can: a counting global allocator,
-//! so `mlp demo` can report allocations per tick.
+//! The `mlp` binary: a thin `main` around the library of this crate (`mlp::main_with`).
+//! This file adds what only a binary can: a counting global allocator, so `mlp demo` can
+//! report allocations per tick.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
@@ -52,5 +52,5 @@ unsafe impl GlobalAlloc for CountingAlloc {
 static GLOBAL: CountingAlloc = CountingAlloc;
 
 fn main() -> ExitCode {
-    ml_pipeline::cli::main_with(std::env::args_os(), Some(allocations))
+    mlp::main_with(std::env::args_os(), Some(allocations))
 }

@@ -1,9 +1,9 @@
 //! `mlp train`: fit ridge or logistic regression on CSV columns and save the model.
 
-use super::args::{ModelKind, TrainArgs};
-use super::csv_io::{read_numeric, Others, Table};
-use super::error::{CliError, CliResult};
-use crate::{LogisticRegression, Model, Pca, Ridge, SavedModel};
+use crate::args::{ModelKind, TrainArgs};
+use crate::csv_io::{read_numeric, Others, Table};
+use crate::error::{CliError, CliResult};
+use ml_pipeline::{LogisticRegression, Model, Pca, Ridge, SavedModel};
 use fast_math::{Mat, Par};
 
 /// The columns used for training and the rows where all of them are finite.

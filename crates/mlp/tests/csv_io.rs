@@ -1,7 +1,7 @@
-//! The CSV reader of `mlp` (`ml_pipeline::cli::csv_io`), driven in-process; regression tests
+//! The CSV reader of `mlp` (`mlp::csv_io`), driven in-process; regression tests
 //! for what the `csv_ingest` fuzz target found.
 
-use ml_pipeline::cli::csv_io::{read_numeric_from, Others, Table};
+use mlp::csv_io::{read_numeric_from, Others, Table};
 use std::io::Read;
 
 /// Hands out at most `chunk` bytes per `read`, as a pipe may.

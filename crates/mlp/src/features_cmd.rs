@@ -1,9 +1,9 @@
 //! `mlp features`: the rolling feature matrix of one price column.
 
-use super::args::FeaturesArgs;
-use super::csv_io::{push_cell, read_numeric, write_header, Others, Output};
-use super::error::{CliError, CliResult};
-use crate::{extract_features, FeatureConfig};
+use crate::args::FeaturesArgs;
+use crate::csv_io::{push_cell, read_numeric, write_header, Others, Output};
+use crate::error::{CliError, CliResult};
+use ml_pipeline::{extract_features, FeatureConfig};
 use fast_math::Par;
 use std::io::Write;
 use std::time::Instant;

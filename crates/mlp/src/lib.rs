@@ -1,7 +1,9 @@
-//! The `mlp` command-line program, as a library module.
+//! `mlp`: the command-line program of the workspace, on top of `ml-pipeline`.
 //!
-//! The `mlp` binary is a thin `main` around [`main_with`]; keeping the program here lets the
-//! fuzz targets drive its argument handling and CSV ingestion ([`csv_io`]) in-process.
+//! The `mlp` binary is a thin `main` around [`main_with`]; keeping the program in a library
+//! lets the tests and fuzz targets drive its argument handling and CSV ingestion
+//! ([`csv_io`]) in-process. Everything only the program needs (argument parsing, CSV
+//! reading and writing, progress bars, plots) lives here, not in the library crates.
 //!
 //! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
 //! replay with latency, allocation and speedup measurements), `features`, `train`,

@@ -1,8 +1,8 @@
 //! Streaming CSV input (columns chosen by name, parsed as `f64`) and output written through a
 //! temporary file and a rename, so a failure never leaves a partial file behind.
 
-use super::csv_records::Records;
-use super::error::{CliError, CliResult};
+use crate::csv_records::Records;
+use crate::error::{CliError, CliResult};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -332,7 +332,19 @@ impl Write for Output {
     }
 }
 
-pub use crate::io::temp_path;
+/// The temporary file beside `path` that an output goes through before its final rename:
+/// `dir/.name.tmp<pid>`, on the same file system, so the rename cannot fail half-way.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    dir.join(format!(".{name}.tmp{}", std::process::id()))
+}
 
 /// Appends one CSV cell for `v` to `line`: empty for NaN, `inf`/`-inf` for infinities, else
 /// the shortest text that reads back as the same `f64` (zmij; exponent notation for very small

@@ -1,11 +1,11 @@
 //! `mlp demo`: a synthetic market with a weak planted signal, trained, evaluated out of
 //! sample, replayed tick by tick, and timed against the all-layers-off pipeline.
 
-use super::args::DemoArgs;
-use super::error::{CliError, CliResult};
-use super::info;
-use super::AllocationCounter;
-use crate::{extract_features, FeatureConfig, IntegratedMlPipeline};
+use crate::args::DemoArgs;
+use crate::error::{CliError, CliResult};
+use crate::info;
+use crate::AllocationCounter;
+use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline};
 use fast_math::Par;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -384,7 +384,7 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     // 5. Out-of-sample evaluation: the prediction at tick t is for the return t -> t+1.
     let realized: Vec<f64> = test.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
     let m = realized.len();
-    let r2 = super::train::r_squared(&realized, &ridge_pred[..m]);
+    let r2 = crate::train::r_squared(&realized, &ridge_pred[..m]);
     let ridge_eval = evaluate(ridge_pred.iter().copied(), &realized);
     let logistic_eval = evaluate(logistic_prob.iter().map(|p| p - 0.5), &realized);
     let log_loss = logistic_prob[..m]
@@ -505,7 +505,7 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     );
 
     if let Some(path) = &args.plot {
-        super::plot::write_svg(
+        crate::plot::write_svg(
             path,
             &ridge_pred[..m],
             &realized,

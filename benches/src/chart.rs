@@ -1,6 +1,6 @@
 //! The SVG bar chart of speedups in docs/BENCHMARKS.md (plotters).
 
-use crate::report::{Ablation, Section};
+use crate::results::{Ablation, Section};
 use plotters::prelude::*;
 use std::path::Path;
 

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod measure;
 pub mod naive;
 pub mod report;
+pub mod results;
 
 /// Deterministic pseudo-random values in [-1, 1) (SplitMix64), so every run and every tool
 /// measures the same data.

@@ -1,33 +1,19 @@
-//! `cargo xtask bench [--layer simd|pool|math] [--quick]`: the criterion benches of `benches/`.
+//! `cargo xtask bench [--layer L] [--quick]`: the criterion benches of `benches/`, one
+//! bench target per layer (flags in [`crate::flags::BenchArgs`]).
 
 use crate::cmd::{cargo, run_timed};
+use crate::flags::{BenchArgs, BenchLayer};
+use clap::ValueEnum;
 
-/// Bench targets, one per layer, in layer order.
-const LAYERS: [&str; 5] = ["simd", "pool", "math", "algos", "pipeline"];
-
-pub fn run(args: &[String]) -> Result<(), String> {
-    let mut layers: Vec<&str> = LAYERS.to_vec();
-    let mut quick = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--quick" => quick = true,
-            "--layer" => {
-                let l = it
-                    .next()
-                    .ok_or("--layer needs a value: simd, pool, math, algos or pipeline")?;
-                let l = LAYERS.iter().find(|x| **x == l.as_str()).ok_or_else(|| {
-                    format!("unknown layer {l:?}: expected simd, pool, math, algos or pipeline")
-                })?;
-                layers = vec![l];
-            }
-            other => return Err(format!("bench: unknown argument {other:?}")),
-        }
-    }
-    for layer in layers {
+pub fn run(args: &BenchArgs) -> Result<(), String> {
+    let layers: Vec<BenchLayer> = match args.layer {
+        Some(l) => vec![l],
+        None => BenchLayer::value_variants().to_vec(),
+    };
+    for layer in layers.iter().map(|l| l.target()) {
         let mut cmd = cargo();
         cmd.args(["bench", "-p", "benches", "--bench", layer]);
-        if quick {
+        if args.quick {
             cmd.args(["--", "--quick", "--noplot"]);
         }
         let (ok, secs) = run_timed(&mut cmd);

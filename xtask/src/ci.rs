@@ -1,4 +1,6 @@
-//! `cargo xtask ci`: every check, bottom up, then a summary table.
+//! `cargo xtask ci`: every check, bottom up, then a summary table. Steps: fmt, tidy (in
+//! this process), clippy, the tests of each layer, simd-kernels' tests under each ISA,
+//! valgrind memcheck of zero-copy-pool, docs.
 
 use crate::cmd::{cargo, on_path, root, run_timed};
 use simd_kernels::Isa;
@@ -22,16 +24,14 @@ enum Outcome {
     Skipped(String),
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    if let Some(a) = args.first() {
-        return Err(format!("ci takes no arguments (got {a:?})"));
-    }
+pub fn run() -> Result<(), String> {
     let mut steps = Vec::new();
 
     steps.push(timed(
         "fmt".into(),
         cargo().args(["fmt", "--all", "--", "--check"]),
     ));
+    steps.push(tidy());
     steps.push(timed(
         "clippy".into(),
         cargo().args([
@@ -96,6 +96,24 @@ fn timed(name: String, cmd: &mut Command) -> Step {
         name,
         outcome,
         seconds,
+    }
+}
+
+/// `cargo xtask tidy`, in this process.
+fn tidy() -> Step {
+    eprintln!("\n$ cargo xtask tidy");
+    let start = std::time::Instant::now();
+    let outcome = match crate::tidy::run() {
+        Ok(()) => Outcome::Pass,
+        Err(e) => {
+            eprintln!("{e}");
+            Outcome::Fail
+        }
+    };
+    Step {
+        name: "tidy".into(),
+        outcome,
+        seconds: start.elapsed().as_secs_f64(),
     }
 }
 

@@ -17,10 +17,7 @@ const PINS: [&str; 5] = [
 ];
 const ROUNDS: usize = 2;
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    if let Some(a) = args.first() {
-        return Err(format!("compare takes no arguments (got {a:?})"));
-    }
+pub fn run() -> Result<(), String> {
     let root = root();
     let venv = root.join("target/compare-venv");
     let python = venv.join("bin/python");

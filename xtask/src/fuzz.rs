@@ -1,24 +1,14 @@
 //! `cargo xtask fuzz [--seconds N] [--target T]`: runs each cargo-fuzz target in `fuzz/`
-//! (its own workspace, never built by CI) for N seconds on the nightly toolchain, then
-//! prints runs per target and writes target/fuzz.json. Crashes land in
-//! `fuzz/artifacts/<target>/`; each one becomes a regression test.
+//! (its own workspace, never built by CI) for N seconds (default 60) on the nightly
+//! toolchain, then prints runs per target and writes target/fuzz.json. Crashes land in
+//! `fuzz/artifacts/<target>/`; each one becomes a regression test. The targets and flags
+//! are declared in [`crate::flags::FuzzArgs`].
 
 use crate::cmd::{describe, root};
+use crate::flags::{FuzzArgs, FuzzTarget};
+use clap::ValueEnum;
 use std::process::Command;
 use std::time::Instant;
-
-/// The fuzz targets, as named in fuzz/Cargo.toml.
-const TARGETS: [&str; 6] = [
-    "model_json",
-    "features",
-    "kernels_diff",
-    "gemm_diff",
-    "csv_ingest",
-    "cli_args",
-];
-
-/// Seconds per target when `--seconds` is not given.
-const DEFAULT_SECONDS: u64 = 60;
 
 struct Outcome {
     target: &'static str,
@@ -49,29 +39,8 @@ fn runs_in(log: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let mut seconds = DEFAULT_SECONDS;
-    let mut only: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--seconds" => {
-                seconds = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .filter(|&s| s > 0)
-                    .ok_or("--seconds needs a positive integer")?;
-            }
-            "--target" => {
-                let t = it.next().ok_or("--target needs a name")?;
-                if !TARGETS.contains(&t.as_str()) {
-                    return Err(format!("unknown fuzz target {t:?}; targets: {TARGETS:?}"));
-                }
-                only = Some(t.clone());
-            }
-            other => return Err(format!("fuzz: unknown argument {other:?}")),
-        }
-    }
+pub fn run(args: &FuzzArgs) -> Result<(), String> {
+    let seconds = args.seconds;
     let has_fuzz = nightly_cargo()
         .args(["fuzz", "--version"])
         .output()
@@ -86,10 +55,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let fuzz_dir = root().join("fuzz");
     let mut outcomes = Vec::new();
-    for target in TARGETS {
-        if only.as_deref().is_some_and(|t| t != target) {
+    for &t in FuzzTarget::value_variants() {
+        if args.target.is_some_and(|only| only != t) {
             continue;
         }
+        let target = t.name();
         // New inputs go to corpus/<target> (not committed); seeds/<target>, when present,
         // holds committed starting points (valid model files for model_json).
         let corpus = format!("corpus/{target}");

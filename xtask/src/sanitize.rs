@@ -11,6 +11,7 @@
 //! reported with them (see docs/RELIABILITY.md).
 
 use crate::cmd::{on_path, root, run_timed};
+use crate::flags::SanitizeArgs;
 use std::process::Command;
 
 /// The suites checked, bottom layer first.
@@ -30,17 +31,8 @@ fn nightly_cargo() -> Command {
     c
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let flag = |f: &str| args.iter().any(|a| a == f);
-    let (mut asan, mut tsan, mut valgrind) = (flag("--asan"), flag("--tsan"), flag("--valgrind"));
-    if let Some(a) = args
-        .iter()
-        .find(|a| !["--asan", "--tsan", "--valgrind"].contains(&a.as_str()))
-    {
-        return Err(format!(
-            "sanitize: unknown argument {a:?} (expected --asan, --tsan, --valgrind)"
-        ));
-    }
+pub fn run(args: &SanitizeArgs) -> Result<(), String> {
+    let (mut asan, mut tsan, mut valgrind) = (args.asan, args.tsan, args.valgrind);
     if !asan && !tsan && !valgrind {
         (asan, tsan, valgrind) = (true, true, true);
     }

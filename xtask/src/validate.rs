@@ -4,10 +4,7 @@
 
 use crate::cmd::{cargo, run_timed};
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    if let Some(a) = args.first() {
-        return Err(format!("validate takes no arguments (got {a:?})"));
-    }
+pub fn run() -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args(["run", "--release", "-p", "benches", "--bin", "validate"]);
     let (ok, secs) = run_timed(&mut cmd);

@@ -4,12 +4,12 @@
 //! non-zero when a ratio falls below its floor in `benches/floors.toml`.
 
 use benches::measure::{interleaved, keep, pair};
+use benches::results::{self, Row, Section};
 use benches::{naive, random_f32, random_f64, report};
 use fast_math::{gemm_with, gram_with, Mat, Par};
 use ml_pipeline::features::{rolling_moments, FeatureConfig};
 use ml_pipeline::models::{LinearModel, Ridge};
 use ml_pipeline::{Engine, IntegratedMlPipeline};
-use report::{Row, Section};
 use simd_kernels::{self as sk, probe, Isa};
 use std::process::ExitCode;
 use zero_copy_pool::{AlignedVec, ObjectPool};
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         .to_path_buf();
     let isa = Isa::detect();
     eprintln!("validate: measuring on {isa} (this takes a few minutes)");
-    let machine = report::Machine::measure(isa);
+    let machine = results::Machine::measure(isa);
     let sections = vec![
         simd_section(isa, &machine),
         pool_section(),
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn simd_section(isa: Isa, m: &report::Machine) -> Section {
+fn simd_section(isa: Isa, m: &results::Machine) -> Section {
     let mut rows = Vec::new();
     let (a, b) = (random_f64(4096, 1), random_f64(4096, 2));
     let (base, ours) = pair(
@@ -211,7 +211,7 @@ fn naive_matmul(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
     c
 }
 
-fn math_section(isa: Isa, m: &report::Machine) -> Section {
+fn math_section(isa: Isa, m: &results::Machine) -> Section {
     let mut rows = Vec::new();
     let n = 256;
     let a = Mat::from_col_major(n, n, &random_f64(n * n, 5));
@@ -378,9 +378,9 @@ fn ablation_features() -> FeatureConfig {
 }
 
 /// Pipeline fit (500k prices, 31 features) + 100k streamed updates, each layer on and off.
-fn ablation() -> report::Ablation {
+fn ablation() -> results::Ablation {
     let prices = benches::random_walk(600_000, 42);
-    let configs = report::ABLATION_CONFIGS;
+    let configs = results::ABLATION_CONFIGS;
     let mut runs: Vec<Box<dyn FnMut()>> = configs
         .iter()
         .map(|&(_, simd, pools, fast)| {
@@ -405,5 +405,5 @@ fn ablation() -> report::Ablation {
         .map(|f| f.as_mut() as &mut dyn FnMut())
         .collect();
     let t = interleaved(3, &mut refs);
-    report::Ablation { seconds: t.medians }
+    results::Ablation { seconds: t.medians }
 }

@@ -1,0 +1,266 @@
+//! The command line of `cargo xtask`, declared once: clap derives both the parser and the
+//! `--help` text from these types, so the usage cannot drift from what is accepted. Each
+//! task module takes its arguments from here; this module imports none of them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Project tasks, as code. Results land under target/ (and docs/ for the reports).
+#[derive(Debug, Parser)]
+#[command(
+    name = "xtask",
+    bin_name = "cargo xtask",
+    arg_required_else_help = true
+)]
+pub struct Xtask {
+    /// The task to run.
+    #[command(subcommand)]
+    pub task: Task,
+}
+
+/// One task.
+#[derive(Debug, Subcommand)]
+pub enum Task {
+    /// Every check CI runs: format, tidy, lints, tests (per layer and per ISA), valgrind, docs.
+    ///
+    /// Runs each step even when an earlier one failed, prints a summary table, and exits
+    /// non-zero if any step failed.
+    Ci,
+    /// Keeps the tree honest: no import cycles, no long files, clean library dependencies.
+    ///
+    /// No import cycle between the modules of any crate; no file under crates/*/src over
+    /// 600 lines of non-test code unless allow-listed; library crates without program-only
+    /// dependencies; every layer depends only on layers below. One line per violation.
+    Tidy,
+    /// The criterion benches of benches/, one bench target per layer.
+    Bench(BenchArgs),
+    /// Every layer against its baseline, interleaved, in one process.
+    ///
+    /// Writes target/validate.json, docs/BENCHMARKS.md and docs/benchmarks.svg; fails when
+    /// a ratio is below its floor in benches/floors.toml.
+    Validate,
+    /// Ours against numpy, SciPy, scikit-learn, pandas and Polars on the same data.
+    ///
+    /// One thread each, answers checked, rounds alternated; creates a pinned Python venv
+    /// under target/compare-venv once; writes docs/COMPARISON.md.
+    Compare,
+    /// The cargo-fuzz targets of fuzz/ on the nightly toolchain; not part of ci.
+    ///
+    /// Prints runs per target and writes target/fuzz.json; crashes land in
+    /// fuzz/artifacts/<target>/, logs in target/fuzz-<target>.log.
+    Fuzz(FuzzArgs),
+    /// The pool, fast-math and ml-pipeline tests under sanitizers; not part of ci.
+    ///
+    /// AddressSanitizer and ThreadSanitizer need the nightly toolchain; memcheck needs
+    /// valgrind. With no flag, all three run.
+    Sanitize(SanitizeArgs),
+}
+
+/// Arguments of `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Only this layer's bench target (default: every layer, bottom up).
+    #[arg(long, value_name = "LAYER")]
+    pub layer: Option<BenchLayer>,
+    /// Short measurements without plots (criterion's --quick --noplot).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// A bench target of `benches/`, in layer order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchLayer {
+    /// simd-kernels.
+    Simd,
+    /// zero-copy-pool.
+    Pool,
+    /// fast-math.
+    Math,
+    /// fast-math's algorithms (FFT convolution, sparse, randomized SVD).
+    Algos,
+    /// ml-pipeline.
+    Pipeline,
+}
+
+impl BenchLayer {
+    /// The bench target's name in benches/Cargo.toml.
+    pub fn target(self) -> &'static str {
+        match self {
+            BenchLayer::Simd => "simd",
+            BenchLayer::Pool => "pool",
+            BenchLayer::Math => "math",
+            BenchLayer::Algos => "algos",
+            BenchLayer::Pipeline => "pipeline",
+        }
+    }
+}
+
+/// Arguments of `fuzz`.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// Seconds to fuzz each target (a positive integer).
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = positive)]
+    pub seconds: u64,
+    /// Only this target (default: every target).
+    #[arg(long, value_name = "T")]
+    pub target: Option<FuzzTarget>,
+}
+
+/// A positive integer.
+fn positive(arg: &str) -> Result<u64, String> {
+    arg.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| "expected a positive integer".into())
+}
+
+/// A cargo-fuzz target, as named in fuzz/Cargo.toml.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FuzzTarget {
+    /// Model files: load, validate, predict.
+    ModelJson,
+    /// Rolling features, streaming against batch.
+    Features,
+    /// Every kernel on every ISA against the scalar reference.
+    KernelsDiff,
+    /// GEMM against the naive triple loop.
+    GemmDiff,
+    /// The CSV reader.
+    CsvIngest,
+    /// The mlp program's argument handling.
+    CliArgs,
+}
+
+impl FuzzTarget {
+    /// The target's name in fuzz/Cargo.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            FuzzTarget::ModelJson => "model_json",
+            FuzzTarget::Features => "features",
+            FuzzTarget::KernelsDiff => "kernels_diff",
+            FuzzTarget::GemmDiff => "gemm_diff",
+            FuzzTarget::CsvIngest => "csv_ingest",
+            FuzzTarget::CliArgs => "cli_args",
+        }
+    }
+}
+
+/// Arguments of `sanitize`.
+#[derive(Debug, Args)]
+pub struct SanitizeArgs {
+    /// AddressSanitizer (nightly), leak detection on.
+    #[arg(long)]
+    pub asan: bool,
+    /// ThreadSanitizer (nightly, std uninstrumented, xtask/tsan-suppressions.txt).
+    #[arg(long)]
+    pub tsan: bool,
+    /// valgrind memcheck of every test binary.
+    #[arg(long)]
+    pub valgrind: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Task, clap::Error> {
+        Xtask::try_parse_from(std::iter::once("xtask").chain(args.iter().copied())).map(|x| x.task)
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Xtask::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_every_task() {
+        let help = Xtask::command().render_help().to_string();
+        for task in [
+            "ci", "tidy", "bench", "validate", "compare", "fuzz", "sanitize",
+        ] {
+            assert!(
+                help.lines().any(|l| l.trim_start().starts_with(task)),
+                "{task} missing from:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn value_names_are_the_target_names() {
+        for l in BenchLayer::value_variants() {
+            assert_eq!(l.to_possible_value().unwrap().get_name(), l.target());
+        }
+        for t in FuzzTarget::value_variants() {
+            assert_eq!(t.to_possible_value().unwrap().get_name(), t.name());
+        }
+    }
+
+    /// The `name`s of the `[[table]]` entries of a manifest, e.g. `[[bench]]`.
+    fn target_names(manifest: &str, table: &str) -> Vec<String> {
+        let path = crate::cmd::root().join(manifest);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut names = Vec::new();
+        let mut inside = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                inside = line == format!("[[{table}]]");
+            } else if let Some(v) = line.strip_prefix("name").filter(|_| inside) {
+                names.push(
+                    v.trim_start_matches([' ', '='])
+                        .trim_matches('"')
+                        .to_string(),
+                );
+            }
+        }
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_bench_and_fuzz_target_is_offered() {
+        let mut layers: Vec<String> = BenchLayer::value_variants()
+            .iter()
+            .map(|l| l.target().to_string())
+            .collect();
+        layers.sort();
+        assert_eq!(layers, target_names("benches/Cargo.toml", "bench"));
+        let mut targets: Vec<String> = FuzzTarget::value_variants()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        targets.sort();
+        assert_eq!(targets, target_names("fuzz/Cargo.toml", "bin"));
+    }
+
+    #[test]
+    fn flags_parse_as_before() {
+        let Task::Fuzz(f) = parse(&["fuzz", "--seconds", "5", "--target", "gemm_diff"]).unwrap()
+        else {
+            panic!("not fuzz")
+        };
+        assert_eq!((f.seconds, f.target), (5, Some(FuzzTarget::GemmDiff)));
+        let Task::Fuzz(f) = parse(&["fuzz"]).unwrap() else {
+            panic!("not fuzz")
+        };
+        assert_eq!((f.seconds, f.target), (60, None));
+        assert!(parse(&["fuzz", "--seconds", "0"]).is_err());
+        assert!(parse(&["fuzz", "--target", "nope"]).is_err());
+
+        let Task::Bench(b) = parse(&["bench", "--layer", "algos", "--quick"]).unwrap() else {
+            panic!("not bench")
+        };
+        assert_eq!((b.layer, b.quick), (Some(BenchLayer::Algos), true));
+        assert!(parse(&["bench", "--layer", "gpu"]).is_err());
+
+        let Task::Sanitize(s) = parse(&["sanitize", "--tsan", "--valgrind"]).unwrap() else {
+            panic!("not sanitize")
+        };
+        assert_eq!((s.asan, s.tsan, s.valgrind), (false, true, true));
+
+        assert!(matches!(parse(&["tidy"]), Ok(Task::Tidy)));
+        assert!(parse(&["ci", "extra"]).is_err());
+        assert!(parse(&["validate", "--quick"]).is_err());
+        assert!(parse(&[]).is_err());
+    }
+}

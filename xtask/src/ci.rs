@@ -6,8 +6,14 @@ use crate::cmd::{cargo, on_path, root, run_timed};
 use simd_kernels::Isa;
 use std::process::Command;
 
-/// The library crates, bottom layer first.
-const LAYERS: [&str; 4] = ["simd-kernels", "zero-copy-pool", "fast-math", "ml-pipeline"];
+/// The library crates, bottom layer first, then the program.
+const LAYERS: [&str; 5] = [
+    "simd-kernels",
+    "zero-copy-pool",
+    "fast-math",
+    "ml-pipeline",
+    "mlp",
+];
 
 /// Pool stress iterations under valgrind, which runs code about 50x slower.
 const VALGRIND_STRESS_ITERS: &str = "2000";

@@ -48,7 +48,7 @@ pub enum Task {
     /// Prints runs per target and writes target/fuzz.json; crashes land in
     /// fuzz/artifacts/<target>/, logs in target/fuzz-<target>.log.
     Fuzz(FuzzArgs),
-    /// The pool, fast-math and ml-pipeline tests under sanitizers; not part of ci.
+    /// The pool, fast-math, ml-pipeline and mlp tests under sanitizers; not part of ci.
     ///
     /// AddressSanitizer and ThreadSanitizer need the nightly toolchain; memcheck needs
     /// valgrind. With no flag, all three run.

@@ -1,5 +1,5 @@
 //! `cargo xtask sanitize [--asan] [--tsan] [--valgrind]`: the test suites of
-//! `zero-copy-pool`, `fast-math` and `ml-pipeline` under AddressSanitizer and
+//! `zero-copy-pool`, `fast-math`, `ml-pipeline` and `mlp` under AddressSanitizer and
 //! ThreadSanitizer (nightly) and valgrind memcheck; no flag runs all three. Not part of
 //! `cargo xtask ci` (the nightly builds and memcheck take long).
 //!
@@ -15,7 +15,7 @@ use crate::flags::SanitizeArgs;
 use std::process::Command;
 
 /// The suites checked, bottom layer first.
-const CRATES: [&str; 3] = ["zero-copy-pool", "fast-math", "ml-pipeline"];
+const CRATES: [&str; 4] = ["zero-copy-pool", "fast-math", "ml-pipeline", "mlp"];
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// `cargo +nightly` with the calling cargo's toolchain variables removed.
@@ -129,7 +129,7 @@ fn memcheck(krate: &str) -> Result<bool, String> {
             // the two processes see different rounding.
             .env("SIMD_KERNELS_ISA", "avx2")
             // Tests comparing with a launched program's output allow last-bit differences
-            // (valgrind emulates FMA with its own rounding); see ml-pipeline's tests/cli.rs.
+            // (valgrind emulates FMA with its own rounding); see mlp's tests/cli.rs.
             .env("ML_PIPELINE_UNDER_VALGRIND", "1");
         ok &= run_timed(&mut cmd).0;
     }

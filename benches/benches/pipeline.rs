@@ -9,7 +9,7 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use fast_math::{Mat, Par};
 use ml_pipeline::features::{extract_features, FeatureConfig};
 use ml_pipeline::models::{LinearModel, Ridge};
-use ml_pipeline::IntegratedMlPipeline;
+use ml_pipeline::{Fit, IntegratedMlPipeline};
 use std::time::Duration;
 
 fn bench_features(c: &mut Criterion) {
@@ -71,7 +71,9 @@ fn bench_predict(c: &mut Criterion) {
     };
     let row = random_f64(64, 2);
     let mut g = c.benchmark_group("predict_one_64");
-    g.bench_function("simd", |b| b.iter(|| model.predict_one(black_box(&row))));
+    g.bench_function("simd", |b| {
+        b.iter(|| model.decision_function(black_box(&row)))
+    });
     g.bench_function("naive", |b| {
         b.iter(|| naive::dot(black_box(&row), &model.coef) + model.intercept)
     });

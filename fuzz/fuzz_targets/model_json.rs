@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ml_pipeline::SavedModel;
+use ml_pipeline::{Predict, SavedModel};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -17,12 +17,11 @@ fuzz_target!(|data: &[u8]| {
     let k = model.feature_names.len();
     let mut scratch = vec![f64::NAN; model.scratch_len()];
     let raw = vec![0.5; k];
-    let _ = model.predict_one(&raw, &mut scratch);
+    let mut out = vec![0.0; model.output().width()];
+    model.predict_one(&raw, &mut scratch, &mut out);
     let nan = vec![f64::NAN; k];
     if k > 0 {
-        assert!(
-            model.predict_one(&nan, &mut scratch).is_nan(),
-            "NaN input must give NaN"
-        );
+        model.predict_one(&nan, &mut scratch, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()), "NaN input must give NaN");
     }
 });

@@ -13,6 +13,7 @@ use fast_math::rsvd::{randomized_svd, RsvdOptions};
 use fast_math::{gemm, Mat, Par};
 use ml_pipeline::features::rolling_moments;
 use ml_pipeline::models::{LogisticRegression, Pca, Ridge};
+use ml_pipeline::{Fit, Target};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -249,7 +250,7 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
         3,
         || {
             Pca { n_components: 8 }
-                .fit(px.as_ref(), Par::Seq)
+                .fit(px.as_ref(), Target::None, Par::Seq)
                 .expect("pca")
                 .explained_variance
         },

@@ -9,7 +9,7 @@ use benches::{naive, random_f32, random_f64, report};
 use fast_math::{gemm_with, gram_with, Mat, Par};
 use ml_pipeline::features::{rolling_moments, FeatureConfig};
 use ml_pipeline::models::{LinearModel, Ridge};
-use ml_pipeline::{Engine, IntegratedMlPipeline};
+use ml_pipeline::{Fit, IntegratedMlPipeline, Target};
 use simd_kernels::{self as sk, probe, Isa};
 use std::process::ExitCode;
 use zero_copy_pool::{AlignedVec, ObjectPool};
@@ -307,29 +307,26 @@ fn pipeline_section(isa: Isa) -> Section {
     let (n, k) = (200_000, 64);
     let x = Mat::from_col_major(n, k, &random_f64(n * k, 7));
     let y = random_f64(n, 8);
-    let slow = Engine {
-        isa: Isa::Scalar,
-        fast_math: false,
-    };
+    let slow = ml_pipeline::Ablation::all_off();
     let (base, ours) = pair(
         3,
         || {
             keep(
                 Ridge::default()
-                    .fit_with(slow, x.as_ref(), &y, Par::Seq)
+                    .fit_ablated(slow, x.as_ref(), Target::Values(&y), Par::Seq)
                     .unwrap(),
             )
         },
         || {
             keep(
                 Ridge::default()
-                    .fit_with(
-                        Engine {
+                    .fit_ablated(
+                        ml_pipeline::Ablation {
                             isa,
                             fast_math: true,
                         },
                         x.as_ref(),
-                        &y,
+                        Target::Values(&y),
                         Par::Seq,
                     )
                     .unwrap(),
@@ -351,7 +348,7 @@ fn pipeline_section(isa: Isa) -> Section {
     let (base, ours) = pair(
         ROUNDS,
         || keep(naive::dot(&row, &model.coef) + model.intercept),
-        || keep(model.predict_one(&row)),
+        || keep(model.decision_function(&row)),
     );
     rows.push(
         Row::new(

@@ -1,14 +1,40 @@
 //! The typed errors of this crate.
+//!
+//! Each variant carries what a caller needs to act on it (the row and column of a bad value,
+//! the model and hyperparameter out of range, the file and field of a bad model file) as
+//! fields, not only as text; `Display` turns them into one line for a person.
 
 use fast_math::LinalgError;
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// Everything in the pipeline that depends on data, configuration or files and can fail.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum PipelineError {
-    /// A configuration value or hyperparameter is out of its allowed range.
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
+    /// A model's hyperparameter is out of its allowed range (checked in one place per model:
+    /// its [`Fit::check`](crate::Fit::check)).
+    #[error("{model}: {name} must be {expected} (got {value})")]
+    InvalidHyperparameter {
+        /// The model or transform (`"ridge"`, `"logistic regression"`, `"PCA"`, ...).
+        model: &'static str,
+        /// The hyperparameter's field name.
+        name: &'static str,
+        /// The value given, as text.
+        value: String,
+        /// The allowed range, in words.
+        expected: String,
+    },
+    /// A feature or pipeline setting is out of its allowed range.
+    #[error("{name} must be {expected} (got {value})")]
+    InvalidSetting {
+        /// The setting's field name (`"window"`, `"horizon"`, ...).
+        name: &'static str,
+        /// The value given, as text.
+        value: String,
+        /// The allowed range, in words.
+        expected: String,
+    },
     /// Training data has no rows (or no columns).
     #[error("no training data ({rows} rows x {cols} columns)")]
     EmptyData {
@@ -21,7 +47,7 @@ pub enum PipelineError {
     #[error("shape mismatch: {what}: expected {expected}, got {got}")]
     ShapeMismatch {
         /// What was being compared.
-        what: String,
+        what: &'static str,
         /// The size required.
         expected: usize,
         /// The size given.
@@ -45,20 +71,78 @@ pub enum PipelineError {
         /// The label.
         value: f64,
     },
+    /// A supervised model was fitted without a target.
+    #[error("{model} needs a target column to fit")]
+    MissingTarget {
+        /// The model.
+        model: &'static str,
+    },
     /// The linear algebra underneath failed (singular or rank-deficient system).
     #[error(transparent)]
     Linalg(#[from] LinalgError),
-    /// A model file could not be read, parsed or checked.
-    #[error("model file: {0}")]
-    ModelFile(String),
+    /// An iterative factorization did not converge.
+    #[error("{what} did not converge")]
+    NoConvergence {
+        /// The computation.
+        what: &'static str,
+    },
+    /// A model file could not be read or written.
+    #[error("cannot {action} model file {}: {message}", path.display())]
+    ModelFileIo {
+        /// The file.
+        path: PathBuf,
+        /// `"read"` or `"write"`.
+        action: &'static str,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A model file is not valid JSON.
+    #[error("model file is not valid JSON: {message} (line {line}, column {column})")]
+    ModelFileSyntax {
+        /// Line (1-based) where parsing stopped.
+        line: usize,
+        /// Column (1-based) where parsing stopped.
+        column: usize,
+        /// What the parser found.
+        message: String,
+    },
+    /// A model file parses but a field is missing, of the wrong type, or inconsistent.
+    #[error("model file: {field}: {message}")]
+    ModelFileContent {
+        /// The field (a dotted path such as `stages[0].scale`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A model file was written by another format version.
-    #[error("model file has format version {found}; this build reads version {supported}")]
+    #[error("model file has format version {found}; this build reads versions 1 to {supported}")]
     ModelVersion {
         /// The version in the file.
         found: u32,
-        /// The version this build reads and writes.
+        /// The newest version this build reads (and the one it writes).
         supported: u32,
     },
+}
+
+impl PipelineError {
+    /// Whether the error is about a model file (I/O, syntax, content or version).
+    pub fn is_model_file(&self) -> bool {
+        matches!(
+            self,
+            PipelineError::ModelFileIo { .. }
+                | PipelineError::ModelFileSyntax { .. }
+                | PipelineError::ModelFileContent { .. }
+                | PipelineError::ModelVersion { .. }
+        )
+    }
+
+    /// A [`PipelineError::ModelFileContent`] for `field`.
+    pub(crate) fn content(field: impl Into<String>, message: impl Into<String>) -> Self {
+        PipelineError::ModelFileContent {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// Shorthand for results of this crate.

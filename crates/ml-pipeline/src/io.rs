@@ -8,11 +8,13 @@ use std::path::Path;
 /// system, so the final rename cannot fail half-way), syncs it, then renames it over `path`.
 ///
 /// # Errors
-/// [`PipelineError::ModelFile`] naming the path when any step fails (the temporary file is
+/// [`PipelineError::ModelFileIo`] naming the path when any step fails (the temporary file is
 /// removed).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let err = |e: std::io::Error| {
-        PipelineError::ModelFile(format!("cannot write {}: {e}", path.display()))
+    let err = |e: std::io::Error| PipelineError::ModelFileIo {
+        path: path.to_path_buf(),
+        action: "write",
+        message: e.to_string(),
     };
     let dir = path
         .parent()

@@ -2,25 +2,65 @@
 //! regression, PCA) and zero-allocation prediction, built on the three lower layers.
 //!
 //! Features follow pandas' definitions (`rolling(w).mean()`, `.std()` with ddof 1, `.skew()`
-//! G1, `.kurt()` G2), computed in O(1) per tick with bounded drift.
+//! G1, `.kurt()` G2), computed in O(1) per tick with bounded drift; models follow
+//! scikit-learn's.
+//!
+//! Every model and transform shares one interface ([`Fit`], [`Predict`], [`Transform`],
+//! [`Accumulator`] / [`FitIncremental`]): hyperparameters fit into a fitted model, which
+//! predicts into the caller's buffer without allocating. A [`SavedModel`] chains fitted
+//! stages (scaler, PCA) and a model, is saved as a versioned JSON file, and is what
+//! [`IntegratedMlPipeline`] streams ticks through.
+//!
+//! Streaming features and a fitted model, tick by tick (`examples/streaming.rs`; also
+//! `examples/batch.rs` and `examples/save_load.rs`):
+//!
+//! ```
+//! use fast_math::{Mat, Par};
+//! use ml_pipeline::{extract_features, FeatureConfig, Fit, Predict, Ridge, RollingFeatures};
+//!
+//! let history: Vec<f64> = (0..2_000).map(|t| 100.0 + (t as f64 / 50.0).sin()).collect();
+//! let cfg = FeatureConfig::with_window(16);
+//!
+//! // Fit ridge of the next log return on the features of the history.
+//! let fm = extract_features(&history, &cfg, Par::Seq)?;
+//! let rows: Vec<usize> = (0..history.len() - 1)
+//!     .filter(|&t| fm.row(t).iter().all(|v| v.is_finite()))
+//!     .collect();
+//! let x = Mat::from_fn(rows.len(), fm.ncols(), |i, j| fm.get(rows[i], j));
+//! let y: Vec<f64> = rows.iter().map(|&t| (history[t + 1] / history[t]).ln()).collect();
+//! let model = Ridge::default().fit(x.as_ref(), &y, Par::Seq)?;
+//!
+//! // Then stream: O(1) feature updates, predictions into a buffer allocated once.
+//! let mut features = RollingFeatures::primed(cfg, &history)?;
+//! let mut out = [0.0];
+//! for price in [100.2, 100.3, 100.1] {
+//!     if let Some(row) = features.update(price) {
+//!         model.predict_one(row, &mut [], &mut out);
+//!         assert!(out[0].is_finite());
+//!     }
+//! }
+//! # Ok::<(), ml_pipeline::PipelineError>(())
+//! ```
 
-mod engine;
+mod ablation;
 mod error;
 pub mod features;
 mod io;
 mod latency;
 pub mod models;
 mod pipeline;
+mod traits;
 mod workers;
 
-pub use engine::Engine;
+pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
     LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, Ridge, RidgeAccumulator,
-    SavedModel, StandardScaler,
+    SavedModel, ScalerModel, Stage, StandardScaler,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,
     Prediction,
 };
+pub use traits::{Accumulator, Fit, FitIncremental, Output, Predict, Target, Transform};

@@ -1,12 +1,13 @@
 //! The integrated pipeline: features, optional standardization, a linear model, and a
 //! tick-by-tick predictor that allocates nothing.
 
-use crate::engine::Engine;
+use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
 use crate::features::{extract_features, FeatureConfig, RollingFeatures};
 use crate::latency::LatencyHistogram;
-use crate::models::{LogisticRegression, Model, Pca, Ridge, SavedModel, StandardScaler};
-use fast_math::{Mat, Par};
+use crate::models::{LogisticRegression, Model, Pca, Ridge, SavedModel, Stage, StandardScaler};
+use crate::traits::{Fit, Output, Predict, Target, Transform};
+use fast_math::{Mat, MatRef, Par};
 use simd_kernels::Isa;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,6 +20,40 @@ pub enum ModelSpec {
     Ridge(Ridge),
     /// Logistic regression of the forward return's sign (1 when it is positive).
     Logistic(LogisticRegression),
+}
+
+impl ModelSpec {
+    /// What the model predicts: the forward log return, or the probability it is positive.
+    pub fn output(&self) -> Output {
+        match self {
+            ModelSpec::Ridge(_) => Output::Value,
+            ModelSpec::Logistic(_) => Output::Probability,
+        }
+    }
+}
+
+impl Fit for ModelSpec {
+    type Fitted = Model;
+
+    fn check(&self) -> Result<()> {
+        match self {
+            ModelSpec::Ridge(m) => m.check(),
+            ModelSpec::Logistic(m) => m.check(),
+        }
+    }
+
+    fn fit_ablated(
+        &self,
+        ablation: Ablation,
+        x: MatRef<'_, f64>,
+        y: Target<'_>,
+        par: Par,
+    ) -> Result<Model> {
+        Ok(match self {
+            ModelSpec::Ridge(m) => Model::Ridge(m.fit_ablated(ablation, x, y, par)?),
+            ModelSpec::Logistic(m) => Model::Logistic(m.fit_ablated(ablation, x, y, par)?),
+        })
+    }
 }
 
 /// Everything a pipeline is built from. Use [`IntegratedMlPipeline::builder`].
@@ -115,7 +150,7 @@ impl PipelineBuilder {
     /// Checks the configuration and builds the (untrained) pipeline.
     ///
     /// # Errors
-    /// [`PipelineError::InvalidConfig`] for bad features or a zero horizon.
+    /// [`PipelineError::InvalidSetting`] for bad features or a zero horizon.
     pub fn build(self) -> Result<IntegratedMlPipeline> {
         IntegratedMlPipeline::new(self.cfg)
     }
@@ -168,7 +203,7 @@ pub struct FitReport {
 /// on purpose so the pool layer's contribution can be measured.
 pub struct IntegratedMlPipeline {
     cfg: PipelineConfig,
-    engine: Engine,
+    ablation: Ablation,
     features: RollingFeatures,
     model: Option<SavedModel>,
     scratch: Arc<ObjectPool<AlignedVec<f64>>>,
@@ -199,11 +234,13 @@ impl IntegratedMlPipeline {
     fn new(cfg: PipelineConfig) -> Result<Self> {
         cfg.features.validate()?;
         if cfg.horizon == 0 {
-            return Err(PipelineError::InvalidConfig(
-                "horizon must be at least 1".into(),
-            ));
+            return Err(PipelineError::InvalidSetting {
+                name: "horizon",
+                value: "0".into(),
+                expected: "at least 1".into(),
+            });
         }
-        let engine = Engine {
+        let ablation = Ablation {
             isa: if cfg.use_simd {
                 Isa::detect()
             } else {
@@ -211,19 +248,12 @@ impl IntegratedMlPipeline {
             },
             fast_math: cfg.use_fast_math,
         };
-        // Room for the features and, with PCA, the component scores.
-        let width = cfg.features.n_features() + cfg.pca.unwrap_or(0);
-        let scratch = Arc::new(ObjectPool::new(
-            2,
-            move || AlignedVec::<f64>::zeroed(width),
-            |_| {},
-        ));
-        scratch.prewarm(2);
+        cfg.model.check()?;
         Ok(IntegratedMlPipeline {
             features: RollingFeatures::new(cfg.features.clone())?,
-            engine,
+            ablation,
             model: None,
-            scratch,
+            scratch: scratch_pool(0),
             latency: LatencyHistogram::new(),
             ticks: 0,
             predictions: 0,
@@ -252,7 +282,7 @@ impl IntegratedMlPipeline {
         let fm = extract_features(prices, &self.cfg.features, self.cfg.par)?;
         let h = self.cfg.horizon;
         let k = fm.ncols();
-        let logistic = matches!(self.cfg.model, ModelSpec::Logistic(_));
+        let classify = self.cfg.model.output() == Output::Probability;
         let rows: Vec<usize> = (0..prices.len().saturating_sub(h))
             .filter(|&t| {
                 let target = (prices[t + h] / prices[t]).ln();
@@ -267,67 +297,45 @@ impl IntegratedMlPipeline {
             .iter()
             .map(|&t| {
                 let r = (prices[t + h] / prices[t]).ln();
-                if logistic {
+                if classify {
                     f64::from(u8::from(r > 0.0))
                 } else {
                     r
                 }
             })
             .collect();
-        let scaler = if self.cfg.scale {
-            Some(StandardScaler::fit(x.as_ref())?)
-        } else {
-            None
-        };
-        if let Some(s) = &scaler {
-            for i in 0..x.nrows() {
-                for j in 0..k {
-                    x[(i, j)] = (x[(i, j)] - s.mean[j]) / s.scale[j];
-                }
-            }
+        let (ablation, par) = (self.ablation, self.cfg.par);
+        let mut stages = Vec::new();
+        if self.cfg.scale {
+            let s = StandardScaler.fit_ablated(ablation, x.as_ref(), Target::None, par)?;
+            x = transformed(ablation, &s, x.as_ref());
+            stages.push(Stage::StandardScaler(s));
         }
-        let pca = match self.cfg.pca {
-            Some(r) => {
-                let p = Pca { n_components: r }.fit_with(self.engine, x.as_ref(), self.cfg.par)?;
-                let mut centered = vec![0.0; k];
-                let mut scores = vec![0.0; r];
-                let mut projected = Mat::zeros(x.nrows(), r);
-                for i in 0..x.nrows() {
-                    for (j, c) in centered.iter_mut().enumerate() {
-                        *c = x[(i, j)];
-                    }
-                    p.transform_one_in_place(self.engine.isa, &mut centered, &mut scores);
-                    for (j, &v) in scores.iter().enumerate() {
-                        projected[(i, j)] = v;
-                    }
-                }
-                x = projected;
-                Some(p)
-            }
-            None => None,
-        };
-        let (model, score) = match self.cfg.model {
-            ModelSpec::Ridge(r) => {
-                let m = r.fit_with(self.engine, x.as_ref(), &y, self.cfg.par)?;
-                let pred = m.predict_batch(x.as_ref(), self.cfg.par);
-                (Model::Ridge(m), r_squared(&y, &pred))
-            }
-            ModelSpec::Logistic(l) => {
-                let m = l.fit_with(self.engine, x.as_ref(), &y, self.cfg.par)?;
-                let p = m.predict_proba_batch(x.as_ref(), self.cfg.par);
-                let hits = p
+        if let Some(r) = self.cfg.pca {
+            let p = Pca { n_components: r }.fit_ablated(ablation, x.as_ref(), Target::None, par)?;
+            x = transformed(ablation, &p, x.as_ref());
+            stages.push(Stage::Pca(p));
+        }
+        let model = self
+            .cfg
+            .model
+            .fit_ablated(ablation, x.as_ref(), Target::Values(&y), par)?;
+        let mut pred = vec![0.0; y.len()];
+        model.predict_into(x.as_ref(), &mut pred, par);
+        let score = match model.output() {
+            Output::Probability => {
+                let hits = pred
                     .iter()
                     .zip(&y)
                     .filter(|(p, y)| (**p > 0.5) == (**y > 0.5))
                     .count();
-                (Model::Logistic(m), hits as f64 / y.len() as f64)
+                hits as f64 / y.len() as f64
             }
+            _ => r_squared(&y, &pred),
         };
-        let saved = SavedModel::new(fm.names().to_vec(), scaler, model);
-        self.model = Some(match pca {
-            Some(p) => saved.with_pca(p),
-            None => saved,
-        });
+        let saved = SavedModel::new(fm.names().to_vec(), stages, model);
+        self.scratch = scratch_pool(saved.scratch_len());
+        self.model = Some(saved);
         self.features = RollingFeatures::primed(self.cfg.features.clone(), prices)?;
         self.reset_metrics();
         Ok(FitReport {
@@ -349,13 +357,15 @@ impl IntegratedMlPipeline {
         self.ticks += 1;
         let row = self.features.update(price)?;
         let model = self.model.as_ref()?;
-        let value = if self.cfg.use_pools {
+        let mut out = [0.0];
+        if self.cfg.use_pools {
             let mut buf = self.scratch.get();
-            model.predict_one_with(self.engine.isa, row, &mut buf)
+            model.predict_one_with(self.ablation.isa, row, &mut buf, &mut out);
         } else {
             let mut buf = vec![0.0; model.scratch_len()];
-            model.predict_one_with(self.engine.isa, row, &mut buf)
-        };
+            model.predict_one_with(self.ablation.isa, row, &mut buf, &mut out);
+        }
+        let value = out[0];
         self.predictions += 1;
         if let Some(start) = start {
             self.latency.record(start.elapsed().as_nanos() as u64);
@@ -386,6 +396,24 @@ impl IntegratedMlPipeline {
         self.predictions = 0;
         self.latency.reset();
     }
+}
+
+/// A pool of two scratch buffers of `width` values, warmed so `update` never allocates.
+fn scratch_pool(width: usize) -> Arc<ObjectPool<AlignedVec<f64>>> {
+    let pool = Arc::new(ObjectPool::new(
+        2,
+        move || AlignedVec::<f64>::zeroed(width),
+        |_| {},
+    ));
+    pool.prewarm(2);
+    pool
+}
+
+/// The rows of `x` through a fitted transform, as a new matrix.
+fn transformed(ablation: Ablation, t: &impl Transform, x: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = vec![0.0; x.nrows() * t.n_outputs()];
+    t.transform_into(ablation.isa, x, &mut out);
+    Mat::from_row_major(x.nrows(), t.n_outputs(), &out)
 }
 
 fn r_squared(y: &[f64], pred: &[f64]) -> f64 {

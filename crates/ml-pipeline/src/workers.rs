@@ -42,3 +42,37 @@ pub(crate) fn map_row_ranges<T: Send>(
         join_in_order(workers)
     })
 }
+
+/// `work` on `threads` contiguous row ranges covering `0..n`, each with its own part of
+/// `out` (`width` values per row), so the threads write disjoint parts of one output.
+pub(crate) fn for_row_ranges_into<T: Send>(
+    n: usize,
+    threads: usize,
+    width: usize,
+    out: &mut [T],
+    work: impl Fn(Range<usize>, &mut [T]) + Sync,
+) {
+    debug_assert_eq!(
+        out.len(),
+        n * width,
+        "output of {} for {n} x {width}",
+        out.len()
+    );
+    if threads <= 1 || n == 0 || width == 0 {
+        work(0..n, out);
+        return;
+    }
+    let per = n.div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|s| {
+        let workers = out
+            .chunks_mut(per * width)
+            .enumerate()
+            .map(|(t, part)| {
+                let rows = t * per..(t * per + part.len() / width);
+                s.spawn(move || work(rows, part))
+            })
+            .collect();
+        join_in_order(workers);
+    });
+}

@@ -4,8 +4,10 @@
 use fast_math::{Mat, Par};
 use ml_pipeline::models::*;
 use ml_pipeline::{
-    extract_features, FeatureConfig, IntegratedMlPipeline, PipelineError, RollingFeatures,
+    extract_features, Accumulator, FeatureConfig, Fit, FitIncremental, IntegratedMlPipeline,
+    PipelineBuilder, PipelineError, Predict, RollingFeatures, Target, Transform,
 };
+use simd_kernels::Isa;
 
 fn data(n: usize, k: usize) -> (Mat<f64>, Vec<f64>) {
     let x = Mat::from_fn(n, k, |i, j| ((i * 37 + j * 11) % 23) as f64 / 23.0 - 0.5);
@@ -57,7 +59,18 @@ fn ridge_huge_alpha_shrinks_to_the_mean_and_bad_alpha_is_rejected() {
         }
         .fit(x.as_ref(), &y, Par::Seq);
         assert!(
-            matches!(r, Err(PipelineError::InvalidConfig(ref s)) if s.contains("alpha")),
+            matches!(
+                r,
+                Err(PipelineError::InvalidHyperparameter {
+                    model: "ridge",
+                    name: "alpha",
+                    ..
+                })
+            ),
+            "alpha {alpha}: {r:?}"
+        );
+        assert!(
+            r.as_ref().unwrap_err().to_string().contains("alpha"),
             "alpha {alpha}: {r:?}"
         );
     }
@@ -100,7 +113,14 @@ fn logistic_extreme_c_gives_finite_models_and_bad_c_is_rejected() {
         }
         .fit(x.as_ref(), &yl, Par::Seq);
         assert!(
-            matches!(r, Err(PipelineError::InvalidConfig(_))),
+            matches!(
+                r,
+                Err(PipelineError::InvalidHyperparameter {
+                    model: "logistic regression",
+                    name: "c",
+                    ..
+                })
+            ),
             "c {c}: {r:?}"
         );
     }
@@ -125,22 +145,33 @@ fn logistic_with_a_single_class_stays_finite() {
 }
 
 #[test]
-fn pca_rank_out_of_range_is_invalid_config() {
+fn pca_rank_out_of_range_is_an_invalid_hyperparameter() {
     let (x, _) = data(10, 4);
     for r in [0, 5, usize::MAX] {
         let e = Pca { n_components: r }
-            .fit(x.as_ref(), Par::Seq)
+            .fit(x.as_ref(), Target::None, Par::Seq)
             .unwrap_err();
         assert!(
-            matches!(e, PipelineError::InvalidConfig(ref s) if s.contains("n_components")),
+            matches!(
+                e,
+                PipelineError::InvalidHyperparameter {
+                    model: "PCA",
+                    name: "n_components",
+                    ..
+                }
+            ),
             "{r}: {e:?}"
         );
+        assert!(e.to_string().contains("n_components"), "{r}: {e}");
     }
     // More components than rows, on wide data.
     let (wide, _) = data(3, 8);
     assert!(matches!(
-        Pca { n_components: 4 }.fit(wide.as_ref(), Par::Seq),
-        Err(PipelineError::InvalidConfig(_))
+        Pca { n_components: 4 }.fit(wide.as_ref(), Target::None, Par::Seq),
+        Err(PipelineError::InvalidHyperparameter {
+            name: "n_components",
+            ..
+        })
     ));
 }
 
@@ -148,7 +179,7 @@ fn pca_rank_out_of_range_is_invalid_config() {
 fn pca_of_constant_data_is_finite() {
     let x = Mat::filled(50, 4, 3.5);
     let m = Pca { n_components: 2 }
-        .fit(x.as_ref(), Par::Seq)
+        .fit(x.as_ref(), Target::None, Par::Seq)
         .expect("constant data");
     assert!(m.components.iter().all(|v| v.is_finite()), "{m:?}");
     assert!(m.explained_variance.iter().all(|&v| v == 0.0), "{m:?}");
@@ -171,18 +202,47 @@ fn empty_and_zero_width_data_are_empty_data_errors() {
             .fit(x.as_ref(), y, Par::Seq)
             .unwrap_err();
         assert!(is_empty(&e), "{e:?}");
-        let e = StandardScaler::fit(x.as_ref()).unwrap_err();
+        let e = StandardScaler
+            .fit(x.as_ref(), Target::None, Par::Seq)
+            .unwrap_err();
         assert!(is_empty(&e), "{e:?}");
         let e = Pca { n_components: 1 }
-            .fit(x.as_ref(), Par::Seq)
+            .fit(x.as_ref(), Target::None, Par::Seq)
             .unwrap_err();
         assert!(is_empty(&e), "{e:?}");
     }
     let acc = RidgeAccumulator::new(3);
     assert!(matches!(
-        acc.finish(&Ridge::default()),
+        Ridge::default().finish(&acc),
         Err(PipelineError::EmptyData { .. })
     ));
+}
+
+#[test]
+fn supervised_fits_without_a_target_are_missing_target_errors() {
+    let (x, _) = data(20, 3);
+    let r = Ridge::default().fit(x.as_ref(), Target::None, Par::Seq);
+    assert!(
+        matches!(r, Err(PipelineError::MissingTarget { model: "ridge" })),
+        "{r:?}"
+    );
+    let r = LogisticRegression::default().fit(x.as_ref(), Target::None, Par::Seq);
+    assert!(
+        matches!(
+            r,
+            Err(PipelineError::MissingTarget {
+                model: "logistic regression"
+            })
+        ),
+        "{r:?}"
+    );
+    let mut acc = RidgeAccumulator::new(3);
+    let r = acc.update(x.as_ref(), Target::None);
+    assert!(
+        matches!(r, Err(PipelineError::MissingTarget { model: "ridge" })),
+        "{r:?}"
+    );
+    assert_eq!(acc.count(), 0);
 }
 
 #[test]
@@ -192,10 +252,12 @@ fn non_finite_training_values_name_row_and_column_everywhere() {
         let mut xb = x.clone();
         xb[(17, 1)] = bad;
         let want = |e: &PipelineError| matches!(e, PipelineError::NonFinite { row: 17, col: 1, value } if value.to_bits() == bad.to_bits());
-        let e = StandardScaler::fit(xb.as_ref()).unwrap_err();
+        let e = StandardScaler
+            .fit(xb.as_ref(), Target::None, Par::Seq)
+            .unwrap_err();
         assert!(want(&e), "{e:?}");
         let e = Pca { n_components: 1 }
-            .fit(xb.as_ref(), Par::Seq)
+            .fit(xb.as_ref(), Target::None, Par::Seq)
             .unwrap_err();
         assert!(want(&e), "{e:?}");
         let e = LogisticRegression::default()
@@ -203,7 +265,7 @@ fn non_finite_training_values_name_row_and_column_everywhere() {
             .unwrap_err();
         assert!(want(&e), "{e:?}");
         let mut acc = RidgeAccumulator::new(3);
-        let e = acc.update(xb.as_ref(), &y).unwrap_err();
+        let e = acc.update(xb.as_ref(), Target::Values(&y)).unwrap_err();
         assert!(want(&e), "{e:?}");
         assert_eq!(acc.count(), 0, "a rejected batch must not be half-added");
     }
@@ -240,7 +302,7 @@ fn mismatched_shapes_are_shape_mismatch_errors() {
         "{e:?}"
     );
     let mut acc = RidgeAccumulator::new(4);
-    let e = acc.update(x.as_ref(), &y).unwrap_err();
+    let e = acc.update(x.as_ref(), Target::Values(&y)).unwrap_err();
     assert!(
         matches!(
             e,
@@ -253,7 +315,7 @@ fn mismatched_shapes_are_shape_mismatch_errors() {
         "{e:?}"
     );
     let mut acc = RidgeAccumulator::new(3);
-    let e = acc.update(x.as_ref(), &y[..5]).unwrap_err();
+    let e = acc.update(x.as_ref(), Target::Values(&y[..5])).unwrap_err();
     assert!(matches!(e, PipelineError::ShapeMismatch { .. }), "{e:?}");
 }
 
@@ -295,28 +357,36 @@ fn nan_inputs_propagate_to_nan_predictions() {
     let logistic = LogisticRegression::default()
         .fit(x.as_ref(), &labels(&y), Par::Seq)
         .unwrap();
-    let scaler = StandardScaler::fit(x.as_ref()).unwrap();
-    let pca = Pca { n_components: 2 }.fit(x.as_ref(), Par::Seq).unwrap();
+    let scaler = StandardScaler
+        .fit(x.as_ref(), Target::None, Par::Seq)
+        .unwrap();
+    let pca = Pca { n_components: 2 }
+        .fit(x.as_ref(), Target::None, Par::Seq)
+        .unwrap();
     let row = [0.1, f64::NAN, -0.2];
-    assert!(ridge.predict_one(&row).is_nan());
+    assert!(ridge.decision_function(&row).is_nan());
     assert!(logistic.predict_proba_one(&row).is_nan());
-    let mut scaled = row;
-    scaler.transform_in_place(&mut scaled);
+    let mut scaled = [0.0; 3];
+    scaler.transform_one_with(Isa::detect(), &row, &mut [], &mut scaled);
     assert!(scaled[1].is_nan() && scaled[0].is_finite() && scaled[2].is_finite());
     let (mut centered, mut out) = ([0.0; 3], [0.0; 2]);
-    pca.transform_one(&row, &mut centered, &mut out);
+    pca.transform_one_with(Isa::detect(), &row, &mut centered, &mut out);
     assert!(out.iter().all(|v| v.is_nan()));
     let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
     for saved in [
-        SavedModel::new(names.clone(), Some(scaler.clone()), Model::Ridge(ridge)),
         SavedModel::new(
             names.clone(),
-            Some(scaler.clone()),
+            vec![Stage::StandardScaler(scaler.clone())],
+            Model::Ridge(ridge),
+        ),
+        SavedModel::new(
+            names.clone(),
+            vec![Stage::StandardScaler(scaler.clone())],
             Model::Logistic(logistic),
         ),
         SavedModel::new(
             names,
-            Some(scaler),
+            vec![Stage::StandardScaler(scaler), Stage::Pca(pca)],
             Model::Logistic(LogisticModel {
                 linear: LinearModel {
                     coef: vec![0.5, -0.25],
@@ -324,52 +394,61 @@ fn nan_inputs_propagate_to_nan_predictions() {
                 },
                 iterations: 1,
             }),
-        )
-        .with_pca(pca),
+        ),
     ] {
         let mut scratch = vec![0.0; saved.scratch_len()];
-        assert!(saved.predict_one(&row, &mut scratch).is_nan());
-        assert!(saved
-            .predict_one(&[0.1, 0.2, 0.3], &mut scratch)
-            .is_finite());
+        let mut out = [0.0];
+        saved.predict_one(&row, &mut scratch, &mut out);
+        assert!(out[0].is_nan());
+        saved.predict_one(&[0.1, 0.2, 0.3], &mut scratch, &mut out);
+        assert!(out[0].is_finite());
     }
 }
 
-fn trained() -> (LinearModel, StandardScaler, SavedModel) {
+fn trained() -> (LinearModel, ScalerModel, SavedModel) {
     let (x, y) = data(50, 3);
     let ridge = Ridge::default().fit(x.as_ref(), &y, Par::Seq).unwrap();
-    let scaler = StandardScaler::fit(x.as_ref()).unwrap();
+    let scaler = StandardScaler
+        .fit(x.as_ref(), Target::None, Par::Seq)
+        .unwrap();
     let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-    let saved = SavedModel::new(names, Some(scaler.clone()), Model::Ridge(ridge.clone()));
+    let saved = SavedModel::new(
+        names,
+        vec![Stage::StandardScaler(scaler.clone())],
+        Model::Ridge(ridge.clone()),
+    );
     (ridge, scaler, saved)
 }
 
 #[test]
 #[should_panic(expected = "slice lengths differ (2 vs 3)")]
 fn linear_predict_one_with_wrong_width_panics_naming_both() {
-    trained().0.predict_one(&[1.0, 2.0]);
+    trained().0.decision_function(&[1.0, 2.0]);
 }
 
 #[test]
-#[should_panic(expected = "predict_batch: 2 feature columns, model has 3")]
+#[should_panic(expected = "predict_into: 2 feature columns, model has 3")]
 fn linear_predict_batch_with_wrong_width_panics_naming_both() {
+    let mut out = vec![0.0; 4];
     trained()
         .0
-        .predict_batch(Mat::zeros(4, 2).as_ref(), Par::Seq);
+        .predict_into(Mat::zeros(4, 2).as_ref(), &mut out, Par::Seq);
 }
 
 #[test]
 #[should_panic(expected = "scaler: 4 values for 3 features")]
 fn scaler_transform_with_wrong_width_panics_naming_both() {
-    trained().1.transform_in_place(&mut [0.0; 4]);
+    trained()
+        .1
+        .transform_one_with(Isa::detect(), &[0.0; 4], &mut [], &mut [0.0; 4]);
 }
 
 #[test]
-#[should_panic(expected = "scaler: 4 values for 3 features")]
+#[should_panic(expected = "model: 4 values for 3 features")]
 fn saved_predict_one_with_wrong_width_panics() {
     let saved = trained().2;
     let mut scratch = vec![0.0; 8];
-    saved.predict_one(&[0.0; 4], &mut scratch);
+    saved.predict_one(&[0.0; 4], &mut scratch, &mut [0.0]);
 }
 
 #[test]
@@ -377,7 +456,7 @@ fn saved_predict_one_with_wrong_width_panics() {
 fn saved_predict_one_with_short_scratch_panics() {
     let saved = trained().2;
     let mut scratch = vec![0.0; saved.scratch_len() - 1];
-    saved.predict_one(&[0.0; 3], &mut scratch);
+    saved.predict_one(&[0.0; 3], &mut scratch, &mut [0.0]);
 }
 
 // ---------------------------------------------------------------- features
@@ -398,16 +477,18 @@ fn window_longer_than_the_data_gives_all_nan_rows() {
 }
 
 #[test]
-fn bad_feature_configs_are_invalid_config_naming_the_field() {
-    let cases: Vec<(FeatureConfig, &str)> = vec![
-        (FeatureConfig::with_window(0), "window"),
-        (FeatureConfig::with_window(3), "window"),
+fn bad_feature_configs_are_invalid_settings_naming_the_field() {
+    // The configuration, the setting's field name, and text its message must hold.
+    let cases: Vec<(FeatureConfig, &str, &str)> = vec![
+        (FeatureConfig::with_window(0), "window", "window"),
+        (FeatureConfig::with_window(3), "window", "window"),
         (
             FeatureConfig {
                 ema_spans: vec![4, 0],
                 ..Default::default()
             },
-            "EMA",
+            "ema_spans",
+            "ema_spans",
         ),
         (
             FeatureConfig {
@@ -416,6 +497,7 @@ fn bad_feature_configs_are_invalid_config_naming_the_field() {
                 ..Default::default()
             },
             "spectral_bins",
+            "spectral_bins",
         ),
         (
             FeatureConfig {
@@ -423,14 +505,17 @@ fn bad_feature_configs_are_invalid_config_naming_the_field() {
                 ..Default::default()
             },
             "recompute_every",
+            "recompute_every",
         ),
         // Regression: these used to abort on a failed allocation (or overflow) instead.
         (
             FeatureConfig::with_window(FeatureConfig::MAX_WINDOW + 1),
+            "window",
             "window must be at most",
         ),
         (
             FeatureConfig::with_window(usize::MAX),
+            "window",
             "window must be at most",
         ),
         (
@@ -438,10 +523,11 @@ fn bad_feature_configs_are_invalid_config_naming_the_field() {
                 spectral_len: usize::MAX,
                 ..Default::default()
             },
+            "spectral_len",
             "spectral_len must be at most",
         ),
     ];
-    for (cfg, field) in cases {
+    for (cfg, field, text) in cases {
         for r in [
             extract_features(&walk(10), &cfg, Par::Seq).map(|_| ()),
             RollingFeatures::new(cfg.clone()).map(|_| ()),
@@ -452,7 +538,11 @@ fn bad_feature_configs_are_invalid_config_naming_the_field() {
                 .map(|_| ()),
         ] {
             assert!(
-                matches!(r, Err(PipelineError::InvalidConfig(ref s)) if s.contains(field)),
+                matches!(
+                    &r,
+                    Err(e @ PipelineError::InvalidSetting { name, .. })
+                        if *name == field && e.to_string().contains(text)
+                ),
                 "{field}: {r:?}"
             );
         }
@@ -531,17 +621,50 @@ fn pipeline_fit_on_too_little_or_constant_data_is_empty_data() {
 #[test]
 fn pipeline_hyperparameters_are_checked_at_fit_or_build() {
     let prices = walk(2_000);
-    for pipe in [
-        IntegratedMlPipeline::builder().ridge(f64::NAN),
-        IntegratedMlPipeline::builder().ridge(-1.0),
-        IntegratedMlPipeline::builder().logistic(0.0),
-        IntegratedMlPipeline::builder().logistic(f64::INFINITY),
-        IntegratedMlPipeline::builder().pca(0),
-        IntegratedMlPipeline::builder().pca(1_000),
-        IntegratedMlPipeline::builder().horizon(0),
-    ] {
+    // The builder, the model of a bad hyperparameter (`None`: a pipeline setting), the field.
+    let cases: [(PipelineBuilder, Option<&str>, &str); 7] = [
+        (
+            IntegratedMlPipeline::builder().ridge(f64::NAN),
+            Some("ridge"),
+            "alpha",
+        ),
+        (
+            IntegratedMlPipeline::builder().ridge(-1.0),
+            Some("ridge"),
+            "alpha",
+        ),
+        (
+            IntegratedMlPipeline::builder().logistic(0.0),
+            Some("logistic regression"),
+            "c",
+        ),
+        (
+            IntegratedMlPipeline::builder().logistic(f64::INFINITY),
+            Some("logistic regression"),
+            "c",
+        ),
+        (
+            IntegratedMlPipeline::builder().pca(0),
+            Some("PCA"),
+            "n_components",
+        ),
+        (
+            IntegratedMlPipeline::builder().pca(1_000),
+            Some("PCA"),
+            "n_components",
+        ),
+        (IntegratedMlPipeline::builder().horizon(0), None, "horizon"),
+    ];
+    for (pipe, model, field) in cases {
         let r = pipe.build().and_then(|mut p| p.fit(&prices).map(|_| ()));
-        assert!(matches!(r, Err(PipelineError::InvalidConfig(_))), "{r:?}");
+        let typed = match (&r, model) {
+            (Err(PipelineError::InvalidHyperparameter { model: m, name, .. }), Some(want)) => {
+                *m == want && *name == field
+            }
+            (Err(PipelineError::InvalidSetting { name, .. }), None) => *name == field,
+            _ => false,
+        };
+        assert!(typed, "{model:?} {field}: {r:?}");
     }
 }
 
@@ -558,7 +681,7 @@ fn every_truncation_of_a_model_file_is_a_typed_error() {
         }
         let r = SavedModel::from_json(&good[..end]);
         assert!(
-            matches!(r, Err(PipelineError::ModelFile(_))),
+            matches!(r, Err(PipelineError::ModelFileSyntax { .. })),
             "{end}: {r:?}"
         );
     }
@@ -577,88 +700,131 @@ fn corrupted_model_files_are_typed_errors() {
         f(&mut v);
         SavedModel::from_json(&v.to_string())
     };
-    let cases: Vec<(&str, Edit)> = vec![
+    // Each corruption, and the field the error names where the checks (rather than the
+    // JSON decoder) find it.
+    let cases: Vec<(&str, Edit, Option<&str>)> = vec![
         (
             "coef null",
             Box::new(|v| v["model"]["coef"][0] = serde_json::Value::Null),
+            None,
         ),
         (
             "coef text",
             Box::new(|v| v["model"]["coef"][1] = "x".into()),
+            None,
         ),
         (
             "coef missing",
             Box::new(|v| {
                 v["model"].as_object_mut().unwrap().remove("coef");
             }),
+            None,
         ),
         (
             "short coef",
             Box::new(|v| {
                 v["model"]["coef"].as_array_mut().unwrap().pop();
             }),
+            Some("model.coef"),
         ),
         (
             "scaler width",
             Box::new(|v| {
-                v["scaler"]["mean"].as_array_mut().unwrap().push(1.0.into());
+                v["stages"][0]["mean"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(1.0.into());
             }),
+            Some("stages[0]"),
         ),
         (
             "scaler zero",
-            Box::new(|v| v["scaler"]["scale"][0] = 0.0.into()),
+            Box::new(|v| v["stages"][0]["scale"][0] = 0.0.into()),
+            Some("stages[0]"),
         ),
         (
             "scaler negative",
-            Box::new(|v| v["scaler"]["scale"][0] = (-1.0).into()),
+            Box::new(|v| v["stages"][0]["scale"][0] = (-1.0).into()),
+            Some("stages[0]"),
         ),
-        ("version text", Box::new(|v| v["version"] = "1".into())),
-        ("version negative", Box::new(|v| v["version"] = (-1).into())),
+        (
+            "version text",
+            Box::new(|v| v["version"] = "2".into()),
+            Some("version"),
+        ),
+        (
+            "version negative",
+            Box::new(|v| v["version"] = (-1).into()),
+            Some("version"),
+        ),
         (
             "format missing",
             Box::new(|v| {
                 v.as_object_mut().unwrap().remove("format");
             }),
+            Some("format"),
         ),
         (
             "names not strings",
             Box::new(|v| v["feature_names"][0] = 5.into()),
+            None,
         ),
         (
             "pca wrong shape",
             Box::new(|v| {
-                v["pca"] = serde_json::json!({
+                v["stages"].as_array_mut().unwrap().push(serde_json::json!({
+                    "kind": "pca",
                     "mean": [0.0, 0.0, 0.0],
                     "components": [1.0, 0.0],
                     "explained_variance": [1.0],
                     "explained_variance_ratio": [1.0]
-                });
+                }));
             }),
+            Some("stages[1]"),
         ),
         (
             "not an object",
             Box::new(|v| *v = serde_json::json!([1, 2, 3])),
+            Some("format"),
         ),
     ];
-    for (what, f) in cases {
+    for (what, f, field) in cases {
         let r = edit(&*f);
         assert!(
-            matches!(r, Err(PipelineError::ModelFile(_))),
+            matches!(&r, Err(PipelineError::ModelFileContent { field: got, .. })
+                if field.is_none_or(|want| got == want)),
             "{what}: {r:?}"
         );
     }
-    for text in ["", "null", "{}", "\u{feff}{}", "\0\0\0", "1e400"] {
+    // Not JSON at all, or JSON that is not a model file.
+    for (text, syntax) in [
+        ("", true),
+        ("null", false),
+        ("{}", false),
+        ("\u{feff}{}", true),
+        ("\0\0\0", true),
+        ("1e400", true),
+    ] {
         let r = SavedModel::from_json(text);
-        assert!(
-            matches!(r, Err(PipelineError::ModelFile(_))),
-            "{text:?}: {r:?}"
-        );
+        let typed = if syntax {
+            matches!(r, Err(PipelineError::ModelFileSyntax { .. }))
+        } else {
+            matches!(r, Err(PipelineError::ModelFileContent { .. }))
+        };
+        assert!(typed, "{text:?}: {r:?}");
     }
     // A number too large for f64 in the file is a parse error, not an infinite coefficient.
-    let huge = good.replacen(&format!("{}", saved.model.linear().intercept), "1e400", 1);
+    let huge = good.replacen(
+        &format!("{}", saved.model.linear().unwrap().intercept),
+        "1e400",
+        1,
+    );
     assert_ne!(huge, good);
     let r = SavedModel::from_json(&huge);
-    assert!(matches!(r, Err(PipelineError::ModelFile(_))), "{r:?}");
+    assert!(
+        matches!(r, Err(PipelineError::ModelFileSyntax { .. })),
+        "{r:?}"
+    );
     // Another version, far away, reported as such (saturated to u32).
     let r = edit(&|v| v["version"] = u64::MAX.into());
     assert!(
@@ -666,7 +832,7 @@ fn corrupted_model_files_are_typed_errors() {
             r,
             Err(PipelineError::ModelVersion {
                 found: u32::MAX,
-                supported: 1
+                supported: 2
             })
         ),
         "{r:?}"
@@ -678,25 +844,61 @@ fn model_files_on_disk_fail_typed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.json");
     std::fs::write(&path, [0xff, 0xfe, 0x00, 0x7b]).unwrap();
-    assert!(matches!(
-        SavedModel::load(&path),
-        Err(PipelineError::ModelFile(_))
-    ));
+    let r = SavedModel::load(&path);
+    assert!(
+        matches!(&r, Err(PipelineError::ModelFileIo { path: p, action: "read", .. }) if *p == path),
+        "{r:?}"
+    );
     // A directory where a file is expected, for reading and for writing.
-    assert!(matches!(
-        SavedModel::load(dir.path()),
-        Err(PipelineError::ModelFile(_))
-    ));
+    let r = SavedModel::load(dir.path());
+    assert!(
+        matches!(&r, Err(PipelineError::ModelFileIo { path: p, action: "read", .. }) if p == dir.path()),
+        "{r:?}"
+    );
     let (_, _, saved) = trained();
-    let r = saved.save(&dir.path().join("no/such/dir/m.json"));
-    assert!(matches!(r, Err(PipelineError::ModelFile(_))), "{r:?}");
+    let target = dir.path().join("no/such/dir/m.json");
+    let r = saved.save(&target);
+    assert!(
+        matches!(&r, Err(PipelineError::ModelFileIo { path: p, action: "write", .. }) if *p == target),
+        "{r:?}"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
 #[test]
-#[should_panic(expected = "merging accumulators of different widths")]
-fn merging_ridge_accumulators_of_different_widths_panics() {
-    let _ = RidgeAccumulator::new(3).merge(&RidgeAccumulator::new(4));
+fn merging_ridge_accumulators_of_different_widths_is_a_shape_mismatch() {
+    let (x, y) = data(10, 3);
+    let mut acc = RidgeAccumulator::new(3);
+    acc.update(x.as_ref(), Target::Values(&y)).expect("update");
+    let before = acc.clone();
+    let r = acc.merge(&RidgeAccumulator::new(4));
+    assert!(
+        matches!(
+            r,
+            Err(PipelineError::ShapeMismatch {
+                what: "accumulator widths",
+                expected: 3,
+                got: 4
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        acc, before,
+        "a rejected merge must leave the accumulator as it was"
+    );
+    let r = RidgeAccumulator::new(4).merge(&acc);
+    assert!(
+        matches!(
+            r,
+            Err(PipelineError::ShapeMismatch {
+                expected: 4,
+                got: 3,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -704,17 +906,18 @@ fn merging_with_an_empty_accumulator_keeps_the_statistics() {
     let x = Mat::from_fn(50, 3, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0);
     let y: Vec<f64> = (0..50).map(|i| (i % 5) as f64).collect();
     let mut acc = RidgeAccumulator::new(3);
-    acc.update(x.as_ref(), &y).expect("update");
+    acc.update(x.as_ref(), Target::Values(&y)).expect("update");
     let ridge = Ridge {
         alpha: 1.0,
         fit_intercept: true,
     };
-    let want = acc.finish(&ridge).expect("fit");
-    for merged in [
-        acc.merge(&RidgeAccumulator::new(3)),
-        RidgeAccumulator::new(3).merge(&acc),
-    ] {
+    let want = ridge.finish(&acc).expect("fit");
+    let mut with_empty = acc.clone();
+    with_empty.merge(&RidgeAccumulator::new(3)).expect("merge");
+    let mut into_empty = RidgeAccumulator::new(3);
+    into_empty.merge(&acc).expect("merge");
+    for merged in [with_empty, into_empty] {
         assert_eq!(merged.count(), 50);
-        assert_eq!(merged.finish(&ridge).expect("fit"), want);
+        assert_eq!(ridge.finish(&merged).expect("fit"), want);
     }
 }

@@ -3,9 +3,9 @@
 use fast_math::sparse::CsrMatrix;
 use fast_math::{Mat, Par};
 use ml_pipeline::{
-    extract_features, FeatureConfig, FeatureMatrix, IntegratedMlPipeline, LinearModel,
-    LogisticModel, LogisticRegression, Pca, PcaModel, PipelineError, Ridge, RidgeAccumulator,
-    RollingFeatures, SavedModel, StandardScaler,
+    extract_features, Ablation, FeatureConfig, FeatureMatrix, Fit, IntegratedMlPipeline,
+    LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, PipelineError, Predict,
+    Ridge, RidgeAccumulator, RollingFeatures, SavedModel, ScalerModel, Stage, StandardScaler,
 };
 use std::sync::Arc;
 use zero_copy_pool::{AlignedVec, Arena, MemoryPoolManager, ObjectPool};
@@ -19,11 +19,15 @@ fn models_data_and_pools_are_send_and_sync() {
     assert_send_sync::<LinearModel>();
     assert_send_sync::<LogisticModel>();
     assert_send_sync::<PcaModel>();
-    assert_send_sync::<StandardScaler>();
+    assert_send_sync::<ScalerModel>();
+    assert_send_sync::<Stage>();
+    assert_send_sync::<Model>();
     assert_send_sync::<SavedModel>();
     assert_send_sync::<Ridge>();
     assert_send_sync::<LogisticRegression>();
     assert_send_sync::<Pca>();
+    assert_send_sync::<StandardScaler>();
+    assert_send_sync::<Ablation>();
     assert_send_sync::<RidgeAccumulator>();
     assert_send_sync::<PipelineError>();
     // Features and the streaming state.
@@ -92,6 +96,13 @@ fn models_and_rows() -> (Vec<Arc<SavedModel>>, Vec<Vec<f64>>) {
     (models, rows)
 }
 
+/// One model's prediction for one row, through the model interface.
+fn predict(model: &SavedModel, row: &[f64], scratch: &mut [f64]) -> f64 {
+    let mut out = [0.0];
+    model.predict_one(row, scratch, &mut out);
+    out[0]
+}
+
 #[test]
 fn shared_model_predicts_bit_identically_from_every_core() {
     let (models, rows) = models_and_rows();
@@ -101,7 +112,7 @@ fn shared_model_predicts_bit_identically_from_every_core() {
         .iter()
         .map(|m| {
             rows.iter()
-                .map(|r| m.predict_one(r, &mut scratch).to_bits())
+                .map(|r| predict(m, r, &mut scratch).to_bits())
                 .collect()
         })
         .collect();
@@ -144,10 +155,10 @@ fn shared_model_predicts_bit_identically_from_every_core() {
                     let m = k % models.len();
                     let r = (k / models.len()) % rows.len();
                     let got = if id == 0 {
-                        models[m].predict_one(&rows[r], &mut own)
+                        predict(&models[m], &rows[r], &mut own)
                     } else {
                         let mut buf = pool.get();
-                        models[m].predict_one(&rows[r], &mut buf)
+                        predict(&models[m], &rows[r], &mut buf)
                     };
                     if got.to_bits() != expected[m][r] {
                         mismatches += 1;
@@ -181,7 +192,9 @@ fn models_trained_on_other_threads_equal_the_same_training_here() {
     let there: Vec<LinearModel> = (0..2)
         .map(|_| {
             let (x, y) = (Arc::clone(&x), Arc::clone(&y));
-            std::thread::spawn(move || Ridge::default().fit(x.as_ref().as_ref(), &y, Par::Seq))
+            std::thread::spawn(move || {
+                Ridge::default().fit(x.as_ref().as_ref(), y.as_slice(), Par::Seq)
+            })
         })
         .collect::<Vec<_>>()
         .into_iter()

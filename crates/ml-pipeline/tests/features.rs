@@ -322,13 +322,13 @@ fn bad_configurations_are_typed_errors() {
         assert!(
             matches!(
                 RollingFeatures::new(cfg.clone()),
-                Err(PipelineError::InvalidConfig(_))
+                Err(PipelineError::InvalidSetting { .. })
             ),
             "{cfg:?}"
         );
         assert!(matches!(
             extract_features(&[1.0, 2.0], &cfg, Par::Seq),
-            Err(PipelineError::InvalidConfig(_))
+            Err(PipelineError::InvalidSetting { .. })
         ));
     }
 }

@@ -2,7 +2,17 @@
 
 use fast_math::{Mat, MatRef, Par};
 use ml_pipeline::models::*;
-use ml_pipeline::PipelineError;
+use ml_pipeline::{
+    Ablation, Accumulator, Fit, FitIncremental, PipelineError, Predict, Target, Transform,
+};
+use simd_kernels::Isa;
+
+/// Predictions for every row, through the model interface.
+fn batch(m: &(impl Predict + Sync), x: MatRef<'_, f64>, par: Par) -> Vec<f64> {
+    let mut out = vec![0.0; x.nrows()];
+    m.predict_into(x, &mut out, par);
+    out
+}
 
 fn fixture(name: &str) -> (Mat<f64>, Vec<f64>, Vec<f64>) {
     let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
@@ -71,14 +81,21 @@ fn ridge_accumulators_merge_to_the_same_model() {
     let mut parts = Vec::new();
     for (r0, r1) in [(0, 1), (1, 170), (170, 333), (333, 500)] {
         let mut acc = RidgeAccumulator::new(k);
-        acc.update(x.as_ref().submatrix(r0, 0, r1 - r0, k), &y[r0..r1])
-            .unwrap();
+        acc.update(
+            x.as_ref().submatrix(r0, 0, r1 - r0, k),
+            Target::Values(&y[r0..r1]),
+        )
+        .unwrap();
         parts.push(acc);
     }
     // Merge in a different order than the rows came in.
-    let merged = parts[2].merge(&parts[0]).merge(&parts[3].merge(&parts[1]));
+    let mut merged = parts[2].clone();
+    merged.merge(&parts[0]).unwrap();
+    let mut right = parts[3].clone();
+    right.merge(&parts[1]).unwrap();
+    merged.merge(&right).unwrap();
     assert_eq!(merged.count(), 500);
-    let m = merged.finish(&ridge).unwrap();
+    let m = ridge.finish(&merged).unwrap();
     for (a, b) in m
         .coef
         .iter()
@@ -101,7 +118,7 @@ fn ridge_without_intercept_solves_the_normal_equations() {
     assert_eq!(m.intercept, 0.0);
     // Gradient of ||y - Xw||^2 + alpha ||w||^2 vanishes: X^T (Xw - y) + alpha w = 0.
     let k = x.ncols();
-    let pred = m.predict_batch(x.as_ref(), Par::Seq);
+    let pred = batch(&m, x.as_ref(), Par::Seq);
     for j in 0..k {
         let g: f64 = (0..x.nrows())
             .map(|i| x[(i, j)] * (pred[i] - y[i]))
@@ -165,7 +182,7 @@ fn logistic_matches_scikit_learn() {
         let p = m.predict_proba_one(&(0..x.ncols()).map(|j| x[(0, j)]).collect::<Vec<_>>());
         assert!((0.0..=1.0).contains(&p));
         // Batch (GEMM) and single (dot) sum in different orders: equal to rounding only.
-        let batch = m.predict_proba_batch(x.as_ref(), Par::Seq)[0];
+        let batch = batch(&m, x.as_ref(), Par::Seq)[0];
         assert!((batch - p).abs() <= 1e-14, "{batch} vs {p}");
     }
 }
@@ -202,7 +219,7 @@ fn bad_training_data_gives_typed_errors_naming_row_and_column() {
     );
     let empty = Mat::<f64>::zeros(0, 3);
     assert!(matches!(
-        Ridge::default().fit(empty.as_ref(), &[], Par::Seq),
+        Ridge::default().fit(empty.as_ref(), &[][..], Par::Seq),
         Err(PipelineError::EmptyData { .. })
     ));
     assert!(matches!(
@@ -211,7 +228,7 @@ fn bad_training_data_gives_typed_errors_naming_row_and_column() {
             fit_intercept: true
         }
         .fit(x.as_ref(), &y, Par::Seq),
-        Err(PipelineError::InvalidConfig(_))
+        Err(PipelineError::InvalidHyperparameter { .. })
     ));
     let mut labels = vec![0.0; 10];
     labels[3] = 2.0;
@@ -236,7 +253,7 @@ fn bad_training_data_gives_typed_errors_naming_row_and_column() {
     ] {
         assert!(matches!(
             bad.fit(x.as_ref(), &y, Par::Seq),
-            Err(PipelineError::InvalidConfig(_))
+            Err(PipelineError::InvalidHyperparameter { .. })
         ));
     }
 }
@@ -245,10 +262,10 @@ fn bad_training_data_gives_typed_errors_naming_row_and_column() {
 fn predict_one_equals_predict_batch() {
     let (x, y, _) = fixture("ridge");
     let m = Ridge::default().fit(x.as_ref(), &y, Par::Seq).unwrap();
-    let batch = m.predict_batch(x.as_ref(), Par::Rayon(2));
+    let batch = batch(&m, x.as_ref(), Par::Rayon(2));
     for i in 0..x.nrows() {
         let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
-        let one = m.predict_one(&row);
+        let one = m.decision_function(&row);
         assert!(
             (one - batch[i]).abs() <= 1e-12 * one.abs().max(1.0),
             "row {i}"
@@ -259,23 +276,31 @@ fn predict_one_equals_predict_batch() {
 #[test]
 fn scaler_uses_population_std_and_unit_scale_for_constants() {
     let x = Mat::from_fn(4, 2, |i, j| if j == 0 { i as f64 } else { 5.0 });
-    let s = StandardScaler::fit(x.as_ref()).unwrap();
+    let s = StandardScaler
+        .fit(x.as_ref(), Target::None, Par::Seq)
+        .unwrap();
     assert_eq!(s.mean, vec![1.5, 5.0]);
     assert!((s.scale[0] - 1.25f64.sqrt()).abs() < 1e-15);
     assert_eq!(s.scale[1], 1.0);
-    let mut row = [3.0, 5.0];
-    s.transform_in_place(&mut row);
+    let mut row = [0.0; 2];
+    s.transform_one_with(Isa::detect(), &[3.0, 5.0], &mut [], &mut row);
     assert!((row[0] - 1.5 / 1.25f64.sqrt()).abs() < 1e-15 && row[1] == 0.0);
 }
 
 fn saved_example() -> SavedModel {
     let (x, y, _) = fixture("logistic");
-    let scaler = StandardScaler::fit(x.as_ref()).unwrap();
+    let scaler = StandardScaler
+        .fit(x.as_ref(), Target::None, Par::Seq)
+        .unwrap();
     let m = LogisticRegression::default()
         .fit(x.as_ref(), &y, Par::Seq)
         .unwrap();
     let names = (0..x.ncols()).map(|j| format!("x{j}")).collect();
-    SavedModel::new(names, Some(scaler), Model::Logistic(m))
+    SavedModel::new(
+        names,
+        vec![Stage::StandardScaler(scaler)],
+        Model::Logistic(m),
+    )
 }
 
 #[test]
@@ -287,13 +312,13 @@ fn models_round_trip_bit_exactly() {
     saved.save(&path).unwrap();
     let back = SavedModel::load(&path).unwrap();
     assert_eq!(back, saved);
-    let (a, b) = (back.model.linear(), saved.model.linear());
+    let (a, b) = (back.model.linear().unwrap(), saved.model.linear().unwrap());
     for (x, y) in a.coef.iter().zip(&b.coef) {
         assert_eq!(x.to_bits(), y.to_bits());
     }
     let ridge = SavedModel::new(
         vec!["a".into()],
-        None,
+        vec![],
         Model::Ridge(LinearModel {
             coef: vec![0.1 + 0.2],
             intercept: -1e-300,
@@ -309,35 +334,35 @@ fn malformed_model_files_are_typed_errors() {
     let truncated = &good[..good.len() / 2];
     assert!(matches!(
         SavedModel::from_json(truncated),
-        Err(PipelineError::ModelFile(_))
+        Err(ref e) if e.is_model_file()
     ));
-    let v2 = good.replacen("\"version\": 1", "\"version\": 2", 1);
+    let v3 = good.replacen("\"version\": 2", "\"version\": 3", 1);
     assert!(matches!(
-        SavedModel::from_json(&v2),
+        SavedModel::from_json(&v3),
         Err(PipelineError::ModelVersion {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         })
     ));
     let other = good.replacen("ml-pipeline-model", "something-else", 1);
     assert!(matches!(
         SavedModel::from_json(&other),
-        Err(PipelineError::ModelFile(_))
+        Err(ref e) if e.is_model_file()
     ));
     let mut wrong_shape = saved_example();
     wrong_shape.feature_names.pop();
     assert!(matches!(
         SavedModel::from_json(&wrong_shape.to_json()),
-        Err(PipelineError::ModelFile(_))
+        Err(ref e) if e.is_model_file()
     ));
     let kind = good.replacen("\"logistic\"", "\"forest\"", 1);
     assert!(matches!(
         SavedModel::from_json(&kind),
-        Err(PipelineError::ModelFile(_))
+        Err(ref e) if e.is_model_file()
     ));
     assert!(matches!(
         SavedModel::load(std::path::Path::new("/nonexistent/m.json")),
-        Err(PipelineError::ModelFile(_))
+        Err(ref e) if e.is_model_file()
     ));
     let _ = MatRef::<f64>::from_col_major(&[], 0, 0);
 }
@@ -348,12 +373,12 @@ fn pca_matches_scikit_learn_up_to_sign() {
     let r = 3;
     let k = x.ncols();
     for fast in [true, false] {
-        let engine = ml_pipeline::Engine {
+        let engine = Ablation {
             fast_math: fast,
             ..Default::default()
         };
         let m = Pca { n_components: r }
-            .fit_with(engine, x.as_ref(), Par::Seq)
+            .fit_ablated(engine, x.as_ref(), Target::None, Par::Seq)
             .unwrap();
         for c in 0..r {
             assert!(
@@ -378,12 +403,12 @@ fn pca_matches_scikit_learn_up_to_sign() {
         let mut centered = vec![0.0; k];
         let mut out = vec![0.0; r];
         let row: Vec<f64> = (0..k).map(|j| x[(0, j)]).collect();
-        m.transform_one(&row, &mut centered, &mut out);
+        m.transform_one_with(Isa::detect(), &row, &mut centered, &mut out);
         assert!(out.iter().all(|v| v.is_finite()));
     }
     assert!(matches!(
-        Pca { n_components: 11 }.fit(x.as_ref(), Par::Seq),
-        Err(PipelineError::InvalidConfig(_))
+        Pca { n_components: 11 }.fit(x.as_ref(), Target::None, Par::Seq),
+        Err(PipelineError::InvalidHyperparameter { .. })
     ));
 }
 
@@ -394,16 +419,41 @@ fn pca_paths_agree_on_wide_data() {
         let (a, b) = (((i * 7 + j * 3) % 11) as f64, ((i * j + 5) % 13) as f64);
         3.0 * a * (j as f64 * 0.1).sin() + 0.5 * b + 0.01 * ((i * 31 + j * 17) % 29) as f64
     });
-    let fast = Pca { n_components: 3 }.fit(x.as_ref(), Par::Seq).unwrap();
-    let engine = ml_pipeline::Engine {
+    let fast = Pca { n_components: 3 }
+        .fit(x.as_ref(), Target::None, Par::Seq)
+        .unwrap();
+    let engine = Ablation {
         fast_math: false,
         ..Default::default()
     };
     let full = Pca { n_components: 3 }
-        .fit_with(engine, x.as_ref(), Par::Seq)
+        .fit_ablated(engine, x.as_ref(), Target::None, Par::Seq)
         .unwrap();
     for c in 0..3 {
         let (a, b) = (fast.explained_variance[c], full.explained_variance[c]);
         assert!((a - b).abs() <= 1e-8 * b, "component {c}: {a} vs {b}");
     }
+}
+
+#[test]
+fn version_1_files_load_as_a_chain() {
+    // A file as format version 1 wrote it: scaler and PCA as optional fields.
+    let v1 = r#"{"format": "ml-pipeline-model", "version": 1, "feature_names": ["a", "b"],
+        "scaler": {"mean": [1.0, 2.0], "scale": [2.0, 4.0]},
+        "pca": {"mean": [0.0, 0.0], "components": [0.6, 0.8], "explained_variance": [1.0],
+                "explained_variance_ratio": [0.9]},
+        "model": {"kind": "ridge", "coef": [3.0], "intercept": 0.5}}"#;
+    let saved = SavedModel::from_json(v1).unwrap();
+    assert_eq!(saved.version, MODEL_VERSION);
+    assert!(matches!(
+        saved.stages.as_slice(),
+        [Stage::StandardScaler(_), Stage::Pca(_)]
+    ));
+    let mut scratch = vec![0.0; saved.scratch_len()];
+    let mut out = [0.0];
+    saved.predict_one(&[3.0, 6.0], &mut scratch, &mut out);
+    // Scaled (1, 1), projected 0.6 + 0.8 = 1.4, then 3 * 1.4 + 0.5.
+    assert!((out[0] - 4.7).abs() < 1e-12, "{}", out[0]);
+    // Written back, it is a version 2 file that reads to the same model.
+    assert_eq!(SavedModel::from_json(&saved.to_json()).unwrap(), saved);
 }

@@ -5,7 +5,7 @@
 //! `cargo test --release -p ml-pipeline --test soak -- --ignored --nocapture`;
 //! `ML_PIPELINE_SOAK_TICKS` sets the number of ticks.
 
-use ml_pipeline::{FeatureConfig, IntegratedMlPipeline, RollingFeatures};
+use ml_pipeline::{FeatureConfig, IntegratedMlPipeline, Predict, RollingFeatures};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -121,7 +121,9 @@ fn features_stay_exact_and_memory_stays_flat() {
         }
         checks += 1;
         // The pipeline's prediction is the model applied to this very feature row.
-        let want = model.predict_one(row, &mut scratch);
+        let mut want = [0.0];
+        model.predict_one(row, &mut scratch, &mut want);
+        let want = want[0];
         assert_eq!(
             prediction.value.to_bits(),
             want.to_bits(),

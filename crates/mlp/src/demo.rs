@@ -4,12 +4,15 @@
 use crate::args::DemoArgs;
 use crate::error::{CliError, CliResult};
 use crate::info;
-use crate::AllocationCounter;
-use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline};
 use fast_math::Par;
 use indicatif::{ProgressBar, ProgressStyle};
+use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline, Predict};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
+
+/// Number of heap allocations the process has made so far, from a counting global
+/// allocator; `mlp demo` reads it around its replay loops.
+pub type AllocationCounter = fn() -> u64;
 
 /// Smallest market the demo accepts: enough for the window, training and a test part.
 const MIN_TICKS: usize = 2000;
@@ -420,7 +423,11 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     let max_diff = ridge_pred
         .iter()
         .enumerate()
-        .map(|(i, &p)| (p - model.predict_one(fm.row(n_train + i), &mut scratch)).abs())
+        .map(|(i, &p)| {
+            let mut value = [0.0];
+            model.predict_one(fm.row(n_train + i), &mut scratch, &mut value);
+            (p - value[0]).abs()
+        })
         .fold(0.0f64, f64::max);
     say!(
         "  streaming vs batch features: max |prediction difference| {max_diff:.1e} over {} ticks",

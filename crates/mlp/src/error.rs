@@ -12,6 +12,9 @@ pub struct CliError {
     pub broken_pipe: bool,
     /// Set for a command line clap rejected; the message is clap's, with its usage lines.
     pub usage: bool,
+    /// The library's error this one reports, if any (its fields name the row, column,
+    /// hyperparameter or file).
+    source: Option<PipelineError>,
 }
 
 impl CliError {
@@ -21,6 +24,7 @@ impl CliError {
             message: message.into(),
             broken_pipe: false,
             usage: false,
+            source: None,
         }
     }
 
@@ -44,12 +48,21 @@ impl CliError {
             broken_pipe: err.kind() == std::io::ErrorKind::BrokenPipe,
             usage: false,
             message: format!("{context}: {err}"),
+            source: None,
         }
     }
 
-    /// A library error, prefixed with what was being done.
+    /// A library error, prefixed with what was being done; kept as the error's source.
     pub fn pipeline(context: impl fmt::Display, err: PipelineError) -> Self {
-        CliError::new(format!("{context}: {err}"))
+        CliError {
+            source: Some(err.clone()),
+            ..CliError::new(format!("{context}: {err}"))
+        }
+    }
+
+    /// The library error this one reports, if it reports one.
+    pub fn pipeline_error(&self) -> Option<&PipelineError> {
+        self.source.as_ref()
     }
 }
 
@@ -58,6 +71,14 @@ impl fmt::Display for CliError {
         // One line, whatever the underlying error printed.
         let one_line = self.message.replace(['\n', '\r'], " ");
         f.write_str(one_line.trim())
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -3,8 +3,8 @@
 use crate::args::FeaturesArgs;
 use crate::csv_io::{push_cell, read_numeric, write_header, Others, Output};
 use crate::error::{CliError, CliResult};
-use ml_pipeline::{extract_features, FeatureConfig};
 use fast_math::Par;
+use ml_pipeline::{extract_features, FeatureConfig};
 use std::io::Write;
 use std::time::Instant;
 

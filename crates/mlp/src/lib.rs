@@ -29,15 +29,12 @@ mod plot;
 mod predict;
 mod train;
 
+pub use demo::AllocationCounter;
 pub use error::{CliError, CliResult};
 
 use clap::Parser;
 use std::ffi::OsString;
 use std::process::ExitCode;
-
-/// Number of heap allocations the process has made so far, from a counting global
-/// allocator; `mlp demo` reads it around its replay loops.
-pub type AllocationCounter = fn() -> u64;
 
 /// Parses `argv` (program name first) and runs the chosen subcommand.
 ///

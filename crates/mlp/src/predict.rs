@@ -3,7 +3,7 @@
 use crate::args::PredictArgs;
 use crate::csv_io::{push_cell, read_numeric, Others, Output};
 use crate::error::{CliError, CliResult};
-use ml_pipeline::{Model, SavedModel};
+use ml_pipeline::{Output as ModelOutput, Predict, SavedModel};
 use std::io::Write;
 
 /// Loads the model, reads its feature columns by name and writes one prediction row per
@@ -18,7 +18,16 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
     let model =
         SavedModel::load(&args.model).map_err(|e| CliError::pipeline(args.model.display(), e))?;
     let table = read_numeric(&args.input, &model.feature_names, Others::Skip)?;
-    let logistic = matches!(model.model, Model::Logistic(_));
+    let logistic = match model.output() {
+        ModelOutput::Value => false,
+        ModelOutput::Probability => true,
+        other => {
+            return Err(CliError::new(format!(
+                "{}: predictions of kind {other:?} are not supported by this build",
+                args.model.display()
+            )))
+        }
+    };
     let k = model.feature_names.len();
     let mut raw = vec![0.0; k];
     let mut scratch = vec![0.0; model.scratch_len()];
@@ -39,7 +48,9 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         }
         line.clear();
         if raw.iter().all(|v| v.is_finite()) {
-            let value = model.predict_one(&raw, &mut scratch);
+            let mut value = [0.0];
+            model.predict_one(&raw, &mut scratch, &mut value);
+            let value = value[0];
             push_cell(&mut line, value);
             if logistic {
                 line.extend_from_slice(if value > 0.5 { b",1" } else { b",0" });

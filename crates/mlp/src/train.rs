@@ -3,8 +3,11 @@
 use crate::args::{ModelKind, TrainArgs};
 use crate::csv_io::{read_numeric, Others, Table};
 use crate::error::{CliError, CliResult};
-use ml_pipeline::{LogisticRegression, Model, Pca, Ridge, SavedModel};
 use fast_math::{Mat, Par};
+use ml_pipeline::{
+    Fit, LogisticRegression, Model, Pca, Predict, Ridge, SavedModel, Stage, Target, Transform,
+};
+use simd_kernels::Isa;
 
 /// The columns used for training and the rows where all of them are finite.
 struct Selection {
@@ -142,28 +145,16 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             Pca {
                 n_components: components,
             }
-            .fit(raw.as_ref(), par)
+            .fit(raw.as_ref(), Target::None, par)
             .map_err(|e| CliError::pipeline("--pca", e))?,
         ),
         None => None,
     };
     let x = match &pca {
         Some(p) => {
-            let r = p.n_components();
-            let mut centered = vec![0.0; k];
-            let mut scores = Mat::zeros(n, r);
-            let mut row = vec![0.0; k];
-            let mut out = vec![0.0; r];
-            for i in 0..n {
-                for (j, v) in row.iter_mut().enumerate() {
-                    *v = raw[(i, j)];
-                }
-                p.transform_one(&row, &mut centered, &mut out);
-                for (c, v) in out.iter().enumerate() {
-                    scores[(i, c)] = *v;
-                }
-            }
-            scores
+            let mut scores = vec![0.0; n * p.n_components()];
+            p.transform_into(Isa::detect(), raw.as_ref(), &mut scores);
+            Mat::from_row_major(n, p.n_components(), &scores)
         }
         None => raw,
     };
@@ -177,7 +168,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             }
             .fit(x.as_ref(), &y, par)
             .map_err(|e| CliError::pipeline("ridge", e))?;
-            let pred = m.predict_batch(x.as_ref(), par);
+            let mut pred = vec![0.0; n];
+            m.predict_into(x.as_ref(), &mut pred, par);
             let summary = format!(
                 "model: ridge (alpha {alpha})\nin-sample R^2: {:.6}",
                 r_squared(&y, &pred)
@@ -200,7 +192,9 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             }
             .fit(x.as_ref(), &y, par)
             .map_err(|e| CliError::pipeline("logistic regression", e))?;
-            let z = m.linear.predict_batch(x.as_ref(), par);
+            // The log-odds: the logistic model's linear part.
+            let mut z = vec![0.0; n];
+            m.linear.predict_into(x.as_ref(), &mut z, par);
             let hits = z
                 .iter()
                 .zip(&y)
@@ -220,18 +214,19 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             (Model::Logistic(m), summary)
         }
     };
-    let mut saved = SavedModel::new(sel.features.clone(), None, model);
+    let mut stages = Vec::new();
     if let Some(p) = pca {
         let explained: f64 = p.explained_variance_ratio.iter().sum();
         say!(
             "pca: {} components, explained variance ratio {explained:.6}",
             p.n_components()
         );
-        saved = saved.with_pca(p);
+        stages.push(Stage::Pca(p));
     }
+    let saved = SavedModel::new(sel.features.clone(), stages, model);
     saved
         .save(&args.out)
-        .map_err(|e| CliError::new(e.to_string()))?;
+        .map_err(|e| CliError::pipeline("saving the model", e))?;
     say!("{summary}");
     say!(
         "rows: {n} used, {} skipped (an empty or non-finite cell)",

@@ -4,8 +4,17 @@
 use assert_cmd::Command;
 use fast_math::{Mat, Par};
 use ml_pipeline::{
-    extract_features, FeatureConfig, LogisticRegression, Model, Pca, Ridge, SavedModel,
+    extract_features, FeatureConfig, Fit, LogisticRegression, Model, Pca, Predict, Ridge,
+    SavedModel, Target, Transform,
 };
+use simd_kernels::Isa;
+
+/// The saved model's prediction for one row of raw inputs.
+fn predict(saved: &SavedModel, raw: &[f64], scratch: &mut [f64]) -> f64 {
+    let mut out = [0.0];
+    saved.predict_one(raw, scratch, &mut out);
+    out[0]
+}
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -126,7 +135,7 @@ fn assert_predictions_match(prows: &[Vec<Option<f64>>], inputs: &[Vec<f64>], sav
         match row[0] {
             None => assert!(raw.iter().any(|v| !v.is_finite()), "row {i}"),
             Some(p) => {
-                let want = saved.predict_one(&raw, &mut scratch);
+                let want = predict(saved, &raw, &mut scratch);
                 assert!(same_value(p, want), "row {i}: {p} vs {want}");
             }
         }
@@ -305,7 +314,7 @@ fn train_ridge_then_predict_round_trip() {
     );
     let saved = SavedModel::load(&model_path).expect("model file");
     assert_eq!(saved.feature_names, names);
-    assert!(saved.scaler.is_none());
+    assert!(saved.stages.is_empty());
 
     // The same fit through the library.
     let mut cols = vec![column(&feats, "log_return")];
@@ -332,7 +341,8 @@ fn train_ridge_then_predict_round_trip() {
     )));
 
     // In-sample R^2 as printed.
-    let pred = want.predict_batch(x.as_ref(), Par::Seq);
+    let mut pred = vec![0.0; x.nrows()];
+    want.predict_into(x.as_ref(), &mut pred, Par::Seq);
     let mean = y.iter().sum::<f64>() / y.len() as f64;
     let ss_tot: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
     let ss_res: f64 = y.iter().zip(&pred).map(|(a, b)| (a - b).powi(2)).sum();
@@ -443,7 +453,7 @@ fn train_logistic_then_predict_probabilities_and_classes() {
             assert_eq!(row, &[None, None], "row {i}");
             continue;
         }
-        let p = saved.predict_one(&raw, &mut scratch);
+        let p = predict(&saved, &raw, &mut scratch);
         assert_eq!(row[0], Some(p), "row {i}");
         let class = row[1].expect("class");
         assert_eq!(class, if p > 0.5 { 1.0 } else { 0.0 }, "row {i}");
@@ -481,7 +491,7 @@ fn train_with_pca_then_predict_reads_raw_columns() {
     assert!(out.contains("pca: 3 components"), "{out}");
     let saved = SavedModel::load(&model_path).expect("model file");
     assert_eq!(saved.feature_names, names);
-    let pca = saved.pca.as_ref().expect("the file keeps the projection");
+    let pca = saved.pca().expect("the file keeps the projection");
     assert_eq!(pca.n_components(), 3);
 
     // The same PCA, then ridge on the scores, through the library.
@@ -490,7 +500,7 @@ fn train_with_pca_then_predict_reads_raw_columns() {
     let (x, rows) = complete_rows(&cols);
     let y: Vec<f64> = rows.iter().map(|&r| cols[0][r]).collect();
     let want_pca = Pca { n_components: 3 }
-        .fit(x.as_ref(), Par::Seq)
+        .fit(x.as_ref(), Target::None, Par::Seq)
         .expect("pca");
     for (g, w) in pca.components.iter().zip(&want_pca.components) {
         assert!(close(*g, *w, 1e-8), "component {g} vs {w}");
@@ -499,7 +509,7 @@ fn train_with_pca_then_predict_reads_raw_columns() {
     let mut scores = vec![0.0; 3];
     let z = Mat::from_fn(rows.len(), 3, |i, c| {
         let raw: Vec<f64> = (0..names.len()).map(|j| x[(i, j)]).collect();
-        want_pca.transform_one(&raw, &mut centered, &mut scores);
+        want_pca.transform_one_with(Isa::detect(), &raw, &mut centered, &mut scores);
         scores[c]
     });
     let want = Ridge::default().fit(z.as_ref(), &y, Par::Seq).expect("fit");
@@ -590,8 +600,8 @@ fn bad_inputs_exit_2_with_one_line() {
         &["model_malformed.json", "not valid JSON"],
     );
     expect_error(
-        &mut model(fixture("model_v2.json")),
-        &["model_v2.json", "version 2", "reads version 1"],
+        &mut model(fixture("model_v99.json")),
+        &["model_v99.json", "version 99", "reads versions 1 to 2"],
     );
     expect_error(
         &mut model(dir.path().join("nope.json")),
@@ -690,12 +700,12 @@ fn failed_run_keeps_existing_output_and_leaves_no_temp_file() {
         mlp()
             .arg("predict")
             .arg("--model")
-            .arg(fixture("model_v2.json"))
+            .arg(fixture("model_v99.json"))
             .arg("--input")
             .arg(fixture("prices.csv"))
             .arg("--output")
             .arg(&outpath),
-        &["version 2"],
+        &["version 99"],
     );
     assert_eq!(
         std::fs::read_to_string(&outpath).expect("still there"),

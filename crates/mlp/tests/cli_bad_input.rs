@@ -124,7 +124,7 @@ fn train_skips_rows_with_non_finite_cells_and_counts_them() {
     );
     assert!(out.contains("rows: 36 used, 4 skipped"), "{out}");
     let saved = ml_pipeline::SavedModel::load(&model).expect("model written");
-    let lin = saved.model.linear();
+    let lin = saved.model.linear().expect("a linear model");
     assert!(lin
         .coef
         .iter()

@@ -72,7 +72,7 @@ const MIN_CHUNK: usize = 1 << 15;
 /// ones (rolling statistics bit for bit, EMAs to 1e-17).
 ///
 /// # Errors
-/// [`PipelineError::InvalidConfig`](crate::PipelineError::InvalidConfig) for a bad
+/// [`PipelineError::InvalidSetting`](crate::PipelineError::InvalidSetting) for a bad
 /// configuration.
 pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result<FeatureMatrix> {
     cfg.validate()?;

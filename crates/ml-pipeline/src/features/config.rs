@@ -54,38 +54,38 @@ impl FeatureConfig {
     /// Checks every field.
     ///
     /// # Errors
-    /// [`PipelineError::InvalidConfig`] naming the field and the allowed range.
+    /// [`PipelineError::InvalidSetting`] naming the field and the allowed range.
     pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(PipelineError::InvalidConfig(msg));
+        let bad = |name, value: usize, expected: String| {
+            Err(PipelineError::InvalidSetting {
+                name,
+                value: value.to_string(),
+                expected,
+            })
+        };
         if self.window < 4 {
-            return bad(format!("window must be at least 4 (got {})", self.window));
+            return bad("window", self.window, "at least 4".into());
         }
         if self.window > Self::MAX_WINDOW {
-            return bad(format!(
-                "window must be at most {} (got {})",
-                Self::MAX_WINDOW,
-                self.window
-            ));
+            return bad(
+                "window",
+                self.window,
+                format!("at most {}", Self::MAX_WINDOW),
+            );
         }
         if self.spectral_len > Self::MAX_WINDOW {
-            return bad(format!(
-                "spectral_len must be at most {} (got {})",
-                Self::MAX_WINDOW,
-                self.spectral_len
-            ));
+            let most = format!("at most {}", Self::MAX_WINDOW);
+            return bad("spectral_len", self.spectral_len, most);
         }
-        if let Some(s) = self.ema_spans.iter().find(|&&s| s == 0) {
-            return bad(format!("EMA spans must be at least 1 (got {s})"));
+        if let Some(&s) = self.ema_spans.iter().find(|&&s| s == 0) {
+            return bad("ema_spans", s, "at least 1 (each span)".into());
         }
         if self.spectral_bins > self.spectral_len / 2 {
-            return bad(format!(
-                "spectral_bins ({}) must be at most spectral_len / 2 ({})",
-                self.spectral_bins,
-                self.spectral_len / 2
-            ));
+            let most = format!("at most spectral_len / 2 = {}", self.spectral_len / 2);
+            return bad("spectral_bins", self.spectral_bins, most);
         }
         if self.recompute_every == 0 {
-            return bad("recompute_every must be at least 1".into());
+            return bad("recompute_every", 0, "at least 1".into());
         }
         Ok(())
     }

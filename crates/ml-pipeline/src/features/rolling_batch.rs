@@ -41,12 +41,14 @@ pub struct RollingColumns {
 /// spread over `k` threads (each block is independent, so results do not depend on `k`).
 ///
 /// # Errors
-/// [`PipelineError::InvalidConfig`] when `window < 4`.
+/// [`PipelineError::InvalidSetting`] when `window < 4`.
 pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColumns> {
     if window < 4 {
-        return Err(PipelineError::InvalidConfig(format!(
-            "window must be at least 4 (got {window})"
-        )));
+        return Err(PipelineError::InvalidSetting {
+            name: "window",
+            value: window.to_string(),
+            expected: "at least 4".into(),
+        });
     }
     let n = x.len();
     let mut out = RollingColumns {

@@ -60,7 +60,7 @@ impl RollingFeatures {
     /// A fresh extractor.
     ///
     /// # Errors
-    /// [`PipelineError::InvalidConfig`](crate::PipelineError::InvalidConfig) when the
+    /// [`PipelineError::InvalidSetting`](crate::PipelineError::InvalidSetting) when the
     /// configuration does not validate.
     pub fn new(cfg: FeatureConfig) -> Result<Self> {
         cfg.validate()?;

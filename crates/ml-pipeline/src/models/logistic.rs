@@ -1,11 +1,13 @@
 //! L2-regularized logistic regression with scikit-learn's objective, solved by Newton's method.
 
-use super::data::check_xy;
+use super::checks::check_xy;
 use super::linear::LinearModel;
-use crate::engine::Engine;
+use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
+use crate::traits::{Fit, Output, Predict, Target};
 use fast_math::{cholesky, Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
+use simd_kernels::Isa;
 use std::ops::Range;
 
 /// Logistic regression: minimizes `C * sum logloss(y_i, x_i . w + b) + ||w||^2 / 2` with
@@ -54,17 +56,28 @@ impl LogisticModel {
     /// If `x.len()` differs from the number of features.
     #[inline]
     pub fn predict_proba_one(&self, x: &[f64]) -> f64 {
-        sigmoid(self.linear.predict_one(x))
+        sigmoid(self.linear.decision_function(x))
+    }
+}
+
+impl Predict for LogisticModel {
+    fn n_features(&self) -> usize {
+        self.linear.coef.len()
     }
 
-    /// Probability of class 1 for every row of `x`.
-    ///
-    /// # Panics
-    /// If `x.ncols()` differs from the number of features.
-    pub fn predict_proba_batch(&self, x: MatRef<'_, f64>, par: Par) -> Vec<f64> {
-        let mut z = self.linear.predict_batch(x, par);
-        z.iter_mut().for_each(|v| *v = sigmoid(*v));
-        z
+    fn output(&self) -> Output {
+        Output::Probability
+    }
+
+    #[inline]
+    fn predict_one_with(&self, isa: Isa, x: &[f64], _scratch: &mut [f64], out: &mut [f64]) {
+        out[0] = sigmoid(self.linear.decision_function_with(isa, x));
+    }
+
+    /// The log-odds of every row as one matrix-vector product, then the sigmoid.
+    fn predict_into(&self, x: MatRef<'_, f64>, out: &mut [f64], par: Par) {
+        self.linear.decision_into(Isa::detect(), x, out, par);
+        out.iter_mut().for_each(|v| *v = sigmoid(*v));
     }
 }
 
@@ -93,40 +106,44 @@ fn softplus_from_log1p(z: f64, log1p: f64) -> f64 {
     }
 }
 
-impl LogisticRegression {
-    /// Fits on `x` (`n x k`) and labels `y` (0 or 1).
+impl Fit for LogisticRegression {
+    type Fitted = LogisticModel;
+
+    fn check(&self) -> Result<()> {
+        let bad = |name, value: String, expected: &str| PipelineError::InvalidHyperparameter {
+            model: "logistic regression",
+            name,
+            value,
+            expected: expected.into(),
+        };
+        if !(self.c > 0.0 && self.c.is_finite()) {
+            return Err(bad("c", self.c.to_string(), "finite and > 0"));
+        }
+        if self.max_iter == 0 {
+            return Err(bad("max_iter", "0".into(), "at least 1"));
+        }
+        if self.tol.is_nan() || self.tol <= 0.0 {
+            return Err(bad("tol", self.tol.to_string(), "> 0"));
+        }
+        Ok(())
+    }
+
+    /// Fits on `x` (`n x k`) and labels (0 or 1). With `Par::Rayon(t)`, each pass over the
+    /// rows is split among `t` threads whose sums are merged.
     ///
     /// # Errors
     /// [`PipelineError::EmptyData`], [`PipelineError::ShapeMismatch`],
     /// [`PipelineError::NonFinite`], [`PipelineError::BadLabel`] for a label other than 0 or
-    /// 1, [`PipelineError::InvalidConfig`] for `c <= 0`, `max_iter == 0` or a bad `tol`.
-    pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], par: Par) -> Result<LogisticModel> {
-        self.fit_with(Engine::default(), x, y, par)
-    }
-
-    /// [`fit`](Self::fit) with an explicit [`Engine`] (ISA and algorithm family). With
-    /// `Par::Rayon(t)`, each pass over the rows is split among `t` threads whose sums are
-    /// merged.
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit).
-    pub fn fit_with(
+    /// 1, [`PipelineError::MissingTarget`], and the hyperparameter errors of `check`.
+    fn fit_ablated(
         &self,
-        engine: Engine,
+        ablation: Ablation,
         x: MatRef<'_, f64>,
-        y: &[f64],
+        y: Target<'_>,
         par: Par,
     ) -> Result<LogisticModel> {
-        if !(self.c > 0.0 && self.c.is_finite())
-            || self.max_iter == 0
-            || self.tol.is_nan()
-            || self.tol <= 0.0
-        {
-            return Err(PipelineError::InvalidConfig(format!(
-                "logistic regression needs c > 0, max_iter >= 1, tol > 0 (got c={}, max_iter={}, tol={})",
-                self.c, self.max_iter, self.tol
-            )));
-        }
+        self.check()?;
+        let y = y.values("logistic regression")?;
         check_xy(x, Some(y))?;
         if let Some((row, &value)) = y.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
             return Err(PipelineError::BadLabel { row, value });
@@ -140,10 +157,10 @@ impl LogisticRegression {
             owned = x.to_owned();
             owned.as_ref()
         };
-        let mut pass = RowPass::new(engine, self.c, x, y, par);
+        let mut pass = RowPass::new(ablation, self.c, x, y, par);
         let mut theta = vec![0.0; k + 1];
         let mut sums = pass.run(&theta, true);
-        let mut loss = self.objective(engine, &sums, &theta);
+        let mut loss = self.objective(ablation, &sums, &theta);
         let scale = (self.c * n as f64).max(1.0);
         let mut iterations = 0;
         for _ in 0..self.max_iter {
@@ -169,11 +186,11 @@ impl LogisticRegression {
             // Newton decrement g^T H^-1 g ~ 2 (f - f*): computed from the gradient, it stays
             // meaningful where loss differences are lost in the rounding of a large sum (on
             // big data the line search would otherwise accept noise and run to max_iter).
-            let decrement = simd_kernels::dot_with(engine.isa, &grad, step.as_slice());
+            let decrement = simd_kernels::dot_with(ablation.isa, &grad, step.as_slice());
             if decrement <= NEWTON_DECREMENT_TOL * loss.abs().max(1.0) {
                 break;
             }
-            match self.line_search(engine, &mut pass, &theta, step.as_slice(), loss) {
+            match self.line_search(ablation, &mut pass, &theta, step.as_slice(), loss) {
                 Some((cand, next, l)) => {
                     theta = cand;
                     sums = next;
@@ -191,12 +208,14 @@ impl LogisticRegression {
             iterations,
         })
     }
+}
 
+impl LogisticRegression {
     /// Backtracks from the full Newton step `theta - step` until the objective does not
     /// increase; returns the accepted point, its row sums (with derivatives) and objective.
     fn line_search(
         &self,
-        engine: Engine,
+        ablation: Ablation,
         pass: &mut RowPass<'_>,
         theta: &[f64],
         step: &[f64],
@@ -209,7 +228,7 @@ impl LogisticRegression {
             // in the same pass over X. After a rejection, probe with the loss alone.
             let speculate = attempt == 0;
             let sums = pass.run(&cand, speculate);
-            let l = self.objective(engine, &sums, &cand);
+            let l = self.objective(ablation, &sums, &cand);
             if l <= loss {
                 let sums = if speculate {
                     sums
@@ -224,9 +243,9 @@ impl LogisticRegression {
     }
 
     /// The objective at `theta` from its row sums.
-    fn objective(&self, engine: Engine, sums: &RowSums, theta: &[f64]) -> f64 {
+    fn objective(&self, ablation: Ablation, sums: &RowSums, theta: &[f64]) -> f64 {
         let coef = &theta[..theta.len() - 1];
-        self.c * sums.loss + 0.5 * simd_kernels::dot_with(engine.isa, coef, coef)
+        self.c * sums.loss + 0.5 * simd_kernels::dot_with(ablation.isa, coef, coef)
     }
 }
 
@@ -315,7 +334,7 @@ struct RowPass<'a> {
 
 /// The training data and the constants of a pass (shared by its threads).
 struct Rows<'a> {
-    engine: Engine,
+    ablation: Ablation,
     c: f64,
     /// The columns of X (unit stride).
     cols: Vec<&'a [f64]>,
@@ -324,7 +343,7 @@ struct Rows<'a> {
 
 impl<'a> RowPass<'a> {
     /// `x` must have unit row stride.
-    fn new(engine: Engine, c: f64, x: MatRef<'a, f64>, y: &'a [f64], par: Par) -> Self {
+    fn new(ablation: Ablation, c: f64, x: MatRef<'a, f64>, y: &'a [f64], par: Par) -> Self {
         let (n, k) = (x.nrows(), x.ncols());
         let cols = (0..k)
             .map(|j| x.col_slice(j).expect("unit row stride"))
@@ -332,7 +351,12 @@ impl<'a> RowPass<'a> {
         let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
         let block = BLOCK_ROWS.min(n.div_ceil(threads));
         RowPass {
-            rows: Rows { engine, c, cols, y },
+            rows: Rows {
+                ablation,
+                c,
+                cols,
+                y,
+            },
             scratch: (0..threads).map(|_| BlockScratch::new(block, k)).collect(),
         }
     }
@@ -439,13 +463,13 @@ impl Rows<'_> {
         let k = self.cols.len();
         z.fill(theta[k]);
         for (col, &t) in self.cols.iter().zip(theta) {
-            simd_kernels::axpy_with(self.engine.isa, t, &col[rows.clone()], z);
+            simd_kernels::axpy_with(self.ablation.isa, t, &col[rows.clone()], z);
         }
     }
 
     /// Adds the gradient and Hessian of `rows`, from the residuals and weights in `sc`.
     fn add_derivatives(&self, rows: Range<usize>, sc: &mut BlockScratch, sums: &mut RowSums) {
-        let isa = self.engine.isa;
+        let isa = self.ablation.isa;
         let (m, k) = (rows.len(), self.cols.len());
         let (resid, w, sw) = (&sc.resid[..m], &sc.w[..m], &sc.sw[..m]);
         // The intercept's entries are plain sums: X1^T v for the ones column.
@@ -467,7 +491,7 @@ impl Rows<'_> {
             }
         }
         let g = self
-            .engine
+            .ablation
             .gram(MatRef::from_col_major(weighted, m, k), Par::Seq);
         for j in 0..k {
             for i in 0..k {

@@ -1,6 +1,6 @@
 //! Models: ridge and logistic regression, PCA, standardization, persistence.
 
-mod data;
+mod checks;
 mod linear;
 mod logistic;
 mod pca;
@@ -11,6 +11,6 @@ mod scaler;
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
 pub use pca::{Pca, PcaModel};
-pub use persist::{Model, SavedModel, MODEL_FORMAT, MODEL_VERSION};
+pub use persist::{Model, SavedModel, Stage, MODEL_FORMAT, MODEL_VERSION};
 pub use ridge::{Ridge, RidgeAccumulator};
-pub use scaler::StandardScaler;
+pub use scaler::{ScalerModel, StandardScaler};

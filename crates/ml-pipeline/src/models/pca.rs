@@ -1,12 +1,14 @@
 //! Principal component analysis with scikit-learn's definitions, on randomized SVD.
 
-use super::data::check_xy;
-use crate::engine::Engine;
+use super::checks::check_xy;
+use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
+use crate::traits::{Fit, Target, Transform};
 use crate::workers::map_row_ranges;
 use fast_math::rsvd::{randomized_svd, RsvdOptions};
 use fast_math::{Mat, MatRef, Par};
 use serde::{Deserialize, Serialize};
+use simd_kernels::Isa;
 use std::ops::Range;
 
 /// Widest data solved through the covariance matrix rather than randomized SVD.
@@ -40,45 +42,52 @@ pub struct PcaModel {
     pub explained_variance_ratio: Vec<f64>,
 }
 
-impl Pca {
-    /// Fits on the rows of `x` with randomized SVD (scikit-learn's defaults, seed 0).
-    ///
-    /// # Errors
-    /// [`PipelineError::EmptyData`], [`PipelineError::NonFinite`],
-    /// [`PipelineError::InvalidConfig`] when `n_components` is 0 or above `min(n, k)`.
-    pub fn fit(&self, x: MatRef<'_, f64>, par: Par) -> Result<PcaModel> {
-        self.fit_with(Engine::default(), x, par)
+impl Fit for Pca {
+    type Fitted = PcaModel;
+
+    fn check(&self) -> Result<()> {
+        if self.n_components == 0 {
+            return Err(self.bad_components("at least 1".into()));
+        }
+        Ok(())
     }
 
-    /// [`fit`](Self::fit) with an explicit [`Engine`]: with `fast_math` off, a full SVD
+    /// Fits on the rows of `x` (the target is ignored). With `fast_math` off, a full SVD
     /// (nalgebra) replaces the randomized one.
     ///
     /// # Errors
-    /// As [`fit`](Self::fit).
-    pub fn fit_with(&self, engine: Engine, x: MatRef<'_, f64>, par: Par) -> Result<PcaModel> {
-        let mean = checked_column_means(engine, x)?;
+    /// [`PipelineError::EmptyData`], [`PipelineError::NonFinite`],
+    /// [`PipelineError::InvalidHyperparameter`] when `n_components` is 0 or above
+    /// `min(n, k)`.
+    fn fit_ablated(
+        &self,
+        ablation: Ablation,
+        x: MatRef<'_, f64>,
+        _y: Target<'_>,
+        par: Par,
+    ) -> Result<PcaModel> {
+        self.check()?;
+        let mean = checked_column_means(ablation, x)?;
         let (n, k) = (x.nrows(), x.ncols());
-        if self.n_components == 0 || self.n_components > n.min(k) {
-            return Err(PipelineError::InvalidConfig(format!(
-                "n_components must be in 1..={} for {n} x {k} data (got {})",
-                n.min(k),
-                self.n_components
-            )));
+        if self.n_components > n.min(k) {
+            return Err(self.bad_components(format!("in 1..={} for {n} x {k} data", n.min(k))));
         }
         let r = self.n_components;
         let dof = (n as f64 - 1.0).max(1.0);
-        let (s, vt, total_var) = if engine.fast_math && k <= COVARIANCE_MAX_FEATURES && n >= 4 * k {
+        let (s, vt, total_var) = if ablation.fast_math && k <= COVARIANCE_MAX_FEATURES && n >= 4 * k
+        {
             // Tall and narrow (scikit-learn's "covariance_eigh" case): one pass for the
             // centered X^T X, then a small symmetric eigenproblem.
-            let g = centered_gram(engine, x, &mean, par);
+            let g = centered_gram(ablation, x, &mean, par);
             // The total variance is the trace of the centered Gram: no pass of its own.
             let total_var = (0..k).map(|j| g[(j, j)]).sum::<f64>() / dof;
             let (s, vt) = top_eigenpairs(&g, r);
             (s, vt, total_var)
         } else {
             let xc = centered_copy(x, &mean);
-            let total_var = simd_kernels::dot_with(engine.isa, xc.as_slice(), xc.as_slice()) / dof;
-            let (s, vt) = if engine.fast_math {
+            let total_var =
+                simd_kernels::dot_with(ablation.isa, xc.as_slice(), xc.as_slice()) / dof;
+            let (s, vt) = if ablation.fast_math {
                 let svd = randomized_svd(xc.as_ref(), &RsvdOptions::new(r), par)?;
                 (svd.s, svd.vt)
             } else {
@@ -113,7 +122,7 @@ impl Pca {
 ///
 /// # Errors
 /// [`PipelineError::EmptyData`], [`PipelineError::NonFinite`].
-fn checked_column_means(engine: Engine, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+fn checked_column_means(ablation: Ablation, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
     let (n, k) = (x.nrows(), x.ncols());
     if n == 0 || k == 0 {
         check_xy(x, None)?;
@@ -129,7 +138,7 @@ fn checked_column_means(engine: Engine, x: MatRef<'_, f64>) -> Result<Vec<f64>> 
                 &gathered
             }
         };
-        sums.push(simd_kernels::sum_compensated_with(engine.isa, col));
+        sums.push(simd_kernels::sum_compensated_with(ablation.isa, col));
     }
     if sums.iter().any(|s| !s.is_finite()) {
         // Finite values whose sum overflows pass the check, as they did before it.
@@ -176,10 +185,12 @@ const MIN_ROWS_PER_THREAD: usize = 8192;
 /// Gram added. (Centering before multiplying keeps the accuracy of a centered copy, which
 /// `X^T X - n mean mean^T` would lose to cancellation.) With `Par::Rayon(t)` each of up to
 /// `t` threads takes a contiguous range of rows.
-fn centered_gram(engine: Engine, x: MatRef<'_, f64>, mean: &[f64], par: Par) -> Mat<f64> {
+fn centered_gram(ablation: Ablation, x: MatRef<'_, f64>, mean: &[f64], par: Par) -> Mat<f64> {
     let n = x.nrows();
     let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
-    let parts = map_row_ranges(n, threads, |rows| centered_gram_rows(engine, x, mean, rows));
+    let parts = map_row_ranges(n, threads, |rows| {
+        centered_gram_rows(ablation, x, mean, rows)
+    });
     let mut parts = parts.into_iter();
     let mut g = parts.next().expect("at least one range");
     for part in parts {
@@ -190,7 +201,7 @@ fn centered_gram(engine: Engine, x: MatRef<'_, f64>, mean: &[f64], par: Par) -> 
 
 /// The centered Gram matrix of `rows`, one block of rows at a time.
 fn centered_gram_rows(
-    engine: Engine,
+    ablation: Ablation,
     x: MatRef<'_, f64>,
     mean: &[f64],
     rows: Range<usize>,
@@ -211,7 +222,7 @@ fn centered_gram_rows(
         }
         add_to(
             &mut g,
-            &engine.gram(MatRef::from_col_major(xc, m, k), Par::Seq),
+            &ablation.gram(MatRef::from_col_major(xc, m, k), Par::Seq),
         );
     }
     g
@@ -245,7 +256,7 @@ fn top_eigenpairs(g: &Mat<f64>, r: usize) -> (Vec<f64>, Mat<f64>) {
 /// (rows of `r x k`), by nalgebra's full SVD: the path without `fast_math`.
 ///
 /// # Errors
-/// [`PipelineError::InvalidConfig`] if the SVD does not converge.
+/// [`PipelineError::NoConvergence`] if the SVD does not converge.
 fn top_singular_pairs(xc: Mat<f64>, r: usize) -> Result<(Vec<f64>, Mat<f64>)> {
     let (n, k) = (xc.nrows(), xc.ncols());
     let svd = nalgebra::linalg::SVD::new(
@@ -255,11 +266,22 @@ fn top_singular_pairs(xc: Mat<f64>, r: usize) -> Result<(Vec<f64>, Mat<f64>)> {
     );
     let v_t = svd
         .v_t
-        .ok_or_else(|| PipelineError::InvalidConfig("SVD did not converge".into()))?;
+        .ok_or(PipelineError::NoConvergence { what: "SVD" })?;
     let mut order: Vec<usize> = (0..svd.singular_values.len()).collect();
     order.sort_by(|&a, &b| svd.singular_values[b].total_cmp(&svd.singular_values[a]));
     let s = order[..r].iter().map(|&i| svd.singular_values[i]).collect();
     Ok((s, Mat::from_fn(r, k, |c, j| v_t[(order[c], j)])))
+}
+
+impl Pca {
+    fn bad_components(&self, expected: String) -> PipelineError {
+        PipelineError::InvalidHyperparameter {
+            model: "PCA",
+            name: "n_components",
+            value: self.n_components.to_string(),
+            expected,
+        }
+    }
 }
 
 impl PcaModel {
@@ -268,24 +290,47 @@ impl PcaModel {
         self.explained_variance.len()
     }
 
-    /// Projects one sample onto the components, writing `n_components` values (no
-    /// allocation).
-    ///
-    /// # Panics
-    /// If `x` does not have one value per feature or `out` one slot per component.
-    #[inline]
-    pub fn transform_one(&self, x: &[f64], centered: &mut [f64], out: &mut [f64]) {
-        centered[..x.len()].copy_from_slice(x);
-        self.transform_one_in_place(simd_kernels::Isa::detect(), &mut centered[..x.len()], out);
+    /// Checks a model read from a file: shapes that fit `k` features, finite values.
+    pub(crate) fn validate(&self, field: &str, k: usize) -> Result<()> {
+        let r = self.n_components();
+        if self.mean.len() != k
+            || self.components.len() != r * k
+            || self.explained_variance_ratio.len() != r
+        {
+            return Err(PipelineError::content(
+                field,
+                format!("PCA shapes do not fit {k} features and {r} components"),
+            ));
+        }
+        if self
+            .mean
+            .iter()
+            .chain(&self.components)
+            .any(|v| !v.is_finite())
+        {
+            return Err(PipelineError::content(field, "PCA values must be finite"));
+        }
+        Ok(())
+    }
+}
+
+impl Transform for PcaModel {
+    fn n_features(&self) -> usize {
+        self.mean.len()
     }
 
-    /// Centers `x` in place and writes its component scores to `out`.
-    pub(crate) fn transform_one_in_place(
-        &self,
-        isa: simd_kernels::Isa,
-        x: &mut [f64],
-        out: &mut [f64],
-    ) {
+    fn n_outputs(&self) -> usize {
+        self.n_components()
+    }
+
+    /// The centered row.
+    fn scratch_len(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Centers `x` (into the scratch) and writes its component scores to `out`.
+    #[inline]
+    fn transform_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
         let k = self.mean.len();
         assert_eq!(x.len(), k, "pca: {} values for {k} features", x.len());
         assert_eq!(
@@ -295,11 +340,17 @@ impl PcaModel {
             out.len(),
             self.n_components()
         );
-        for (v, m) in x.iter_mut().zip(&self.mean) {
-            *v -= m;
+        assert!(
+            scratch.len() >= k,
+            "pca: scratch of {} for {k} features",
+            scratch.len()
+        );
+        let centered = &mut scratch[..k];
+        for ((c, v), m) in centered.iter_mut().zip(x).zip(&self.mean) {
+            *c = v - m;
         }
         for (o, comp) in out.iter_mut().zip(self.components.chunks_exact(k)) {
-            *o = simd_kernels::dot_with(isa, x, comp);
+            *o = simd_kernels::dot_with(isa, centered, comp);
         }
     }
 }
@@ -323,12 +374,12 @@ mod tests {
     fn blocked_centered_gram_matches_gram_of_centered_copy() {
         // Several blocks per thread and a ragged last block, on one and three threads.
         let x = offset_data(2 * MIN_ROWS_PER_THREAD + 1234, 7);
-        let engine = Engine::default();
-        let mean = checked_column_means(engine, x.as_ref()).unwrap();
-        let want = engine.gram(centered_copy(x.as_ref(), &mean).as_ref(), Par::Seq);
+        let ablation = Ablation::default();
+        let mean = checked_column_means(ablation, x.as_ref()).unwrap();
+        let want = ablation.gram(centered_copy(x.as_ref(), &mean).as_ref(), Par::Seq);
         let scale = want.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for par in [Par::Seq, Par::Rayon(3)] {
-            let got = centered_gram(engine, x.as_ref(), &mean, par);
+            let got = centered_gram(ablation, x.as_ref(), &mean, par);
             for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
                 assert!((g - w).abs() <= 1e-12 * scale, "{par:?}: {g} vs {w}");
             }
@@ -339,9 +390,12 @@ mod tests {
     fn threaded_fit_is_deterministic_and_matches_sequential() {
         let x = offset_data(3 * MIN_ROWS_PER_THREAD, 5);
         let pca = Pca { n_components: 3 };
-        let seq = pca.fit(x.as_ref(), Par::Seq).unwrap();
-        let par = pca.fit(x.as_ref(), Par::Rayon(2)).unwrap();
-        assert_eq!(par, pca.fit(x.as_ref(), Par::Rayon(2)).unwrap());
+        let seq = pca.fit(x.as_ref(), Target::None, Par::Seq).unwrap();
+        let par = pca.fit(x.as_ref(), Target::None, Par::Rayon(2)).unwrap();
+        assert_eq!(
+            par,
+            pca.fit(x.as_ref(), Target::None, Par::Rayon(2)).unwrap()
+        );
         for (a, b) in par.components.iter().zip(&seq.components) {
             assert!((a - b).abs() < 1e-10, "{a} vs {b}");
         }

@@ -1,21 +1,82 @@
 //! Saving and loading models: versioned, human-readable JSON, checked on load.
+//!
+//! A file holds a chain: the input column names, fitted transforms applied in order
+//! ([`Stage`]: scaler, PCA), then the fitted model ([`Model`]). Each stage and model is a
+//! [`Transform`] or [`Predict`] of its own, so a new kind joins files, the pipeline and
+//! `mlp predict` by adding its variant here and nothing else.
 
 use super::linear::LinearModel;
 use super::logistic::LogisticModel;
 use super::pca::PcaModel;
-use super::scaler::StandardScaler;
+use super::scaler::ScalerModel;
 use crate::error::{PipelineError, Result};
+use crate::traits::{Output, Predict, Transform};
+use fast_math::{MatRef, Par};
 use serde::{Deserialize, Serialize};
+use simd_kernels::Isa;
 use std::path::Path;
 
 /// The `format` field every model file carries.
 pub const MODEL_FORMAT: &str = "ml-pipeline-model";
-/// The format version this build writes and reads.
-pub const MODEL_VERSION: u32 = 1;
+/// The format version this build writes; it reads every version from 1 to this one.
+///
+/// Version 1 held the scaler and PCA as the optional fields `scaler` and `pca`; version 2
+/// holds them as the list `stages`.
+pub const MODEL_VERSION: u32 = 2;
 
-/// A trained model.
+/// A fitted transform in a model file's chain.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Stage {
+    /// Standardization (scikit-learn's `StandardScaler`).
+    StandardScaler(ScalerModel),
+    /// Projection onto principal components.
+    Pca(PcaModel),
+}
+
+impl Stage {
+    fn as_transform(&self) -> &dyn Transform {
+        match self {
+            Stage::StandardScaler(s) => s,
+            Stage::Pca(p) => p,
+        }
+    }
+
+    fn validate(&self, field: &str, k: usize) -> Result<()> {
+        match self {
+            Stage::StandardScaler(s) => s.validate(field, k),
+            Stage::Pca(p) => p.validate(field, k),
+        }
+    }
+}
+
+impl Transform for Stage {
+    fn n_features(&self) -> usize {
+        self.as_transform().n_features()
+    }
+
+    fn n_outputs(&self) -> usize {
+        self.as_transform().n_outputs()
+    }
+
+    fn scratch_len(&self) -> usize {
+        self.as_transform().scratch_len()
+    }
+
+    #[inline]
+    fn transform_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
+        match self {
+            Stage::StandardScaler(s) => s.transform_one_with(isa, x, scratch, out),
+            Stage::Pca(p) => p.transform_one_with(isa, x, scratch, out),
+        }
+    }
+}
+
+/// A trained model, the last link of a model file's chain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Model {
     /// Ridge regression.
     Ridge(LinearModel),
@@ -24,17 +85,57 @@ pub enum Model {
 }
 
 impl Model {
-    /// The linear part (the log-odds for logistic models).
-    pub fn linear(&self) -> &LinearModel {
+    /// The linear part of a linear model (the log-odds for logistic models).
+    pub fn linear(&self) -> Option<&LinearModel> {
+        match self {
+            Model::Ridge(m) => Some(m),
+            Model::Logistic(m) => Some(&m.linear),
+        }
+    }
+
+    fn as_predict(&self) -> &(dyn Predict + Sync) {
         match self {
             Model::Ridge(m) => m,
-            Model::Logistic(m) => &m.linear,
+            Model::Logistic(m) => m,
+        }
+    }
+
+    fn validate(&self, k: usize) -> Result<()> {
+        match self {
+            Model::Ridge(m) => m.validate("model", k),
+            Model::Logistic(m) => m.linear.validate("model", k),
         }
     }
 }
 
-/// What a model file holds: the model, the names of the input columns it reads, and an
-/// optional scaler applied before it. Floats round-trip bit for bit.
+impl Predict for Model {
+    fn n_features(&self) -> usize {
+        self.as_predict().n_features()
+    }
+
+    fn output(&self) -> Output {
+        self.as_predict().output()
+    }
+
+    fn scratch_len(&self) -> usize {
+        self.as_predict().scratch_len()
+    }
+
+    #[inline]
+    fn predict_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
+        match self {
+            Model::Ridge(m) => m.predict_one_with(isa, x, scratch, out),
+            Model::Logistic(m) => m.predict_one_with(isa, x, scratch, out),
+        }
+    }
+
+    fn predict_into(&self, x: MatRef<'_, f64>, out: &mut [f64], par: Par) {
+        self.as_predict().predict_into(x, out, par);
+    }
+}
+
+/// What a model file holds: the names of the input columns, the fitted transforms applied
+/// to them in order, and the model. Floats round-trip bit for bit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedModel {
     /// Always [`MODEL_FORMAT`].
@@ -43,40 +144,50 @@ pub struct SavedModel {
     pub version: u32,
     /// Input column names, in the order the model reads them.
     pub feature_names: Vec<String>,
-    /// Standardization applied to inputs first.
+    /// Transforms applied to the inputs first, in order.
     #[serde(default)]
-    pub scaler: Option<StandardScaler>,
-    /// Projection onto principal components applied after the scaler; the model then reads
-    /// the component scores.
-    #[serde(default)]
-    pub pca: Option<PcaModel>,
-    /// The model.
+    pub stages: Vec<Stage>,
+    /// The model, reading the last stage's outputs.
     pub model: Model,
 }
 
+/// The layout of version 1 files, read and converted to the current one.
+#[derive(Deserialize)]
+struct SavedModelV1 {
+    feature_names: Vec<String>,
+    #[serde(default)]
+    scaler: Option<ScalerModel>,
+    #[serde(default)]
+    pca: Option<PcaModel>,
+    model: Model,
+}
+
 impl SavedModel {
-    /// Wraps a model for saving.
-    pub fn new(feature_names: Vec<String>, scaler: Option<StandardScaler>, model: Model) -> Self {
+    /// Wraps a model and the transforms before it for saving.
+    pub fn new(feature_names: Vec<String>, stages: Vec<Stage>, model: Model) -> Self {
         SavedModel {
             format: MODEL_FORMAT.into(),
             version: MODEL_VERSION,
             feature_names,
-            scaler,
-            pca: None,
+            stages,
             model,
         }
     }
 
-    /// Adds a PCA projection between the scaler and the model.
-    pub fn with_pca(mut self, pca: PcaModel) -> Self {
-        self.pca = Some(pca);
-        self
+    /// The fitted scaler, if the chain has one.
+    pub fn scaler(&self) -> Option<&ScalerModel> {
+        self.stages.iter().find_map(|s| match s {
+            Stage::StandardScaler(s) => Some(s),
+            _ => None,
+        })
     }
 
-    /// Length of the scratch slice [`predict_one`](Self::predict_one) needs: the features,
-    /// plus the component scores when there is a PCA.
-    pub fn scratch_len(&self) -> usize {
-        self.feature_names.len() + self.pca.as_ref().map_or(0, PcaModel::n_components)
+    /// The fitted PCA, if the chain has one.
+    pub fn pca(&self) -> Option<&PcaModel> {
+        self.stages.iter().find_map(|s| match s {
+            Stage::Pca(p) => Some(p),
+            _ => None,
+        })
     }
 
     /// Pretty JSON text.
@@ -84,95 +195,73 @@ impl SavedModel {
         serde_json::to_string_pretty(self).expect("a model of finite numbers always serializes")
     }
 
-    /// Parses and checks JSON text.
+    /// Parses and checks JSON text (any format version from 1 to [`MODEL_VERSION`]).
     ///
     /// # Errors
-    /// [`PipelineError::ModelVersion`] for another format version; [`PipelineError::ModelFile`]
-    /// for malformed JSON, a missing field, a wrong `format`, non-finite coefficients, or
-    /// sizes that disagree (names, scaler and coefficients must have one entry per feature).
+    /// [`PipelineError::ModelFileSyntax`] for malformed JSON (with its line and column);
+    /// [`PipelineError::ModelVersion`] for another format version;
+    /// [`PipelineError::ModelFileContent`] naming the field for a missing field, a wrong
+    /// `format`, non-finite coefficients, or sizes that disagree (each stage must read the
+    /// previous one's outputs, the first one the named features).
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| PipelineError::ModelFile(format!("not valid JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| PipelineError::ModelFileSyntax {
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
         match value.get("format").and_then(|f| f.as_str()) {
             Some(MODEL_FORMAT) => {}
             other => {
-                return Err(PipelineError::ModelFile(format!(
-                    "format is {other:?}, expected {MODEL_FORMAT:?}"
-                )))
+                return Err(PipelineError::content(
+                    "format",
+                    format!("is {other:?}, expected {MODEL_FORMAT:?}"),
+                ))
             }
         }
         let version = value
             .get("version")
             .and_then(|v| v.as_u64())
-            .ok_or_else(|| PipelineError::ModelFile("missing or non-integer \"version\"".into()))?;
-        if version != u64::from(MODEL_VERSION) {
-            return Err(PipelineError::ModelVersion {
-                found: version.min(u64::from(u32::MAX)) as u32,
-                supported: MODEL_VERSION,
-            });
-        }
-        let saved: SavedModel =
-            serde_json::from_value(value).map_err(|e| PipelineError::ModelFile(e.to_string()))?;
+            .ok_or_else(|| PipelineError::content("version", "missing or not an integer"))?;
+        let content = |e: serde_json::Error| PipelineError::content("(file)", e.to_string());
+        let saved = match version {
+            1 => {
+                let v1: SavedModelV1 = serde_json::from_value(value).map_err(content)?;
+                let stages = v1
+                    .scaler
+                    .map(Stage::StandardScaler)
+                    .into_iter()
+                    .chain(v1.pca.map(Stage::Pca))
+                    .collect();
+                SavedModel::new(v1.feature_names, stages, v1.model)
+            }
+            v if v == u64::from(MODEL_VERSION) => serde_json::from_value(value).map_err(content)?,
+            found => {
+                return Err(PipelineError::ModelVersion {
+                    found: found.min(u64::from(u32::MAX)) as u32,
+                    supported: MODEL_VERSION,
+                })
+            }
+        };
         saved.validate()?;
         Ok(saved)
     }
 
+    /// Every stage reads what the one before it writes; every value is finite.
     fn validate(&self) -> Result<()> {
-        let k = self.feature_names.len();
-        let lin = self.model.linear();
-        let inputs = match &self.pca {
-            Some(p) => {
-                let r = p.n_components();
-                if p.mean.len() != k
-                    || p.components.len() != r * k
-                    || p.explained_variance_ratio.len() != r
-                {
-                    return Err(PipelineError::ModelFile(format!(
-                        "PCA shapes do not fit {k} features and {r} components"
-                    )));
-                }
-                if p.mean.iter().chain(&p.components).any(|v| !v.is_finite()) {
-                    return Err(PipelineError::ModelFile("PCA values must be finite".into()));
-                }
-                r
-            }
-            None => k,
-        };
-        if lin.coef.len() != inputs {
-            return Err(PipelineError::ModelFile(format!(
-                "model has {} coefficients for {} inputs",
-                lin.coef.len(),
-                inputs
-            )));
+        let mut width = self.feature_names.len();
+        for (i, stage) in self.stages.iter().enumerate() {
+            stage.validate(&format!("stages[{i}]"), width)?;
+            width = stage.n_outputs();
         }
-        if lin
-            .coef
-            .iter()
-            .chain([&lin.intercept])
-            .any(|v| !v.is_finite())
-        {
-            return Err(PipelineError::ModelFile(
-                "coefficients must be finite".into(),
-            ));
-        }
-        if let Some(s) = &self.scaler {
-            s.validate()?;
-            if s.mean.len() != k {
-                return Err(PipelineError::ModelFile(format!(
-                    "scaler has {} features, model {}",
-                    s.mean.len(),
-                    k
-                )));
-            }
-        }
-        Ok(())
+        self.model.validate(width)
     }
 
     /// Writes the model to `path` through a temporary file and a rename, so a failure never
     /// leaves a partial file behind.
     ///
     /// # Errors
-    /// [`PipelineError::ModelFile`] naming the path on an I/O failure.
+    /// [`PipelineError::ModelFileIo`] naming the path on an I/O failure.
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::io::write_atomically(path, self.to_json().as_bytes())
     }
@@ -180,55 +269,64 @@ impl SavedModel {
     /// Reads and checks a model file.
     ///
     /// # Errors
-    /// As [`from_json`](Self::from_json), plus [`PipelineError::ModelFile`] when the file
+    /// As [`from_json`](Self::from_json), plus [`PipelineError::ModelFileIo`] when the file
     /// cannot be read.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            PipelineError::ModelFile(format!("cannot read {}: {e}", path.display()))
+        let text = std::fs::read_to_string(path).map_err(|e| PipelineError::ModelFileIo {
+            path: path.to_path_buf(),
+            action: "read",
+            message: e.to_string(),
         })?;
         Self::from_json(&text)
     }
+}
 
-    /// Prediction for one row of raw inputs (in `feature_names` order): scaled into
-    /// `scratch`, projected if there is a PCA, then the linear model; for logistic models,
-    /// the probability of class 1. No allocation.
-    ///
-    /// # Panics
-    /// If `raw` differs in length from the number of features, or `scratch` is shorter than
-    /// [`scratch_len`](Self::scratch_len).
-    #[inline]
-    pub fn predict_one(&self, raw: &[f64], scratch: &mut [f64]) -> f64 {
-        self.predict_one_with(simd_kernels::Isa::detect(), raw, scratch)
+impl Predict for SavedModel {
+    fn n_features(&self) -> usize {
+        self.feature_names.len()
     }
 
-    /// [`predict_one`](Self::predict_one) on one given ISA.
-    ///
-    /// # Panics
-    /// As [`predict_one`](Self::predict_one), or if the CPU lacks `isa`.
+    fn output(&self) -> Output {
+        self.model.output()
+    }
+
+    /// Each stage's outputs and workspace, then the model's workspace.
+    fn scratch_len(&self) -> usize {
+        let stages: usize = self
+            .stages
+            .iter()
+            .map(|s| s.n_outputs() + s.scratch_len())
+            .sum();
+        stages + self.model.scratch_len()
+    }
+
+    /// Runs the chain on one row of raw inputs (in `feature_names` order): each stage
+    /// writes its outputs into the scratch, the next reads them, the model reads the last.
+    /// No allocation.
     #[inline]
-    pub fn predict_one_with(
-        &self,
-        isa: simd_kernels::Isa,
-        raw: &[f64],
-        scratch: &mut [f64],
-    ) -> f64 {
-        let (x, rest) = scratch.split_at_mut(raw.len());
-        x.copy_from_slice(raw);
-        if let Some(s) = &self.scaler {
-            s.transform_in_place(x);
+    fn predict_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
+        assert_eq!(
+            x.len(),
+            self.feature_names.len(),
+            "model: {} values for {} features",
+            x.len(),
+            self.feature_names.len()
+        );
+        assert!(
+            scratch.len() >= self.scratch_len(),
+            "model: scratch of {} values, needs {}",
+            scratch.len(),
+            self.scratch_len()
+        );
+        let mut input = x;
+        let mut rest = scratch;
+        for stage in &self.stages {
+            let (outputs, tail) = std::mem::take(&mut rest).split_at_mut(stage.n_outputs());
+            let (work, tail) = tail.split_at_mut(stage.scratch_len());
+            stage.transform_one_with(isa, input, work, outputs);
+            input = outputs;
+            rest = tail;
         }
-        let inputs: &[f64] = match &self.pca {
-            Some(p) => {
-                let scores = &mut rest[..p.n_components()];
-                p.transform_one_in_place(isa, x, scores);
-                scores
-            }
-            None => x,
-        };
-        let z = self.model.linear().predict_one_with(isa, inputs);
-        match &self.model {
-            Model::Ridge(_) => z,
-            Model::Logistic(_) => super::logistic::sigmoid(z),
-        }
+        self.model.predict_one_with(isa, input, rest, out);
     }
 }

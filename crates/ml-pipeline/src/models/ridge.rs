@@ -1,9 +1,10 @@
 //! Ridge regression with scikit-learn's objective, from mergeable sufficient statistics.
 
-use super::data::{check_finite, check_shapes, check_xy};
+use super::checks::{check_finite, check_shapes, check_xy};
 use super::linear::LinearModel;
-use crate::engine::Engine;
+use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
+use crate::traits::{Accumulator, Fit, FitIncremental, Target};
 use crate::workers::map_row_ranges;
 use fast_math::{cholesky, qr, Mat, MatRef, Par};
 
@@ -35,31 +36,39 @@ const CHUNK_ROWS: usize = 4096;
 /// Condition estimate (from the Cholesky diagonal) above which the QR path is taken.
 const MAX_CHOL_CONDITION: f64 = 1e10;
 
-impl Ridge {
-    /// Fits on `x` (`n x k`) and `y` (`n`). With `Par::Rayon(t)`, rows are split among `t`
-    /// threads whose statistics are merged.
+impl Fit for Ridge {
+    type Fitted = LinearModel;
+
+    fn check(&self) -> Result<()> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err(PipelineError::InvalidHyperparameter {
+                model: "ridge",
+                name: "alpha",
+                value: self.alpha.to_string(),
+                expected: "finite and >= 0".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fits on `x` (`n x k`) and the target (`n`). With `Par::Rayon(t)`, rows are split
+    /// among `t` threads whose statistics are merged.
     ///
     /// # Errors
     /// [`PipelineError::EmptyData`], [`PipelineError::ShapeMismatch`],
-    /// [`PipelineError::NonFinite`] (naming row and column), [`PipelineError::InvalidConfig`]
-    /// for a negative or non-finite alpha, and [`PipelineError::Linalg`] when even the QR
-    /// path finds the system rank-deficient (alpha = 0 with collinear features).
-    pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64], par: Par) -> Result<LinearModel> {
-        self.fit_with(Engine::default(), x, y, par)
-    }
-
-    /// [`fit`](Self::fit) with an explicit [`Engine`] (ISA and algorithm family).
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit).
-    pub fn fit_with(
+    /// [`PipelineError::NonFinite`] (naming row and column), [`PipelineError::MissingTarget`],
+    /// [`PipelineError::InvalidHyperparameter`] for a negative or non-finite alpha, and
+    /// [`PipelineError::Linalg`] when even the QR path finds the system rank-deficient
+    /// (alpha = 0 with collinear features).
+    fn fit_ablated(
         &self,
-        engine: Engine,
+        ablation: Ablation,
         x: MatRef<'_, f64>,
-        y: &[f64],
+        y: Target<'_>,
         par: Par,
     ) -> Result<LinearModel> {
-        check_alpha(self.alpha)?;
+        self.check()?;
+        let y = y.values("ridge")?;
         // The values are checked after the pass below rather than in one of their own: a NaN
         // or infinity always makes the accumulated means non-finite, and only then is the
         // data scanned for the first bad value (a scan costs as much as the fit's own read
@@ -70,11 +79,11 @@ impl Ridge {
         let acc = map_row_ranges(n, threads, |rows| {
             let mut acc = RidgeAccumulator::new(x.ncols());
             let rows_x = x.submatrix(rows.start, 0, rows.len(), x.ncols());
-            acc.update_unchecked(engine, rows_x, &y[rows]);
+            acc.update_unchecked(ablation, rows_x, &y[rows]);
             acc
         })
         .iter()
-        .fold(RidgeAccumulator::new(x.ncols()), |a, b| a.merge(b));
+        .fold(RidgeAccumulator::new(x.ncols()), |a, b| a.merged(b));
         if !acc.is_finite() {
             // Finite values whose sums overflowed pass, as they always have.
             check_finite(x, Some(y))?;
@@ -84,7 +93,40 @@ impl Ridge {
             None => self.fit_qr(x, y, &acc),
         }
     }
+}
 
+impl FitIncremental for Ridge {
+    type Accumulator = RidgeAccumulator;
+
+    fn accumulator(&self, n_features: usize) -> RidgeAccumulator {
+        RidgeAccumulator::new(n_features)
+    }
+
+    /// The ridge model of all rows the accumulator has seen.
+    ///
+    /// # Errors
+    /// [`PipelineError::EmptyData`] with no rows; [`PipelineError::InvalidHyperparameter`]
+    /// for a bad alpha; [`PipelineError::Linalg`] when the system is singular (alpha = 0
+    /// with collinear features).
+    fn finish(&self, acc: &RidgeAccumulator) -> Result<LinearModel> {
+        self.check()?;
+        if acc.n == 0 {
+            return Err(PipelineError::EmptyData {
+                rows: 0,
+                cols: acc.mean_x.len(),
+            });
+        }
+        if let Some(m) = acc.solve_cholesky(self.alpha, self.fit_intercept) {
+            return Ok(m);
+        }
+        // Without the rows, QR of the (symmetric) system matrix is the fallback.
+        let (a, b) = acc.system(self.alpha, self.fit_intercept);
+        let w = qr(a.as_ref())?.solve_least_squares(b.as_ref())?;
+        Ok(acc.model(w.as_slice().to_vec(), self.fit_intercept))
+    }
+}
+
+impl Ridge {
     /// Least squares on `[Xc; sqrt(alpha) I] w = [yc; 0]` by Householder QR: slower than the
     /// normal equations but without squaring the condition number.
     fn fit_qr(&self, x: MatRef<'_, f64>, y: &[f64], acc: &RidgeAccumulator) -> Result<LinearModel> {
@@ -114,15 +156,6 @@ impl Ridge {
         };
         Ok(LinearModel { coef, intercept })
     }
-}
-
-fn check_alpha(alpha: f64) -> Result<()> {
-    if !(alpha >= 0.0 && alpha.is_finite()) {
-        return Err(PipelineError::InvalidConfig(format!(
-            "ridge alpha must be finite and >= 0 (got {alpha})"
-        )));
-    }
-    Ok(())
 }
 
 /// Sufficient statistics of a ridge fit: count, means of X and y, centered cross-products
@@ -163,34 +196,8 @@ impl RidgeAccumulator {
         }
     }
 
-    /// Rows seen so far.
-    pub fn count(&self) -> u64 {
-        self.n
-    }
-
-    /// Adds the rows of `x` with targets `y`.
-    ///
-    /// # Errors
-    /// [`PipelineError::ShapeMismatch`] when `x` has another number of columns than the
-    /// accumulator or `y` another length than `x` has rows; [`PipelineError::NonFinite`].
-    pub fn update(&mut self, x: MatRef<'_, f64>, y: &[f64]) -> Result<()> {
-        if x.ncols() != self.mean_x.len() {
-            return Err(PipelineError::ShapeMismatch {
-                what: "feature columns".into(),
-                expected: self.mean_x.len(),
-                got: x.ncols(),
-            });
-        }
-        if x.nrows() == 0 && y.is_empty() {
-            return Ok(());
-        }
-        check_xy(x, Some(y))?;
-        self.update_unchecked(Engine::default(), x, y);
-        Ok(())
-    }
-
-    fn update_unchecked(&mut self, engine: Engine, x: MatRef<'_, f64>, y: &[f64]) {
-        let isa = engine.isa;
+    fn update_unchecked(&mut self, ablation: Ablation, x: MatRef<'_, f64>, y: &[f64]) {
+        let isa = ablation.isa;
         let k = x.ncols();
         let ld = CHUNK_ROWS.min(x.nrows());
         // One chunk at a time, centered on its own means, column-major for the Gram kernel.
@@ -218,24 +225,18 @@ impl RidgeAccumulator {
                 *v = t - part.mean_y;
             }
             let chunk = MatRef::from_col_major(&centered, ld, k).submatrix(0, 0, m, k);
-            part.cxx = engine.gram(chunk, Par::Seq);
+            part.cxx = ablation.gram(chunk, Par::Seq);
             for j in 0..k {
                 part.cxy[j] = simd_kernels::dot_with(isa, &centered[j * ld..j * ld + m], &yc[..m]);
             }
-            *self = self.merge(&part);
+            *self = self.merged(&part);
         }
     }
 
-    /// The statistics of both accumulators' rows together.
-    ///
-    /// # Panics
-    /// If the two were made for different numbers of features.
-    pub fn merge(&self, other: &RidgeAccumulator) -> RidgeAccumulator {
-        assert_eq!(
-            self.mean_x.len(),
-            other.mean_x.len(),
-            "merging accumulators of different widths"
-        );
+    /// The statistics of both accumulators' rows together (Chan et al.'s pairwise update);
+    /// the widths are equal.
+    fn merged(&self, other: &RidgeAccumulator) -> RidgeAccumulator {
+        debug_assert_eq!(self.mean_x.len(), other.mean_x.len());
         if other.n == 0 {
             return self.clone();
         }
@@ -262,29 +263,6 @@ impl RidgeAccumulator {
             cxx,
             cxy,
         }
-    }
-
-    /// The ridge model of all rows seen.
-    ///
-    /// # Errors
-    /// [`PipelineError::EmptyData`] with no rows; [`PipelineError::InvalidConfig`] for a
-    /// bad alpha; [`PipelineError::Linalg`] when the system is singular (alpha = 0 with
-    /// collinear features).
-    pub fn finish(&self, ridge: &Ridge) -> Result<LinearModel> {
-        check_alpha(ridge.alpha)?;
-        if self.n == 0 {
-            return Err(PipelineError::EmptyData {
-                rows: 0,
-                cols: self.mean_x.len(),
-            });
-        }
-        if let Some(m) = self.solve_cholesky(ridge.alpha, ridge.fit_intercept) {
-            return Ok(m);
-        }
-        // Without the rows, QR of the (symmetric) system matrix is the fallback.
-        let (a, b) = self.system(ridge.alpha, ridge.fit_intercept);
-        let w = qr(a.as_ref())?.solve_least_squares(b.as_ref())?;
-        Ok(self.model(w.as_slice().to_vec(), ridge.fit_intercept))
     }
 
     /// `(Cxx + alpha I, cxy)`, or the raw (uncentered) moments without an intercept.
@@ -329,5 +307,44 @@ impl RidgeAccumulator {
             0.0
         };
         LinearModel { coef, intercept }
+    }
+}
+
+impl Accumulator for RidgeAccumulator {
+    fn n_features(&self) -> usize {
+        self.mean_x.len()
+    }
+
+    fn count(&self) -> u64 {
+        self.n
+    }
+
+    fn update(&mut self, x: MatRef<'_, f64>, y: Target<'_>) -> Result<()> {
+        let y = y.values("ridge")?;
+        if x.ncols() != self.mean_x.len() {
+            return Err(PipelineError::ShapeMismatch {
+                what: "feature columns",
+                expected: self.mean_x.len(),
+                got: x.ncols(),
+            });
+        }
+        if x.nrows() == 0 && y.is_empty() {
+            return Ok(());
+        }
+        check_xy(x, Some(y))?;
+        self.update_unchecked(Ablation::default(), x, y);
+        Ok(())
+    }
+
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        if other.mean_x.len() != self.mean_x.len() {
+            return Err(PipelineError::ShapeMismatch {
+                what: "accumulator widths",
+                expected: self.mean_x.len(),
+                got: other.mean_x.len(),
+            });
+        }
+        *self = self.merged(other);
+        Ok(())
     }
 }

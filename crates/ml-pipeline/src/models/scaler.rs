@@ -1,26 +1,46 @@
 //! Standardization of features, as scikit-learn's `StandardScaler`.
 
-use super::data::check_xy;
+use super::checks::check_xy;
+use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
-use fast_math::MatRef;
+use crate::traits::{Fit, Target, Transform};
+use fast_math::{MatRef, Par};
 use serde::{Deserialize, Serialize};
+use simd_kernels::Isa;
 
-/// Per-feature mean and scale: `x' = (x - mean) / scale`, with the population standard
-/// deviation (ddof 0) as scale and 1 for constant features (scikit-learn's convention).
+/// Standardization, `x' = (x - mean) / scale`, with scikit-learn's conventions: the
+/// population standard deviation (ddof 0) as scale, and 1 for constant features.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StandardScaler;
+
+/// A fitted [`StandardScaler`]: per-feature mean and scale.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StandardScaler {
+pub struct ScalerModel {
     /// Mean of each feature.
     pub mean: Vec<f64>,
     /// Scale of each feature (never 0).
     pub scale: Vec<f64>,
 }
 
-impl StandardScaler {
-    /// Learns means and scales from the rows of `x`.
+impl Fit for StandardScaler {
+    type Fitted = ScalerModel;
+
+    /// No hyperparameters to check.
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Learns means and scales from the rows of `x` (the target is ignored).
     ///
     /// # Errors
     /// [`PipelineError::EmptyData`] or [`PipelineError::NonFinite`].
-    pub fn fit(x: MatRef<'_, f64>) -> Result<Self> {
+    fn fit_ablated(
+        &self,
+        ablation: Ablation,
+        x: MatRef<'_, f64>,
+        _y: Target<'_>,
+        _par: Par,
+    ) -> Result<ScalerModel> {
         check_xy(x, None)?;
         let n = x.nrows();
         let (mut mean, mut scale) = (Vec::with_capacity(x.ncols()), Vec::with_capacity(x.ncols()));
@@ -29,20 +49,58 @@ impl StandardScaler {
             for (i, c) in col.iter_mut().enumerate() {
                 *c = x.get(i, j);
             }
-            let m = simd_kernels::moments(&col);
+            let m = simd_kernels::moments_with(ablation.isa, &col);
             let sd = (m.m2 / n as f64).sqrt();
             mean.push(m.mean);
             scale.push(if sd > 0.0 { sd } else { 1.0 });
         }
-        Ok(StandardScaler { mean, scale })
+        Ok(ScalerModel { mean, scale })
+    }
+}
+
+impl ScalerModel {
+    /// Checks a model read from a file: as many scales as means, finite values, positive
+    /// scales, `k` features.
+    pub(crate) fn validate(&self, field: &str, k: usize) -> Result<()> {
+        if self.mean.len() != self.scale.len() {
+            return Err(PipelineError::content(
+                field,
+                format!(
+                    "scaler has {} means but {} scales",
+                    self.mean.len(),
+                    self.scale.len()
+                ),
+            ));
+        }
+        if self.mean.iter().chain(&self.scale).any(|v| !v.is_finite())
+            || self.scale.iter().any(|&s| s <= 0.0)
+        {
+            return Err(PipelineError::content(
+                field,
+                "scaler values must be finite with positive scales",
+            ));
+        }
+        if self.mean.len() != k {
+            return Err(PipelineError::content(
+                field,
+                format!("scaler has {} features, model {k}", self.mean.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Transform for ScalerModel {
+    fn n_features(&self) -> usize {
+        self.mean.len()
     }
 
-    /// Standardizes one sample in place (no allocation).
-    ///
-    /// # Panics
-    /// If `x.len()` differs from the number of features.
+    fn n_outputs(&self) -> usize {
+        self.mean.len()
+    }
+
     #[inline]
-    pub fn transform_in_place(&self, x: &mut [f64]) {
+    fn transform_one_with(&self, _isa: Isa, x: &[f64], _scratch: &mut [f64], out: &mut [f64]) {
         assert_eq!(
             x.len(),
             self.mean.len(),
@@ -50,27 +108,15 @@ impl StandardScaler {
             x.len(),
             self.mean.len()
         );
-        for ((v, m), s) in x.iter_mut().zip(&self.mean).zip(&self.scale) {
-            *v = (*v - m) / s;
+        assert_eq!(
+            out.len(),
+            x.len(),
+            "scaler: {} outputs for {} values",
+            out.len(),
+            x.len()
+        );
+        for (((o, v), m), s) in out.iter_mut().zip(x).zip(&self.mean).zip(&self.scale) {
+            *o = (v - m) / s;
         }
-    }
-
-    /// Checks internal consistency (used when loading from a file).
-    pub(crate) fn validate(&self) -> Result<()> {
-        if self.mean.len() != self.scale.len() {
-            return Err(PipelineError::ModelFile(format!(
-                "scaler has {} means but {} scales",
-                self.mean.len(),
-                self.scale.len()
-            )));
-        }
-        if self.mean.iter().chain(&self.scale).any(|v| !v.is_finite())
-            || self.scale.iter().any(|&s| s <= 0.0)
-        {
-            return Err(PipelineError::ModelFile(
-                "scaler values must be finite with positive scales".into(),
-            ));
-        }
-        Ok(())
     }
 }

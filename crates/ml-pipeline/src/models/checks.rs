@@ -18,7 +18,7 @@ pub(crate) fn check_shapes(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> 
     if let Some(y) = y {
         if y.len() != n {
             return Err(PipelineError::ShapeMismatch {
-                what: "target length vs feature rows".into(),
+                what: "target length vs feature rows",
                 expected: n,
                 got: y.len(),
             });

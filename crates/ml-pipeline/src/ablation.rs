@@ -1,28 +1,38 @@
-//! Which optimization layers a computation may use: the switches behind the pipeline's
-//! ablation (`use_simd`, `use_fast_math`).
+//! The ablation switch: which optimization layers a computation may use (`use_simd`,
+//! `use_fast_math` of the pipeline), so each layer's contribution can be measured by
+//! turning it off.
 
 use fast_math::{gram_with, Mat, MatRef, Par};
 use simd_kernels::Isa;
 
-/// The instruction set and the algorithm family a computation runs with.
+/// The instruction set and the algorithm family a computation runs with: every layer on by
+/// default ([`Ablation::default`]), or some turned off to measure what they contribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Engine {
+pub struct Ablation {
     /// ISA for every kernel call ([`Isa::Scalar`] turns the SIMD layer off).
     pub isa: Isa,
     /// `false` replaces packed GEMM by the textbook triple loop.
     pub fast_math: bool,
 }
 
-impl Default for Engine {
+impl Default for Ablation {
     fn default() -> Self {
-        Engine {
+        Ablation {
             isa: Isa::detect(),
             fast_math: true,
         }
     }
 }
 
-impl Engine {
+impl Ablation {
+    /// Every layer off: the scalar ISA and textbook algorithms.
+    pub fn all_off() -> Self {
+        Ablation {
+            isa: Isa::Scalar,
+            fast_math: false,
+        }
+    }
+
     /// `X^T X`: packed, triangle-only GEMM, or the textbook loop.
     pub(crate) fn gram(&self, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
         if self.fast_math {

@@ -1,13 +1,13 @@
 //! `mlp`: the command-line program of the workspace, on top of `ml-pipeline`.
 //!
-//! The `mlp` binary is a thin `main` around [`main_with`]; keeping the program in a library
+//! The `mlp` binary is a thin `main` around [`run_to_exit_code`]; keeping the program in a library
 //! lets the tests and fuzz targets drive its argument handling and CSV ingestion
 //! ([`csv_io`]) in-process. Everything only the program needs (argument parsing, CSV
 //! reading and writing, progress bars, plots) lives here, not in the library crates.
 //!
 //! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
 //! replay with latency, allocation and speedup measurements), `features`, `train`,
-//! `predict` and `info`. Every failure on bad input is one [`CliError`]; [`main_with`]
+//! `predict` and `info`. Every failure on bad input is one [`CliError`]; [`run_to_exit_code`]
 //! prints it as one line, `mlp: <message>`, on standard error and exits with status 2.
 
 /// Prints one line on standard output; a closed pipe (`mlp ... | head`) is not an error.
@@ -75,7 +75,7 @@ where
 
 /// [`run`], then the program's exit status: 0 on success (or when standard output was
 /// closed by its reader), else the error printed on standard error and status 2.
-pub fn main_with<I, T>(argv: I, allocations: Option<AllocationCounter>) -> ExitCode
+pub fn run_to_exit_code<I, T>(argv: I, allocations: Option<AllocationCounter>) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,

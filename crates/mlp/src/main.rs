@@ -1,4 +1,4 @@
-//! The `mlp` binary: a thin `main` around the library of this crate (`mlp::main_with`).
+//! The `mlp` binary: a thin `main` around the library of this crate (`mlp::run_to_exit_code`).
 //! This file adds what only a binary can: a counting global allocator, so `mlp demo` can
 //! report allocations per tick.
 
@@ -52,5 +52,5 @@ unsafe impl GlobalAlloc for CountingAlloc {
 static GLOBAL: CountingAlloc = CountingAlloc;
 
 fn main() -> ExitCode {
-    mlp::main_with(std::env::args_os(), Some(allocations))
+    mlp::run_to_exit_code(std::env::args_os(), Some(allocations))
 }

@@ -1,6 +1,7 @@
-//! The element trait: `f32` and `f64`, and the dispatch from an [`Isa`] value to a kernel.
+//! The element trait: `f32` and `f64`. Its impls, whose hidden kernel methods dispatch on an
+//! [`Isa`], are in `dispatch`.
 
-use crate::Isa;
+use crate::isa::Isa;
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -10,26 +11,6 @@ mod sealed {
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }
-
-/// Runs `$t`'s kernel `$f` on the path `$isa`, after checking the CPU supports it.
-macro_rules! dispatch {
-    ($isa:expr, $t:ident :: $f:ident ( $($arg:expr),* )) => {{
-        let isa: $crate::Isa = $isa;
-        isa.assert_supported();
-        match isa {
-            $crate::Isa::Scalar => $crate::arch::scalar::$t::$f($($arg),*),
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: assert_supported above returned, so the CPU has AVX2 and FMA.
-            $crate::Isa::Avx2Fma => unsafe { $crate::arch::avx2::$t::$f($($arg),*) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: assert_supported above returned, so the CPU has AVX-512F.
-            $crate::Isa::Avx512 => unsafe { $crate::arch::avx512::$t::$f($($arg),*) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),
-        }
-    }};
-}
-pub(crate) use dispatch;
 
 /// A floating-point element type the kernels run on: `f32` or `f64` (sealed).
 ///
@@ -102,77 +83,3 @@ pub trait Float:
     #[doc(hidden)]
     fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)>;
 }
-
-macro_rules! impl_float {
-    ($t:ident) => {
-        impl Float for $t {
-            const ZERO: Self = 0.0;
-            const ONE: Self = 1.0;
-            const NAN: Self = $t::NAN;
-            const INFINITY: Self = $t::INFINITY;
-            const EPSILON: Self = $t::EPSILON;
-            const NAME: &'static str = stringify!($t);
-            const BYTES: usize = std::mem::size_of::<$t>();
-
-            #[inline(always)]
-            fn from_f64(x: f64) -> Self {
-                x as $t
-            }
-            #[inline(always)]
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            #[inline(always)]
-            fn abs(self) -> Self {
-                $t::abs(self)
-            }
-            #[inline(always)]
-            fn sqrt(self) -> Self {
-                $t::sqrt(self)
-            }
-            #[inline(always)]
-            fn is_nan(self) -> bool {
-                $t::is_nan(self)
-            }
-            #[inline(always)]
-            fn is_finite(self) -> bool {
-                $t::is_finite(self)
-            }
-            #[inline(always)]
-            fn max(self, other: Self) -> Self {
-                $t::max(self, other)
-            }
-            #[inline(always)]
-            fn min(self, other: Self) -> Self {
-                $t::min(self, other)
-            }
-
-            #[inline]
-            fn dot_kernel(isa: Isa, a: &[Self], b: &[Self]) -> Self {
-                dispatch!(isa, $t::dot(a, b))
-            }
-            #[inline]
-            fn sum_kernel(isa: Isa, x: &[Self]) -> Self {
-                dispatch!(isa, $t::sum(x))
-            }
-            #[inline]
-            fn sum_compensated_kernel(isa: Isa, x: &[Self]) -> Self {
-                dispatch!(isa, $t::sum_compensated(x))
-            }
-            #[inline]
-            fn axpy_kernel(isa: Isa, alpha: Self, x: &[Self], y: &mut [Self]) {
-                dispatch!(isa, $t::axpy(alpha, x, y))
-            }
-            #[inline]
-            fn scale_kernel(isa: Isa, alpha: Self, x: &mut [Self]) {
-                dispatch!(isa, $t::scale(alpha, x))
-            }
-            #[inline]
-            fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)> {
-                dispatch!(isa, $t::min_max(x))
-            }
-        }
-    };
-}
-impl_float!(f32);
-impl_float!(f64);

@@ -3,8 +3,8 @@
 //!
 //! Every kernel has a plain form, which runs on the best ISA this CPU has ([`Isa::detect`],
 //! capped by the `SIMD_KERNELS_ISA` environment variable), and a `*_with` form that runs one
-//! given [`Isa`]. The algorithms are written once over a private vector trait; the per-ISA
-//! code only maps that trait onto intrinsics.
+//! given [`Isa`]. The algorithms (slice kernels and GEMM micro-kernels alike) are written
+//! once over one private SIMD trait; the per-ISA code only maps that trait onto intrinsics.
 //!
 //! ```
 //! use simd_kernels::{dot, sum_compensated, moments, Isa};
@@ -26,13 +26,14 @@
 //! The sign of a zero result is unspecified.
 
 mod arch;
+mod dispatch;
 mod float;
 pub mod gemm;
 mod generic;
 mod isa;
 mod moments;
 pub mod probe;
-mod vector;
+mod simd;
 
 pub use float::Float;
 pub use isa::{Isa, ISA_ENV_VAR};
@@ -181,12 +182,12 @@ pub fn moments(x: &[f64]) -> Moments {
     moments_with(Isa::detect(), x)
 }
 
-/// [`moments`] on one given ISA.
+/// [`moments()`] on one given ISA.
 ///
 /// # Panics
 /// If the CPU does not support `isa`.
 #[inline]
 #[track_caller]
 pub fn moments_with(isa: Isa, x: &[f64]) -> Moments {
-    float::dispatch!(isa, f64::moments(x))
+    dispatch::dispatch!(isa, f64::moments(x))
 }

@@ -2,61 +2,10 @@
 //!
 //! Benchmarks divide by these to report "percent of peak" instead of bare times.
 
-use crate::float::dispatch;
-use crate::vector::Vector;
-use crate::{Float, Isa};
+use crate::dispatch::dispatch;
+use crate::generic::probe::FMA_CHAINS;
+use crate::isa::Isa;
 use std::time::Instant;
-
-/// Independent FMA chains: more than latency (4) x ports (2), and within 16 registers.
-pub(crate) const FMA_CHAINS: usize = 12;
-
-#[inline(always)]
-pub(crate) fn fma_loop<T: Float, V: Vector<T>>(iterations: u64) -> T {
-    // acc <- acc * m + c converges to c / (1 - m) = 1: values stay normal, never overflow.
-    // The chains start away from that fixed point and the constants are opaque, or the
-    // compiler proves the loop invariant and deletes it.
-    let m = V::splat(std::hint::black_box(T::from_f64(0.999_999)));
-    let c = V::splat(std::hint::black_box(T::from_f64(1e-6)));
-    let mut acc = [V::splat(T::ZERO); FMA_CHAINS];
-    for (k, a) in acc.iter_mut().enumerate() {
-        *a = V::splat(T::from_f64(0.5 + k as f64 / 64.0));
-    }
-    for _ in 0..iterations {
-        for a in &mut acc {
-            *a = a.mul_add(m, c);
-        }
-    }
-    let mut out = [T::ZERO; 16];
-    let mut total = T::ZERO;
-    for a in acc {
-        a.to_array(&mut out);
-        total += out[0];
-    }
-    total
-}
-
-#[inline(always)]
-pub(crate) fn read_probe<T: Float, V: Vector<T>>(x: &[T]) -> T {
-    // A max-reduction: one cheap op per loaded vector, nothing but the loads to limit it.
-    const K: usize = 8;
-    let step = V::LANES * K;
-    let main = x.len() - x.len() % step;
-    let mut acc = [V::splat(T::ZERO); K];
-    for c in x[..main].chunks_exact(step) {
-        for k in 0..K {
-            acc[k] = acc[k].max(V::load(&c[k * V::LANES..]));
-        }
-    }
-    let mut buf = [T::ZERO; 16];
-    let mut best = T::ZERO;
-    for a in acc {
-        a.to_array(&mut buf);
-        for &v in &buf[..V::LANES] {
-            best = best.max(v);
-        }
-    }
-    x[main..].iter().fold(best, |m, &v| m.max(v))
-}
 
 /// Runs `iterations` rounds of independent vector FMA chains on `isa` and returns a value
 /// that depends on all of them. It performs [`fma_loop_flops`] floating-point operations.

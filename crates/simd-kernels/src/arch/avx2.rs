@@ -2,7 +2,27 @@
 
 use std::arch::x86_64::*;
 
+/// Proof that the CPU has AVX2 and FMA: the token of this module's [`Simd`] impls.
+///
+/// Its only constructor, [`Avx2Fma::new`], is a safe `#[target_feature(enable = "avx2,fma")]`
+/// function, which safe code can call only from functions compiled with AVX2 and FMA; those
+/// run only on a CPU that has them (entering one is an `unsafe` call whose caller checked).
+///
+/// [`Simd`]: crate::simd::Simd
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2Fma(());
+
+impl Avx2Fma {
+    /// The token; see the type's docs.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Avx2Fma(())
+    }
+}
+
 register!(
+    Avx2Fma,
     F64x4,
     f64,
     __m256d,
@@ -18,6 +38,7 @@ register!(
     _mm256_max_pd
 );
 register!(
+    Avx2Fma,
     F32x8,
     f32,
     __m256,
@@ -34,24 +55,42 @@ register!(
 );
 
 pub(crate) mod f64 {
-    use super::F64x4;
+    use super::Avx2Fma;
     crate::generic::entry_points!(
         #[target_feature(enable = "avx2,fma")]
         f64,
-        F64x4
+        Avx2Fma
     );
 
     #[target_feature(enable = "avx2,fma")]
-    pub(crate) fn moments(x: &[f64]) -> crate::Moments {
-        crate::generic::moments::<F64x4>(x)
+    pub(crate) fn moments(x: &[f64]) -> crate::moments::Moments {
+        crate::generic::slice::moments(Avx2Fma::new(), x)
     }
+
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_8x6, f64, Avx2Fma, 8 x 6
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_4x6, f64, Avx2Fma, 4 x 6
+    );
 }
 
 pub(crate) mod f32 {
-    use super::F32x8;
+    use super::Avx2Fma;
     crate::generic::entry_points!(
         #[target_feature(enable = "avx2,fma")]
         f32,
-        F32x8
+        Avx2Fma
+    );
+
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_16x6, f32, Avx2Fma, 16 x 6
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_8x6, f32, Avx2Fma, 8 x 6
     );
 }

@@ -2,7 +2,27 @@
 
 use std::arch::x86_64::*;
 
+/// Proof that the CPU has AVX-512F: the token of this module's [`Simd`] impls.
+///
+/// Its only constructor, [`Avx512::new`], is a safe `#[target_feature(enable = "avx512f")]`
+/// function, which safe code can call only from functions compiled with AVX-512F; those
+/// run only on a CPU that has them (entering one is an `unsafe` call whose caller checked).
+///
+/// [`Simd`]: crate::simd::Simd
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(());
+
+impl Avx512 {
+    /// The token; see the type's docs.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Avx512(())
+    }
+}
+
 register!(
+    Avx512,
     F64x8,
     f64,
     __m512d,
@@ -18,6 +38,7 @@ register!(
     _mm512_max_pd
 );
 register!(
+    Avx512,
     F32x16,
     f32,
     __m512,
@@ -34,24 +55,42 @@ register!(
 );
 
 pub(crate) mod f64 {
-    use super::F64x8;
+    use super::Avx512;
     crate::generic::entry_points!(
         #[target_feature(enable = "avx512f")]
         f64,
-        F64x8
+        Avx512
     );
 
     #[target_feature(enable = "avx512f")]
-    pub(crate) fn moments(x: &[f64]) -> crate::Moments {
-        crate::generic::moments::<F64x8>(x)
+    pub(crate) fn moments(x: &[f64]) -> crate::moments::Moments {
+        crate::generic::slice::moments(Avx512::new(), x)
     }
+
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_24x8, f64, Avx512, 24 x 8
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_16x8, f64, Avx512, 16 x 8
+    );
 }
 
 pub(crate) mod f32 {
-    use super::F32x16;
+    use super::Avx512;
     crate::generic::entry_points!(
         #[target_feature(enable = "avx512f")]
         f32,
-        F32x16
+        Avx512
+    );
+
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_48x8, f32, Avx512, 48 x 8
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_32x8, f32, Avx512, 32 x 8
     );
 }

@@ -1,77 +1,91 @@
-//! Per-ISA register types and entry points. Thin by design: the algorithms live in
-//! `generic`, and each module here only maps [`Vector`](crate::vector::Vector) onto one
-//! instruction set and stamps out the `#[target_feature]` entry points.
+//! Per-ISA code, and nothing else: each module defines its ISA's token and registers (the
+//! [`Simd`](crate::simd::Simd) impls) and stamps out the `#[target_feature]` entry points of
+//! the slice kernels and the GEMM micro-kernels. The algorithms live in `generic`.
 
-/// Declares an x86 register type and its [`Vector`](crate::vector::Vector) impl from the
-/// intrinsic names of one ISA.
+/// Declares an x86 register type and the [`Simd`](crate::simd::Simd) impl of an ISA token
+/// for it, from the intrinsic names of that ISA.
 #[cfg(target_arch = "x86_64")]
 macro_rules! register {
-    ($name:ident, $t:ty, $reg:ty, $lanes:expr, $set1:ident, $loadu:ident, $storeu:ident,
-     $add:ident, $sub:ident, $mul:ident, $fmadd:ident, $min:ident, $max:ident) => {
+    ($token:ident, $name:ident, $t:ty, $reg:ty, $lanes:expr, $set1:ident, $loadu:ident,
+     $storeu:ident, $add:ident, $sub:ident, $mul:ident, $fmadd:ident, $min:ident,
+     $max:ident) => {
+        #[doc = concat!("A register of ", stringify!($lanes), " `", stringify!($t), "` lanes.")]
         #[derive(Clone, Copy)]
+        #[repr(transparent)]
         pub(crate) struct $name($reg);
 
-        // SAFETY (for every unsafe block in this impl): values of this type are created only
-        // inside their ISA module's `#[target_feature]` entry points, which the dispatcher
-        // calls only after `Isa::assert_supported` confirmed the CPU supports that ISA.
-        impl $crate::vector::Vector<$t> for $name {
+        // Every intrinsic call below is justified by `self`: a `$token` exists only on a CPU
+        // that supports its ISA (see the token's docs).
+        impl $crate::simd::Simd<$t> for $token {
+            type V = $name;
             const LANES: usize = $lanes;
             #[inline(always)]
-            fn splat(x: $t) -> Self {
-                // SAFETY: the CPU supports this ISA (impl comment above).
-                Self(unsafe { $set1(x) })
+            fn splat(self, x: $t) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA.
+                $name(unsafe { $set1(x) })
             }
             #[inline(always)]
-            fn load(s: &[$t]) -> Self {
+            fn load(self, s: &[$t]) -> $name {
                 assert!(s.len() >= $lanes);
-                // SAFETY: s holds at least LANES elements (asserted); the load is unaligned;
-                // the CPU supports this ISA (impl comment above).
-                Self(unsafe { $loadu(s.as_ptr()) })
+                // SAFETY: s holds at least LANES elements (asserted).
+                unsafe { self.load_ptr(s.as_ptr()) }
             }
             #[inline(always)]
-            fn store(self, s: &mut [$t]) {
+            fn store(self, v: $name, s: &mut [$t]) {
                 assert!(s.len() >= $lanes);
-                // SAFETY: s holds at least LANES writable elements (asserted); unaligned store.
-                unsafe { $storeu(s.as_mut_ptr(), self.0) }
+                // SAFETY: s holds at least LANES writable elements (asserted).
+                unsafe { self.store_ptr(v, s.as_mut_ptr()) }
             }
             #[inline(always)]
-            fn add(self, b: Self) -> Self {
-                // SAFETY: the CPU supports this ISA (impl comment above).
-                Self(unsafe { $add(self.0, b.0) })
+            unsafe fn load_ptr(self, p: *const $t) -> $name {
+                // SAFETY: the caller guarantees LANES readable elements at `p`; the load is
+                // unaligned; `self` proves the CPU supports this ISA.
+                $name(unsafe { $loadu(p) })
             }
             #[inline(always)]
-            fn sub(self, b: Self) -> Self {
-                // SAFETY: the CPU supports this ISA (impl comment above).
-                Self(unsafe { $sub(self.0, b.0) })
+            unsafe fn store_ptr(self, v: $name, p: *mut $t) {
+                // SAFETY: the caller guarantees LANES writable elements at `p`; the store is
+                // unaligned; `self` proves the CPU supports this ISA.
+                unsafe { $storeu(p, v.0) }
             }
             #[inline(always)]
-            fn mul(self, b: Self) -> Self {
-                // SAFETY: the CPU supports this ISA (impl comment above).
-                Self(unsafe { $mul(self.0, b.0) })
+            fn add(self, a: $name, b: $name) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA.
+                $name(unsafe { $add(a.0, b.0) })
             }
             #[inline(always)]
-            fn mul_add(self, b: Self, c: Self) -> Self {
-                // SAFETY: the CPU supports this ISA, FMA included (impl comment above).
-                Self(unsafe { $fmadd(self.0, b.0, c.0) })
+            fn sub(self, a: $name, b: $name) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA.
+                $name(unsafe { $sub(a.0, b.0) })
             }
             #[inline(always)]
-            fn min(self, b: Self) -> Self {
-                // SAFETY: the CPU supports this ISA (impl comment above).
-                Self(unsafe { $min(self.0, b.0) })
+            fn mul(self, a: $name, b: $name) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA.
+                $name(unsafe { $mul(a.0, b.0) })
             }
             #[inline(always)]
-            fn max(self, b: Self) -> Self {
-                // SAFETY: the CPU supports this ISA (impl comment above).
-                Self(unsafe { $max(self.0, b.0) })
+            fn mul_add(self, a: $name, b: $name, c: $name) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA, FMA included.
+                $name(unsafe { $fmadd(a.0, b.0, c.0) })
             }
             #[inline(always)]
-            fn mul_add_scalar(a: $t, b: $t, c: $t) -> $t {
+            fn min(self, a: $name, b: $name) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA.
+                $name(unsafe { $min(a.0, b.0) })
+            }
+            #[inline(always)]
+            fn max(self, a: $name, b: $name) -> $name {
+                // SAFETY: `self` proves the CPU supports this ISA.
+                $name(unsafe { $max(a.0, b.0) })
+            }
+            #[inline(always)]
+            fn mul_add_scalar(self, a: $t, b: $t, c: $t) -> $t {
                 // Inlined into an FMA-enabled entry point, this is one vfmadd instruction.
                 a.mul_add(b, c)
             }
             #[inline(always)]
-            fn to_array(self, out: &mut [$t]) {
-                <Self as $crate::vector::Vector<$t>>::store(self, out)
+            fn to_array(self, v: $name, out: &mut [$t]) {
+                <Self as $crate::simd::Simd<$t>>::store(self, v, out)
             }
         }
     };

@@ -1,84 +1,108 @@
 //! The portable path: one element per "register", no intrinsics.
 
-use crate::vector::Vector;
+use crate::float::Float;
+use crate::simd::Simd;
 
-/// A single element posing as a one-lane vector.
+/// The token of the portable path: every CPU has it, so anyone may make one.
 #[derive(Clone, Copy)]
-pub(crate) struct One<T>(T);
+pub(crate) struct Scalar(());
 
-macro_rules! one_lane {
-    ($t:ty) => {
-        impl Vector<$t> for One<$t> {
-            const LANES: usize = 1;
-            #[inline(always)]
-            fn splat(x: $t) -> Self {
-                One(x)
-            }
-            #[inline(always)]
-            fn load(s: &[$t]) -> Self {
-                One(s[0])
-            }
-            #[inline(always)]
-            fn store(self, s: &mut [$t]) {
-                s[0] = self.0;
-            }
-            #[inline(always)]
-            fn add(self, b: Self) -> Self {
-                One(self.0 + b.0)
-            }
-            #[inline(always)]
-            fn sub(self, b: Self) -> Self {
-                One(self.0 - b.0)
-            }
-            #[inline(always)]
-            fn mul(self, b: Self) -> Self {
-                One(self.0 * b.0)
-            }
-            #[inline(always)]
-            fn mul_add(self, b: Self, c: Self) -> Self {
-                // Unfused: a software fma would cost ~20x, and this path must stay portable.
-                One(self.0 * b.0 + c.0)
-            }
-            #[inline(always)]
-            fn min(self, b: Self) -> Self {
-                if b.0 < self.0 {
-                    b
-                } else {
-                    self
-                }
-            }
-            #[inline(always)]
-            fn max(self, b: Self) -> Self {
-                if b.0 > self.0 {
-                    b
-                } else {
-                    self
-                }
-            }
-            #[inline(always)]
-            fn mul_add_scalar(a: $t, b: $t, c: $t) -> $t {
-                a * b + c
-            }
-            #[inline(always)]
-            fn to_array(self, out: &mut [$t]) {
-                out[0] = self.0;
-            }
-        }
-    };
-}
-one_lane!(f64);
-one_lane!(f32);
-
-pub(crate) mod f64 {
-    use super::One;
-    crate::generic::entry_points!(f64, One<f64>);
-
-    pub(crate) fn moments(x: &[f64]) -> crate::Moments {
-        crate::generic::moments::<One<f64>>(x)
+impl Scalar {
+    /// The token (no CPU feature is needed).
+    #[inline(always)]
+    pub(crate) const fn new() -> Self {
+        Scalar(())
     }
 }
 
+/// A single element posing as a one-lane register.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct One<T>(T);
+
+impl<T: Float> Simd<T> for Scalar {
+    type V = One<T>;
+    const LANES: usize = 1;
+    #[inline(always)]
+    fn splat(self, x: T) -> One<T> {
+        One(x)
+    }
+    #[inline(always)]
+    fn load(self, s: &[T]) -> One<T> {
+        One(s[0])
+    }
+    #[inline(always)]
+    fn store(self, v: One<T>, s: &mut [T]) {
+        s[0] = v.0;
+    }
+    #[inline(always)]
+    unsafe fn load_ptr(self, p: *const T) -> One<T> {
+        // SAFETY: the caller guarantees `p` is valid for one read.
+        One(unsafe { *p })
+    }
+    #[inline(always)]
+    unsafe fn store_ptr(self, v: One<T>, p: *mut T) {
+        // SAFETY: the caller guarantees `p` is valid for one write.
+        unsafe { *p = v.0 }
+    }
+    #[inline(always)]
+    fn add(self, a: One<T>, b: One<T>) -> One<T> {
+        One(a.0 + b.0)
+    }
+    #[inline(always)]
+    fn sub(self, a: One<T>, b: One<T>) -> One<T> {
+        One(a.0 - b.0)
+    }
+    #[inline(always)]
+    fn mul(self, a: One<T>, b: One<T>) -> One<T> {
+        One(a.0 * b.0)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: One<T>, b: One<T>, c: One<T>) -> One<T> {
+        // Unfused: a software fma would cost ~20x, and this path must stay portable.
+        One(a.0 * b.0 + c.0)
+    }
+    #[inline(always)]
+    fn min(self, a: One<T>, b: One<T>) -> One<T> {
+        if b.0 < a.0 {
+            b
+        } else {
+            a
+        }
+    }
+    #[inline(always)]
+    fn max(self, a: One<T>, b: One<T>) -> One<T> {
+        if b.0 > a.0 {
+            b
+        } else {
+            a
+        }
+    }
+    #[inline(always)]
+    fn mul_add_scalar(self, a: T, b: T, c: T) -> T {
+        a * b + c
+    }
+    #[inline(always)]
+    fn to_array(self, v: One<T>, out: &mut [T]) {
+        out[0] = v.0;
+    }
+}
+
+pub(crate) mod f64 {
+    use super::Scalar;
+    crate::generic::entry_points!(f64, Scalar);
+
+    pub(crate) fn moments(x: &[f64]) -> crate::moments::Moments {
+        crate::generic::slice::moments(Scalar::new(), x)
+    }
+
+    // The scalar path has one tile for both shapes.
+    crate::generic::gemm::microkernel!(gemm_4x4, f64, Scalar, 4 x 4);
+}
+
 pub(crate) mod f32 {
-    use super::One;
-    crate::generic::entry_points!(f32, One<f32>);
+    use super::Scalar;
+    crate::generic::entry_points!(f32, Scalar);
+
+    crate::generic::gemm::microkernel!(gemm_4x4, f32, Scalar, 4 x 4);
 }

@@ -1,0 +1,420 @@
+//! GEMM register micro-kernels (the innermost loop of the Goto/BLIS scheme), per ISA, for
+//! `f64` and `f32`.
+//!
+//! A micro-kernel computes one `MR x NR` tile of `C <- alpha * A_p * B_p + beta * C`, where
+//! `A_p` is a packed `MR x kc` micro-panel (column `p` of the panel is the `MR` contiguous
+//! elements at offset `p * MR`) and `B_p` a packed `kc x NR` micro-panel (row `p` is the `NR`
+//! contiguous elements at offset `p * NR`). Packing, cache blocking and threading live in the
+//! layer above (`fast-math`); this module is the register tile's public interface. The
+//! kernel itself is written once over the crate's SIMD trait (`generic::gemm`) and
+//! instantiated per ISA and tile shape beside the other per-ISA code (`arch`).
+//!
+//! | ISA       | f64 tile (MR x NR) | f32 tile (MR x NR) | accumulators |
+//! |-----------|--------------------|--------------------|--------------|
+//! | `Avx512`  | 24 x 8             | 48 x 8             | 24 zmm       |
+//! | `Avx2Fma` | 8 x 6              | 16 x 6             | 12 ymm       |
+//! | `Scalar`  | 4 x 4              | 4 x 4              | 16 scalars   |
+//!
+//! Every ISA also has a *narrow* variant ([`KernelShape::Narrow`]) with fewer rows
+//! (AVX-512: 16 x 8 / 32 x 8, AVX2: 4 x 6 / 8 x 6, scalar: 4 x 4), which wastes less work on
+//! small or triangular outputs such as a Gram matrix.
+//!
+//! The kernel follows BLAS: when `beta == 0`, `C` is overwritten without being read, so NaN or
+//! infinite values already in `C` do not propagate. Edge tiles (`m < MR` or `n < NR`) and
+//! non-unit row strides go through a tile on the stack, so the caller only zero-pads the
+//! packed panels.
+//!
+//! ```
+//! use simd_kernels::gemm::{MicroKernel, KernelShape};
+//! use simd_kernels::Isa;
+//!
+//! let kern = MicroKernel::<f64>::new(Isa::detect(), KernelShape::Wide);
+//! let (mr, nr, kc) = (kern.mr(), kern.nr(), 3);
+//! let a = vec![1.0; mr * kc]; // packed MR x kc panel of ones
+//! let b = vec![2.0; kc * nr]; // packed kc x NR panel of twos
+//! let mut c = vec![f64::NAN; mr * nr]; // column-major tile, leading dimension mr
+//! kern.run_slices(kc, 1.0, &a, &b, 0.0, &mut c, 1, mr, mr, nr);
+//! assert!(c.iter().all(|&x| x == 6.0));
+//! ```
+
+use crate::arch;
+use crate::float::Float;
+use crate::isa::Isa;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// Signature shared by every micro-kernel.
+///
+/// Arguments: `kc`, `alpha`, `a` (column `p` of the `MR x kc` panel at `a + p * lda`),
+/// `lda`, `b` (row `p` of the `kc x NR` panel at `b + p * ldb`), `ldb`, `beta`, `c`
+/// (pointer to element `(0, 0)` of the tile), `rs_c`, `cs_c` (row and column strides of
+/// `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile that exists in `C`),
+/// then an optional second output `c2` (null for none) with its `alpha2` and `beta2`,
+/// sharing the strides of `C`.
+pub type KernelFn<T> = unsafe fn(
+    usize,
+    T,
+    *const T,
+    usize,
+    *const T,
+    usize,
+    T,
+    *mut T,
+    isize,
+    isize,
+    usize,
+    usize,
+    *mut T,
+    T,
+    T,
+);
+
+/// Which register tile to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelShape {
+    /// The fastest tile for large products (most rows per tile).
+    Wide,
+    /// A tile with fewer rows: less padding waste for small or triangular outputs.
+    Narrow,
+}
+
+/// Element types that have GEMM micro-kernels: `f32` and `f64` (sealed).
+pub trait GemmScalar: Float + sealed::Sealed {
+    #[doc(hidden)]
+    fn select_kernel(isa: Isa, shape: KernelShape) -> (usize, usize, KernelFn<Self>);
+}
+
+/// A micro-kernel selected for one ISA and element type: its tile shape and entry point.
+///
+/// Selecting is cheap but not free; select once per GEMM call and reuse it for every tile.
+#[derive(Clone, Copy, Debug)]
+pub struct MicroKernel<T> {
+    isa: Isa,
+    mr: usize,
+    nr: usize,
+    f: KernelFn<T>,
+}
+
+impl<T: GemmScalar> MicroKernel<T> {
+    /// The kernel of `shape` for `isa`.
+    ///
+    /// # Panics
+    /// If the CPU does not support `isa`.
+    #[track_caller]
+    pub fn new(isa: Isa, shape: KernelShape) -> Self {
+        isa.assert_supported();
+        let (mr, nr, f) = T::select_kernel(isa, shape);
+        MicroKernel { isa, mr, nr, f }
+    }
+
+    /// The ISA this kernel runs on.
+    #[inline]
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Rows of the register tile (MR).
+    #[inline]
+    pub fn mr(&self) -> usize {
+        self.mr
+    }
+
+    /// Columns of the register tile (NR).
+    #[inline]
+    pub fn nr(&self) -> usize {
+        self.nr
+    }
+
+    /// Computes `C[0..m, 0..n] <- alpha * A_p * B_p + beta * C[0..m, 0..n]` for one tile.
+    ///
+    /// `a` is a packed `MR x kc` panel, `b` a packed `kc x NR` panel (see the module docs);
+    /// element `(i, j)` of the tile is at `c.offset(i * rs_c + j * cs_c)`. With
+    /// `beta == 0`, `C` is only written, never read.
+    ///
+    /// # Safety
+    /// - `a` must be valid for reads of `MR * kc` elements and `b` of `kc * NR` elements;
+    /// - for every `i < m`, `j < n`, `c.offset(i * rs_c + j * cs_c)` must be valid for reads
+    ///   and writes, and no other thread may access those elements during the call;
+    /// - `m <= MR` and `n <= NR`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run(
+        &self,
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        b: *const T,
+        beta: T,
+        c: *mut T,
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        // SAFETY: the caller upholds this function's contract, which is `tile`'s with packed
+        // panels (lda = MR, ldb = NR) and no second output.
+        unsafe {
+            self.tile(
+                kc,
+                a,
+                self.mr,
+                b,
+                self.nr,
+                (alpha, beta, c),
+                (alpha, beta, std::ptr::null_mut()),
+                rs_c,
+                cs_c,
+                m,
+                n,
+            )
+        }
+    }
+
+    /// [`run`](Self::run) on panels with explicit strides: column `p` of the `MR x kc` panel
+    /// of `A` is the `MR` contiguous elements at `a + p * lda`, and row `p` of the `kc x NR`
+    /// panel of `B` the `NR` contiguous elements at `b + p * ldb`. With `lda = MR` and
+    /// `ldb = NR` this is [`run`](Self::run); a row-major matrix can serve as both panels
+    /// without packing (as in a Gram matrix `X^T X`).
+    ///
+    /// # Safety
+    /// As [`run`](Self::run), with `a` valid for reads of `(kc - 1) * lda + MR` elements
+    /// and `b` of `(kc - 1) * ldb + NR` elements when `kc > 0`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run_strided(
+        &self,
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        lda: usize,
+        b: *const T,
+        ldb: usize,
+        beta: T,
+        c: *mut T,
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        // SAFETY: the caller upholds this function's contract, which is `tile`'s with no
+        // second output.
+        unsafe {
+            self.tile(
+                kc,
+                a,
+                lda,
+                b,
+                ldb,
+                (alpha, beta, c),
+                (alpha, beta, std::ptr::null_mut()),
+                rs_c,
+                cs_c,
+                m,
+                n,
+            )
+        }
+    }
+
+    /// [`run`](Self::run) writing the same product to two tiles: `C1 <- alpha1 * A_p B_p +
+    /// beta1 * C1` and `C2 <- alpha2 * A_p B_p + beta2 * C2`, both with strides
+    /// `(rs_c, cs_c)` (the micro-kernel of a fused Strassen level).
+    ///
+    /// # Safety
+    /// As [`run`](Self::run) for both `c1` and `c2`, and the two tiles must not overlap.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run_dual(
+        &self,
+        kc: usize,
+        a: *const T,
+        b: *const T,
+        (alpha1, beta1, c1): (T, T, *mut T),
+        (alpha2, beta2, c2): (T, T, *mut T),
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        debug_assert!(!c2.is_null());
+        // SAFETY: the caller upholds this function's contract, which is `tile`'s with packed
+        // panels (lda = MR, ldb = NR) and a second output that does not overlap the first.
+        unsafe {
+            self.tile(
+                kc,
+                a,
+                self.mr,
+                b,
+                self.nr,
+                (alpha1, beta1, c1),
+                (alpha2, beta2, c2),
+                rs_c,
+                cs_c,
+                m,
+                n,
+            )
+        }
+    }
+
+    /// The one call of the kernel behind [`run`](Self::run), [`run_strided`](Self::run_strided)
+    /// and [`run_dual`](Self::run_dual): `C1 <- alpha1 * A_p B_p + beta1 * C1` and, when `c2`
+    /// is not null, `C2 <- alpha2 * A_p B_p + beta2 * C2`, on panels with strides `lda`, `ldb`
+    /// (see [`run_strided`](Self::run_strided)).
+    ///
+    /// # Safety
+    /// As [`run_strided`](Self::run_strided) for `c1`, and, when `c2` is not null, for `c2`
+    /// too, whose tile must not overlap `c1`'s.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn tile(
+        &self,
+        kc: usize,
+        a: *const T,
+        lda: usize,
+        b: *const T,
+        ldb: usize,
+        (alpha1, beta1, c1): (T, T, *mut T),
+        (alpha2, beta2, c2): (T, T, *mut T),
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+    ) {
+        debug_assert!(
+            m <= self.mr && n <= self.nr,
+            "tile {m}x{n} exceeds {}x{}",
+            self.mr,
+            self.nr
+        );
+        // SAFETY: the caller upholds this function's contract, which is the kernel's
+        // (`KernelFn`); `new` checked the CPU supports the kernel's ISA.
+        unsafe {
+            (self.f)(
+                kc, alpha1, a, lda, b, ldb, beta1, c1, rs_c, cs_c, m, n, c2, alpha2, beta2,
+            )
+        }
+    }
+
+    /// [`run`](Self::run) on slices, with every access checked: a safe entry point for tests
+    /// and one-off tiles. `c` holds the tile with element `(i, j)` at `i * rs_c + j * cs_c`.
+    ///
+    /// # Panics
+    /// If a slice is too short for `kc`, the tile shape or the strides, or `m > MR`,
+    /// `n > NR`.
+    #[allow(clippy::too_many_arguments)]
+    #[track_caller]
+    pub fn run_slices(
+        &self,
+        kc: usize,
+        alpha: T,
+        a: &[T],
+        b: &[T],
+        beta: T,
+        c: &mut [T],
+        rs_c: usize,
+        cs_c: usize,
+        m: usize,
+        n: usize,
+    ) {
+        assert!(
+            m <= self.mr && n <= self.nr,
+            "gemm micro-kernel: tile {m}x{n} exceeds {}x{}",
+            self.mr,
+            self.nr
+        );
+        assert!(
+            a.len() >= self.mr * kc && b.len() >= self.nr * kc,
+            "gemm micro-kernel: packed panels hold {} and {} elements, need {} and {}",
+            a.len(),
+            b.len(),
+            self.mr * kc,
+            self.nr * kc
+        );
+        if m == 0 || n == 0 {
+            return;
+        }
+        let last = (m - 1) * rs_c + (n - 1) * cs_c;
+        assert!(
+            last < c.len(),
+            "gemm micro-kernel: C holds {} elements, the tile reaches index {last}",
+            c.len()
+        );
+        if m > 1 && n > 1 {
+            // Distinct (i, j) must map to distinct elements, or the writes would race with
+            // the reads within the tile.
+            let (lo, hi) = if rs_c <= cs_c {
+                (rs_c, cs_c)
+            } else {
+                (cs_c, rs_c)
+            };
+            let lo_extent = if rs_c <= cs_c { m } else { n };
+            assert!(
+                lo >= 1 && hi >= lo * lo_extent,
+                "gemm micro-kernel: strides ({rs_c}, {cs_c}) alias within a {m}x{n} tile"
+            );
+        }
+        // SAFETY: the panels are long enough (asserted), every tile element is in bounds of
+        // `c` (largest offset asserted) and distinct (strides asserted), and `&mut c` gives
+        // exclusive access.
+        unsafe {
+            self.run(
+                kc,
+                alpha,
+                a.as_ptr(),
+                b.as_ptr(),
+                beta,
+                c.as_mut_ptr(),
+                rs_c as isize,
+                cs_c as isize,
+                m,
+                n,
+            )
+        }
+    }
+}
+
+// The tiles of the module docs' table; `arch` instantiates each kernel for its shape.
+
+impl GemmScalar for f64 {
+    fn select_kernel(isa: Isa, shape: KernelShape) -> (usize, usize, KernelFn<f64>) {
+        use KernelShape::*;
+        match (isa, shape) {
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx512, Wide) => (24, 8, arch::avx512::f64::gemm_24x8),
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx512, Narrow) => (16, 8, arch::avx512::f64::gemm_16x8),
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx2Fma, Wide) => (8, 6, arch::avx2::f64::gemm_8x6),
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx2Fma, Narrow) => (4, 6, arch::avx2::f64::gemm_4x6),
+            (Isa::Scalar, Wide | Narrow) => (4, 4, arch::scalar::f64::gemm_4x4),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),
+        }
+    }
+}
+
+impl GemmScalar for f32 {
+    fn select_kernel(isa: Isa, shape: KernelShape) -> (usize, usize, KernelFn<f32>) {
+        use KernelShape::*;
+        match (isa, shape) {
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx512, Wide) => (48, 8, arch::avx512::f32::gemm_48x8),
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx512, Narrow) => (32, 8, arch::avx512::f32::gemm_32x8),
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx2Fma, Wide) => (16, 6, arch::avx2::f32::gemm_16x6),
+            #[cfg(target_arch = "x86_64")]
+            (Isa::Avx2Fma, Narrow) => (8, 6, arch::avx2::f32::gemm_8x6),
+            (Isa::Scalar, Wide | Narrow) => (4, 4, arch::scalar::f32::gemm_4x4),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

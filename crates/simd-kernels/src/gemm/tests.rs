@@ -1,0 +1,154 @@
+//! The micro-kernels against a reference product, on every ISA this machine has.
+
+use super::*;
+
+/// Deterministic values in [-1, 1) with no special structure.
+fn fill<T: Float>(len: usize, seed: u64) -> Vec<T> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            T::from_f64((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+        })
+        .collect()
+}
+
+fn check<T: GemmScalar>(isa: Isa, shape: KernelShape) {
+    let kern = MicroKernel::<T>::new(isa, shape);
+    let (mr, nr) = (kern.mr(), kern.nr());
+    for kc in [0, 1, 3, 4, 5, 17, 64] {
+        let a = fill::<T>(mr * kc, 1 + kc as u64);
+        let b = fill::<T>(nr * kc, 2 + kc as u64);
+        // Row-major and column-major C with padding, full and edge tiles.
+        for (m, n) in [
+            (mr, nr),
+            (mr - 1, nr),
+            (mr, nr - 1),
+            (1, 1),
+            (mr / 2 + 1, 2),
+        ] {
+            for &(rs, cs) in &[(1, mr + 3), (nr + 2, 1)] {
+                for (alpha, beta) in [(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-0.5, 2.25)] {
+                    let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
+                    let len = (m.max(1) - 1) * rs + (n.max(1) - 1) * cs + 1;
+                    let c0: Vec<T> = if beta == T::ZERO {
+                        vec![T::NAN; len]
+                    } else {
+                        fill(len, 99)
+                    };
+                    let mut c = c0.clone();
+                    kern.run_slices(kc, alpha, &a, &b, beta, &mut c, rs, cs, m, n);
+                    let mut touched = vec![false; len];
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut s = 0.0f64;
+                            let mut mag = 0.0f64;
+                            for p in 0..kc {
+                                let t = a[p * mr + i].to_f64() * b[p * nr + j].to_f64();
+                                s += t;
+                                mag += t.abs();
+                            }
+                            let at = i * rs + j * cs;
+                            touched[at] = true;
+                            let old = if beta == T::ZERO {
+                                0.0
+                            } else {
+                                c0[at].to_f64()
+                            };
+                            let want = alpha.to_f64() * s + beta.to_f64() * old;
+                            let tol = 4.0
+                                * (kc as f64 + 2.0)
+                                * T::EPSILON.to_f64()
+                                * (alpha.to_f64().abs() * mag + (beta.to_f64() * old).abs());
+                            let got = c[at].to_f64();
+                            assert!(
+                                (got - want).abs() <= tol,
+                                "{isa} {} {shape:?} kc={kc} m={m} n={n} rs={rs} cs={cs} \
+                                 ({i},{j}): got {got}, want {want}",
+                                T::NAME
+                            );
+                        }
+                    }
+                    for (at, t) in touched.iter().enumerate() {
+                        if !t {
+                            assert!(
+                                c[at].to_f64().to_bits() == c0[at].to_f64().to_bits(),
+                                "{isa} {shape:?}: element {at} outside the tile was written"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gemm_microkernels_match_reference_on_every_isa() {
+    for isa in Isa::available() {
+        for shape in [KernelShape::Wide, KernelShape::Narrow] {
+            check::<f64>(isa, shape);
+            check::<f32>(isa, shape);
+        }
+    }
+}
+
+#[test]
+fn gemm_strided_panels_match_packed_ones() {
+    for isa in Isa::available() {
+        let kern = MicroKernel::<f64>::new(isa, KernelShape::Narrow);
+        let (mr, nr, kc) = (kern.mr(), kern.nr(), 37);
+        // A row-major kc x ld matrix serves as both panels (columns 0..MR and 3..3+NR).
+        let ld = mr + nr + 5;
+        let x = fill::<f64>(kc * ld, 5);
+        let pa: Vec<f64> = (0..kc)
+            .flat_map(|p| x[p * ld..p * ld + mr].to_vec())
+            .collect();
+        let pb: Vec<f64> = (0..kc)
+            .flat_map(|p| x[p * ld + 3..p * ld + 3 + nr].to_vec())
+            .collect();
+        let mut c1 = vec![0.5; mr * nr];
+        let mut c2 = c1.clone();
+        kern.run_slices(kc, 1.5, &pa, &pb, 2.0, &mut c1, 1, mr, mr, nr);
+        // SAFETY: every panel read (row p < kc, columns < 3 + NR <= ld) is inside `x`,
+        // and the MR x NR column-major tile fits `c2` exactly.
+        unsafe {
+            kern.run_strided(
+                kc,
+                1.5,
+                x.as_ptr(),
+                ld,
+                x.as_ptr().add(3),
+                ld,
+                2.0,
+                c2.as_mut_ptr(),
+                1,
+                mr as isize,
+                mr,
+                nr,
+            );
+        }
+        assert_eq!(c1, c2, "{isa}");
+    }
+}
+
+#[test]
+fn gemm_tile_shapes_fit_the_registers() {
+    for isa in Isa::available() {
+        let k = MicroKernel::<f64>::new(isa, KernelShape::Wide);
+        assert_eq!(k.mr() % isa.f64_lanes(), 0);
+        let k32 = MicroKernel::<f32>::new(isa, KernelShape::Wide);
+        assert_eq!(k32.mr() % (isa.f64_lanes() * 2).min(k32.mr()), 0);
+        assert_eq!(k.isa(), isa);
+    }
+}
+
+#[test]
+#[should_panic(expected = "exceeds")]
+fn gemm_run_slices_rejects_oversized_tiles() {
+    let k = MicroKernel::<f64>::new(Isa::Scalar, KernelShape::Wide);
+    let mut c = vec![0.0; 64];
+    k.run_slices(1, 1.0, &[0.0; 8], &[0.0; 8], 0.0, &mut c, 1, 8, 5, 4);
+}

@@ -1,0 +1,268 @@
+//! The GEMM micro-kernel, written once over [`Simd`]: one `MR x NR` register tile of
+//! `C <- alpha * A_p * B_p + beta * C` (see [`crate::gemm`] for the panel layout and the
+//! contract), and the [`microkernel!`] macro that instantiates it per ISA and tile shape.
+
+use crate::float::Float;
+use crate::simd::Simd;
+
+/// One rank-1 update of the accumulator tile: `acc += a[0..MR] * b[0..NR]^T`.
+///
+/// # Safety
+/// `a` valid for reading `MV * S::LANES` elements, `b` for `NR`.
+#[inline(always)]
+unsafe fn rank1<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
+    simd: S,
+    acc: &mut [[S::V; MV]; NR],
+    a: *const T,
+    b: *const T,
+) {
+    let mut av = [simd.splat(T::ZERO); MV];
+    for (i, v) in av.iter_mut().enumerate() {
+        // SAFETY: i * LANES + LANES <= MV * LANES elements are readable at `a`.
+        *v = unsafe { simd.load_ptr(a.add(i * S::LANES)) };
+    }
+    for (j, col) in acc.iter_mut().enumerate() {
+        // SAFETY: j < NR elements are readable at `b`.
+        let bj = simd.splat(unsafe { *b.add(j) });
+        for i in 0..MV {
+            col[i] = simd.mul_add(av[i], bj, col[i]);
+        }
+    }
+}
+
+/// Asks the cache to start loading the `C` tile, so its misses overlap the `k` loop.
+#[inline(always)]
+fn prefetch_tile<T>(c: *mut T, rs_c: isize, cs_c: isize, mr: usize, m: usize, n: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if rs_c == 1 && m > 0 {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let col_bytes = (mr.min(m) * std::mem::size_of::<T>()) as isize;
+        for j in 0..n as isize {
+            // Prefetching is a hint: it never faults and needs no valid address, so plain
+            // wrapping arithmetic suffices.
+            let p = c.wrapping_offset(j * cs_c) as *const i8;
+            let mut off = 0;
+            while off < col_bytes {
+                // SAFETY: `prefetcht0` is SSE (baseline on x86_64) and has no architectural
+                // effect: it cannot fault, whatever the address.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_offset(off)) };
+                off += 64;
+            }
+            // SAFETY: as above.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_offset(col_bytes - 1)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (c, rs_c, cs_c, mr, m, n);
+}
+
+/// The one micro-kernel: `MV` registers of rows by `NR` columns of accumulators, so the
+/// tile is `MR x NR` with `MR = MV * S::LANES`. Its arguments after `simd` are those of
+/// [`KernelFn`](crate::gemm::KernelFn).
+///
+/// # Safety
+/// The contract of [`MicroKernel::run`](crate::gemm::MicroKernel::run) for an `MR x NR`
+/// tile, with `a` valid for reads of `(kc - 1) * lda + MR` elements and `b` of
+/// `(kc - 1) * ldb + NR` elements when `kc > 0`; when `c2` is not null, the same for the
+/// tile at `c2`, which must not overlap the one at `c`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
+    simd: S,
+    kc: usize,
+    alpha: T,
+    a: *const T,
+    lda: usize,
+    b: *const T,
+    ldb: usize,
+    beta: T,
+    c: *mut T,
+    rs_c: isize,
+    cs_c: isize,
+    m: usize,
+    n: usize,
+    c2: *mut T,
+    alpha2: T,
+    beta2: T,
+) {
+    let mr = MV * S::LANES;
+    let mut acc = [[simd.splat(T::ZERO); MV]; NR];
+    let (mut pa, mut pb) = (a, b);
+    prefetch_tile::<T>(c, rs_c, cs_c, mr, m, n);
+    if !c2.is_null() {
+        prefetch_tile::<T>(c2, rs_c, cs_c, mr, m, n);
+    }
+
+    // SAFETY: step p reads MR elements at a + p*lda and NR at b + p*ldb, p < kc: in bounds
+    // by the contract. The pointers advance with wrapping arithmetic, so stepping past the
+    // last row is not UB; they are only dereferenced while p < kc.
+    unsafe {
+        let mut p = 0;
+        while p + 4 <= kc {
+            rank1(simd, &mut acc, pa, pb);
+            rank1(simd, &mut acc, pa.wrapping_add(lda), pb.wrapping_add(ldb));
+            rank1(
+                simd,
+                &mut acc,
+                pa.wrapping_add(2 * lda),
+                pb.wrapping_add(2 * ldb),
+            );
+            rank1(
+                simd,
+                &mut acc,
+                pa.wrapping_add(3 * lda),
+                pb.wrapping_add(3 * ldb),
+            );
+            pa = pa.wrapping_add(4 * lda);
+            pb = pb.wrapping_add(4 * ldb);
+            p += 4;
+        }
+        while p < kc {
+            rank1(simd, &mut acc, pa, pb);
+            pa = pa.wrapping_add(lda);
+            pb = pb.wrapping_add(ldb);
+            p += 1;
+        }
+    }
+
+    // SAFETY: the tile at `c` (and at `c2` when it is not null) is valid by the contract.
+    unsafe {
+        store_tile(simd, &acc, alpha, beta, c, rs_c, cs_c, m, n);
+        if !c2.is_null() {
+            store_tile(simd, &acc, alpha2, beta2, c2, rs_c, cs_c, m, n);
+        }
+    }
+}
+
+/// Writes `C <- alpha * acc + beta * C` for the `m x n` part of the tile (BLAS `beta == 0`).
+///
+/// # Safety
+/// For every `i < m`, `j < n`, `c.offset(i * rs_c + j * cs_c)` is valid for reads and
+/// writes; `m <= MR`, `n <= NR`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn store_tile<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
+    simd: S,
+    acc: &[[S::V; MV]; NR],
+    alpha: T,
+    beta: T,
+    c: *mut T,
+    rs_c: isize,
+    cs_c: isize,
+    m: usize,
+    n: usize,
+) {
+    let mr = MV * S::LANES;
+    let alpha_v = simd.splat(alpha);
+    let beta_zero = beta == T::ZERO;
+    if rs_c == 1 && m == mr && n == NR {
+        // Full tile, contiguous columns: vector read-modify-write of C straight from registers.
+        let beta_v = simd.splat(beta);
+        for (j, col) in acc.iter().enumerate() {
+            // SAFETY: column j of the tile is the MR contiguous elements at c + j*cs_c, all
+            // valid for reads and writes by the contract (m == MR, n == NR, rs_c == 1).
+            unsafe {
+                let cj = c.offset(j as isize * cs_c);
+                for (i, v) in col.iter().enumerate() {
+                    let p = cj.add(i * S::LANES);
+                    let r = if beta_zero {
+                        simd.mul(*v, alpha_v)
+                    } else {
+                        simd.mul_add(*v, alpha_v, simd.mul(simd.load_ptr(p), beta_v))
+                    };
+                    simd.store_ptr(r, p);
+                }
+            }
+        }
+    } else {
+        // Edge tile or strided C: spill alpha * acc to a column-major MR x NR stack tile.
+        let mut tile = [[simd.splat(T::ZERO); MV]; NR];
+        for (t, col) in tile.iter_mut().zip(acc.iter()) {
+            for (ti, v) in t.iter_mut().zip(col.iter()) {
+                *ti = simd.mul(*v, alpha_v);
+            }
+        }
+        // `Simd`'s contract: a register is LANES contiguous elements with no padding.
+        const { assert!(size_of::<S::V>() == S::LANES * size_of::<T>()) };
+        let tp = tile.as_ptr() as *const T;
+        for j in 0..n {
+            for i in 0..m {
+                // SAFETY: `tile` is NR * MV registers of LANES elements laid out contiguously
+                // (arrays of registers without padding, asserted above), so element (i, j) is
+                // at j*MR + i < MR*NR;
+                // the C element (i, j) with i < m, j < n is valid by the contract.
+                unsafe {
+                    let t = *tp.add(j * mr + i);
+                    let cij = c.offset(i as isize * rs_c + j as isize * cs_c);
+                    *cij = if beta_zero { t } else { beta * *cij + t };
+                }
+            }
+        }
+    }
+}
+
+/// Instantiates [`kernel`] for one element type, ISA token and tile shape as an entry point
+/// of type [`KernelFn`](crate::gemm::KernelFn) carrying the ISA's `#[target_feature]`
+/// attribute (none for scalar): `microkernel!(#[attrs] name, f64, Token, MR x NR)`.
+///
+/// The entry point makes the token with `<$s>::new()`, a safe call only because the entry
+/// point enables the token's target features (see [`Simd`]). `MR` must be a multiple of the
+/// token's `LANES` (checked at compile time).
+macro_rules! microkernel {
+    ($(#[$attr:meta])* $name:ident, $t:ty, $s:ty, $mr:literal x $nr:literal) => {
+        #[doc = concat!(
+            "The ", stringify!($mr), " x ", stringify!($nr), " GEMM micro-kernel."
+        )]
+        ///
+        /// # Safety
+        /// The contract of [`kernel`](crate::generic::gemm::kernel) for this tile; when this
+        /// function has target features, the CPU must support them.
+        $(#[$attr])*
+        #[allow(clippy::too_many_arguments)]
+        pub(crate) unsafe fn $name(
+            kc: usize,
+            alpha: $t,
+            a: *const $t,
+            lda: usize,
+            b: *const $t,
+            ldb: usize,
+            beta: $t,
+            c: *mut $t,
+            rs_c: isize,
+            cs_c: isize,
+            m: usize,
+            n: usize,
+            c2: *mut $t,
+            alpha2: $t,
+            beta2: $t,
+        ) {
+            const LANES: usize = <$s as $crate::simd::Simd<$t>>::LANES;
+            const { assert!(usize::is_multiple_of($mr, LANES)) };
+            // Outside the `unsafe` block, so the compiler checks this function enables the
+            // token's target features.
+            let simd = <$s>::new();
+            // SAFETY: this function's contract is the kernel's for an MR x NR tile.
+            unsafe {
+                $crate::generic::gemm::kernel::<$t, $s, { $mr / LANES }, $nr>(
+                    simd,
+                    kc,
+                    alpha,
+                    a,
+                    lda,
+                    b,
+                    ldb,
+                    beta,
+                    c,
+                    rs_c,
+                    cs_c,
+                    m,
+                    n,
+                    c2,
+                    alpha2,
+                    beta2,
+                )
+            }
+        }
+    };
+}
+pub(crate) use microkernel;

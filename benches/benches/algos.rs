@@ -256,24 +256,18 @@ mod sparse_bench {
     use super::*;
     use fast_math::sparse::{gemv_dense, CsrMatrix, CSR_DENSITY_CROSSOVER};
     use fast_math::{gemm, Mat, Par};
+    use seeded_rng::Rng;
     use simd_kernels::{probe, Isa};
 
     /// `nrows x ncols` with `per_row` distinct random columns per row.
     fn random_csr(nrows: usize, ncols: usize, density: f64, seed: u64) -> CsrMatrix<f64> {
-        let mut s = seed | 1;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut rng = Rng::new(seed);
         let mut t = Vec::with_capacity((nrows as f64 * ncols as f64 * density * 1.01) as usize);
         for i in 0..nrows {
             for j in 0..ncols {
-                // Bernoulli(density) per element, via a 32-bit threshold.
-                if ((next() >> 32) as f64) < density * 4_294_967_296.0 {
-                    let v = (next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-                    t.push((i, j, v));
+                // Bernoulli(density) per element.
+                if rng.uniform() < density {
+                    t.push((i, j, rng.range(-0.5, 0.5)));
                 }
             }
         }
@@ -282,18 +276,12 @@ mod sparse_bench {
 
     /// Same as [`random_csr`] for huge sparse shapes: `nnz_per_row` columns drawn per row.
     fn random_csr_rows(n: usize, nnz_per_row: usize, seed: u64) -> CsrMatrix<f64> {
-        let mut s = seed | 1;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut rng = Rng::new(seed);
         let mut t = Vec::with_capacity(n * nnz_per_row);
         for i in 0..n {
             for _ in 0..nnz_per_row {
-                let j = (next() % n as u64) as usize;
-                t.push((i, j, (next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5));
+                let j = rng.below(n);
+                t.push((i, j, rng.range(-0.5, 0.5)));
             }
         }
         CsrMatrix::from_triplets(n, n, &t).expect("in bounds and finite")

@@ -7,20 +7,10 @@ pub mod naive;
 pub mod report;
 pub mod results;
 
-/// Deterministic pseudo-random values in [-1, 1) (SplitMix64), so every run and every tool
-/// measures the same data.
+/// Deterministic pseudo-random values in [-1, 1) (the workspace's [`seeded_rng`]), so every
+/// run and every tool measures the same data.
 pub fn random_f64(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed ^ 0x9E37_79B9_7F4A_7C15;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
+    seeded_rng::uniform_vec(n, seed, -1.0, 1.0)
 }
 
 /// [`random_f64`] rounded to `f32`.

@@ -7,7 +7,8 @@ use simd_kernels::Isa;
 use std::process::Command;
 
 /// The library crates, bottom layer first, then the program.
-const LAYERS: [&str; 5] = [
+const LAYERS: [&str; 6] = [
+    "seeded-rng",
     "simd-kernels",
     "zero-copy-pool",
     "fast-math",

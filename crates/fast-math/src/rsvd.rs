@@ -180,8 +180,10 @@ fn factor(a: MatRef<'_, f64>, opts: &RsvdOptions, par: Par) -> Result<Svd, Linal
     let iters = opts.iterations(m, n);
     let normalizer = opts.resolved_normalizer(iters);
 
-    let mut rng = Normal::new(opts.seed);
-    let mut z = Mat::from_fn(n, l, |_, _| rng.sample());
+    // The sketch depends only on the seed (seeded-rng fixes the generator and its
+    // Box-Muller pairing), which is what makes `RsvdOptions::seed` reproducible.
+    let mut rng = seeded_rng::Rng::new(opts.seed);
+    let mut z = Mat::from_fn(n, l, |_, _| rng.normal());
     let mut y = Mat::zeros(m, l);
     let mut tmp_y = Mat::zeros(m, l);
     let mut tmp_z = Mat::zeros(n, l);
@@ -351,56 +353,5 @@ fn permuted_l(lu: &Mat<f64>, perm: &[usize], out: &mut Mat<f64>) {
                 std::cmp::Ordering::Less => 0.0,
             };
         }
-    }
-}
-
-/// Standard normal samples: xoshiro256++ seeded by SplitMix64, Box-Muller pairs.
-struct Normal {
-    s: [u64; 4],
-    spare: Option<f64>,
-}
-
-impl Normal {
-    fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let mut next = || {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Normal {
-            s: [next(), next(), next(), next()],
-            spare: None,
-        }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let s = &mut self.s;
-        let out = (s[0].wrapping_add(s[3])).rotate_left(23).wrapping_add(s[0]);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        out
-    }
-
-    /// Uniform in (0, 1]: never 0, so the logarithm below is finite.
-    fn unit(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    fn sample(&mut self) -> f64 {
-        if let Some(v) = self.spare.take() {
-            return v;
-        }
-        let r = (-2.0 * self.unit().ln()).sqrt();
-        let theta = std::f64::consts::TAU * self.unit();
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
     }
 }

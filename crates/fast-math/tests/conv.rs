@@ -5,15 +5,7 @@ use fast_math::conv::{convolve, direct_convolve_with, fft_convolve, use_fft, Com
 use simd_kernels::Isa;
 
 fn rand_vec(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
+    seeded_rng::uniform_vec(n, seed, -1.0, 1.0)
 }
 
 /// Reference full convolution with compensated (Neumaier) sums, as numpy.convolve defines.

@@ -4,27 +4,15 @@ use fast_math::sparse::{
     gemv_dense, matvec_auto, AutoMatrix, CsrMatrix, SparseError, CSR_DENSITY_CROSSOVER,
 };
 use fast_math::{Mat, MatRef};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use seeded_rng::Rng;
 
 /// A dense matrix with about `density` of its entries nonzero, in [-1, 1), and one empty
 /// row and column when large enough.
 fn sparse_dense(m: usize, n: usize, density: f64, seed: u64) -> Mat<f64> {
-    let mut r = Rng(seed * 2 + 1);
+    let mut r = Rng::new(seed);
     Mat::from_fn(m, n, |i, j| {
-        let keep = r.unit() < density && i != 1 && j != 2;
-        let v = r.unit() * 2.0 - 1.0;
+        let keep = r.uniform() < density && i != 1 && j != 2;
+        let v = r.range(-1.0, 1.0);
         if keep {
             v
         } else {
@@ -162,12 +150,12 @@ fn spmv_and_spmv_t_match_dense() {
     for (m, n, dens) in [(1, 1, 1.0), (50, 70, 0.05), (70, 50, 0.4), (13, 200, 0.9)] {
         let d = sparse_dense(m, n, dens, (m * n) as u64);
         let a = CsrMatrix::from_dense(d.as_ref(), 0.0).unwrap();
-        let mut r = Rng(99);
-        let x: Vec<f64> = (0..n).map(|_| r.unit() - 0.5).collect();
+        let mut r = Rng::new(99);
+        let x: Vec<f64> = (0..n).map(|_| r.range(-0.5, 0.5)).collect();
         let mut y = vec![f64::NAN; m];
         a.spmv(&x, &mut y);
         assert_vec_close(&y, &dense_mv(&d, &x), "spmv");
-        let xt: Vec<f64> = (0..m).map(|_| r.unit() - 0.5).collect();
+        let xt: Vec<f64> = (0..m).map(|_| r.range(-0.5, 0.5)).collect();
         let mut yt = vec![f64::NAN; n];
         a.spmv_t(&xt, &mut yt);
         assert_vec_close(&yt, &dense_mv(&d.transpose(), &xt), "spmv_t");
@@ -192,8 +180,8 @@ fn spmm_matches_dense_for_every_width_and_layout() {
     let d = sparse_dense(33, 27, 0.25, 3);
     let a = CsrMatrix::from_dense(d.as_ref(), 0.0).unwrap();
     for p in [1, 3, 4, 5, 9] {
-        let mut r = Rng(p as u64 + 5);
-        let b = Mat::from_fn(27, p, |_, _| r.unit() - 0.5);
+        let mut r = Rng::new(p as u64 + 5);
+        let b = Mat::from_fn(27, p, |_, _| r.range(-0.5, 0.5));
         let want: Mat<f64> =
             Mat::from_fn(33, p, |i, j| (0..27).map(|k| d[(i, k)] * b[(k, j)]).sum());
         let got = a.spmm(b.as_ref());
@@ -244,8 +232,7 @@ fn spmm_shape_mismatch_panics() {
 fn auto_matrix_picks_storage_by_density_and_matches() {
     let sparse = sparse_dense(60, 40, CSR_DENSITY_CROSSOVER / 4.0, 4);
     let dense = sparse_dense(60, 40, 0.95, 5);
-    let mut r = Rng(6);
-    let x: Vec<f64> = (0..40).map(|_| r.unit()).collect();
+    let x = seeded_rng::uniform_vec(40, 6, 0.0, 1.0);
     for (d, want_sparse) in [(&sparse, true), (&dense, false)] {
         let a = AutoMatrix::from_dense(d.as_ref(), 0.0).unwrap();
         assert_eq!(matches!(a, AutoMatrix::Sparse(_)), want_sparse);

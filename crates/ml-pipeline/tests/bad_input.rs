@@ -7,6 +7,7 @@ use ml_pipeline::{
     extract_features, Accumulator, FeatureConfig, Fit, FitIncremental, IntegratedMlPipeline,
     PipelineBuilder, PipelineError, Predict, RollingFeatures, Target, Transform,
 };
+use seeded_rng::Rng;
 use simd_kernels::Isa;
 
 fn data(n: usize, k: usize) -> (Mat<f64>, Vec<f64>) {
@@ -22,14 +23,11 @@ fn labels(y: &[f64]) -> Vec<f64> {
 }
 
 fn walk(n: usize) -> Vec<f64> {
-    let mut s: u64 = 0x1234_5678_9ABC_DEF1;
+    let mut rng = Rng::new(1);
     let mut p = 100.0f64;
     (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            p *= 1.0 + ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            p *= 1.0 + rng.range(-0.005, 0.005);
             p
         })
         .collect()

@@ -7,6 +7,7 @@ use ml_pipeline::{
     LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, PipelineError, Predict,
     Ridge, RidgeAccumulator, RollingFeatures, SavedModel, ScalerModel, Stage, StandardScaler,
 };
+use seeded_rng::Rng;
 use std::sync::Arc;
 use zero_copy_pool::{AlignedVec, Arena, MemoryPoolManager, ObjectPool};
 
@@ -58,14 +59,11 @@ fn calls() -> usize {
 }
 
 fn walk(n: usize) -> Vec<f64> {
-    let mut s: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rng = Rng::new(2);
     let mut p = 100.0f64;
     (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            p *= 1.0 + ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            p *= 1.0 + rng.range(-0.005, 0.005);
             p
         })
         .collect()

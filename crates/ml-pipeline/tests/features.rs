@@ -3,17 +3,14 @@
 use fast_math::Par;
 use ml_pipeline::features::{extract_features, FeatureConfig, RollingFeatures, RollingMoments};
 use ml_pipeline::PipelineError;
+use seeded_rng::Rng;
 
 fn rng_walk(n: usize, level: f64, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut rng = Rng::new(seed);
     let mut p = level;
     (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            p *= (u * 0.02).exp();
+            p *= rng.range(-0.01, 0.01).exp();
             p
         })
         .collect()
@@ -187,16 +184,12 @@ fn drift_stays_bounded_over_ten_million_ticks() {
     let w = 64;
     let n = 10_000_000;
     let mut roll = RollingMoments::new(w, 1024);
-    let mut s: u64 = 0x1234_5678_9ABC_DEF1;
+    let mut rng = Rng::new(4);
     let mut window = std::collections::VecDeque::with_capacity(w);
     let mut worst = 0.0f64;
     for t in 0..n {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
         // Returns with a slowly drifting level, so the shift must follow the data.
-        let x =
-            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01 + (t as f64 * 1e-6).sin() * 0.05;
+        let x = rng.range(-0.005, 0.005) + (t as f64 * 1e-6).sin() * 0.05;
         roll.push(x);
         if window.len() == w {
             window.pop_front();

@@ -3,6 +3,7 @@
 use fast_math::Par;
 use ml_pipeline::features::{extract_features, FeatureConfig};
 use ml_pipeline::{IntegratedMlPipeline, PipelineError, Predict, SavedModel};
+use seeded_rng::Rng;
 
 /// The model's prediction for one row, through the model interface.
 fn predict(model: &SavedModel, row: &[f64], scratch: &mut [f64]) -> f64 {
@@ -13,14 +14,11 @@ fn predict(model: &SavedModel, row: &[f64], scratch: &mut [f64]) -> f64 {
 
 fn walk(n: usize, seed: u64) -> Vec<f64> {
     let mut p = 100.0;
-    let mut s = seed | 1;
+    let mut rng = Rng::new(seed);
     let mut prev = 0.0;
     (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let shock = ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            let shock = rng.range(-0.005, 0.005);
             // A little momentum so the model has something to find.
             let r = 0.2 * prev + shock;
             prev = r;

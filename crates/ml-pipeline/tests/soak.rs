@@ -6,6 +6,7 @@
 //! `ML_PIPELINE_SOAK_TICKS` sets the number of ticks.
 
 use ml_pipeline::{FeatureConfig, IntegratedMlPipeline, Predict, RollingFeatures};
+use seeded_rng::Rng;
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -44,7 +45,7 @@ fn rss_kib() -> u64 {
 /// A price series whose log follows a mean-reverting walk with occasional jumps, so it stays
 /// in range over any number of ticks while its volatility changes.
 struct Prices {
-    state: u64,
+    rng: Rng,
     log_price: f64,
     t: u64,
 }
@@ -52,24 +53,17 @@ struct Prices {
 impl Prices {
     fn new() -> Self {
         Prices {
-            state: 0x9E37_79B9_7F4A_7C15,
+            rng: Rng::new(1),
             log_price: 4.6,
             t: 0,
         }
     }
 
-    fn uniform(&mut self) -> f64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        (self.state >> 11) as f64 / (1u64 << 53) as f64
-    }
-
     fn next(&mut self) -> f64 {
         self.t += 1;
         let vol = 1e-3 * (1.5 + (self.t as f64 * 1e-6).sin());
-        let jump = if self.uniform() < 1e-4 { 0.02 } else { 0.0 };
-        let shock = (self.uniform() - 0.5) * vol + jump * (self.uniform() - 0.5);
+        let jump = if self.rng.uniform() < 1e-4 { 0.02 } else { 0.0 };
+        let shock = self.rng.range(-0.5, 0.5) * vol + jump * self.rng.range(-0.5, 0.5);
         self.log_price += 1e-4 * (4.6 - self.log_price) + shock;
         self.log_price.exp()
     }

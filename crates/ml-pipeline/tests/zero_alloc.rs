@@ -1,6 +1,7 @@
 //! The streaming hot path allocates nothing after warm-up: counted, not printed.
 
 use ml_pipeline::IntegratedMlPipeline;
+use seeded_rng::Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -43,14 +44,11 @@ fn allocations() -> u64 {
 }
 
 fn walk(n: usize) -> Vec<f64> {
-    let mut p = 100.0;
-    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut rng = Rng::new(3);
+    let mut p = 100.0f64;
     (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            p *= 1.0 + ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.01;
+            p *= 1.0 + rng.range(-0.005, 0.005);
             p
         })
         .collect()

@@ -7,6 +7,7 @@ use crate::info;
 use fast_math::Par;
 use indicatif::{ProgressBar, ProgressStyle};
 use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline, Predict};
+use seeded_rng::Rng;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -20,58 +21,6 @@ const MIN_TICKS: usize = 2000;
 const TRAIN_SHARE: f64 = 0.7;
 /// Rolling window of the features.
 const WINDOW: usize = 64;
-
-/// xoshiro256** seeded through SplitMix64: a small, fast, reproducible generator.
-struct Rng {
-    s: [u64; 4],
-    spare: Option<f64>,
-}
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let mut next = || {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Rng {
-            s: [next(), next(), next(), next()],
-            spare: None,
-        }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let s = &mut self.s;
-        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        result
-    }
-
-    /// Uniform in (0, 1].
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box-Muller, both values used).
-    fn normal(&mut self) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        let r = (-2.0 * self.uniform().ln()).sqrt();
-        let theta = std::f64::consts::TAU * self.uniform();
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
-    }
-}
 
 /// Parameters of the synthetic market.
 struct MarketSpec {

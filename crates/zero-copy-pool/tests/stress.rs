@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use seeded_rng::Rng;
 use zero_copy_pool::{AlignedVec, ObjectPool};
 
 const THREADS: usize = 2;
@@ -34,14 +35,6 @@ impl Drop for Item {
             drops.fetch_add(1, Ordering::SeqCst);
         }
     }
-}
-
-/// xorshift64: a cheap per-thread choice of how many guards to hold.
-fn next(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
 }
 
 fn take(flags: &[AtomicBool], item: &mut Item) {
@@ -94,10 +87,11 @@ fn no_value_is_shared_or_lost() {
                 let pool = &pool;
                 let flags = &flags;
                 s.spawn(move || {
-                    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1);
+                    // A per-thread seeded choice of how many guards to hold.
+                    let mut rng = Rng::new(t as u64 + 1);
                     let mut gets = 0;
                     for i in 0..iters {
-                        let held = 1 + (next(&mut rng) % MAX_HELD as u64) as usize;
+                        let held = 1 + rng.below(MAX_HELD);
                         gets += held;
                         // Alternate borrowed and owned guards; both paths must be exclusive.
                         if i % 2 == 0 {
@@ -181,9 +175,9 @@ fn undersized_pool_accounts_for_every_value() {
         for t in 0..THREADS {
             let (pool, flags) = (&pool, &flags);
             s.spawn(move || {
-                let mut rng = 0xD1B5_4A32_D192_ED03u64 ^ (t as u64 + 7);
+                let mut rng = Rng::new(t as u64 + 7);
                 for _ in 0..iters {
-                    let held = 1 + (next(&mut rng) % MAX_HELD as u64) as usize;
+                    let held = 1 + rng.below(MAX_HELD);
                     let mut guards: [Option<_>; MAX_HELD] = [None, None, None];
                     for slot in guards.iter_mut().take(held) {
                         let mut g = pool.get();

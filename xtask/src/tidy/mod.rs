@@ -42,8 +42,13 @@ pub const MAX_LINES: usize = 600;
 pub const LONG_FILES: &[(&str, &str)] = &[];
 
 /// The library crates: what users link.
-pub const LIBRARY_CRATES: [&str; 4] =
-    ["simd-kernels", "zero-copy-pool", "fast-math", "ml-pipeline"];
+pub const LIBRARY_CRATES: [&str; 5] = [
+    "seeded-rng",
+    "simd-kernels",
+    "zero-copy-pool",
+    "fast-math",
+    "ml-pipeline",
+];
 
 /// Crates only a program needs (argument parsing, terminal output, plots, file formats).
 pub const PROGRAM_ONLY: [&str; 6] = [
@@ -56,7 +61,8 @@ pub const PROGRAM_ONLY: [&str; 6] = [
 ];
 
 /// The crates of `crates/`, bottom layer first; each may depend only on those before it.
-pub const LAYERS: [&str; 5] = [
+pub const LAYERS: [&str; 6] = [
+    "seeded-rng",
     "simd-kernels",
     "zero-copy-pool",
     "fast-math",

@@ -5,13 +5,8 @@ use fast_math::{Mat, MatMut, MatRef, Scalar};
 
 /// Deterministic pseudo-random values in [-1, 1).
 pub fn rand_mat<T: Scalar>(r: usize, c: usize, seed: u64) -> Mat<T> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    Mat::from_fn(r, c, |_, _| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        T::from_f64((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
-    })
+    let mut rng = seeded_rng::Rng::new(seed);
+    Mat::from_fn(r, c, |_, _| T::from_f64(rng.range(-1.0, 1.0)))
 }
 
 /// Memory layouts a test operand is stored in.

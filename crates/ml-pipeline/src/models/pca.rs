@@ -361,13 +361,8 @@ mod tests {
 
     /// Deterministic data far from the origin, so centering matters.
     fn offset_data(n: usize, k: usize) -> Mat<f64> {
-        let mut s = 0x2545_f491_4f6c_dd1du64;
-        Mat::from_fn(n, k, |_, j| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            1e4 * (j as f64 + 1.0) + (s >> 11) as f64 / (1u64 << 53) as f64 * (j as f64 + 1.0)
-        })
+        let mut rng = seeded_rng::Rng::new(1);
+        Mat::from_fn(n, k, |_, j| (j as f64 + 1.0) * (1e4 + rng.uniform()))
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The one place matrix storage and packing scratch come from: the pool layer.
 //!
-//! Matrix storage is a 64-byte aligned [`AlignedVec`]. Packing buffers come from one
+//! Matrix storage is a 64-byte aligned [`AlignedVec`](zero_copy_pool::AlignedVec). Packing buffers come from one
 //! process-wide [`MemoryPoolManager`] (power-of-two size classes, lock-free free lists), so
 //! after the first call of a given size GEMM allocates nothing: each call takes its packed
 //! panels from the pool and the guards return them when the call ends. The pool registers

@@ -7,10 +7,10 @@
 //! - [`Mat`] (owned, column-major, 64-byte aligned) and the strided views [`MatRef`] /
 //!   [`MatMut`] (any row and column strides, free transpose, sub-views, zero-copy
 //!   conversion to and from nalgebra's `DMatrix` / `DMatrixView`).
-//! - [`gemm`]: `C <- alpha A B + beta C`, the Goto/BLIS scheme over the register
+//! - [`gemm`](gemm()): `C <- alpha A B + beta C`, the Goto/BLIS scheme over the register
 //!   micro-kernels of [`simd_kernels::gemm`] (AVX-512, AVX2+FMA, scalar; f64 and f32), with
 //!   packed panels sized to L1/L2/L3 and explicit parallelism ([`Par`]).
-//! - [`matmul`] (switches to [`strassen`] above its measured crossover), [`gram`] (`X^T X`,
+//! - [`matmul`](matmul()) (switches to [`strassen`] above its measured crossover), [`gram`] (`X^T X`,
 //!   one triangle), [`cholesky`] and [`qr`].
 //!
 //! Every kernel has a `*_with(isa, ...)` form; the plain form uses [`simd_kernels::Isa::detect`].
@@ -28,13 +28,17 @@ pub mod conv;
 mod gemm;
 mod linalg;
 mod mat;
+mod matmul;
+mod par;
 pub mod rsvd;
 pub mod sparse;
 pub mod strassen;
 
-pub use gemm::{blocking, gemm, gemm_with, gram, gram_with, matmul, matmul_with, Blocking, Par};
+pub use gemm::{blocking, gemm, gemm_with, gram, gram_with, Blocking};
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{Mat, MatMut, MatRef, NalgebraView};
+pub use matmul::{matmul, matmul_with};
+pub use par::Par;
 
 mod sealed {
     pub trait Sealed {}

@@ -5,7 +5,7 @@
 //! iterations `Y <- A (A^T Y)` with a normalization after every product, an orthonormal
 //! basis `Q` of the last `Y` (Householder QR), then `B^T = A^T Q` and the exact SVD of the
 //! small `B` (a QR of `B^T`, then nalgebra's SVD of the square `R^T`). Every product with
-//! `A` is a packed [`crate::gemm`].
+//! `A` is a packed [`crate::gemm()`].
 //!
 //! The LU normalizer is a recursive (Toledo) partial-pivoting LU whose trailing updates are
 //! GEMMs, returning `P L` as SciPy's `lu(permute_l=True)` does. Every normalizer only

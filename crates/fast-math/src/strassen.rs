@@ -1,4 +1,4 @@
-//! Strassen–Winograd matrix multiplication over the packed classical [`gemm`](crate::gemm).
+//! Strassen–Winograd matrix multiplication over the packed classical [`gemm`](crate::gemm()).
 //!
 //! One level splits each operand into 2 x 2 blocks and forms the product from 7 block
 //! products instead of 8. The last (usually only) level is the "ABC" form of Huang, Smith,
@@ -25,13 +25,14 @@
 //! Unlike classical GEMM, a small element of `C` can carry an error relative to the
 //! largest elements of `A` and `B`, not to its own `(|A||B|)_ij`.
 
-use crate::gemm::{check_shapes, gemm_with as classical, run_in, strassen_abc};
+use crate::gemm::{check_shapes, gemm_core, gemm_with as classical, Dest, Operand};
+use crate::par::run_in;
 use crate::{Mat, MatMut, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::Isa;
 
-/// Smallest dimension (of `m`, `k`, `n`) from which [`matmul`](crate::matmul) uses
+/// Smallest dimension (of `m`, `k`, `n`) from which [`matmul`](crate::matmul()) uses
 /// Strassen (one fused level). Measured on this project's machine (AVX-512 f64, one thread,
 /// `cargo bench -p benches --bench math -- summary`): 0.91x classical at n = 2048, 1.01x at
 /// 3072, 1.07-1.09x at 4096; so below 4096 the classical product is used.
@@ -62,7 +63,7 @@ impl Default for StrassenConfig {
 
 /// `C <- alpha * A * B + beta * C` by Strassen–Winograd (on the detected ISA).
 ///
-/// Same contract as [`gemm`](crate::gemm) (BLAS `beta == 0` semantics included), with the
+/// Same contract as [`gemm`](crate::gemm()) (BLAS `beta == 0` semantics included), with the
 /// weaker normwise error bound of the module docs.
 ///
 /// # Panics
@@ -264,6 +265,74 @@ fn winograd<T: Scalar>(
     // C11 = P1 + P2 with P2 = A12 B21.
     rec(a12, b21, c11.as_mut());
     update(c11, T::ONE, p1.as_ref(), par);
+}
+
+/// One Strassen level with the operand sums formed while packing and each product added
+/// straight into one or two quadrants of `C` (Huang, Smith, Henry, van de Geijn, "Strassen's
+/// algorithm reloaded", SC16): `C <- A B` for even dimensions, no temporaries.
+fn strassen_abc<T: Scalar>(
+    kern: MicroKernel<T>,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    mut c: MatMut<'_, T>,
+    par: Par,
+) {
+    let (m, n, k) = (a.nrows() / 2, b.ncols() / 2, a.ncols() / 2);
+    debug_assert!(
+        a.nrows() == 2 * m && b.ncols() == 2 * n && a.ncols() == 2 * k && m > 0 && n > 0 && k > 0
+    );
+    let qa = |i: usize, j: usize| a.submatrix(i * m, j * k, m, k);
+    let qb = |i: usize, j: usize| b.submatrix(i * k, j * n, k, n);
+    let (one, neg, zero) = (T::ONE, -T::ONE, T::ZERO);
+    let (top, bottom) = c.as_mut().split_at_row(m);
+    let (mut c11, mut c12) = top.split_at_col(n);
+    let (mut c21, mut c22) = bottom.split_at_col(n);
+    let d = |c: &mut MatMut<'_, T>, coef: T, beta: T| Dest::new(c, coef, beta);
+    let run = |a: Operand<'_, T>, b: Operand<'_, T>, dests: &[Dest<T>]| {
+        gemm_core(kern, a, b, dests, m, n, k, par)
+    };
+    // M1 = (A11 + A22)(B11 + B22): C11 = M1, C22 = M1.
+    run(
+        Operand::sum(qa(0, 0), one, qa(1, 1)),
+        Operand::sum(qb(0, 0), one, qb(1, 1)),
+        &[d(&mut c11, one, zero), d(&mut c22, one, zero)],
+    );
+    // M2 = (A21 + A22) B11: C21 = M2, C22 -= M2.
+    run(
+        Operand::sum(qa(1, 0), one, qa(1, 1)),
+        Operand::one(qb(0, 0)),
+        &[d(&mut c21, one, zero), d(&mut c22, neg, one)],
+    );
+    // M3 = A11 (B12 - B22): C12 = M3, C22 += M3.
+    run(
+        Operand::one(qa(0, 0)),
+        Operand::sum(qb(0, 1), neg, qb(1, 1)),
+        &[d(&mut c12, one, zero), d(&mut c22, one, one)],
+    );
+    // M4 = A22 (B21 - B11): C11 += M4, C21 += M4.
+    run(
+        Operand::one(qa(1, 1)),
+        Operand::sum(qb(1, 0), neg, qb(0, 0)),
+        &[d(&mut c11, one, one), d(&mut c21, one, one)],
+    );
+    // M5 = (A11 + A12) B22: C11 -= M5, C12 += M5.
+    run(
+        Operand::sum(qa(0, 0), one, qa(0, 1)),
+        Operand::one(qb(1, 1)),
+        &[d(&mut c11, neg, one), d(&mut c12, one, one)],
+    );
+    // M6 = (A21 - A11)(B11 + B12): C22 += M6.
+    run(
+        Operand::sum(qa(1, 0), neg, qa(0, 0)),
+        Operand::sum(qb(0, 0), one, qb(0, 1)),
+        &[d(&mut c22, one, one)],
+    );
+    // M7 = (A12 - A22)(B21 + B22): C11 += M7.
+    run(
+        Operand::sum(qa(0, 1), neg, qa(1, 1)),
+        Operand::sum(qb(1, 0), one, qb(1, 1)),
+        &[d(&mut c11, one, one)],
+    );
 }
 
 /// Runs `f(j, column j of dst)` over the columns of a column-major destination, in parallel

@@ -12,9 +12,10 @@ use core::slice;
 
 use bumpalo::Bump;
 
-use crate::aligned_vec::{dangling, layout_for, TryReserveError, Zeroable};
+use crate::block::{dangling, layout_for, TryReserveError};
 use crate::object_pool::{ObjectPool, Pooled};
 use crate::stats::PoolStats;
+use crate::zeroable::Zeroable;
 
 /// A bump arena handing out 64-byte aligned slices of `Copy` elements.
 ///
@@ -234,7 +235,7 @@ impl ArenaPool {
         self.pool.stats()
     }
 
-    /// Publishes the pool's counters in the global [`registry`](crate::registry).
+    /// Publishes the pool's counters in the global [`registry`](crate::registry()).
     pub fn register(&self, name: impl Into<String>) {
         self.pool.register(name);
     }

@@ -49,14 +49,18 @@
 
 mod aligned_vec;
 mod arena;
+mod block;
 mod object_pool;
 mod registry;
 mod size_class;
 mod stats;
+mod zeroable;
 
-pub use aligned_vec::{AlignedVec, TryReserveError, Zeroable, ALIGN};
+pub use aligned_vec::AlignedVec;
 pub use arena::{Arena, ArenaPool};
+pub use block::{TryReserveError, ALIGN};
 pub use object_pool::{ObjectPool, Pooled, PooledOwned};
 pub use registry::{registry, PoolRegistry};
 pub use size_class::{ClassStats, Contents, MemoryPoolManager, PooledBuf, SizeClassConfig};
 pub use stats::PoolStats;
+pub use zeroable::Zeroable;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use crossbeam_queue::ArrayQueue;
 
-use crate::registry::registry;
-use crate::stats::{PoolCounters, PoolStats};
+use crate::registry::{registry, PoolRegistry};
+use crate::stats::{PoolCounters, PoolStats, StatsSource};
 
 type MakeFn<T> = Box<dyn Fn() -> T + Send + Sync>;
 type ResetFn<T> = Box<dyn Fn(&mut T) + Send + Sync>;
@@ -69,11 +69,6 @@ impl<T> Shared<T> {
     fn idle(&self) -> usize {
         self.free.as_ref().map_or(0, ArrayQueue::len)
     }
-}
-
-/// A pool's figures, readable without knowing its value type.
-pub(crate) trait StatsSource: Send + Sync {
-    fn snapshot(&self) -> PoolStats;
 }
 
 impl<T: Send> StatsSource for Shared<T> {
@@ -266,7 +261,7 @@ impl<T> ObjectPool<T> {
 }
 
 impl<T: Send + 'static> ObjectPool<T> {
-    /// Publishes this pool's counters in the global [`registry`](crate::registry) under
+    /// Publishes this pool's counters in the global [`registry`](crate::registry()) under
     /// `name` (replacing any pool registered under that name) until the pool is dropped or
     /// unregistered. A cold path: it allocates.
     pub fn register(&self, name: impl Into<String>) {
@@ -274,9 +269,20 @@ impl<T: Send + 'static> ObjectPool<T> {
     }
 
     /// The registry's handle on this pool's figures.
-    pub(crate) fn stats_source(&self) -> std::sync::Weak<dyn StatsSource> {
+    fn stats_source(&self) -> std::sync::Weak<dyn StatsSource> {
         let shared: Arc<dyn StatsSource> = self.shared.clone();
         Arc::downgrade(&shared)
+    }
+}
+
+// The registry sits below the pools and only knows `StatsSource`; publishing an
+// `ObjectPool` is written here, where the pool type is known, so the registry never
+// imports this module.
+impl PoolRegistry {
+    /// Publishes `pool`'s counters under `name`, replacing any pool registered under that
+    /// name before.
+    pub fn register<T: Send + 'static>(&self, name: impl Into<String>, pool: &ObjectPool<T>) {
+        self.insert(name.into(), pool.stats_source());
     }
 }
 

@@ -9,8 +9,7 @@ use std::sync::{OnceLock, Weak};
 
 use dashmap::DashMap;
 
-use crate::object_pool::{ObjectPool, StatsSource};
-use crate::stats::PoolStats;
+use crate::stats::{PoolStats, StatsSource};
 
 /// Named pools' counters, keyed by name. Get the process-wide one with [`registry()`].
 ///
@@ -46,10 +45,10 @@ impl PoolRegistry {
         }
     }
 
-    /// Publishes `pool`'s counters under `name`, replacing any pool registered under that
-    /// name before.
-    pub fn register<T: Send + 'static>(&self, name: impl Into<String>, pool: &ObjectPool<T>) {
-        self.pools.insert(name.into(), pool.stats_source());
+    /// Publishes `source` under `name`, replacing whatever was registered under it (the
+    /// pools' `register` methods end here).
+    pub(crate) fn insert(&self, name: String, source: Weak<dyn StatsSource>) {
+        self.pools.insert(name, source);
     }
 
     /// Removes `name`; returns whether it was registered.
@@ -128,6 +127,7 @@ pub fn registry() -> &'static PoolRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ObjectPool;
 
     #[test]
     fn register_snapshot_unregister() {

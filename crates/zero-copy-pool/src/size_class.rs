@@ -10,9 +10,11 @@
 use core::fmt;
 use core::ops::{Deref, DerefMut};
 
-use crate::aligned_vec::{zero_fill, AlignedVec, TryReserveError, Zeroable};
+use crate::aligned_vec::AlignedVec;
+use crate::block::TryReserveError;
 use crate::object_pool::{ObjectPool, Pooled};
 use crate::stats::PoolStats;
+use crate::zeroable::{zero_fill, Zeroable};
 
 /// The shape of a [`MemoryPoolManager`]: which class lengths exist and how many idle
 /// buffers each keeps.
@@ -350,7 +352,7 @@ impl MemoryPoolManager {
         (self.f64s.oversize.stats(), self.f32s.oversize.stats())
     }
 
-    /// Registers every class pool in the global [`registry`](crate::registry) as
+    /// Registers every class pool in the global [`registry`](crate::registry()) as
     /// `"{prefix}.f64.{class_len}"`, `"{prefix}.f32.{class_len}"`, and
     /// `"{prefix}.f64.oversize"` / `"{prefix}.f32.oversize"`.
     pub fn register(&self, prefix: &str) {

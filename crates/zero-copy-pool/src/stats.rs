@@ -101,6 +101,14 @@ impl fmt::Display for PoolStats {
     }
 }
 
+/// A pool's figures, readable without knowing its value type: what the registry holds.
+///
+/// It lives here, with the counters it reads, so that the registry and the pools both
+/// depend on this module and not on each other.
+pub(crate) trait StatsSource: Send + Sync {
+    fn snapshot(&self) -> PoolStats;
+}
+
 /// The live counters behind [`PoolStats`].
 ///
 /// A return that succeeds bumps nothing, and a hit bumps only this thread's hit slot (see

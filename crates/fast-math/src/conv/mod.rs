@@ -22,16 +22,8 @@ mod overlap_add;
 pub use overlap_add::ConvPlan;
 pub use rustfft::num_complex::Complex;
 
+use overlap_add::full_len;
 use simd_kernels::Isa;
-
-/// Full-mode output length: `n + k - 1`, or 0 when either input is empty.
-pub(crate) fn full_len(n: usize, k: usize) -> usize {
-    if n == 0 || k == 0 {
-        0
-    } else {
-        n + k - 1
-    }
-}
 
 /// Measured nanoseconds per multiply-add of the direct path (blocked `axpy`, AVX-512) on
 /// the project machine, for kernels of 16 to 1024 taps (0.07 to 0.11 measured).

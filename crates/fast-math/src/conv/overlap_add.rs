@@ -11,6 +11,16 @@ thread_local! {
     static PLANNER: RefCell<FftPlanner<f64>> = RefCell::new(FftPlanner::new());
 }
 
+/// Full-mode output length: `n + k - 1`, or 0 when either input is empty. It lives with
+/// [`ConvPlan::output_len`], which is its public form; the direct path borrows it from here.
+pub(super) fn full_len(n: usize, k: usize) -> usize {
+    if n == 0 || k == 0 {
+        0
+    } else {
+        n + k - 1
+    }
+}
+
 /// Largest FFT length the automatic choice considers (1 MiB of complex values would no
 /// longer fit in L2, and longer blocks save nothing measurable).
 const MAX_AUTO_FFT_LEN: usize = 1 << 16;
@@ -182,7 +192,7 @@ impl ConvPlan {
     /// Output length for a signal of `signal_len` samples: `signal_len + kernel_len - 1`,
     /// or 0 when either is empty.
     pub fn output_len(&self, signal_len: usize) -> usize {
-        super::full_len(signal_len, self.kernel_len)
+        full_len(signal_len, self.kernel_len)
     }
 
     /// `out = signal * kernel` (full mode, as `numpy.convolve`), allocating nothing.

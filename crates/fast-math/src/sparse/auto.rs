@@ -1,6 +1,6 @@
 //! Storage chosen by density: CSR below the measured crossover, dense above it.
 
-use super::{CsrMatrix, SparseError};
+use super::csr::{CsrMatrix, SparseError};
 use crate::{Mat, MatRef, Scalar};
 use simd_kernels::Isa;
 

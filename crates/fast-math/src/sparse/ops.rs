@@ -1,6 +1,6 @@
 //! Products of a CSR matrix with dense vectors and matrices.
 
-use super::CsrMatrix;
+use super::csr::CsrMatrix;
 use crate::{Mat, MatRef, Scalar};
 
 /// `sum_p values[p] * x[indices[p]]` with four independent accumulators, so the gathers of

@@ -1,0 +1,216 @@
+//! The five-loop driver over packed panels and the register tile that ends it.
+
+use super::blocking::blocking_for;
+use super::pack::{pack_a_op, pack_b_op, Operand};
+use crate::par::run_in;
+use crate::{MatMut, Par, Scalar};
+use rayon::prelude::*;
+use simd_kernels::gemm::MicroKernel;
+
+/// Raw pointer to `C` shared by the worker threads.
+#[derive(Clone, Copy)]
+struct CPtr<T>(*mut T);
+// SAFETY: the pointer addresses the exclusively borrowed `C` of one GEMM call; the driver
+// hands each worker a disjoint set of tiles, so no element is accessed by two threads.
+unsafe impl<T: Send> Send for CPtr<T> {}
+// SAFETY: as above: concurrent users touch disjoint tiles only.
+unsafe impl<T: Send> Sync for CPtr<T> {}
+
+/// One output of a GEMM: `C <- beta * C + coef * (A B)`, as a raw strided pointer.
+#[derive(Clone, Copy)]
+pub(crate) struct Dest<T> {
+    ptr: CPtr<T>,
+    rs: isize,
+    cs: isize,
+    coef: T,
+    beta: T,
+}
+
+impl<T: Scalar> Dest<T> {
+    /// A destination covering the whole of `c` (which must outlive its use).
+    pub(crate) fn new(c: &mut MatMut<'_, T>, coef: T, beta: T) -> Self {
+        Dest {
+            ptr: CPtr(c.as_mut_ptr()),
+            rs: c.row_stride() as isize,
+            cs: c.col_stride() as isize,
+            coef,
+            beta,
+        }
+    }
+}
+
+/// Smallest `m * n * k` that [`gemm_core`] runs on more than one thread.
+const PAR_MIN_WORK: usize = 128 * 128 * 128;
+
+/// The five-loop driver: every destination gets `beta * C + coef * (A B)` for the `m x n`
+/// product with inner dimension `k >= 1` (`m, n >= 1`). With two destinations (disjoint
+/// matrices of the same shape), each tile is computed once and added to both.
+///
+/// Every `Dest` must point to an `m x n` matrix exclusively borrowed by the caller for the
+/// whole call, and no two destinations may overlap.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_core<T: Scalar>(
+    kern: MicroKernel<T>,
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    dests: &[Dest<T>],
+    m: usize,
+    n: usize,
+    k: usize,
+    par: Par,
+) {
+    debug_assert!(m > 0 && n > 0 && k > 0 && !dests.is_empty() && dests.len() <= 2);
+    let bl = blocking_for(kern.isa(), T::BYTES, kern.mr(), kern.nr());
+    let (mr, nr) = (kern.mr(), kern.nr());
+    // Below about 128^3 multiply-adds, waking a second thread costs more than it saves.
+    let par = if m.saturating_mul(n).saturating_mul(k) < PAR_MIN_WORK {
+        Par::Seq
+    } else {
+        par
+    };
+    let nc = bl.nc.min(n.next_multiple_of(nr));
+    let kc_max = bl.kc.min(k);
+    let b_len = kc_max * nc;
+
+    T::with_pack(b_len, |bpack| {
+        run_in(par, |nt| {
+            let mut jc = 0;
+            while jc < n {
+                let nb = bl.nc.min(n - jc);
+                let npanels = nb.div_ceil(nr);
+                let mut pc = 0;
+                while pc < k {
+                    let kb = bl.kc.min(k - pc);
+                    let bsub = b.submatrix(pc, jc, kb, nb);
+                    let bpack = &mut bpack[..npanels * kb * nr];
+                    if nt > 1 {
+                        let per = npanels.div_ceil(nt * 4).max(1);
+                        bpack
+                            .par_chunks_mut(kb * nr * per)
+                            .enumerate()
+                            .for_each(|(q, dst)| {
+                                for (t, panel) in dst.chunks_exact_mut(kb * nr).enumerate() {
+                                    pack_b_op(bsub, (q * per + t) * nr, kb, nr, panel);
+                                }
+                            });
+                    } else {
+                        for (p, panel) in bpack.chunks_exact_mut(kb * nr).enumerate() {
+                            pack_b_op(bsub, p * nr, kb, nr, panel);
+                        }
+                    }
+                    let bpack: &[T] = bpack;
+
+                    // Work items: row chunks (each at most MC rows) x panel ranges of B.
+                    let mtiles = m.div_ceil(mr);
+                    let mut row_chunks = m.div_ceil(bl.mc);
+                    let mut col_splits = 1;
+                    if nt > 1 {
+                        if mtiles >= 2 * nt {
+                            row_chunks = row_chunks.next_multiple_of(nt).min(mtiles);
+                        } else {
+                            col_splits = nt.min(npanels);
+                        }
+                    }
+                    let tiles_per_chunk = mtiles.div_ceil(row_chunks);
+                    let row_chunks = mtiles.div_ceil(tiles_per_chunk);
+                    let panels_per_split = npanels.div_ceil(col_splits);
+                    let col_splits = npanels.div_ceil(panels_per_split);
+                    let items = row_chunks * col_splits;
+                    let a_block = a.submatrix(0, pc, m, kb);
+                    let work = |item: usize| {
+                        let (rc, cs) = (item / col_splits, item % col_splits);
+                        let r0 = rc * tiles_per_chunk * mr;
+                        let r1 = (r0 + tiles_per_chunk * mr).min(m);
+                        let p0 = cs * panels_per_split;
+                        let p1 = (p0 + panels_per_split).min(npanels);
+                        let mb = r1 - r0;
+                        let apanels = mb.div_ceil(mr);
+                        T::with_pack(apanels * mr * kb, |apack| {
+                            for (q, panel) in apack.chunks_exact_mut(mr * kb).enumerate() {
+                                pack_a_op(a_block, r0 + q * mr, m, kb, mr, panel);
+                            }
+                            for jp in p0..p1 {
+                                let j0 = jp * nr;
+                                let nn = nr.min(nb - j0);
+                                let bp = &bpack[jp * kb * nr..(jp + 1) * kb * nr];
+                                for ip in 0..apanels {
+                                    let i0 = r0 + ip * mr;
+                                    let mm = mr.min(r1 - i0);
+                                    let ap = &apack[ip * mr * kb..(ip + 1) * mr * kb];
+                                    tile(kern, kb, ap, bp, dests, pc == 0, i0, jc + j0, mm, nn);
+                                }
+                            }
+                        });
+                    };
+                    if nt > 1 && items > 1 {
+                        (0..items).into_par_iter().with_max_len(1).for_each(work);
+                    } else {
+                        (0..items).for_each(work);
+                    }
+                    pc += kb;
+                }
+                jc += nb;
+            }
+        })
+    });
+}
+
+/// One register tile at `(i0, j0)` of every destination.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn tile<T: Scalar>(
+    kern: MicroKernel<T>,
+    kb: usize,
+    ap: &[T],
+    bp: &[T],
+    dests: &[Dest<T>],
+    first: bool,
+    i0: usize,
+    j0: usize,
+    mm: usize,
+    nn: usize,
+) {
+    let beta_of = |d: &Dest<T>| if first { d.beta } else { T::ONE };
+    if let [d] = dests {
+        let off = i0 as isize * d.rs + j0 as isize * d.cs;
+        // SAFETY: ap holds MR*kb and bp kb*NR packed elements; the mm x nn tile at (i0, j0)
+        // lies inside the destination (i0 + mm <= m, j0 + nn <= n), which the caller of
+        // gemm_core borrows exclusively, and each tile is written by exactly one work item.
+        unsafe {
+            kern.run(
+                kb,
+                d.coef,
+                ap.as_ptr(),
+                bp.as_ptr(),
+                beta_of(d),
+                d.ptr.0.offset(off),
+                d.rs,
+                d.cs,
+                mm,
+                nn,
+            );
+        }
+        return;
+    }
+    let (d1, d2) = (dests[0], dests[1]);
+    debug_assert!(
+        d1.rs == d2.rs && d1.cs == d2.cs,
+        "two destinations share strides"
+    );
+    let off = i0 as isize * d1.rs + j0 as isize * d1.cs;
+    // SAFETY: as in the one-destination case, for both destinations, which are disjoint
+    // matrices with the same shape and strides.
+    unsafe {
+        kern.run_dual(
+            kb,
+            ap.as_ptr(),
+            bp.as_ptr(),
+            (d1.coef, beta_of(&d1), d1.ptr.0.offset(off)),
+            (d2.coef, beta_of(&d2), d2.ptr.0.offset(off)),
+            d1.rs,
+            d1.cs,
+            mm,
+            nn,
+        );
+    }
+}

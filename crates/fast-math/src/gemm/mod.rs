@@ -1,0 +1,167 @@
+//! Packed GEMM (the Goto/BLIS scheme) on the register micro-kernels of
+//! [`simd_kernels::gemm`].
+//!
+//! Five loops surround the micro-kernel: `jc` over `NC`-column blocks of `B` and `C`, `pc`
+//! over `KC`-deep slices (the packed `KC x NC` block of `B` stays in L3), `ic` over
+//! `MC`-row blocks of `A` (the packed `MC x KC` block of `A` stays in L2), `jr` over
+//! `NR`-column micro-panels of `B` (one stays in L1), and `ir` over `MR`-row micro-panels of
+//! `A`. Packing copies operands into panel order and zero-pads the edges, so the
+//! micro-kernel never sees a partial panel; alpha and beta are applied in its store.
+//!
+//! One concern per module: `blocking` sizes the blocks, `pack` forms the panels (and the
+//! operand sums of Strassen's last level), `loops` runs the five loops and the register
+//! tile, `gram` is the symmetric `X^T X` on the same micro-kernels. This module holds the
+//! public entry points and the layout decisions made before the loops start. Which
+//! algorithm multiplies is not decided here: [`matmul`](crate::matmul()) plans that.
+
+mod blocking;
+mod gram;
+mod loops;
+mod pack;
+
+pub use blocking::{blocking, Blocking};
+pub use gram::{gram, gram_with};
+pub(crate) use loops::{gemm_core, Dest};
+pub(crate) use pack::Operand;
+
+use crate::{MatMut, MatRef, Par, Scalar};
+use simd_kernels::gemm::{KernelShape, MicroKernel};
+use simd_kernels::Isa;
+
+/// `C <- alpha * A * B + beta * C` on the detected ISA.
+///
+/// Follows BLAS: with `beta == 0`, `C` is overwritten and its old contents (even NaN) are
+/// never read; with `alpha == 0` or an inner dimension of 0, `A` and `B` are not read.
+/// Any strides work for every operand (column-major, row-major, transposed, sub-views);
+/// column-major `C` is fastest, and row-major `C` is handled as the transposed product.
+///
+/// Error: each element satisfies `|c - c_exact| <= k * eps * (|alpha| * (|A| |B|)_ij) +
+/// eps * |beta c_ij|` to first order (blocked sums with FMA; `k` the inner dimension).
+/// For a given ISA, tile shape and thread count, results are reproducible; they differ
+/// between ISAs in rounding only.
+///
+/// # Panics
+/// If the shapes do not conform (`A` is `m x k`, `B` is `k x n`, `C` is `m x n`); the
+/// message names all three shapes.
+///
+/// ```
+/// use fast_math::{gemm, Mat, Par};
+/// let a = Mat::from_row_major(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let b = Mat::<f64>::identity(2);
+/// let mut c = Mat::filled(2, 2, f64::NAN);
+/// gemm(2.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut(), Par::Seq);
+/// assert_eq!(c, Mat::from_row_major(2, 2, &[2.0, 4.0, 6.0, 8.0]));
+/// ```
+#[track_caller]
+pub fn gemm<T: Scalar>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    par: Par,
+) {
+    gemm_with(Isa::detect(), alpha, a, b, beta, c, par)
+}
+
+/// [`gemm`] on one given ISA.
+///
+/// # Panics
+/// If the shapes do not conform, or the CPU does not support `isa`.
+#[track_caller]
+pub fn gemm_with<T: Scalar>(
+    isa: Isa,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+    par: Par,
+) {
+    check_shapes("gemm", &a, &b, &c);
+    let kern = MicroKernel::<T>::new(isa, KernelShape::Wide);
+    gemm_kernel(kern, alpha, a, b, beta, c, par);
+}
+
+#[track_caller]
+pub(crate) fn check_shapes<T: Scalar>(
+    what: &str,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    c: &MatMut<'_, T>,
+) {
+    if a.ncols() != b.nrows() || a.nrows() != c.nrows() || b.ncols() != c.ncols() {
+        shape_mismatch(what, a, b, c)
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shape_mismatch<T: Scalar>(
+    what: &str,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    c: &MatMut<'_, T>,
+) -> ! {
+    panic!(
+        "{what}: shapes do not conform: A is {}x{}, B is {}x{}, C is {}x{} \
+         (need A m x k, B k x n, C m x n)",
+        a.nrows(),
+        a.ncols(),
+        b.nrows(),
+        b.ncols(),
+        c.nrows(),
+        c.ncols()
+    )
+}
+
+/// `C <- beta * C` (`beta == 0` writes zeros without reading).
+fn scale_in_place<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
+    if beta == T::ZERO {
+        c.fill(T::ZERO);
+    } else if beta != T::ONE {
+        for j in 0..c.ncols() {
+            for i in 0..c.nrows() {
+                let v = c.get(i, j);
+                c.set(i, j, beta * v);
+            }
+        }
+    }
+}
+
+/// The driver on an already selected kernel (shapes already checked).
+pub(crate) fn gemm_kernel<T: Scalar>(
+    kern: MicroKernel<T>,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+    par: Par,
+) {
+    let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == T::ZERO {
+        scale_in_place(beta, &mut c);
+        return;
+    }
+    // The kernel's fast store wants unit row stride: a row-major C is C^T = B^T A^T.
+    if c.row_stride() != 1 && c.col_stride() == 1 && m > 1 {
+        gemm_kernel(kern, alpha, b.t(), a.t(), beta, c.t(), par);
+        return;
+    }
+    let dest = Dest::new(&mut c, alpha, beta);
+    gemm_core(
+        kern,
+        Operand::one(a),
+        Operand::one(b),
+        &[dest],
+        m,
+        n,
+        k,
+        par,
+    );
+}

@@ -57,7 +57,8 @@ pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
     LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, Ridge, RidgeAccumulator,
-    SavedModel, ScalerModel, Stage, StandardScaler,
+    RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage, StandardScaler,
+    MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

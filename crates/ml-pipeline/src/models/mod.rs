@@ -12,5 +12,7 @@ pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
 pub use pca::{Pca, PcaModel};
 pub use persist::{Model, SavedModel, Stage, MODEL_FORMAT, MODEL_VERSION};
-pub use ridge::{Ridge, RidgeAccumulator};
+pub use ridge::{
+    Ridge, RidgeAccumulator, RidgeReport, SolveMethod, MAX_NORMAL_EQUATIONS_CONDITION,
+};
 pub use scaler::{ScalerModel, StandardScaler};

@@ -4,14 +4,9 @@ use super::*;
 
 /// Deterministic values in [-1, 1) with no special structure.
 fn fill<T: Float>(len: usize, seed: u64) -> Vec<T> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            T::from_f64((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
-        })
+    seeded_rng::uniform_vec(len, seed, -1.0, 1.0)
+        .into_iter()
+        .map(T::from_f64)
         .collect()
 }
 

@@ -46,7 +46,7 @@ pub enum Task {
     /// The cargo-fuzz targets of fuzz/ on the nightly toolchain; not part of ci.
     ///
     /// Prints runs per target and writes target/fuzz.json; crashes land in
-    /// fuzz/artifacts/<target>/, logs in target/fuzz-<target>.log.
+    /// `fuzz/artifacts/<target>/`, logs in `target/fuzz-<target>.log`.
     Fuzz(FuzzArgs),
     /// The pool, fast-math, ml-pipeline and mlp tests under sanitizers; not part of ci.
     ///

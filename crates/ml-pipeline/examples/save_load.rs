@@ -9,22 +9,15 @@ use ml_pipeline::{
 };
 use simd_kernels::Isa;
 
-/// The rows of `x` through a fitted transform.
-fn through(t: &impl Transform, x: &Mat<f64>) -> Mat<f64> {
-    let mut out = vec![0.0; x.nrows() * t.n_outputs()];
-    t.transform_into(Isa::detect(), x.as_ref(), &mut out);
-    Mat::from_row_major(x.nrows(), t.n_outputs(), &out)
-}
-
 fn main() -> Result<(), ml_pipeline::PipelineError> {
     let n = 2_000;
     let x = Mat::from_fn(n, 4, |i, j| 1e3 * j as f64 + ((i * (j + 5)) % 31) as f64);
     let y: Vec<f64> = (0..n).map(|i| x[(i, 0)] - 0.5 * x[(i, 3)]).collect();
 
     let scaler = StandardScaler.fit(x.as_ref(), Target::None, Par::Seq)?;
-    let scaled = through(&scaler, &x);
+    let scaled = scaler.transform(Isa::detect(), x.as_ref());
     let pca = Pca { n_components: 3 }.fit(scaled.as_ref(), Target::None, Par::Seq)?;
-    let scores = through(&pca, &scaled);
+    let scores = pca.transform(Isa::detect(), scaled.as_ref());
     let ridge = Ridge::default().fit(scores.as_ref(), &y, Par::Seq)?;
     let names = ["a", "b", "c", "d"].map(String::from).to_vec();
     let saved = SavedModel::new(

@@ -40,9 +40,7 @@ fn main() -> Result<(), ml_pipeline::PipelineError> {
 
     // Standardize, then fit ridge on the standardized features.
     let scaler = StandardScaler.fit(x.as_ref(), Target::None, Par::Seq)?;
-    let mut scaled = vec![0.0; x.nrows() * x.ncols()];
-    scaler.transform_into(simd_kernels::Isa::detect(), x.as_ref(), &mut scaled);
-    let scaled = Mat::from_row_major(x.nrows(), x.ncols(), &scaled);
+    let scaled = scaler.transform(simd_kernels::Isa::detect(), x.as_ref());
     let ridge = Ridge {
         alpha: 1.0,
         fit_intercept: true,

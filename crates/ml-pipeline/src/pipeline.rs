@@ -308,12 +308,12 @@ impl IntegratedMlPipeline {
         let mut stages = Vec::new();
         if self.cfg.scale {
             let s = StandardScaler.fit_ablated(ablation, x.as_ref(), Target::None, par)?;
-            x = transformed(ablation, &s, x.as_ref());
+            x = s.transform(ablation.isa, x.as_ref());
             stages.push(Stage::StandardScaler(s));
         }
         if let Some(r) = self.cfg.pca {
             let p = Pca { n_components: r }.fit_ablated(ablation, x.as_ref(), Target::None, par)?;
-            x = transformed(ablation, &p, x.as_ref());
+            x = p.transform(ablation.isa, x.as_ref());
             stages.push(Stage::Pca(p));
         }
         let model = self
@@ -407,13 +407,6 @@ fn scratch_pool(width: usize) -> Arc<ObjectPool<AlignedVec<f64>>> {
     ));
     pool.prewarm(2);
     pool
-}
-
-/// The rows of `x` through a fitted transform, as a new matrix.
-fn transformed(ablation: Ablation, t: &impl Transform, x: MatRef<'_, f64>) -> Mat<f64> {
-    let mut out = vec![0.0; x.nrows() * t.n_outputs()];
-    t.transform_into(ablation.isa, x, &mut out);
-    Mat::from_row_major(x.nrows(), t.n_outputs(), &out)
 }
 
 fn r_squared(y: &[f64], pred: &[f64]) -> f64 {

@@ -21,7 +21,7 @@
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
 use crate::workers::for_row_ranges_into;
-use fast_math::{MatRef, Par};
+use fast_math::{Mat, MatRef, Par};
 use simd_kernels::Isa;
 
 /// What a model learns to predict: a target per row, or nothing (transforms such as PCA).
@@ -253,6 +253,16 @@ pub trait Transform {
             }
             self.transform_one_with(isa, &row, &mut scratch, o);
         }
+    }
+
+    /// [`transform_into`](Self::transform_into) a new `x.nrows() x n_outputs` matrix.
+    ///
+    /// # Panics
+    /// If `x.ncols()` differs from [`n_features`](Self::n_features).
+    fn transform(&self, isa: Isa, x: MatRef<'_, f64>) -> Mat<f64> {
+        let mut out = vec![0.0; x.nrows() * self.n_outputs()];
+        self.transform_into(isa, x, &mut out);
+        Mat::from_row_major(x.nrows(), self.n_outputs(), &out)
     }
 }
 

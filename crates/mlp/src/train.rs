@@ -151,11 +151,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         None => None,
     };
     let x = match &pca {
-        Some(p) => {
-            let mut scores = vec![0.0; n * p.n_components()];
-            p.transform_into(Isa::detect(), raw.as_ref(), &mut scores);
-            Mat::from_row_major(n, p.n_components(), &scores)
-        }
+        Some(p) => p.transform(Isa::detect(), raw.as_ref()),
         None => raw,
     };
 

@@ -9,8 +9,8 @@
 ///
 /// An implementor is a zero-sized *token* whose existence proves the CPU has its instruction
 /// set (pulp's design: `if let Some(simd) = V3::try_new() { .. }`). Every method that executes
-/// ISA-specific instructions takes the token (`self`), so the methods are safe: each one's
-/// `unsafe { intrinsic }` is justified by the token it received, once, in `arch`.
+/// ISA-specific instructions takes the token (`self`), so the methods are safe: the unsafe
+/// block around each intrinsic, in `arch`, is justified by the token the method received.
 /// [`load_ptr`](Self::load_ptr) and [`store_ptr`](Self::store_ptr) are `unsafe fn` only for
 /// their raw pointer.
 ///

@@ -155,23 +155,9 @@ impl<T: GemmScalar> MicroKernel<T> {
         m: usize,
         n: usize,
     ) {
-        // SAFETY: the caller upholds this function's contract, which is `tile`'s with packed
-        // panels (lda = MR, ldb = NR) and no second output.
-        unsafe {
-            self.tile(
-                kc,
-                a,
-                self.mr,
-                b,
-                self.nr,
-                (alpha, beta, c),
-                (alpha, beta, std::ptr::null_mut()),
-                rs_c,
-                cs_c,
-                m,
-                n,
-            )
-        }
+        // SAFETY: the caller upholds this function's contract, which is `run_strided`'s with
+        // packed panels (lda = MR, ldb = NR).
+        unsafe { self.run_strided(kc, alpha, a, self.mr, b, self.nr, beta, c, rs_c, cs_c, m, n) }
     }
 
     /// [`run`](Self::run) on panels with explicit strides: column `p` of the `MR x kc` panel

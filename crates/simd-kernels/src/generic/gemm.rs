@@ -187,10 +187,9 @@ unsafe fn store_tile<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
         let tp = tile.as_ptr() as *const T;
         for j in 0..n {
             for i in 0..m {
-                // SAFETY: `tile` is NR * MV registers of LANES elements laid out contiguously
-                // (arrays of registers without padding, asserted above), so element (i, j) is
-                // at j*MR + i < MR*NR;
-                // the C element (i, j) with i < m, j < n is valid by the contract.
+                // SAFETY: `tile` is NR * MV padding-free registers of LANES elements (asserted
+                // above), so element (i, j) is at j*MR + i < MR*NR; C's (i, j), i < m, j < n,
+                // is valid by the contract.
                 unsafe {
                     let t = *tp.add(j * mr + i);
                     let cij = c.offset(i as isize * rs_c + j as isize * cs_c);

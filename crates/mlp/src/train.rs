@@ -163,7 +163,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 fit_intercept: true,
             }
             .fit(x.as_ref(), &y, par)
-            .map_err(|e| CliError::pipeline("ridge", e))?;
+            .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             let mut pred = vec![0.0; n];
             m.predict_into(x.as_ref(), &mut pred, par);
             let summary = format!(
@@ -187,7 +187,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 ..LogisticRegression::default()
             }
             .fit(x.as_ref(), &y, par)
-            .map_err(|e| CliError::pipeline("logistic regression", e))?;
+            .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             // The log-odds: the logistic model's linear part.
             let mut z = vec![0.0; n];
             m.linear.predict_into(x.as_ref(), &mut z, par);

@@ -416,7 +416,14 @@ fn mean_and_std_only_state_reports_nan_skew_and_kurtosis() {
         two.push(v);
     }
     let (a, b) = (full.stats(), two.stats());
-    assert_eq!((a.mean, a.std), (b.mean, b.std));
+    // Not bit for bit: the state that keeps the fourth moment also recomputes when its shift
+    // drifts a standard deviation from the mean (the fourth moment would cancel), which the
+    // two-moment state has no need to do.
+    assert!(
+        (a.mean - b.mean).abs() <= 1e-14 * a.mean.abs(),
+        "{a:?} {b:?}"
+    );
+    assert!((a.std - b.std).abs() <= 1e-13 * a.std, "{a:?} {b:?}");
     assert!(a.skew.is_finite() && a.kurt.is_finite());
     assert!(b.skew.is_nan() && b.kurt.is_nan());
 }

@@ -6,20 +6,35 @@
 //! `x - shift` are formed elementwise, prefix-summed, and each window's sums are differences
 //! of two prefixes. Everything but the prefix pass is elementwise, so the costly part (the
 //! square roots and divisions of the statistics) runs over contiguous arrays the compiler
-//! vectorizes. Blocks bound the growth of the prefixes (the shift is the block's mean). A
-//! window much quieter than the rest of its block would still lose digits to the difference
-//! (a fourth power amplifies a 10x volatility change 10^4-fold), so any window whose prefix
-//! sums exceed its own by more than [`MAX_PREFIX_RATIO`] is recomputed exactly, two-pass.
+//! vectorizes. Blocks bound the growth of the prefixes (the shift is the block's mean).
+//!
+//! A prefix sum of `m` non-negative terms errs by at most the unit roundoff times the sum of
+//! its partial sums, `m` times the prefix itself; a window's sum, the difference of two
+//! prefixes, inherits both errors. A window much quieter than the rest of its block (after a
+//! volatility burst, or when the price stops moving) is a small difference of large prefixes
+//! and loses digits (a fourth power amplifies a 10x volatility change 10^4-fold). So every
+//! window whose bound exceeds [`MAX_RELATIVE_ERROR`](super::window::MAX_RELATIVE_ERROR) of
+//! its centered second moment or of its fourth power sum, or whose mean lies more than a
+//! standard deviation from the block's shift, is recomputed exactly, two-pass. The block
+//! length is chosen from the window so that on ordinary data (windows about as volatile as
+//! their block) the bound stays well inside that limit and the exact path stays rare.
 
 use crate::error::{PipelineError, Result};
 use fast_math::Par;
 
-/// Outputs per block.
-const BLOCK: usize = 1024;
+use super::window::{MAX_RELATIVE_ERROR, UNIT_ROUNDOFF};
 
-/// Largest tolerated ratio of a prefix sum to the window sum taken from it: the window's
-/// relative error is about this times `sqrt(BLOCK) * eps`, i.e. below 1e-9.
-const MAX_PREFIX_RATIO: f64 = 1e5;
+/// Outputs per block for windows of `w`: the largest power of two `b` (from 16 to 1024)
+/// whose worst prefix error bound on ordinary data, about `2 * (b + w)^2` roundings of a
+/// window sum `w` times smaller, keeps a factor of two inside [`MAX_RELATIVE_ERROR`].
+fn block_len(w: usize) -> usize {
+    let budget = MAX_RELATIVE_ERROR / UNIT_ROUNDOFF / 4.0 * w as f64;
+    let mut b = 1024;
+    while b > 16 && 2.0 * ((b + w) as f64).powi(2) > budget {
+        b /= 2;
+    }
+    b
+}
 
 /// The four rolling statistics of a column, one value per input (NaN where pandas gives NaN).
 #[derive(Clone, Debug, PartialEq)]
@@ -60,7 +75,8 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
     if n < window {
         return Ok(out);
     }
-    let blocks: Vec<usize> = (window - 1..n).step_by(BLOCK).collect();
+    let block_outputs = block_len(window);
+    let blocks: Vec<usize> = (window - 1..n).step_by(block_outputs).collect();
     let threads = par.threads().min(blocks.len()).max(1);
     let RollingColumns {
         mean,
@@ -76,7 +92,7 @@ pub fn rolling_moments(x: &[f64], window: usize, par: Par) -> Result<RollingColu
         &mut kurt[window - 1..],
     );
     for &b0 in &blocks {
-        let len = BLOCK.min(n - b0);
+        let len = block_outputs.min(n - b0);
         let (a, rest_m) = m.split_at_mut(len);
         let (b, rest_s) = s.split_at_mut(len);
         let (c, rest_k3) = k3.split_at_mut(len);
@@ -195,16 +211,24 @@ fn block(x: &[f64], w: usize, b0: usize, out: [&mut [f64]; 4], sc: &mut Scratch)
     }
 
     // The rare cases, fixed up after the vectorizable loop: non-finite values in the window,
-    // constant windows, windows too quiet for their block's prefixes, zero variance.
-    let (p2, p4) = (&p[1], &p[3]);
+    // constant windows, windows whose sums may have lost digits (see the module docs), zero
+    // variance.
+    let nf = w as f64;
+    let limit = MAX_RELATIVE_ERROR / (2.0 * UNIT_ROUNDOFF);
     for i in 0..len {
         let t = b0 + i;
+        let s1 = p[0][i + w] - p[0][i];
+        let s2 = p[1][i + w] - p[1][i];
+        let s4 = p[3][i + w] - p[3][i];
+        let m2 = s2 - s1 * s1 / nf;
+        let terms = (i + w) as f64;
         if sc.bad[i + w] != sc.bad[i] {
             (mean[i], std[i], skew[i], kurt[i]) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
         } else if sc.changes[i + w] == sc.changes[i + 1] {
             (mean[i], std[i], skew[i], kurt[i]) = (x[t], 0.0, f64::NAN, f64::NAN);
-        } else if p2[i + w] > MAX_PREFIX_RATIO * (p2[i + w] - p2[i])
-            || p4[i + w] > MAX_PREFIX_RATIO * (p4[i + w] - p4[i])
+        } else if terms * p[1][i + w] > limit * m2
+            || terms * p[3][i + w] > limit * s4
+            || s1 * s1 > nf * m2
         {
             (mean[i], std[i], skew[i], kurt[i]) = exact_window(&x[t + 1 - w..=t]);
         } else if std[i] == 0.0 {

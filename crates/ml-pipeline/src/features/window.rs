@@ -49,6 +49,15 @@ impl Ring {
     }
 }
 
+/// Largest relative rounding error the running sums of [`RollingMoments`] may carry (as
+/// bounded, for the centered second moment and the fourth power sum) before they are
+/// recomputed exactly. The bound is a worst case; typical errors are far below it, which
+/// keeps the statistics within 1e-12 (mean, std) and 1e-9 (skew, kurtosis) of exact.
+pub(crate) const MAX_RELATIVE_ERROR: f64 = 1e-12;
+
+/// Half the distance from 1.0 to the next f64: the largest relative error of one rounding.
+pub(crate) const UNIT_ROUNDOFF: f64 = f64::EPSILON / 2.0;
+
 /// Statistics of one full window, NaN where pandas gives NaN.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WindowStats {
@@ -75,16 +84,33 @@ impl WindowStats {
 ///
 /// Keeps power sums of `x - shift` over the window, where `shift` is the window mean at the
 /// last exact recomputation, so the sums never suffer the cancellation of raw `E[x^2]`.
-/// Every `recompute_every` updates, and whenever a non-finite value leaves the window, the
-/// sums are recomputed exactly from the stored window: drift is bounded by that many
-/// roundings. A window holding NaN or ±Inf gives NaN statistics; a window whose values are all
-/// equal gives std exactly 0 and NaN skew/kurtosis (as pandas does, by the same run count).
+///
+/// Sliding sums still cancel when large values leave the window: after a volatility burst,
+/// or when the price stops moving, the sums are small differences of the large values they
+/// once held, and the digits those held are lost. So each update also accumulates a bound on
+/// the rounding error of the second and fourth power sums (every addition's error is at most
+/// the unit roundoff times the partial sum it produced, so the bound is the unit roundoff
+/// times the sum of the partial sums since the last recomputation). Once a bound exceeds
+/// [`MAX_RELATIVE_ERROR`] of the quantity it guards (the centered second moment, the fourth
+/// power sum), the sums are recomputed exactly, two-pass, from the stored window. On ordinary
+/// data the bound grows by about two window sums per update and never comes near; after a
+/// burst it trips as soon as the window's own sums fall far below those it held.
+///
+/// The sums are also recomputed every `recompute_every` updates (which refreshes the shift
+/// and puts extractors started mid-series on the same ticks as a sequential pass) and
+/// whenever a non-finite value leaves the window. A window holding NaN or ±Inf gives NaN
+/// statistics; a window whose values are all equal gives std exactly 0 and NaN
+/// skew/kurtosis (as pandas does, by the same run count).
 #[derive(Clone, Debug)]
 pub struct RollingMoments {
     window: usize,
     ring: Ring,
     shift: f64,
     sums: [f64; 4],
+    /// Bounds on the absolute rounding error of `sums[1]` and `sums[3]`, in units of the unit
+    /// roundoff: the sum of the partial sums produced since the last exact recomputation.
+    error_bound: [f64; 2],
+    inv_window: f64,
     non_finite: usize,
     /// Pushes left until the next exact recomputation. Recomputes fall on multiples of
     /// `recompute_every` counted from the series start, so extractors started mid-series
@@ -113,6 +139,8 @@ impl RollingMoments {
             ring: Ring::new(window),
             shift: 0.0,
             sums: [0.0; 4],
+            error_bound: [0.0; 2],
+            inv_window: 1.0 / window.max(1) as f64,
             non_finite: 0,
             until_recompute: recompute_every.max(1),
             recompute_every: recompute_every.max(1),
@@ -151,10 +179,24 @@ impl RollingMoments {
         if self.until_recompute == 0 {
             self.until_recompute = self.recompute_every;
             self.recompute();
-        } else if need_recompute {
+        } else if need_recompute || self.cancelled() {
             self.recompute();
         }
         old
+    }
+
+    /// Whether the accumulated rounding error may exceed [`MAX_RELATIVE_ERROR`] of the
+    /// centered second moment or of the fourth power sum, or (when skew and kurtosis are
+    /// kept) the shift has drifted more than a standard deviation from the window's mean:
+    /// the fourth central moment is then a difference of terms up to `(drift / std)^4`
+    /// times larger than itself.
+    #[inline(always)]
+    fn cancelled(&self) -> bool {
+        let [s1, s2, _, s4] = self.sums;
+        let m2 = s2 - s1 * s1 * self.inv_window;
+        let limit = MAX_RELATIVE_ERROR / UNIT_ROUNDOFF;
+        self.error_bound[0] > limit * m2
+            || (self.higher && (self.error_bound[1] > limit * s4 || s1 * s1 * self.inv_window > m2))
     }
 
     /// Sets how many values the series had before this state's first push (see
@@ -170,9 +212,11 @@ impl RollingMoments {
         let d2 = d * d;
         self.sums[0] += sign * d;
         self.sums[1] += sign * d2;
+        self.error_bound[0] += self.sums[1];
         if self.higher {
             self.sums[2] += sign * d2 * d;
             self.sums[3] += sign * d2 * d2;
+            self.error_bound[1] += self.sums[3];
         }
     }
 
@@ -195,6 +239,10 @@ impl RollingMoments {
             self.sums[2] += d2 * d;
             self.sums[3] += d2 * d2;
         }
+        // Recursive summation of n non-negative terms errs by at most (n - 1) roundings of
+        // the total.
+        let n = n as f64;
+        self.error_bound = [n * self.sums[1], n * self.sums[3]];
     }
 
     /// The values currently in the window, oldest first.

@@ -35,18 +35,7 @@ impl Machine {
     }
 }
 
-/// The "model name" line of /proc/cpuinfo, or "unknown CPU".
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
-}
+pub use simd_kernels::probe::cpu_model;
 
 /// One optimized-versus-baseline measurement.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! Running commands from the workspace root, and timing them.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// The workspace root (the parent of this crate's directory).
@@ -29,6 +29,32 @@ pub fn run_timed(cmd: &mut Command) -> (bool, f64) {
         }
     };
     (ok, start.elapsed().as_secs_f64())
+}
+
+/// Runs `cmd` as step `name` of `task`, with inherited output; an error names both.
+pub fn step(task: &str, name: &str, cmd: &mut Command) -> Result<(), String> {
+    let (ok, secs) = run_timed(cmd);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{task}: step '{name}' failed after {secs:.0} s"))
+    }
+}
+
+/// Runs `cmd` as step `name` of `task` and returns what it printed on stdout (stderr is
+/// inherited, so progress and errors still show).
+pub fn stdout_of(task: &str, name: &str, cmd: &mut Command) -> Result<String, String> {
+    let start = Instant::now();
+    eprintln!("\n$ {}", describe(cmd));
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{task}: step '{name}': could not start: {e}"))?;
+    if !out.status.success() {
+        let secs = start.elapsed().as_secs_f64();
+        return Err(format!("{task}: step '{name}' failed after {secs:.0} s"));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("{task}: step '{name}': {e}"))
 }
 
 /// The command line, with the environment variables it sets, as a shell would show it.

@@ -43,6 +43,12 @@ pub enum Task {
     /// One thread each, answers checked, rounds alternated; creates a pinned Python venv
     /// under target/compare-venv once; writes docs/COMPARISON.md.
     Compare,
+    /// Our LREs on NIST's StRD per ISA, beside numpy lstsq and statsmodels.
+    ///
+    /// Runs the ignored test `lre_table` of ml-pipeline's nist_strd and
+    /// benches/python/nist_peers.py (in the venv of `compare`); rewrites the generated part
+    /// of docs/RELIABILITY.md's "Numerical accuracy" section.
+    Nist,
     /// The cargo-fuzz targets of fuzz/ on the nightly toolchain; not part of ci.
     ///
     /// Prints runs per target and writes target/fuzz.json; crashes land in
@@ -177,7 +183,7 @@ mod tests {
     fn help_lists_every_task() {
         let help = Xtask::command().render_help().to_string();
         for task in [
-            "ci", "tidy", "bench", "validate", "compare", "fuzz", "sanitize",
+            "ci", "tidy", "bench", "validate", "compare", "nist", "fuzz", "sanitize",
         ] {
             assert!(
                 help.lines().any(|l| l.trim_start().starts_with(task)),
@@ -261,6 +267,7 @@ mod tests {
         assert!(matches!(parse(&["tidy"]), Ok(Task::Tidy)));
         assert!(parse(&["ci", "extra"]).is_err());
         assert!(parse(&["validate", "--quick"]).is_err());
+        assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
         assert!(parse(&[]).is_err());
     }
 }

@@ -8,9 +8,11 @@ mod cmd;
 mod compare;
 mod flags;
 mod fuzz;
+mod nist;
 mod sanitize;
 mod tidy;
 mod validate;
+mod venv;
 
 use clap::Parser;
 use flags::{Task, Xtask};
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(&args),
         Task::Validate => validate::run(),
         Task::Compare => compare::run(),
+        Task::Nist => nist::run(),
         Task::Fuzz(args) => fuzz::run(&args),
         Task::Sanitize(args) => sanitize::run(&args),
     };

@@ -8,7 +8,8 @@
 //! so, only when that folder is absent.
 //!
 //! `cargo test -p ml-pipeline --test nist_strd -- --ignored --nocapture lre_table` prints the
-//! markdown table of docs/RELIABILITY.md.
+//! markdown tables; `cargo xtask nist` writes them, beside numpy's and statsmodels' scores,
+//! into docs/RELIABILITY.md.
 
 use fast_math::{Mat, Par};
 use ml_pipeline::{Ablation, Accumulator, FitIncremental, Ridge, RidgeAccumulator, Target};
@@ -349,12 +350,35 @@ fn moments_reach_the_float64_ceiling_on_the_univariate_datasets() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// Prints the markdown tables of docs/RELIABILITY.md ("Numerical accuracy").
+/// Prints the LRE tables: as markdown, or, with `NIST_LRE_TSV=1` (set by `cargo xtask nist`,
+/// which writes the "Numerical accuracy" section of docs/RELIABILITY.md), as tab-separated
+/// records, full precision:
+/// `machine  cpu  isa,isa..`,
+/// `lls  dataset  target  floor  path  min-coef-LRE  resid-sd-LRE`,
+/// `uni  dataset  isa  mean-LRE  std-LRE`.
 #[test]
 #[ignore = "prints the LRE tables of docs/RELIABILITY.md"]
 fn lre_table() {
     let Some(dir) = strd_dir() else { return };
     let rows = lls_results(&dir);
+    let uni = univariate_results(&dir);
+    let isas: Vec<Isa> = Isa::available().collect();
+    if std::env::var_os("NIST_LRE_TSV").is_some_and(|v| !v.is_empty()) {
+        let names: Vec<String> = isas.iter().map(Isa::to_string).collect();
+        println!(
+            "machine\t{}\t{}",
+            simd_kernels::probe::cpu_model(),
+            names.join(",")
+        );
+        for (name, path, min, sd) in &rows {
+            let (t, f) = (target(name), floor(name));
+            println!("lls\t{name}\t{t}\t{f}\t{path}\t{min}\t{sd}");
+        }
+        for (name, isa, mean, sd) in &uni {
+            println!("uni\t{name}\t{isa}\t{mean}\t{sd}");
+        }
+        return;
+    }
     let paths: Vec<String> = rows
         .iter()
         .filter(|r| r.0 == "Norris")
@@ -374,8 +398,6 @@ fn lre_table() {
         println!("| {name} | {} |{cells}", target(name));
     }
     println!();
-    let uni = univariate_results(&dir);
-    let isas: Vec<Isa> = Isa::available().collect();
     println!(
         "| dataset |{}",
         isas.iter()

@@ -2,19 +2,7 @@
 
 use simd_kernels::Isa;
 
-/// The CPU's model name from `/proc/cpuinfo`, or a note that it is unknown.
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .filter_map(|l| l.split_once(':'))
-                .find(|(k, _)| k.trim() == "model name")
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| format!("unknown ({} CPU)", std::env::consts::ARCH))
-}
+pub use simd_kernels::probe::cpu_model;
 
 /// The one-minute load average from `/proc/loadavg` (other work competing for the CPU), or
 /// "unknown".

@@ -1,4 +1,5 @@
-//! Probes of this machine's own limits: FMA throughput and streaming read bandwidth.
+//! Probes of this machine's own limits: FMA throughput and streaming read bandwidth; and
+//! the CPU's name, which every report of a measurement prints beside it.
 //!
 //! Benchmarks divide by these to report "percent of peak" instead of bare times.
 
@@ -81,4 +82,18 @@ pub fn measure_read_bandwidth_gbs(isa: Isa, len: usize, repeats: usize) -> f64 {
         best = best.min(t.elapsed().as_secs_f64());
     }
     (len * 8) as f64 / best / 1e9
+}
+
+/// The CPU's model name from `/proc/cpuinfo`, or a note that it is unknown.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim() == "model name")
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("unknown ({} CPU)", std::env::consts::ARCH))
 }

@@ -3,8 +3,11 @@
 Reads the datasets exactly as crates/ml-pipeline/tests/nist_strd.rs does (same header
 parsing, same designs, same LRE), fits the linear least squares ones with numpy.linalg.lstsq
 and statsmodels OLS (QR, and its default pseudo-inverse), and scores numpy's mean and std
-on the univariate ones. "float64 ceiling" is exact rational arithmetic on the inputs as
-rounded to float64: what any float64 program could reach at best.
+on the univariate ones. "exact on the float64 design" solves the least squares problem in
+exact rational arithmetic on the very design matrix the fits get (powers of x correctly
+rounded to float64): what any float64 solver could reach at best with that matrix. "float64
+ceiling" is exact rational arithmetic on the inputs as rounded to float64 (powers exact): the
+limit the data's own rounding sets.
 
     python nist_peers.py STRD_DIR
 
@@ -47,16 +50,10 @@ def lre(got, cert):
     return min(max(-math.log10(err), 0.0), 15.0)
 
 
-def powi(x, n):
-    """x**n rounded as Rust's `f64::powi` (compiler-rt's __powidf2) rounds it."""
-    r = 1.0
-    while True:
-        if n & 1:
-            r *= x
-        n //= 2
-        if n == 0:
-            return r
-        x *= x
+def pow_rounded(x, n):
+    """x**n correctly rounded (exact power of the float, rounded once), as nist_strd.rs's
+    `pow_rounded` builds the design."""
+    return float(Fraction(x) ** n)
 
 
 def header_range(lines, what):
@@ -105,7 +102,7 @@ def degree(name):
 def design(name, x):
     """nist_strd.rs's `design`: columns x, x^2, .. for the polynomial models; the intercept."""
     if degree(name):
-        cols = [[powi(r[0], j + 1) for j in range(degree(name))] for r in x]
+        cols = [[pow_rounded(r[0], j + 1) for j in range(degree(name))] for r in x]
     else:
         cols = [list(r) for r in x]
     return cols, not name.startswith("NoInt")
@@ -126,14 +123,17 @@ def score(y, cols, intercept, params, coef, resid_sd):
     return coef_lre, lre(sd, float(resid_sd))
 
 
-def exact_lls(name, y, x, coef, resid_sd):
-    """The float64 ceiling: the normal equations solved in rationals on the rounded inputs.
+def exact_lls(name, y, x, coef, resid_sd, rounded_design):
+    """Exact least squares: the normal equations solved in rationals.
 
-    Powers are exact here (not rounded as `powi` rounds them): the ceiling is set by the
-    data's rounding alone.
+    With `rounded_design`, on the design exactly as the fits get it (powers rounded to
+    float64): the best any float64 least-squares solver can do with that matrix. Otherwise on
+    exact powers of the rounded inputs: the ceiling set by the data's own rounding alone.
     """
     ones = [Fraction(1)] * (not name.startswith("NoInt"))
-    if degree(name):
+    if degree(name) and rounded_design:
+        rows = [ones + [Fraction(pow_rounded(r[0], j + 1)) for j in range(degree(name))] for r in x]
+    elif degree(name):
         rows = [ones + [Fraction(r[0]) ** (j + 1) for j in range(degree(name))] for r in x]
     else:
         rows = [ones + [Fraction(v) for v in r] for r in x]
@@ -168,7 +168,8 @@ def lls(d, name):
     }
     for peer, params in fits.items():
         yield peer, score(y, cols, intercept, params, coef, resid_sd)
-    yield "float64 ceiling", exact_lls(name, y, x, coef, resid_sd)
+    yield "exact on the float64 design", exact_lls(name, y, x, coef, resid_sd, True)
+    yield "float64 ceiling", exact_lls(name, y, x, coef, resid_sd, False)
 
 
 def read_univariate(d, name):

@@ -139,7 +139,22 @@ fn render(ours: &[Vec<&str>], peers: &[Vec<&str>]) -> Result<String, String> {
         .collect();
     let goal = |name: &str| goals.iter().find(|g| g.0 == name).copied();
     let target = |name: &str| goal(name).map_or("-", |g| g.1).to_string();
-    let asserted = |name: &str| goal(name).map_or("-", |g| g.2).to_string();
+    // The floors per path, once each: "9", or "7.5 (accumulator 6.5)" where paths differ.
+    let asserted = |name: &str| {
+        let Some(first) = goal(name) else {
+            return "-".to_string();
+        };
+        let others: Vec<String> = ours
+            .iter()
+            .filter(|r| r[0] == "lls" && r.len() == 7 && r[1] == name && r[3] != first.2)
+            .map(|r| format!("{} {}", r[4], r[3]))
+            .collect();
+        if others.is_empty() {
+            first.2.to_string()
+        } else {
+            format!("{} ({})", first.2, others.join(", "))
+        }
+    };
     let mut lls = Grid::default();
     lls.add(ours, "lls", 4)?;
     lls.add(peers, "lls", 2)?;

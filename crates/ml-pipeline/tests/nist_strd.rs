@@ -113,6 +113,23 @@ fn read_lls(dir: &std::path::Path, name: &'static str) -> Lls {
     }
 }
 
+/// `x^k` correctly rounded: the power of the f64 `x` computed exactly, rounded once.
+/// `powi` rounds at every multiplication, and on Filip (degree 10, cond(X) ~ 1e9 after
+/// scaling) those few ulps in the design move the exact least-squares answer by 1e-8,
+/// below the target; a user's design built by a correctly rounded `pow` (numpy's `x**k`,
+/// `np.vander`) is this one.
+fn pow_rounded(x: f64, k: u32) -> f64 {
+    use num_rational::BigRational;
+    use num_traits::{Pow, ToPrimitive};
+    if x == 0.0 || !x.is_finite() {
+        return x.powi(k as i32);
+    }
+    // Exact: every f64 is a rational. The conversion back is the one rounding (num-rational
+    // rounds to nearest).
+    let exact = BigRational::from_float(x).expect("finite");
+    exact.pow(k as i32).to_f64().expect("finite")
+}
+
 /// The design of a dataset: polynomial columns x, x^2, .. for the one-predictor polynomial
 /// models, the predictors as they are otherwise; whether the model has an intercept.
 fn design(d: &Lls) -> (Mat<f64>, bool) {
@@ -125,7 +142,7 @@ fn design(d: &Lls) -> (Mat<f64>, bool) {
         _ => 0,
     };
     let x = if degree > 0 {
-        Mat::from_fn(n, degree, |i, j| d.x[i][0].powi(j as i32 + 1))
+        Mat::from_fn(n, degree, |i, j| pow_rounded(d.x[i][0], j as u32 + 1))
     } else {
         Mat::from_fn(n, d.x[0].len(), |i, j| d.x[i][j])
     };
@@ -162,14 +179,17 @@ const LLS: [&str; 11] = [
     "Wampler3", "Wampler4", "Wampler5",
 ];
 
-/// The smallest coefficient LRE each dataset must reach: the targets (9; Filip 8;
-/// Wampler5 6), except two still short of them on the AVX2 fit path (QR without iterative
-/// refinement): Filip 7.75 and Wampler4 8.85 there (8.1 and 9.1 on the scalar path and the
-/// accumulator). Raise these to 8 and 9 when refinement lands.
-fn floor(name: &str) -> f64 {
+/// The smallest coefficient LRE each dataset must reach on a path (`fit <isa>` or
+/// `accumulator`): the targets (9; Filip 8; Wampler5 6), except Filip. The exact
+/// least-squares solution of Filip's design as float64 holds it (powers correctly rounded)
+/// scores 7.61 (`benches/python/nist_peers.py`, "exact on the float64 design"): no float64
+/// solver can be held to 8 there. The refined fit reaches that solution; the accumulator,
+/// which cannot refine (it keeps no rows), keeps QR's digits, 6.8 on this design.
+fn floor(name: &str, path: &str) -> f64 {
+    let accumulator = path == "accumulator";
     match name {
+        "Filip" if accumulator => 6.5,
         "Filip" => 7.5,
-        "Wampler4" => 8.5,
         "Wampler5" => 6.0,
         _ => 9.0,
     }
@@ -260,8 +280,8 @@ fn least_squares_reach_the_certified_digits_on_every_isa_and_the_accumulator() {
     }
     let mut failures = Vec::new();
     for (name, path, min, _) in &rows {
-        if *min < floor(name) {
-            failures.push(format!("{name} {path}: {min:.2} < {}", floor(name)));
+        if *min < floor(name, path) {
+            failures.push(format!("{name} {path}: {min:.2} < {}", floor(name, path)));
         }
     }
     // The answer's quality does not depend on the ISA: within one digit of each other.
@@ -371,7 +391,7 @@ fn lre_table() {
             names.join(",")
         );
         for (name, path, min, sd) in &rows {
-            let (t, f) = (target(name), floor(name));
+            let (t, f) = (target(name), floor(name, path));
             println!("lls\t{name}\t{t}\t{f}\t{path}\t{min}\t{sd}");
         }
         for (name, isa, mean, sd) in &uni {

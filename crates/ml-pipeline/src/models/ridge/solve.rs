@@ -4,6 +4,8 @@
 use fast_math::{cholesky_with, Mat, MatMut, Par};
 use simd_kernels::Isa;
 
+use super::refine::Sum2;
+
 /// How a ridge fit was solved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -27,6 +29,10 @@ pub struct RidgeReport {
     /// small factor of the 2-norm value. `digits lost ~ log10(condition_estimate)` by the
     /// normal equations, half that by QR. Infinite when Cholesky failed.
     pub condition_estimate: f64,
+    /// Steps of iterative refinement applied to the QR solution against the original rows
+    /// (0 on the normal-equations path and for [`Ridge::finish_report`](super::Ridge::finish_report),
+    /// which has no rows to refine against).
+    pub refinement_steps: usize,
 }
 
 /// Solves `a w = b` (symmetric, `k x k`) by Cholesky after equilibrating `a` to a near-unit
@@ -108,15 +114,9 @@ pub(super) fn inv_norm1_estimate(
 /// accurate as if computed in twice the working precision. For the intercept
 /// `mean_y - mean_x . w`, whose terms cancel on polynomial designs.
 pub(super) fn dot2(a: &[f64], b: &[f64]) -> f64 {
-    let (mut s, mut c) = (0.0f64, 0.0f64);
+    let mut s = Sum2::default();
     for (&x, &y) in a.iter().zip(b) {
-        let p = x * y;
-        let pe = x.mul_add(y, -p);
-        let t = s + p;
-        let bb = t - s;
-        let se = (s - (t - bb)) + (p - bb);
-        s = t;
-        c += pe + se;
+        s.add_product(x, y);
     }
-    s + c
+    s.value()
 }

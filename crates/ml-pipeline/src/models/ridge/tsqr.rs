@@ -115,13 +115,14 @@ impl RidgeAccumulator {
     }
 
     /// The model and its report: least squares on `[R; sqrt(n) m (no intercept);
-    /// sqrt(alpha) [I 0]]`.
+    /// sqrt(alpha) [I 0]]`; also the upper factor of that stack (its leading `k x k` block
+    /// is the `R` of the system the model solves, for refinement).
     pub(super) fn solve(
         &self,
         isa: Isa,
         alpha: f64,
         fit_intercept: bool,
-    ) -> Result<(LinearModel, RidgeReport)> {
+    ) -> Result<(LinearModel, RidgeReport, Mat<f64>)> {
         let k1 = self.mean.len();
         let k = k1 - 1;
         let raw = !fit_intercept;
@@ -196,8 +197,9 @@ impl RidgeAccumulator {
         let report = RidgeReport {
             method: SolveMethod::Qr,
             condition_estimate: cond * cond,
+            refinement_steps: 0,
         };
-        Ok((LinearModel { coef, intercept }, report))
+        Ok((LinearModel { coef, intercept }, report, r))
     }
 }
 

@@ -8,29 +8,48 @@
 //! square roots and divisions of the statistics) runs over contiguous arrays the compiler
 //! vectorizes. Blocks bound the growth of the prefixes (the shift is the block's mean).
 //!
-//! A prefix sum of `m` non-negative terms errs by at most the unit roundoff times the sum of
-//! its partial sums, `m` times the prefix itself; a window's sum, the difference of two
-//! prefixes, inherits both errors. A window much quieter than the rest of its block (after a
-//! volatility burst, or when the price stops moving) is a small difference of large prefixes
-//! and loses digits (a fourth power amplifies a 10x volatility change 10^4-fold). So every
-//! window whose bound exceeds [`MAX_RELATIVE_ERROR`](super::window::MAX_RELATIVE_ERROR) of
-//! its centered second moment or of its fourth power sum, or whose mean lies more than a
-//! standard deviation from the block's shift, is recomputed exactly, two-pass. The block
-//! length is chosen from the window so that on ordinary data (windows about as volatile as
-//! their block) the bound stays well inside that limit and the exact path stays rare.
+//! A window's sum is the difference of two prefixes and inherits their rounding errors. A
+//! prefix of `m` terms errs by at most `lambda sqrt(m) u` times the sum of its (here
+//! non-negative) terms, except with probability `2 exp(-lambda^2 / 2)` when rounding errors
+//! are independent (Higham and Mary's probabilistic bound, SIAM J. Sci. Comput. 2019; the
+//! worst case, `m u`, is never approached by a prefix sum of random data). A window much
+//! quieter than the rest of its block (after a volatility burst, or when the price stops
+//! moving) is a small difference of large prefixes and loses digits (a fourth power
+//! amplifies a 10x volatility change 10^4-fold). So every window whose bound exceeds
+//! [`MAX_RELATIVE_ERROR`] of its centered second moment or
+//! of its fourth power sum, or whose mean lies more than a standard deviation from the
+//! block's shift, is recomputed exactly, two-pass. The block length is chosen from the window
+//! so that on ordinary data (windows about as volatile as their block) the bound stays well
+//! inside that limit and the exact path stays rare.
 
 use crate::error::{PipelineError, Result};
 use fast_math::Par;
 
-use super::window::{MAX_RELATIVE_ERROR, UNIT_ROUNDOFF};
+use super::window::{MAX_RELATIVE_ERROR as STREAMING_MAX_RELATIVE_ERROR, UNIT_ROUNDOFF};
 
-/// Outputs per block for windows of `w`: the largest power of two `b` (from 16 to 1024)
-/// whose worst prefix error bound on ordinary data, about `2 * (b + w)^2` roundings of a
-/// window sum `w` times smaller, keeps a factor of two inside [`MAX_RELATIVE_ERROR`].
+/// `lambda` of the probabilistic rounding error bound (see the module docs): a bound fails
+/// with probability at most `2 exp(-18)`, about 3e-8 (and then by a small factor).
+const LAMBDA: f64 = 6.0;
+
+/// Largest relative error bound tolerated on a window's centered second moment and fourth
+/// power sum before it is recomputed exactly: the standard deviation then errs by at most
+/// half of it, 1e-12. Twice the streaming state's [`STREAMING_MAX_RELATIVE_ERROR`], whose
+/// bound is a worst case rather than a probabilistic one.
+const MAX_RELATIVE_ERROR: f64 = 2.0 * STREAMING_MAX_RELATIVE_ERROR;
+
+/// The factor `c` such that a window ending `terms` inputs into its block may have lost
+/// [`MAX_RELATIVE_ERROR`] of a sum `s` when `c * prefix > s` (both prefixes' errors, each at
+/// most `LAMBDA sqrt(terms) u prefix`).
+fn prefix_error_factor(terms: usize) -> f64 {
+    2.0 * LAMBDA * (terms as f64).sqrt() * UNIT_ROUNDOFF / MAX_RELATIVE_ERROR
+}
+
+/// Outputs per block for windows of `w`: the largest power of two `b` (16 to 1024) for which
+/// a window as volatile as its block (prefix about `(b + w) / w` times its sum) keeps its
+/// error bound within half of [`MAX_RELATIVE_ERROR`].
 fn block_len(w: usize) -> usize {
-    let budget = MAX_RELATIVE_ERROR / UNIT_ROUNDOFF / 4.0 * w as f64;
     let mut b = 1024;
-    while b > 16 && 2.0 * ((b + w) as f64).powi(2) > budget {
+    while b > 16 && prefix_error_factor(b + w) * ((b + w) as f64 / w as f64) > 0.5 {
         b /= 2;
     }
     b
@@ -199,37 +218,30 @@ fn block(x: &[f64], w: usize, b0: usize, out: [&mut [f64]; 4], sc: &mut Scratch)
         &p[3][w..w + len],
     ];
     let outs = [&mut mean[..], &mut std[..], &mut skew[..], &mut kurt[..]];
+    // One error factor for the block: the bound grows with the prefix length, so the last
+    // window's covers them all.
+    let c = prefix_error_factor(len - 1 + w);
     let isa = simd_kernels::Isa::detect();
     if isa == simd_kernels::Isa::Avx512 {
         // SAFETY: Isa::detect returns only ISAs this CPU supports, so AVX-512F is present.
-        unsafe { stats_avx512(w, shift, lo, hi, outs) };
+        unsafe { stats_avx512(w, shift, c, lo, hi, outs) };
     } else if isa == simd_kernels::Isa::Avx2Fma {
         // SAFETY: as above, AVX2 and FMA are present.
-        unsafe { stats_avx2(w, shift, lo, hi, outs) };
+        unsafe { stats_avx2(w, shift, c, lo, hi, outs) };
     } else {
-        stats(w, shift, lo, hi, outs);
+        stats(w, shift, c, lo, hi, outs);
     }
 
     // The rare cases, fixed up after the vectorizable loop: non-finite values in the window,
-    // constant windows, windows whose sums may have lost digits (see the module docs), zero
+    // constant windows, windows whose sums may have lost digits (marked by `stats`), zero
     // variance.
-    let nf = w as f64;
-    let limit = MAX_RELATIVE_ERROR / (2.0 * UNIT_ROUNDOFF);
     for i in 0..len {
         let t = b0 + i;
-        let s1 = p[0][i + w] - p[0][i];
-        let s2 = p[1][i + w] - p[1][i];
-        let s4 = p[3][i + w] - p[3][i];
-        let m2 = s2 - s1 * s1 / nf;
-        let terms = (i + w) as f64;
         if sc.bad[i + w] != sc.bad[i] {
             (mean[i], std[i], skew[i], kurt[i]) = (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
         } else if sc.changes[i + w] == sc.changes[i + 1] {
             (mean[i], std[i], skew[i], kurt[i]) = (x[t], 0.0, f64::NAN, f64::NAN);
-        } else if terms * p[1][i + w] > limit * m2
-            || terms * p[3][i + w] > limit * s4
-            || s1 * s1 > nf * m2
-        {
+        } else if mean[i].is_nan() {
             (mean[i], std[i], skew[i], kurt[i]) = exact_window(&x[t + 1 - w..=t]);
         } else if std[i] == 0.0 {
             (skew[i], kurt[i]) = (f64::NAN, f64::NAN);
@@ -237,10 +249,15 @@ fn block(x: &[f64], w: usize, b0: usize, out: [&mut [f64]; 4], sc: &mut Scratch)
     }
 }
 
+/// Four prefix-sum slices (powers 1 to 4).
+type Sums<'a> = [&'a [f64]; 4];
+/// The four output slices (mean, std, skew, kurt).
+type Outs<'a> = [&'a mut [f64]; 4];
+
 /// The statistics of every window from its prefix differences: straight-line arithmetic
 /// over contiguous slices, which the compiler vectorizes (square roots and divisions too).
 #[inline(always)]
-fn stats(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64]; 4]) {
+fn stats(w: usize, shift: f64, c: f64, lo: Sums<'_>, hi: Sums<'_>, out: Outs<'_>) {
     let nf = w as f64;
     let inv_n = 1.0 / nf;
     let inv_n1 = 1.0 / (nf - 1.0);
@@ -264,7 +281,10 @@ fn stats(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64
         let m3 = s3 - 3.0 * delta * s2 + 2.0 * nf * dd * delta;
         let m4 = s4 - 4.0 * delta * s3 + 6.0 * dd * s2 - 3.0 * nf * dd * dd;
         let a2 = m2 * inv_n;
-        mean[i] = shift + delta;
+        // A window whose sums may have lost digits (see the module docs) is marked with a
+        // NaN mean, for the exact path; a select, so the loop stays vectorized.
+        let suspect = c * h2[i] > m2 || c * h4[i] > s4 || s1 * delta > m2;
+        mean[i] = if suspect { f64::NAN } else { shift + delta };
         std[i] = (m2 * inv_n1).sqrt();
         skew[i] = skew_c * (m3 * inv_n) / (a2 * a2.sqrt());
         kurt[i] = kurt_a * m4 / (m2 * m2) - kurt_b;
@@ -272,13 +292,13 @@ fn stats(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64
 }
 
 #[target_feature(enable = "avx512f")]
-fn stats_avx512(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64]; 4]) {
-    stats(w, shift, lo, hi, out)
+fn stats_avx512(w: usize, shift: f64, c: f64, lo: Sums<'_>, hi: Sums<'_>, out: Outs<'_>) {
+    stats(w, shift, c, lo, hi, out)
 }
 
 #[target_feature(enable = "avx2,fma")]
-fn stats_avx2(w: usize, shift: f64, lo: [&[f64]; 4], hi: [&[f64]; 4], out: [&mut [f64]; 4]) {
-    stats(w, shift, lo, hi, out)
+fn stats_avx2(w: usize, shift: f64, c: f64, lo: Sums<'_>, hi: Sums<'_>, out: Outs<'_>) {
+    stats(w, shift, c, lo, hi, out)
 }
 
 /// Mean, std, skew and kurtosis of one (finite, non-constant) window, two-pass.

@@ -33,9 +33,10 @@ const LAMBDA: f64 = 6.0;
 
 /// Largest relative error bound tolerated on a window's centered second moment and fourth
 /// power sum before it is recomputed exactly: the standard deviation then errs by at most
-/// half of it, 1e-12. Twice the streaming state's [`STREAMING_MAX_RELATIVE_ERROR`], whose
-/// bound is a worst case rather than a probabilistic one.
-const MAX_RELATIVE_ERROR: f64 = 2.0 * STREAMING_MAX_RELATIVE_ERROR;
+/// half of it. The same budget as the streaming state's, though the bound here is a
+/// probabilistic one: prefixes of repeated terms (a price that stops moving) round the same
+/// way every time, so their errors add up faster than independent ones would.
+const MAX_RELATIVE_ERROR: f64 = STREAMING_MAX_RELATIVE_ERROR;
 
 /// The factor `c` such that a window ending `terms` inputs into its block may have lost
 /// [`MAX_RELATIVE_ERROR`] of a sum `s` when `c * prefix > s` (both prefixes' errors, each at

@@ -56,8 +56,8 @@ pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
-    LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, Ridge, RidgeAccumulator,
-    RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage, StandardScaler,
+    GbdtModel, LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, Ridge,
+    RidgeAccumulator, RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage, StandardScaler,
     MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{

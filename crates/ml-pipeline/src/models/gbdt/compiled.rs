@@ -28,6 +28,10 @@ const OTHER_LEFT: u32 = 1 << 27;
 /// otherwise LightGBM's (truncated float64, negative after truncation invalid).
 const XGBOOST_CATEGORY: u32 = 1 << 26;
 
+/// Words of categorical sets a forest may hold (64 MiB): a category number costs a few
+/// bytes in a file but a bit in every set up to it, so this bounds what a file can demand.
+const MAX_SET_WORDS: u64 = 1 << 24;
+
 /// LightGBM reads any |x| <= this (its `kZeroThreshold`, 1e-35 as float32) as zero.
 pub(super) const LIGHTGBM_ZERO: f64 = 1.000_000_018_002_509_5e-35;
 
@@ -177,8 +181,10 @@ impl Forest {
                     | flag(*xgboost_style, XGBOOST_CATEGORY);
                 let offset = u64::try_from(self.words.len()).unwrap_or(u64::MAX);
                 let len = u64::try_from(left_set.len()).unwrap_or(u64::MAX);
-                if offset > u64::from(u32::MAX) || len > u64::from(u32::MAX) {
-                    return Err("categorical sets too large".into());
+                if offset + len > MAX_SET_WORDS {
+                    return Err(format!(
+                        "categorical sets larger than {MAX_SET_WORDS} words in all"
+                    ));
                 }
                 self.words.extend_from_slice(left_set);
                 f64::from_bits((offset << 32) | len)

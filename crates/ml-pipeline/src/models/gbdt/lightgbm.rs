@@ -125,12 +125,26 @@ fn sections(text: &str) -> Result<(Section<'_>, Vec<Section<'_>>)> {
             None => header.entries.push((line, k, v)),
         }
     }
+    let last = text.lines().count();
     if !ended {
-        let last = text.lines().count();
         return Err(error(
             last,
             "end",
             "no \"end of trees\" line: the file is truncated",
+        ));
+    }
+    // What LightGBM writes after the trees (importances, parameters) is not needed, but when
+    // it is there it must be whole, or the file was cut.
+    let tail = text
+        .lines()
+        .skip_while(|l| l.trim_end() != "end of trees")
+        .skip(1);
+    let mut tail = tail.map(str::trim_end).filter(|l| !l.is_empty()).peekable();
+    if tail.peek().is_some() && !tail.any(|l| l == "end of parameters") {
+        return Err(error(
+            last,
+            "end",
+            "no \"end of parameters\" line after the trees: the file is truncated",
         ));
     }
     Ok((header, trees))

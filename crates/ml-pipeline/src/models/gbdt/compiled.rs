@@ -12,6 +12,9 @@
 //! zero handling are folded into the threshold at load, see `xgboost` and `lightgbm`), with
 //! a flag for where NaN goes. Rarer tests (LightGBM's zero-as-missing, categorical sets)
 //! set a flag that routes them to [`Forest::slow_left`], keeping the common path short.
+//!
+//! Walks run in lockstep groups ([`Forest::leaves`]): several trees for one row, or one
+//! tree for several rows, one level each per round, so independent load chains overlap.
 
 /// Feature index bits of `Node::feature`; the bits above are flags.
 const FEATURE_MASK: u32 = (1 << 26) - 1;
@@ -200,24 +203,57 @@ impl Forest {
     /// The value of the leaf `x` reaches in tree `t`.
     ///
     /// # Panics
-    /// If `x` is shorter than the forest's feature count or `t` is not a tree.
+    /// If `t` is not a tree.
     #[inline(always)]
     pub fn leaf(&self, t: usize, x: &[f64]) -> f64 {
-        let mut i = self.roots[t] as usize;
+        self.leaves([t], [x])[0]
+    }
+
+    /// The leaves `L` (tree, row) pairs reach, walked in lockstep: one level of every walk per
+    /// round, each step a select rather than a branch, a leaf stepping to itself, until all
+    /// have reached a leaf. The walks are independent chains of loads, so the processor
+    /// overlaps them instead of waiting on one; the one branch per round, "all done?", is
+    /// mispredicted once per group rather than once per tree. Rows shorter than the feature
+    /// count read NaN for what they lack (the model checks lengths before).
+    ///
+    /// # Panics
+    /// If a tree index is out of range.
+    #[inline(always)]
+    pub fn leaves<const L: usize>(&self, trees: [usize; L], rows: [&[f64]; L]) -> [f64; L] {
+        let mut at = trees.map(|t| self.roots[t] as usize);
         loop {
-            let n = self.nodes[i];
-            if n.feature & LEAF != 0 {
-                return n.value;
+            let mut done = true;
+            for k in 0..L {
+                let (next, leaf) = self.step(at[k], rows[k]);
+                at[k] = next;
+                done &= leaf;
             }
-            let v = x[(n.feature & FEATURE_MASK) as usize];
-            let left = if n.feature & SLOW == 0 {
-                v <= n.value || (v.is_nan() && n.feature & NAN_LEFT != 0)
-            } else {
-                self.slow_left(n, v)
-            };
-            // Pre-order: the left child follows its parent.
-            i = if left { i + 1 } else { n.right as usize };
+            if done {
+                return at.map(|i| self.nodes[i].value);
+            }
         }
+    }
+
+    /// One level of a walk from node `i`: the next node (`i` itself at a leaf) and whether
+    /// `i` is a leaf.
+    #[inline(always)]
+    fn step(&self, i: usize, x: &[f64]) -> (usize, bool) {
+        let n = self.nodes[i];
+        // A leaf's feature bits are 0: it reads a value it does not use.
+        let v = x
+            .get((n.feature & FEATURE_MASK) as usize)
+            .copied()
+            .unwrap_or(f64::NAN);
+        let left = if n.feature & SLOW == 0 {
+            (v <= n.value) | (v.is_nan() & (n.feature & NAN_LEFT != 0))
+        } else {
+            self.slow_left(n, v)
+        };
+        // Pre-order: the left child follows its parent. The direction is data, as good as
+        // random to a branch predictor: ask for a conditional move, not a branch.
+        let next = std::hint::select_unpredictable(left, i + 1, n.right as usize);
+        let leaf = n.feature & LEAF != 0;
+        (std::hint::select_unpredictable(leaf, i, next), leaf)
     }
 
     /// The output group tree `t` adds to.
@@ -229,6 +265,9 @@ impl Forest {
     #[cold]
     #[inline(never)]
     fn slow_left(&self, n: Node, v: f64) -> bool {
+        if n.feature & LEAF != 0 {
+            return false;
+        }
         let nan_left = n.feature & NAN_LEFT != 0;
         if v.is_nan() {
             return nan_left;

@@ -47,6 +47,9 @@ pub struct GbdtModel {
     pub(super) raw_margin: bool,
 }
 
+/// Walks run together (see `Forest::leaves`).
+const LANES: usize = 4;
+
 /// Rows a batch prediction evaluates together, tree by tree: enough to reuse each tree
 /// while it is in cache, few enough that the rows stay in L1.
 const BLOCK: usize = 32;
@@ -145,19 +148,28 @@ impl GbdtModel {
     fn margins(&self, x: &[f64], m: &mut [f64]) {
         m.copy_from_slice(&self.base_margin);
         let f = &self.forest;
-        match self.library {
-            Library::XGBoost => {
-                for t in 0..self.used_trees {
-                    let g = f.group(t);
-                    m[g] = add_f32(m[g], f.leaf(t, x));
-                }
+        let used = self.used_trees;
+        // Four trees walked together, their leaves then added one by one in tree order.
+        let mut t = 0;
+        while t + LANES <= used {
+            let leaves = f.leaves([t, t + 1, t + 2, t + 3], [x; LANES]);
+            for (k, leaf) in leaves.into_iter().enumerate() {
+                self.add(&mut m[f.group(t + k)], leaf);
             }
-            Library::LightGbm => {
-                for t in 0..self.used_trees {
-                    m[f.group(t)] += f.leaf(t, x);
-                }
-            }
+            t += LANES;
         }
+        for t in t..used {
+            self.add(&mut m[f.group(t)], f.leaf(t, x));
+        }
+    }
+
+    /// Adds a leaf to a margin in the library's precision.
+    #[inline(always)]
+    fn add(&self, m: &mut f64, leaf: f64) {
+        *m = match self.library {
+            Library::XGBoost => add_f32(*m, leaf),
+            Library::LightGbm => *m + leaf,
+        };
     }
 
     /// Turns margins into the output (the first `output().width()` values of `m`).
@@ -198,13 +210,17 @@ impl GbdtModel {
             let row = |r: usize| &xs[r * k..(r + 1) * k];
             for t in 0..self.used_trees {
                 let grp = f.group(t);
-                for r in 0..n {
-                    let leaf = f.leaf(t, row(r));
-                    let m = &mut ms[r * g + grp];
-                    *m = match self.library {
-                        Library::XGBoost => add_f32(*m, leaf),
-                        Library::LightGbm => *m + leaf,
-                    };
+                // Four rows walk the tree together; sums still run tree after tree per row.
+                let mut r = 0;
+                while r + LANES <= n {
+                    let rows = [row(r), row(r + 1), row(r + 2), row(r + 3)];
+                    for (j, leaf) in f.leaves([t; LANES], rows).into_iter().enumerate() {
+                        self.add(&mut ms[(r + j) * g + grp], leaf);
+                    }
+                    r += LANES;
+                }
+                for r in r..n {
+                    self.add(&mut ms[r * g + grp], f.leaf(t, row(r)));
                 }
             }
             for (r, orow) in o.chunks_exact_mut(width).enumerate().take(n) {

@@ -501,6 +501,27 @@ mod tests {
         assert!(f32_less_as_f64_le(f32::NEG_INFINITY).is_none());
     }
 
+    proptest::proptest! {
+        /// Any finite or +inf float32 threshold, any float64 input near it or anywhere.
+        #[test]
+        fn float32_rule_holds_for_any_threshold(bits in proptest::prelude::any::<u32>(), near in -4i64..4, far in proptest::prelude::any::<f64>()) {
+            let t = f32::from_bits(bits);
+            if let Some(tt) = f32_less_as_f64_le(t) {
+                let mut x = tt;
+                for _ in 0..near.unsigned_abs() {
+                    x = if near < 0 { x.next_down() } else { x.next_up() };
+                }
+                for x in [x, far] {
+                    if !x.is_nan() {
+                        #[allow(clippy::cast_possible_truncation)]
+                        let want = (x as f32) < t;
+                        proptest::prop_assert_eq!(x <= tt, want, "t={:e} x={:e}", t, x);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn right_lists_become_left_sets() {
         assert_eq!(complement(&[1, 3, 5]), vec![!0b10_1010]);

@@ -26,6 +26,18 @@ pub enum Library {
 /// [`from_lightgbm_text`](Self::from_lightgbm_text) or [`load`](Self::load). Predictions
 /// go through [`Predict`]: `predict_one` writes [`output`](Predict::output)`.width()`
 /// values into the caller's buffer and allocates nothing.
+///
+/// Inputs: one value per feature in [`feature_names`](Self::feature_names) order, NaN for a
+/// missing value, category codes (0, 1, ...) for categorical features, as the library saw
+/// them in training (a model trained on pandas categories expects the codes pandas gave).
+///
+/// Outputs, as the library's `predict` returns them: [`Output::Value`] for regression (or
+/// [`Output::Margins`] with one value per target for XGBoost's multi-target regression),
+/// [`Output::Probability`] of class 1 for binary objectives, [`Output::Probabilities`] for
+/// softmax, [`Output::ClassIndex`] for XGBoost's `multi:softmax`; with
+/// [`with_raw_margin`](Self::with_raw_margin), the margins before the link. All
+/// iterations are used, as `Booster.predict` does; [`truncate`](Self::truncate) keeps the
+/// first ones (`truncate(best_iteration + 1)` for early stopping's best model).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GbdtModel {
     pub(super) library: Library,

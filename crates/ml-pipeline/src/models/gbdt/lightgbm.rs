@@ -301,6 +301,7 @@ pub(super) fn import(text: &str) -> Result<GbdtModel> {
         n_groups: per_iter,
         link,
         base_margin: vec![0.0; per_iter],
+        used_iterations: trees.len() / per_iter,
         used_trees: forest.n_trees(),
         forest,
         iteration_ends: (1..=trees.len() / per_iter).map(|i| i * per_iter).collect(),

@@ -54,7 +54,9 @@ pub struct GbdtModel {
     /// Trees up to the end of each iteration (boosting round), cumulative.
     pub(super) iteration_ends: Vec<usize>,
     pub(super) best_iteration: Option<usize>,
-    /// Trees summed: all of them, or those of the first iterations after `truncate`.
+    /// Iterations summed: all of them, or the first ones after `truncate`.
+    pub(super) used_iterations: usize,
+    /// Trees of those iterations.
     pub(super) used_trees: usize,
     pub(super) raw_margin: bool,
 }
@@ -111,15 +113,13 @@ impl GbdtModel {
 
     /// Iterations predictions use (all, unless [`truncate`](Self::truncate)d).
     pub fn iterations_used(&self) -> usize {
-        self.iteration_ends
-            .iter()
-            .position(|&e| e == self.used_trees)
-            .map_or(0, |i| i + 1)
+        self.used_iterations
     }
 
     /// The best iteration early stopping recorded (0-based, as XGBoost's
-    /// `best_iteration`), if the file holds one. Predict with it through
-    /// `truncate(best + 1)`.
+    /// `best_iteration`), if the file holds one (XGBoost's files do; XGBoost 1.7 records the
+    /// last iteration when there was no early stopping; LightGBM's text has none). Predict
+    /// with it through `truncate(best + 1)`.
     pub fn best_iteration(&self) -> Option<usize> {
         self.best_iteration
     }
@@ -138,6 +138,7 @@ impl GbdtModel {
             });
         }
         self.used_trees = self.iteration_ends[n - 1];
+        self.used_iterations = n;
         Ok(self)
     }
 

@@ -166,6 +166,7 @@ pub(super) fn import(doc: &Value<'_>, format: &'static str) -> Result<GbdtModel>
         n_groups,
         link,
         base_margin,
+        used_iterations: iteration_ends.len(),
         used_trees: forest.n_trees(),
         forest,
         iteration_ends,

@@ -394,3 +394,13 @@ fn truncate_takes_whole_iterations_only() {
     assert!(m.clone().truncate(31).is_err());
     assert_eq!(m.truncate(30).unwrap().iterations_used(), 30);
 }
+
+#[test]
+fn a_best_iteration_beyond_the_trees_is_dropped_not_trusted() {
+    let t = text("xgb_binary.json");
+    let m = GbdtModel::from_xgboost_json(t.as_bytes()).unwrap();
+    assert_eq!(m.best_iteration(), Some(53));
+    let edited = t.replacen(r#""best_iteration":"53""#, r#""best_iteration":"99""#, 1);
+    let m = GbdtModel::from_xgboost_json(edited.as_bytes()).unwrap();
+    assert_eq!((m.best_iteration(), m.n_iterations()), (None, 59));
+}

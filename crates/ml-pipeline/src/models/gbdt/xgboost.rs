@@ -150,14 +150,9 @@ pub(super) fn import(doc: &Value<'_>, format: &'static str) -> Result<GbdtModel>
     let m_at = g_at.key("model");
     let (forest, iteration_ends) =
         trees(field(booster, &g_at, "model")?, &m_at, n_features, n_groups)?;
-    if let Some(b) = best_iteration {
-        if b >= iteration_ends.len() {
-            return Err(l_at.key("attributes").key("best_iteration").error(format!(
-                "{b} is not below the {} iterations",
-                iteration_ends.len()
-            )));
-        }
-    }
+    // A sliced booster can keep the attribute of the model it was cut from; the trees, not
+    // the attribute, define the predictions, so an attribute beyond them is dropped.
+    let best_iteration = best_iteration.filter(|&b| b < iteration_ends.len());
     Ok(GbdtModel {
         library: Library::XGBoost,
         objective: obj_name.to_string(),

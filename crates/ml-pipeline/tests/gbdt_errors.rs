@@ -404,3 +404,18 @@ fn a_best_iteration_beyond_the_trees_is_dropped_not_trusted() {
     let m = GbdtModel::from_xgboost_json(edited.as_bytes()).unwrap();
     assert_eq!((m.best_iteration(), m.n_iterations()), (None, 59));
 }
+
+/// Numbers at the edge of their types, where an unchecked `+ 1` would overflow.
+#[test]
+fn extreme_counts_are_errors_not_overflows() {
+    let t = text("lgb_cat_binary.txt");
+    for (from, to) in [
+        ("max_feature_idx=5", "max_feature_idx=9223372036854775807"),
+        ("num_cat=0", "num_cat=18446744073709551615"),
+        ("num_leaves=6", "num_leaves=18446744073709551615"),
+    ] {
+        assert!(t.contains(from), "{from}");
+        let r = GbdtModel::from_lightgbm_text(&t.replacen(from, to, 1));
+        assert!(matches!(r, Err(PipelineError::ModelImport { .. })), "{to}: {r:?}");
+    }
+}

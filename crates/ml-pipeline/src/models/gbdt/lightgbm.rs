@@ -225,7 +225,7 @@ pub(super) fn import(text: &str) -> Result<GbdtModel> {
     let (obj_line, spec) = header.need("objective")?;
     let (obj_name, link) = objective(obj_line, spec)?;
     let max_idx: i64 = header.number("max_feature_idx")?;
-    let n_features = usize::try_from(max_idx + 1)
+    let n_features = usize::try_from(max_idx.saturating_add(1))
         .ok()
         .filter(|&n| n <= MAX_FEATURES)
         .ok_or_else(|| {
@@ -350,6 +350,14 @@ fn tree_nodes(s: &Section<'_>) -> Result<Vec<RawNode>> {
     let left: Vec<i64> = s.list("left_child", inner)?;
     let right: Vec<i64> = s.list("right_child", inner)?;
     let num_cat: usize = s.get("num_cat").map_or(Ok(0), |_| s.number("num_cat"))?;
+    if num_cat > inner {
+        let line = s.need("num_cat")?.0;
+        return Err(error(
+            line,
+            &s.name,
+            format!("num_cat={num_cat} exceeds the {inner} splits"),
+        ));
+    }
     let (bounds, words): (Vec<usize>, Vec<u32>) = if num_cat > 0 {
         let b: Vec<usize> = s.list("cat_boundaries", num_cat + 1)?;
         let n_words = *b.last().unwrap_or(&0);

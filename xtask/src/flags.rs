@@ -135,6 +135,12 @@ pub enum FuzzTarget {
     CsvIngest,
     /// The mlp program's argument handling.
     CliArgs,
+    /// XGBoost JSON tree ensembles: import, predict.
+    GbdtXgboostJson,
+    /// XGBoost UBJSON tree ensembles: import, predict.
+    GbdtUbjson,
+    /// LightGBM text tree ensembles: import, predict.
+    GbdtLightgbm,
 }
 
 impl FuzzTarget {
@@ -147,6 +153,9 @@ impl FuzzTarget {
             FuzzTarget::GemmDiff => "gemm_diff",
             FuzzTarget::CsvIngest => "csv_ingest",
             FuzzTarget::CliArgs => "cli_args",
+            FuzzTarget::GbdtXgboostJson => "gbdt_xgboost_json",
+            FuzzTarget::GbdtUbjson => "gbdt_ubjson",
+            FuzzTarget::GbdtLightgbm => "gbdt_lightgbm",
         }
     }
 }

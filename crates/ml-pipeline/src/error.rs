@@ -114,6 +114,18 @@ pub enum PipelineError {
         /// What is wrong with it.
         message: String,
     },
+    /// A tree ensemble written by another library (XGBoost, LightGBM) is malformed, truncated
+    /// or uses something this build does not support.
+    #[error("{format} model: {at}: {message}")]
+    ModelImport {
+        /// The format read (`"XGBoost JSON"`, `"XGBoost UBJSON"`, `"LightGBM text"`).
+        format: &'static str,
+        /// Where: a field path (`learner.gradient_booster.model.trees[3].split_indices[5]`),
+        /// a byte offset or a line, as precise as the format allows.
+        at: String,
+        /// What is wrong there.
+        message: String,
+    },
     /// A model file was written by another format version.
     #[error("model file has format version {found}; this build reads versions 1 to {supported}")]
     ModelVersion {
@@ -133,6 +145,7 @@ impl PipelineError {
                 | PipelineError::ModelFileSyntax { .. }
                 | PipelineError::ModelFileContent { .. }
                 | PipelineError::ModelVersion { .. }
+                | PipelineError::ModelImport { .. }
         )
     }
 

@@ -1,5 +1,7 @@
 //! `ml-pipeline` (layer 4): rolling feature extraction, model training (ridge, logistic
-//! regression, PCA) and zero-allocation prediction, built on the three lower layers.
+//! regression, PCA), tree ensembles imported from XGBoost and LightGBM
+//! ([`models::GbdtModel`], predicting exactly what the libraries predict), and
+//! zero-allocation prediction, built on the three lower layers.
 //!
 //! Features follow pandas' definitions (`rolling(w).mean()`, `.std()` with ddof 1, `.skew()`
 //! G1, `.kurt()` G2), computed in O(1) per tick with bounded drift; models follow
@@ -12,7 +14,8 @@
 //! [`IntegratedMlPipeline`] streams ticks through.
 //!
 //! Streaming features and a fitted model, tick by tick (`examples/streaming.rs`; also
-//! `examples/batch.rs` and `examples/save_load.rs`):
+//! `examples/batch.rs`, `examples/save_load.rs`, and `examples/gbdt_predict.rs` for
+//! imported tree ensembles):
 //!
 //! ```
 //! use fast_math::{Mat, Par};
@@ -56,9 +59,9 @@ pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
-    LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel, Ridge, RidgeAccumulator,
-    RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage, StandardScaler,
-    MAX_NORMAL_EQUATIONS_CONDITION,
+    GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel,
+    Ridge, RidgeAccumulator, RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage,
+    StandardScaler, MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

@@ -113,13 +113,22 @@ pub enum Output {
     Value,
     /// One probability: that of class 1 (binary classification).
     Probability,
+    /// One probability per class, summing to 1 (multiclass classification); the width is
+    /// the number of classes.
+    Probabilities(usize),
+    /// Raw margins before the link function (log-odds, softmax inputs, or the regression
+    /// value itself), one per output group; the width is the number of groups.
+    Margins(usize),
+    /// The index of the most probable class (0, 1, ...), as one value.
+    ClassIndex,
 }
 
 impl Output {
     /// Values per row.
     pub fn width(self) -> usize {
         match self {
-            Output::Value | Output::Probability => 1,
+            Output::Value | Output::Probability | Output::ClassIndex => 1,
+            Output::Probabilities(k) | Output::Margins(k) => k,
         }
     }
 }

@@ -98,3 +98,51 @@ fn the_counter_sees_allocations_when_pools_are_off() {
     assert_eq!(predictions, 100_000);
     assert!(allocs >= 100_000, "only {allocs} allocations counted");
 }
+
+#[test]
+fn tree_ensemble_predict_one_allocates_nothing() {
+    use ml_pipeline::models::GbdtModel;
+    use ml_pipeline::Predict;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gbdt");
+    // Regression, binary, softmax (whose class index needs the scratch), multiclass,
+    // categorical, zero-as-missing: every path of the traversal and the links.
+    for name in [
+        "xgb_reg_depth6.json",
+        "xgb_binary.ubj",
+        "xgb_softmax5.json",
+        "xgb_cat_reg.json",
+        "lgb_multiclass3.txt",
+        "lgb_cat_binary.txt",
+        "lgb_reg_zero_missing.txt",
+    ] {
+        let model = GbdtModel::load(&dir.join(name)).unwrap();
+        let k = model.n_features();
+        let mut rng = Rng::new(5);
+        let rows: Vec<Vec<f64>> = (0..1000)
+            .map(|_| {
+                (0..k)
+                    .map(|_| match rng.below(10) {
+                        0 => f64::NAN,
+                        1 => 0.0,
+                        2 => rng.below(12) as f64,
+                        _ => rng.range(-30.0, 30.0),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut scratch = vec![0.0; model.scratch_len()];
+        let mut out = vec![0.0; model.output().width()];
+        let before = allocations();
+        let mut sum = 0.0;
+        for r in &rows {
+            model.predict_one(r, &mut scratch, &mut out);
+            sum += out[0];
+        }
+        let allocs = allocations() - before;
+        assert!(sum.is_finite(), "{name}");
+        assert_eq!(
+            allocs, 0,
+            "{name}: {allocs} allocations in 1000 predictions"
+        );
+    }
+}

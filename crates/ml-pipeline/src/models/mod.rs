@@ -1,6 +1,8 @@
-//! Models: ridge and logistic regression, PCA, standardization, persistence.
+//! Models: ridge and logistic regression, PCA, standardization, imported tree ensembles
+//! (XGBoost, LightGBM), persistence.
 
 mod checks;
+mod gbdt;
 mod linear;
 mod logistic;
 mod pca;
@@ -8,6 +10,7 @@ mod persist;
 mod ridge;
 mod scaler;
 
+pub use gbdt::{GbdtModel, Library};
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
 pub use pca::{Pca, PcaModel};

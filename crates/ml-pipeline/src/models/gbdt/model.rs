@@ -1,0 +1,332 @@
+//! [`GbdtModel`]: an imported tree ensemble, compiled, behind the [`Predict`] interface.
+
+use super::compiled::Forest;
+use super::objective::Link;
+use crate::error::{PipelineError, Result};
+use crate::traits::{check_batch, Output, Predict};
+use crate::workers::for_row_ranges_into;
+use fast_math::{MatRef, Par};
+use simd_kernels::Isa;
+
+/// The library that trained a model, which fixes how it is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Library {
+    /// XGBoost: inputs read as float32, `x < threshold`, leaves summed in float32.
+    XGBoost,
+    /// LightGBM: float64 throughout, `x <= threshold`.
+    LightGbm,
+}
+
+/// A gradient-boosted tree ensemble imported from XGBoost or LightGBM, predicting what the
+/// library's own `predict` returns.
+///
+/// Built by [`from_xgboost_json`](Self::from_xgboost_json),
+/// [`from_xgboost_ubjson`](Self::from_xgboost_ubjson),
+/// [`from_lightgbm_text`](Self::from_lightgbm_text) or [`load`](Self::load). Predictions
+/// go through [`Predict`]: `predict_one` writes [`output`](Predict::output)`.width()`
+/// values into the caller's buffer and allocates nothing.
+///
+/// Inputs: one value per feature in [`feature_names`](Self::feature_names) order, NaN for a
+/// missing value, category codes (0, 1, ...) for categorical features, as the library saw
+/// them in training (a model trained on pandas categories expects the codes pandas gave).
+///
+/// Outputs, as the library's `predict` returns them: [`Output::Value`] for regression (or
+/// [`Output::Margins`] with one value per target for XGBoost's multi-target regression),
+/// [`Output::Probability`] of class 1 for binary objectives, [`Output::Probabilities`] for
+/// softmax, [`Output::ClassIndex`] for XGBoost's `multi:softmax`; with
+/// [`with_raw_margin`](Self::with_raw_margin), the margins before the link. All
+/// iterations are used, as `Booster.predict` does; [`truncate`](Self::truncate) keeps the
+/// first ones (`truncate(best_iteration + 1)` for early stopping's best model).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GbdtModel {
+    pub(super) library: Library,
+    pub(super) objective: String,
+    pub(super) feature_names: Vec<String>,
+    pub(super) n_features: usize,
+    /// Margins per row: 1, or the class count of a multiclass model.
+    pub(super) n_groups: usize,
+    pub(super) link: Link,
+    /// The margin every row starts from, per group (XGBoost's base score; 0 for LightGBM,
+    /// which folds it into the first trees).
+    pub(super) base_margin: Vec<f64>,
+    pub(super) forest: Forest,
+    /// Trees up to the end of each iteration (boosting round), cumulative.
+    pub(super) iteration_ends: Vec<usize>,
+    pub(super) best_iteration: Option<usize>,
+    /// Iterations summed: all of them, or the first ones after `truncate`.
+    pub(super) used_iterations: usize,
+    /// Trees of those iterations.
+    pub(super) used_trees: usize,
+    pub(super) raw_margin: bool,
+}
+
+/// Walks run together (see `Forest::leaves`).
+const LANES: usize = 4;
+
+/// Rows a batch prediction evaluates together, tree by tree: enough to reuse each tree
+/// while it is in cache, few enough that the rows stay in L1.
+const BLOCK: usize = 32;
+/// Rows below which a batch prediction stays on one thread (a row costs at least a tree).
+const ROWS_PER_THREAD: usize = 256;
+
+impl GbdtModel {
+    /// The library that trained the model.
+    pub fn library(&self) -> Library {
+        self.library
+    }
+
+    /// The objective as the library names it (`"binary:logistic"`, `"multiclass"`, ...).
+    pub fn objective(&self) -> &str {
+        &self.objective
+    }
+
+    /// Input feature names, in the order rows must hold them (the library's own names, or
+    /// `f0`, `f1`, ... / `Column_0`, ... when it stored none).
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// Classes of a classifier (2 for binary, k for multiclass); `None` for regression.
+    pub fn n_classes(&self) -> Option<usize> {
+        match self.link {
+            Link::Identity => None,
+            Link::Sigmoid { .. } => Some(2),
+            Link::Softmax | Link::Argmax => Some(self.n_groups),
+        }
+    }
+
+    /// Raw margins per row (1, or the class count of a multiclass model).
+    pub fn n_margins(&self) -> usize {
+        self.n_groups
+    }
+
+    /// Trees in the file.
+    pub fn n_trees(&self) -> usize {
+        self.forest.n_trees()
+    }
+
+    /// Boosting iterations in the file.
+    pub fn n_iterations(&self) -> usize {
+        self.iteration_ends.len()
+    }
+
+    /// Iterations predictions use (all, unless [`truncate`](Self::truncate)d).
+    pub fn iterations_used(&self) -> usize {
+        self.used_iterations
+    }
+
+    /// The best iteration early stopping recorded (0-based, as XGBoost's
+    /// `best_iteration`), if the file holds one (XGBoost's files do; XGBoost 1.7 records the
+    /// last iteration when there was no early stopping; LightGBM's text has none). Predict
+    /// with it through `truncate(best + 1)`.
+    pub fn best_iteration(&self) -> Option<usize> {
+        self.best_iteration
+    }
+
+    /// The model predicting with the first `n` iterations only (XGBoost's
+    /// `iteration_range=(0, n)`, LightGBM's `num_iteration=n`).
+    ///
+    /// # Errors
+    /// [`PipelineError::InvalidSetting`] unless `1 <= n <= n_iterations()`.
+    pub fn truncate(mut self, n: usize) -> Result<Self> {
+        if n == 0 || n > self.iteration_ends.len() {
+            return Err(PipelineError::InvalidSetting {
+                name: "iterations",
+                value: n.to_string(),
+                expected: format!("in 1..={}", self.iteration_ends.len()),
+            });
+        }
+        self.used_trees = self.iteration_ends[n - 1];
+        self.used_iterations = n;
+        Ok(self)
+    }
+
+    /// The model predicting raw margins ([`Output::Margins`]) instead of transformed values
+    /// (XGBoost's `output_margin=True`, LightGBM's `raw_score=True`), or back.
+    pub fn with_raw_margin(mut self, raw: bool) -> Self {
+        self.raw_margin = raw;
+        self
+    }
+
+    /// Whether predictions are raw margins.
+    pub fn is_raw_margin(&self) -> bool {
+        self.raw_margin
+    }
+
+    /// Sums the used trees' leaves for `x` into `m` (one value per group), in the library's
+    /// precision and order: XGBoost starts from the base margin and adds tree after tree in
+    /// float32; LightGBM adds tree after tree in float64 from zero.
+    #[inline]
+    fn margins(&self, x: &[f64], m: &mut [f64]) {
+        m.copy_from_slice(&self.base_margin);
+        let f = &self.forest;
+        let used = self.used_trees;
+        // Four trees walked together, their leaves then added one by one in tree order.
+        let mut t = 0;
+        while t + LANES <= used {
+            let leaves = f.leaves([t, t + 1, t + 2, t + 3], [x; LANES]);
+            for (k, leaf) in leaves.into_iter().enumerate() {
+                self.add(&mut m[f.group(t + k)], leaf);
+            }
+            t += LANES;
+        }
+        for t in t..used {
+            self.add(&mut m[f.group(t)], f.leaf(t, x));
+        }
+    }
+
+    /// Adds a leaf to a margin in the library's precision.
+    #[inline(always)]
+    fn add(&self, m: &mut f64, leaf: f64) {
+        *m = match self.library {
+            Library::XGBoost => add_f32(*m, leaf),
+            Library::LightGbm => *m + leaf,
+        };
+    }
+
+    /// Turns margins into the output (the first `output().width()` values of `m`).
+    #[inline]
+    fn finish(&self, m: &mut [f64]) {
+        if self.raw_margin {
+            return;
+        }
+        match self.library {
+            Library::XGBoost => self.link.transform_f32(m),
+            Library::LightGbm => self.link.transform_f64(m),
+        }
+    }
+
+    /// Predicts the rows of `x` in `rows` into `out`, `BLOCK` rows at a time, tree-major
+    /// within a block. Each row's sum still runs tree after tree, so results equal
+    /// `predict_one`'s bit for bit.
+    fn predict_block_rows(
+        &self,
+        x: MatRef<'_, f64>,
+        rows: std::ops::Range<usize>,
+        out: &mut [f64],
+    ) {
+        let (k, g, width) = (self.n_features, self.n_groups, self.output().width());
+        let mut xs = vec![0.0; BLOCK * k];
+        let mut ms = vec![0.0; BLOCK * g];
+        let f = &self.forest;
+        let mut start = rows.start;
+        for o in out.chunks_mut(BLOCK * width) {
+            // Every output has at least one value per row.
+            let n = o.len() / width;
+            for (r, xr) in xs.chunks_exact_mut(k.max(1)).take(n).enumerate() {
+                for (j, v) in xr.iter_mut().take(k).enumerate() {
+                    *v = x.get(start + r, j);
+                }
+                ms[r * g..(r + 1) * g].copy_from_slice(&self.base_margin);
+            }
+            let row = |r: usize| &xs[r * k..(r + 1) * k];
+            for t in 0..self.used_trees {
+                let grp = f.group(t);
+                // Four rows walk the tree together; sums still run tree after tree per row.
+                let mut r = 0;
+                while r + LANES <= n {
+                    let rows = [row(r), row(r + 1), row(r + 2), row(r + 3)];
+                    for (j, leaf) in f.leaves([t; LANES], rows).into_iter().enumerate() {
+                        self.add(&mut ms[(r + j) * g + grp], leaf);
+                    }
+                    r += LANES;
+                }
+                for r in r..n {
+                    self.add(&mut ms[r * g + grp], f.leaf(t, row(r)));
+                }
+            }
+            for (r, orow) in o.chunks_exact_mut(width).enumerate().take(n) {
+                let m = &mut ms[r * g..(r + 1) * g];
+                self.finish(m);
+                orow.copy_from_slice(&m[..width]);
+            }
+            start += n;
+        }
+    }
+}
+
+/// `a + b` rounded to float32, both float32 values held in `f64`s.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation)] // the values are float32 already
+fn add_f32(a: f64, b: f64) -> f64 {
+    f64::from(a as f32 + b as f32)
+}
+
+impl Predict for GbdtModel {
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn output(&self) -> Output {
+        if self.raw_margin {
+            return Output::Margins(self.n_groups);
+        }
+        match self.link {
+            Link::Identity if self.n_groups == 1 => Output::Value,
+            Link::Identity => Output::Margins(self.n_groups),
+            Link::Sigmoid { .. } => Output::Probability,
+            Link::Softmax => Output::Probabilities(self.n_groups),
+            Link::Argmax => Output::ClassIndex,
+        }
+    }
+
+    /// The margins of a multiclass model whose output is a class index (XGBoost's
+    /// `multi:softmax`) need a place: the scratch.
+    fn scratch_len(&self) -> usize {
+        if self.output().width() < self.n_groups {
+            self.n_groups
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn predict_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
+        // The traversal is scalar on every ISA (branches, not arithmetic, dominate); the
+        // ISA is still checked so callers get the interface's contract.
+        assert!(
+            isa.is_supported(),
+            "predict_one_with: the CPU lacks {isa:?}"
+        );
+        assert_eq!(
+            x.len(),
+            self.n_features,
+            "predict_one: {} features, model has {}",
+            x.len(),
+            self.n_features
+        );
+        let width = self.output().width();
+        assert_eq!(
+            out.len(),
+            width,
+            "predict_one: output of {} values, model writes {width}",
+            out.len()
+        );
+        if width == self.n_groups {
+            self.margins(x, out);
+            self.finish(out);
+        } else {
+            let need = self.n_groups;
+            assert!(
+                scratch.len() >= need,
+                "predict_one: scratch of {} values, model needs {need}",
+                scratch.len()
+            );
+            let m = &mut scratch[..need];
+            self.margins(x, m);
+            self.finish(m);
+            out[0] = m[0];
+        }
+    }
+
+    fn predict_into(&self, x: MatRef<'_, f64>, out: &mut [f64], par: Par) {
+        let width = self.output().width();
+        check_batch(self.n_features, width, x, out);
+        let n = x.nrows();
+        let threads = par.threads().min(n.div_ceil(ROWS_PER_THREAD)).max(1);
+        for_row_ranges_into(n, threads, width, out, |rows, part| {
+            self.predict_block_rows(x, rows, part);
+        });
+    }
+}

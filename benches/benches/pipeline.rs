@@ -9,7 +9,7 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use fast_math::{Mat, Par};
 use ml_pipeline::features::{extract_features, FeatureConfig};
 use ml_pipeline::models::{LinearModel, Ridge};
-use ml_pipeline::{Fit, IntegratedMlPipeline};
+use ml_pipeline::{Fit, IntegratedMlPipeline, SolveMethod, Target};
 use std::time::Duration;
 
 fn bench_features(c: &mut Criterion) {
@@ -60,6 +60,35 @@ fn bench_ridge(c: &mut Criterion) {
     });
     g.bench_function("2_threads", |b| {
         b.iter(|| Ridge::default().fit(x.as_ref(), &y, Par::Rayon(2)).unwrap())
+    });
+    // Nearly collinear columns (each a shared factor plus 1e-4 noise): the condition
+    // estimate sends the fit down the second, QR pass and its refinement. The cost of the
+    // accurate path, next to the normal equations' on the same shape.
+    let shared = random_f64(n, 9);
+    let ill_data: Vec<f64> = data
+        .iter()
+        .enumerate()
+        .map(|(i, v)| shared[i % n] + 1e-4 * v)
+        .collect();
+    let ill = Mat::from_col_major(n, k, &ill_data);
+    let ridge = Ridge {
+        alpha: 0.0,
+        fit_intercept: true,
+    };
+    let (_, report) = ridge
+        .fit_report(
+            Default::default(),
+            ill.as_ref(),
+            Target::Values(&y),
+            Par::Seq,
+        )
+        .unwrap();
+    assert_eq!(report.method, SolveMethod::Qr, "{report:?}");
+    g.bench_function("qr_path_refined_seq", |b| {
+        b.iter(|| ridge.fit(ill.as_ref(), &y, Par::Seq).unwrap())
+    });
+    g.bench_function("qr_path_refined_2_threads", |b| {
+        b.iter(|| ridge.fit(ill.as_ref(), &y, Par::Rayon(2)).unwrap())
     });
     g.finish();
 }

@@ -186,7 +186,7 @@ impl Ridge {
             alpha: self.alpha,
             fit_intercept: self.fit_intercept,
         }
-        .run(x, y, &mut model);
+        .run(x, y, &mut model, threads);
         Ok((model, report))
     }
 

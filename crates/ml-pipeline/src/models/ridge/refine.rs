@@ -14,6 +14,7 @@
 //! contraction fails, the last good iterate is kept).
 
 use super::super::linear::LinearModel;
+use crate::workers::map_row_ranges;
 use fast_math::{Mat, MatRef};
 
 /// At most this many refinement steps.
@@ -43,6 +44,13 @@ impl Sum2 {
         self.add(p);
     }
 
+    /// Adds another compensated sum.
+    #[inline(always)]
+    pub(super) fn add_sum(&mut self, other: &Sum2) {
+        self.add(other.hi);
+        self.lo += other.lo;
+    }
+
     #[inline(always)]
     pub(super) fn value(self) -> f64 {
         self.hi + self.lo
@@ -59,18 +67,28 @@ pub(super) struct Refinement<'a> {
     pub(super) fit_intercept: bool,
 }
 
+/// Rows per block of a refinement pass: the block's residuals (hi and lo parts) stay in L1
+/// while every column streams past them.
+const BLOCK_ROWS: usize = 1024;
+
 impl Refinement<'_> {
-    /// Refines `model` in place; returns the number of steps kept.
-    pub(super) fn run(&self, x: MatRef<'_, f64>, y: &[f64], model: &mut LinearModel) -> usize {
+    /// Refines `model` in place, splitting the passes over the rows among `threads`;
+    /// returns the number of steps kept.
+    pub(super) fn run(
+        &self,
+        x: MatRef<'_, f64>,
+        y: &[f64],
+        model: &mut LinearModel,
+        threads: usize,
+    ) -> usize {
         let (n, k) = (x.nrows(), x.ncols());
         if n == 0 || k == 0 {
             return 0;
         }
-        let mut resid = vec![0.0; n];
         let mut last = f64::INFINITY;
         let mut kept = 0;
         for _ in 0..MAX_STEPS {
-            let (dw, db) = self.correction(x, y, model, &mut resid);
+            let (dw, db) = self.correction(x, y, model, threads);
             let size = dw.iter().map(|v| v.abs()).fold(0.0f64, f64::max);
             // Divergence (eps * cond(X) >= 1) or the noise floor: keep the current iterate.
             if !size.is_finite() || size >= last {
@@ -88,31 +106,20 @@ impl Refinement<'_> {
         kept
     }
 
-    /// The correction `(dw, db)` of one step, using `resid` as scratch for the residuals.
+    /// The correction `(dw, db)` of one step.
     fn correction(
         &self,
         x: MatRef<'_, f64>,
         y: &[f64],
         model: &LinearModel,
-        resid: &mut [f64],
+        threads: usize,
     ) -> (Vec<f64>, f64) {
         let (n, k) = (x.nrows(), x.ncols());
-        let mut total = Sum2::default();
-        for (i, r) in resid.iter_mut().enumerate() {
-            let mut s = Sum2::default();
-            s.add(y[i]);
-            s.add(-model.intercept);
-            for (j, &w) in model.coef.iter().enumerate() {
-                s.add_product(-x.get(i, j), w);
-            }
-            *r = s.value();
-            total.add(*r);
-        }
-        let mut g = vec![Sum2::default(); k];
-        for (i, &r) in resid.iter().enumerate() {
-            for (j, gj) in g.iter_mut().enumerate() {
-                gj.add_product(x.get(i, j), r);
-            }
+        let parts = map_row_ranges(n, threads, |rows| gradient_part(x, y, model, rows));
+        let (mut g, mut total) = (vec![Sum2::default(); k], Sum2::default());
+        for (pg, pt) in &parts {
+            g.iter_mut().zip(pg).for_each(|(a, b)| a.add_sum(b));
+            total.add_sum(pt);
         }
         let total = total.value();
         let mut dw: Vec<f64> = g
@@ -151,4 +158,69 @@ impl Refinement<'_> {
         };
         (dw, db)
     }
+}
+
+/// `X^T r` and `sum(r)` over `rows`, with `r = y - b - X w`, every sum compensated. Rows go
+/// in blocks whose residuals are built column by column (contiguous reads of a
+/// column-major `X`).
+fn gradient_part(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    model: &LinearModel,
+    rows: std::ops::Range<usize>,
+) -> (Vec<Sum2>, Sum2) {
+    let k = x.ncols();
+    let mut g = vec![Sum2::default(); k];
+    let mut total = Sum2::default();
+    let mut resid = [Sum2::default(); BLOCK_ROWS];
+    let mut r = [0.0; BLOCK_ROWS];
+    for b0 in rows.clone().step_by(BLOCK_ROWS) {
+        let m = BLOCK_ROWS.min(rows.end - b0);
+        let block = x.submatrix(b0, 0, m, k);
+        for (acc, &yi) in resid[..m].iter_mut().zip(&y[b0..b0 + m]) {
+            *acc = Sum2::default();
+            acc.add(yi);
+            acc.add(-model.intercept);
+        }
+        for (j, &w) in model.coef.iter().enumerate() {
+            match block.col_slice(j) {
+                Some(col) => {
+                    for (acc, &v) in resid[..m].iter_mut().zip(col) {
+                        acc.add_product(-v, w);
+                    }
+                }
+                None => {
+                    for (i, acc) in resid[..m].iter_mut().enumerate() {
+                        acc.add_product(-block.get(i, j), w);
+                    }
+                }
+            }
+        }
+        for (ri, acc) in r[..m].iter_mut().zip(&resid[..m]) {
+            *ri = acc.value();
+            total.add(*ri);
+        }
+        for (j, gj) in g.iter_mut().enumerate() {
+            match block.col_slice(j) {
+                Some(col) => {
+                    // Four interleaved sums: one compensated sum is a chain of dependent
+                    // additions; four keep the adders busy.
+                    let mut lanes = [Sum2::default(); 4];
+                    let (cols, rs) = (col.chunks_exact(4), r[..m].chunks_exact(4));
+                    let (col_tail, r_tail) = (cols.remainder(), rs.remainder());
+                    for (c4, r4) in cols.zip(rs) {
+                        for l in 0..4 {
+                            lanes[l].add_product(c4[l], r4[l]);
+                        }
+                    }
+                    for (&v, &ri) in col_tail.iter().zip(r_tail) {
+                        lanes[0].add_product(v, ri);
+                    }
+                    lanes.iter().for_each(|l| gj.add_sum(l));
+                }
+                None => (0..m).for_each(|i| gj.add_product(block.get(i, j), r[i])),
+            }
+        }
+    }
+    (g, total)
 }

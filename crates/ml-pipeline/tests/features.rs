@@ -21,10 +21,12 @@ fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
 }
 
 fn read_fixture(name: &str) -> Vec<Vec<f64>> {
-    let path = format!(
-        "{}/tests/fixtures/rolling_{name}.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    read_csv(&format!("rolling_{name}.csv"))
+}
+
+/// A fixture CSV's numeric rows (empty cells NaN), header skipped.
+fn read_csv(file: &str) -> Vec<Vec<f64>> {
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .skip(1)
@@ -40,6 +42,31 @@ fn read_fixture(name: &str) -> Vec<Vec<f64>> {
                 .collect()
         })
         .collect()
+}
+
+/// pandas' default `ewm(span, adjust=False).mean()` (`ignore_na=False`) over NaN gaps: time
+/// passes during a gap, so the average moves further toward the next observation than
+/// after one step.
+#[test]
+fn emas_match_pandas_default_over_nan_gaps() {
+    let rows = read_csv("ema_gaps.csv");
+    let prices: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    let cfg = FeatureConfig::default();
+    assert_eq!(cfg.ema_spans, vec![8, 32], "the fixture's spans");
+    let m = extract_features(&prices, &cfg, Par::Seq).unwrap();
+    let mut after_gap = 0;
+    for (t, want) in rows.iter().enumerate() {
+        for (j, col) in ["ema_8", "ema_32"].iter().enumerate() {
+            let got = m.get(t, m.column_index(col).unwrap());
+            let w = want[j + 1];
+            assert!(
+                close(got, w, 1e-14, 0.0),
+                "row {t} {col}: ours {got:e}, pandas {w:e}"
+            );
+        }
+        after_gap += usize::from(t > 0 && prices[t - 1].is_nan() && !prices[t].is_nan());
+    }
+    assert!(after_gap >= 4, "the fixture has gaps to cross");
 }
 
 #[test]

@@ -15,7 +15,8 @@ pub struct FeatureConfig {
     /// Rolling window length `w` (at least 4, so kurtosis is defined; at most
     /// [`MAX_WINDOW`](Self::MAX_WINDOW)).
     pub window: usize,
-    /// Spans of the exponential moving averages of price (`alpha = 2 / (span + 1)`).
+    /// Spans of the exponential moving averages of price (`alpha = 2 / (span + 1)`; pandas'
+    /// default `ewm(span, adjust=False).mean()`, whose weights count NaN gaps as elapsed time).
     pub ema_spans: Vec<usize>,
     /// Number of returns `N` in the sliding DFT (0 disables the spectral features).
     pub spectral_len: usize,

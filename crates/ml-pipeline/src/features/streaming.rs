@@ -34,25 +34,46 @@ pub struct RollingFeatures {
     row: Vec<f64>,
 }
 
-/// Exponential moving average with `alpha = 2 / (span + 1)`, started at the first value (pandas
-/// `ewm(span, adjust=False)`); NaN inputs are skipped and the average held.
+/// Exponential moving average with `alpha = 2 / (span + 1)`, started at the first value:
+/// pandas' `ewm(span, adjust=False)` with its default `ignore_na=False`. A NaN holds the
+/// average, but time still passes: the value before a gap of `g` NaNs keeps the weight
+/// `(1 - alpha)^(g + 1)` against the next observation's `alpha` (normalized), as pandas
+/// weighs by position, not by observation count.
 #[derive(Clone, Copy, Debug)]
 struct Ema {
     alpha: f64,
     value: f64,
+    /// Weight of `value` against the next observation: `1 - alpha` after each step.
+    old_weight: f64,
 }
 
 impl Ema {
+    fn new(span: usize) -> Self {
+        Ema {
+            alpha: 2.0 / (span as f64 + 1.0),
+            value: f64::NAN,
+            old_weight: 1.0,
+        }
+    }
+
     #[inline]
     fn push(&mut self, x: f64) {
+        if self.value.is_nan() {
+            // Before the first observation (NaN stays NaN).
+            self.value = x;
+            return;
+        }
+        let gap_free = self.old_weight == 1.0;
+        self.old_weight *= 1.0 - self.alpha;
         if x.is_nan() {
             return;
         }
-        self.value = if self.value.is_nan() {
-            x
-        } else {
+        self.value = if gap_free {
             self.value + self.alpha * (x - self.value)
+        } else {
+            (self.old_weight * self.value + self.alpha * x) / (self.old_weight + self.alpha)
         };
+        self.old_weight = 1.0;
     }
 }
 
@@ -72,14 +93,7 @@ impl RollingFeatures {
             returns: RollingMoments::new(w, cfg.recompute_every),
             prices: RollingMoments::with_order(w, cfg.recompute_every, false),
             extrema: RollingMinMax::new(w),
-            emas: cfg
-                .ema_spans
-                .iter()
-                .map(|&s| Ema {
-                    alpha: 2.0 / (s as f64 + 1.0),
-                    value: f64::NAN,
-                })
-                .collect(),
+            emas: cfg.ema_spans.iter().map(|&s| Ema::new(s)).collect(),
             dft: SlidingDft::new(cfg.spectral_len, cfg.spectral_bins, cfg.recompute_every),
             row: vec![f64::NAN; cfg.n_features()],
             cfg,

@@ -91,7 +91,7 @@ impl WindowStats {
 /// the rounding error of the second and fourth power sums (every addition's error is at most
 /// the unit roundoff times the partial sum it produced, so the bound is the unit roundoff
 /// times the sum of the partial sums since the last recomputation). Once a bound exceeds
-/// [`MAX_RELATIVE_ERROR`] of the quantity it guards (the centered second moment, the fourth
+/// 1e-12 of the quantity it guards (the centered second moment, the fourth
 /// power sum), the sums are recomputed exactly, two-pass, from the stored window. On ordinary
 /// data the bound grows by about two window sums per update and never comes near; after a
 /// burst it trips as soon as the window's own sums fall far below those it held.

@@ -60,8 +60,8 @@ pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
     GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel,
-    Ridge, RidgeAccumulator, RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage,
-    StandardScaler, MAX_NORMAL_EQUATIONS_CONDITION,
+    Ridge, RidgeAccumulator, RidgeReport, SavedModel, ScalerModel, SoftmaxModel, SoftmaxRegression,
+    SolveMethod, Stage, StandardScaler, MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

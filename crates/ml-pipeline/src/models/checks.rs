@@ -52,3 +52,29 @@ pub(crate) fn check_finite(x: MatRef<'_, f64>, y: Option<&[f64]>) -> Result<()> 
     }
     Ok(())
 }
+
+/// The hyperparameters of the Newton-solved classifiers (logistic, softmax): `c` finite and
+/// positive, at least one iteration, a positive tolerance.
+pub(crate) fn check_newton_settings(
+    model: &'static str,
+    c: f64,
+    max_iter: usize,
+    tol: f64,
+) -> Result<()> {
+    let bad = |name, value: String, expected: &str| PipelineError::InvalidHyperparameter {
+        model,
+        name,
+        value,
+        expected: expected.into(),
+    };
+    if !(c > 0.0 && c.is_finite()) {
+        return Err(bad("c", c.to_string(), "finite and > 0"));
+    }
+    if max_iter == 0 {
+        return Err(bad("max_iter", "0".into(), "at least 1"));
+    }
+    if tol.is_nan() || tol <= 0.0 {
+        return Err(bad("tol", tol.to_string(), "> 0"));
+    }
+    Ok(())
+}

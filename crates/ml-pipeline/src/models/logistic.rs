@@ -1,6 +1,6 @@
 //! L2-regularized logistic regression with scikit-learn's objective, solved by Newton's method.
 
-use super::checks::check_xy;
+use super::checks::{check_newton_settings, check_xy};
 use super::linear::LinearModel;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
@@ -110,22 +110,7 @@ impl Fit for LogisticRegression {
     type Fitted = LogisticModel;
 
     fn check(&self) -> Result<()> {
-        let bad = |name, value: String, expected: &str| PipelineError::InvalidHyperparameter {
-            model: "logistic regression",
-            name,
-            value,
-            expected: expected.into(),
-        };
-        if !(self.c > 0.0 && self.c.is_finite()) {
-            return Err(bad("c", self.c.to_string(), "finite and > 0"));
-        }
-        if self.max_iter == 0 {
-            return Err(bad("max_iter", "0".into(), "at least 1"));
-        }
-        if self.tol.is_nan() || self.tol <= 0.0 {
-            return Err(bad("tol", self.tol.to_string(), "> 0"));
-        }
-        Ok(())
+        check_newton_settings("logistic regression", self.c, self.max_iter, self.tol)
     }
 
     /// Fits on `x` (`n x k`) and labels (0 or 1). With `Par::Rayon(t)`, each pass over the

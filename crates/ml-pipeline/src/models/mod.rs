@@ -1,4 +1,4 @@
-//! Models: ridge and logistic regression, PCA, standardization, imported tree ensembles
+//! Models: ridge, logistic and softmax (multinomial) regression, PCA, standardization, imported tree ensembles
 //! (XGBoost, LightGBM), persistence.
 
 mod checks;
@@ -9,6 +9,7 @@ mod pca;
 mod persist;
 mod ridge;
 mod scaler;
+mod softmax;
 
 pub use gbdt::{GbdtModel, Library};
 pub use linear::LinearModel;
@@ -19,3 +20,4 @@ pub use ridge::{
     Ridge, RidgeAccumulator, RidgeReport, SolveMethod, MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use scaler::{ScalerModel, StandardScaler};
+pub use softmax::{SoftmaxModel, SoftmaxRegression};

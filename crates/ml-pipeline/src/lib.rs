@@ -59,9 +59,9 @@ pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
-    GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel,
-    Ridge, RidgeAccumulator, RidgeReport, SavedModel, ScalerModel, SolveMethod, Stage,
-    StandardScaler, MAX_NORMAL_EQUATIONS_CONDITION,
+    ColumnSelect, GbdtFormat, GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression,
+    Model, ModelFile, Pca, PcaModel, Ridge, RidgeAccumulator, RidgeReport, SavedGbdt, SavedModel,
+    ScalerModel, SolveMethod, Stage, StandardScaler, MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

@@ -416,6 +416,9 @@ fn extreme_counts_are_errors_not_overflows() {
     ] {
         assert!(t.contains(from), "{from}");
         let r = GbdtModel::from_lightgbm_text(&t.replacen(from, to, 1));
-        assert!(matches!(r, Err(PipelineError::ModelImport { .. })), "{to}: {r:?}");
+        assert!(
+            matches!(r, Err(PipelineError::ModelImport { .. })),
+            "{to}: {r:?}"
+        );
     }
 }

@@ -40,6 +40,18 @@ pub use model::{GbdtModel, Library};
 use crate::error::{PipelineError, Result};
 use std::path::Path;
 
+/// The top-level keys of a JSON document that is an object, or `None` when `bytes` is not
+/// one. Read with the importer's own parser, which accepts what XGBoost writes (`NaN`,
+/// `Infinity`), so an XGBoost model (with `learner`) can be told from other JSON model files.
+pub(crate) fn json_top_level_keys(bytes: &[u8]) -> Option<Vec<String>> {
+    match json::parse(bytes).ok()? {
+        value::Value::Object(members) => {
+            Some(members.into_iter().map(|(k, _)| k.into_owned()).collect())
+        }
+        _ => None,
+    }
+}
+
 impl GbdtModel {
     /// An XGBoost model saved as JSON (`Booster.save_model("m.json")`, XGBoost 1.7 to 3.x).
     ///

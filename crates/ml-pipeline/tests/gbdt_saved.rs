@@ -241,7 +241,7 @@ fn model_files_are_told_apart_by_content() {
     let bin = write("k.bin", b"\x00\x01");
     let r = ModelFile::load(&bin);
     assert!(
-        matches!(&r, Err(PipelineError::ModelImport { format: "model file", at, .. })
+        matches!(&r, Err(PipelineError::ModelImport { format: "unrecognized", at, .. })
             if *at == bin.display().to_string()),
         "{r:?}"
     );

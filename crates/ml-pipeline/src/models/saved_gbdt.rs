@@ -266,7 +266,7 @@ pub(super) fn read(path: &Path) -> Result<Vec<u8>> {
 
 pub(super) fn unknown_format(path: &Path) -> PipelineError {
     PipelineError::ModelImport {
-        format: "model file",
+        format: "unrecognized",
         at: path.display().to_string(),
         message: "neither the content nor the extension tells the format: expected a model \
                   file of this project (JSON with a \"format\" field), an XGBoost model (.json \

@@ -10,6 +10,9 @@
 //! | `xgboost`, `lightgbm` | each library's model into a [`GbdtModel`], with its rules |
 //! | `value`, `json`, `ubjson` | XGBoost's documents: one tree for both encodings |
 //!
+//! To save one in a model file, or serve it in `IntegratedMlPipeline`, wrap it with the file it
+//! came from: [`SavedGbdt`](crate::SavedGbdt) (a `GbdtModel` alone keeps no source to save).
+//!
 //! ```
 //! use ml_pipeline::models::GbdtModel;
 //! use ml_pipeline::{Output, Predict};

@@ -361,6 +361,24 @@ impl IntegratedMlPipeline {
     /// [`PipelineError::MissingFeature`] for a model input that is not a feature column;
     /// [`PipelineError::InvalidSetting`] for a model writing more than one value per row
     /// (a multiclass model's probabilities: [`Prediction`] holds one value).
+    ///
+    /// ```
+    /// use ml_pipeline::{GbdtFormat, IntegratedMlPipeline, SavedGbdt, SavedModel};
+    ///
+    /// // A LightGBM model (as `Booster.save_model` writes it) over the column `zscore`.
+    /// let text = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n\
+    ///     max_feature_idx=0\nobjective=regression\nfeature_names=zscore\n\nTree=0\n\
+    ///     num_leaves=2\nnum_cat=0\nsplit_feature=0\nthreshold=0\ndecision_type=2\n\
+    ///     left_child=-1\nright_child=-2\nleaf_value=-1 1\n\nend of trees\n";
+    /// let tree = SavedGbdt::import(GbdtFormat::LightgbmText, text.as_bytes().to_vec())?;
+    /// let mut pipe = IntegratedMlPipeline::builder().window(16).build()?;
+    /// pipe.set_model(SavedModel::gbdt(tree))?;
+    /// let history: Vec<f64> = (0..100).map(|t| 100.0 + (t as f64 / 5.0).sin()).collect();
+    /// pipe.prime(&history)?;
+    /// let p = pipe.update(101.0).expect("primed");
+    /// assert_eq!(p.value, 1.0); // a price above its rolling mean: zscore > 0
+    /// # Ok::<(), ml_pipeline::PipelineError>(())
+    /// ```
     pub fn set_model(&mut self, model: SavedModel) -> Result<()> {
         let width = model.output().width();
         if width != 1 {

@@ -223,6 +223,12 @@ fn model_files_are_told_apart_by_content() {
         std::fs::write(&p, bytes).unwrap();
         p
     };
+    let r = ModelFile::load(&write("g.json", b"{\n  \"format\": \"ml-\xff\""));
+    assert!(
+        matches!(&r, Err(PipelineError::ModelFileSyntax { line: 2, column: 17, message })
+            if message.contains("UTF-8")),
+        "{r:?}"
+    );
     let r = ModelFile::load(&write("h.json", b"{\"format\": \"ml-pipeline-model\", "));
     assert!(
         matches!(r, Err(PipelineError::ModelFileSyntax { .. })),

@@ -48,12 +48,20 @@ impl ModelFile {
         match format {
             Some(f) => SavedGbdt::import(f, bytes).map(ModelFile::Gbdt),
             None => {
-                let text =
-                    String::from_utf8(bytes).map_err(|e| PipelineError::ModelFileSyntax {
-                        line: 1,
-                        column: 1,
-                        message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-                    })?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    // Where the valid text stops, as a JSON parser would say it.
+                    let at = e.utf8_error().valid_up_to();
+                    let before = &e.as_bytes()[..at];
+                    let line_start = before
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |i| i + 1);
+                    PipelineError::ModelFileSyntax {
+                        line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+                        column: at - line_start + 1,
+                        message: format!("not UTF-8 text (byte {at})"),
+                    }
+                })?;
                 SavedModel::from_json(&text).map(ModelFile::Saved)
             }
         }

@@ -223,6 +223,12 @@ fn model_files_are_told_apart_by_content() {
         std::fs::write(&p, bytes).unwrap();
         p
     };
+    let r = ModelFile::load(&write("other.txt", b"{\"weights\": [1, 2]}"));
+    assert!(
+        matches!(&r, Err(PipelineError::ModelFileContent { field, message })
+            if field == "format" && message.contains("learner")),
+        "{r:?}"
+    );
     let r = ModelFile::load(&write("g.json", b"{\n  \"format\": \"ml-\xff\""));
     assert!(
         matches!(&r, Err(PipelineError::ModelFileSyntax { line: 2, column: 17, message })

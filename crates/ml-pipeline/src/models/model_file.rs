@@ -26,7 +26,8 @@ impl ModelFile {
     ///
     /// # Errors
     /// [`PipelineError::ModelFileIo`] when the file cannot be read; the errors of
-    /// [`SavedModel::from_json`] or of the importer chosen; [`PipelineError::ModelImport`]
+    /// [`SavedModel::from_json`] or of the importer chosen; [`PipelineError::ModelFileContent`]
+    /// naming `format` for a JSON object of neither kind; [`PipelineError::ModelImport`]
     /// naming the file when neither content nor extension tells what it is.
     pub fn load(path: &Path) -> Result<Self> {
         Self::from_bytes(read(path)?, path)
@@ -40,6 +41,13 @@ impl ModelFile {
         let format = match sniff(&bytes) {
             Some(Sniffed::Saved) => None,
             Some(Sniffed::Gbdt(f)) => Some(f),
+            Some(Sniffed::OtherJson) => {
+                return Err(PipelineError::content(
+                    "format",
+                    "missing: a JSON object that is neither a model file of this project (with \
+                     a \"format\" field) nor an XGBoost model (with a \"learner\" field)",
+                ))
+            }
             None => match path.extension().and_then(|e| e.to_str()) {
                 Some(e) if e.eq_ignore_ascii_case("json") => None,
                 _ => Some(GbdtFormat::from_extension(path).ok_or_else(|| unknown_format(path))?),
@@ -80,6 +88,8 @@ impl ModelFile {
 enum Sniffed {
     Saved,
     Gbdt(GbdtFormat),
+    /// A JSON object with neither `format` nor `learner`.
+    OtherJson,
 }
 
 /// The kind of model file `bytes` hold, when their content tells.
@@ -104,6 +114,6 @@ fn sniff(bytes: &[u8]) -> Option<Sniffed> {
     } else if keys.iter().any(|k| k == "learner") {
         Some(Sniffed::Gbdt(GbdtFormat::XgboostJson))
     } else {
-        None
+        Some(Sniffed::OtherJson)
     }
 }

@@ -29,7 +29,9 @@ pub const MODEL_FORMAT: &str = "ml-pipeline-model";
 /// The format version this build writes; it reads every version from 1 to this one.
 ///
 /// Version 1 held the scaler and PCA as the optional fields `scaler` and `pca`; version 2
-/// holds them as the list `stages`.
+/// holds them as the list `stages`. Tree models (`"kind": "gbdt"`) and selection stages
+/// (`"kind": "select"`) were added to version 2 as new kinds, without a new version: a file
+/// without them is byte for byte what earlier builds wrote and read.
 pub const MODEL_VERSION: u32 = 2;
 
 /// A fitted transform in a model file's chain.

@@ -126,6 +126,14 @@ pub enum PipelineError {
         /// What is wrong there.
         message: String,
     },
+    /// A model reads a feature (by name) that its input does not provide.
+    #[error("the model reads feature {feature:?}, which the input does not have (it has: {})", available.join(", "))]
+    MissingFeature {
+        /// The model's feature.
+        feature: String,
+        /// The input's column names.
+        available: Vec<String>,
+    },
     /// A model file was written by another format version.
     #[error("model file has format version {found}; this build reads versions 1 to {supported}")]
     ModelVersion {

@@ -11,7 +11,11 @@
 //! [`Accumulator`] / [`FitIncremental`]): hyperparameters fit into a fitted model, which
 //! predicts into the caller's buffer without allocating. A [`SavedModel`] chains fitted
 //! stages (scaler, PCA) and a model, is saved as a versioned JSON file, and is what
-//! [`IntegratedMlPipeline`] streams ticks through.
+//! [`IntegratedMlPipeline`] streams ticks through. An imported tree ensemble joins the same
+//! way: [`SavedGbdt`] keeps it with the library's file (so a model file can hold it), and
+//! [`IntegratedMlPipeline::set_model`] serves it on the pipeline's feature columns of its
+//! feature names, allocating nothing per tick; [`ModelFile`] reads any model file, telling
+//! ours, XGBoost's and LightGBM's apart by content.
 //!
 //! Streaming features and a fitted model, tick by tick (`examples/streaming.rs`; also
 //! `examples/batch.rs`, `examples/save_load.rs`, and `examples/gbdt_predict.rs` for
@@ -59,9 +63,10 @@ pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
 pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
 pub use models::{
-    GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression, Model, Pca, PcaModel,
-    Ridge, RidgeAccumulator, RidgeReport, SavedModel, ScalerModel, SoftmaxModel, SoftmaxRegression,
-    SolveMethod, Stage, StandardScaler, MAX_NORMAL_EQUATIONS_CONDITION,
+    ColumnSelect, GbdtFormat, GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression,
+    Model, ModelFile, Pca, PcaModel, Ridge, RidgeAccumulator, RidgeReport, SavedGbdt, SavedModel,
+    ScalerModel, SoftmaxModel, SoftmaxRegression, SolveMethod, Stage, StandardScaler,
+    MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

@@ -1,5 +1,6 @@
-//! The integrated pipeline: features, optional standardization, a linear model, and a
-//! tick-by-tick predictor that allocates nothing.
+//! The integrated pipeline: features, optional standardization, a linear model trained here
+//! or an imported one (a tree ensemble from XGBoost or LightGBM), and a tick-by-tick
+//! predictor that allocates nothing.
 
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
@@ -164,7 +165,8 @@ const LATENCY_SAMPLE: u64 = 8;
 pub struct Prediction {
     /// Index of the tick (0-based, counting every `update` since training).
     pub tick: u64,
-    /// Predicted forward log return (ridge) or probability that it is positive (logistic).
+    /// Predicted forward log return (ridge) or probability that it is positive (logistic);
+    /// for a model given by `set_model`, its one output value.
     pub value: f64,
 }
 
@@ -196,7 +198,9 @@ pub struct FitReport {
 }
 
 /// Features -> optional scaler -> linear model, trained on a price history with
-/// [`fit`](Self::fit) and streamed tick by tick with [`update`](Self::update).
+/// [`fit`](Self::fit) and streamed tick by tick with [`update`](Self::update); or features
+/// -> a model trained elsewhere (an imported tree ensemble, a model file), given by
+/// [`set_model`](Self::set_model).
 ///
 /// `update` performs no heap allocation once warmed up (asserted by an integration test with
 /// a counting allocator), unless `use_pools` is off, which allocates its scratch per call
@@ -343,6 +347,64 @@ impl IntegratedMlPipeline {
             features: k,
             in_sample_score: score,
         })
+    }
+
+    /// Serves a model trained elsewhere instead of one trained by [`fit`](Self::fit): a tree
+    /// ensemble imported from XGBoost or LightGBM ([`SavedModel::gbdt`]) or a model file.
+    /// The model's inputs are the pipeline's feature columns of the same names, picked in
+    /// the model's order ([`SavedModel::reading`]; a tree model trained on `roll_mean`,
+    /// `zscore` reads those two columns). The streaming state is kept: [`prime`](Self::prime)
+    /// it with recent prices, or feed ticks until the window fills. A later `fit` trains
+    /// the configured model over it.
+    ///
+    /// # Errors
+    /// [`PipelineError::MissingFeature`] for a model input that is not a feature column;
+    /// [`PipelineError::InvalidSetting`] for a model writing more than one value per row
+    /// (a multiclass model's probabilities: [`Prediction`] holds one value).
+    ///
+    /// ```
+    /// use ml_pipeline::{GbdtFormat, IntegratedMlPipeline, SavedGbdt, SavedModel};
+    ///
+    /// // A LightGBM model (as `Booster.save_model` writes it) over the column `zscore`.
+    /// let text = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n\
+    ///     max_feature_idx=0\nobjective=regression\nfeature_names=zscore\n\nTree=0\n\
+    ///     num_leaves=2\nnum_cat=0\nsplit_feature=0\nthreshold=0\ndecision_type=2\n\
+    ///     left_child=-1\nright_child=-2\nleaf_value=-1 1\n\nend of trees\n";
+    /// let tree = SavedGbdt::import(GbdtFormat::LightgbmText, text.as_bytes().to_vec())?;
+    /// let mut pipe = IntegratedMlPipeline::builder().window(16).build()?;
+    /// pipe.set_model(SavedModel::gbdt(tree))?;
+    /// let history: Vec<f64> = (0..100).map(|t| 100.0 + (t as f64 / 5.0).sin()).collect();
+    /// pipe.prime(&history)?;
+    /// let p = pipe.update(101.0).expect("primed");
+    /// assert_eq!(p.value, 1.0); // a price above its rolling mean: zscore > 0
+    /// # Ok::<(), ml_pipeline::PipelineError>(())
+    /// ```
+    pub fn set_model(&mut self, model: SavedModel) -> Result<()> {
+        let width = model.output().width();
+        if width != 1 {
+            return Err(PipelineError::InvalidSetting {
+                name: "model output",
+                value: format!("{:?}", model.output()),
+                expected: "one value per row (a regression, a probability, a class index or \
+                           one margin)"
+                    .into(),
+            });
+        }
+        let model = model.reading(self.features.names())?;
+        self.scratch = scratch_pool(model.scratch_len());
+        self.model = Some(model);
+        self.reset_metrics();
+        Ok(())
+    }
+
+    /// Restarts the streaming features from the end of `prices` (what [`fit`](Self::fit)
+    /// does after training), so [`update`](Self::update) continues from there.
+    ///
+    /// # Errors
+    /// The feature configuration's errors.
+    pub fn prime(&mut self, prices: &[f64]) -> Result<()> {
+        self.features = RollingFeatures::primed(self.cfg.features.clone(), prices)?;
+        Ok(())
     }
 
     /// Feeds one price; returns a prediction once the model is trained and the features are

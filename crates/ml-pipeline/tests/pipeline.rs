@@ -1,8 +1,12 @@
 //! The integrated pipeline: training, streaming, the ablation switches, metrics.
 
+mod common;
+
 use fast_math::Par;
 use ml_pipeline::features::{extract_features, FeatureConfig};
-use ml_pipeline::{IntegratedMlPipeline, PipelineError, Predict, SavedModel};
+use ml_pipeline::{
+    GbdtFormat, IntegratedMlPipeline, Output, PipelineError, Predict, SavedGbdt, SavedModel,
+};
 use seeded_rng::Rng;
 
 /// The model's prediction for one row, through the model interface.
@@ -150,4 +154,75 @@ fn pca_in_the_pipeline_streams_like_the_batch_model_and_round_trips() {
             "t={t}: {got} vs {want}"
         );
     }
+}
+
+fn tree(objective: &str) -> SavedGbdt {
+    let text = common::lightgbm_text(&common::TREE_FEATURES, objective, &common::TREE_THRESHOLDS);
+    SavedGbdt::import(GbdtFormat::LightgbmText, text.into_bytes()).unwrap()
+}
+
+#[test]
+fn a_tree_model_streams_the_predictions_it_gives_on_its_named_columns() {
+    let prices = walk(6_000, 11);
+    let cfg = FeatureConfig::with_window(32);
+    let fm = extract_features(&prices, &cfg, Par::Seq).unwrap();
+    let col = |name: &str| fm.names().iter().position(|n| n == name).unwrap();
+    let picked: Vec<usize> = common::TREE_FEATURES.iter().map(|n| col(n)).collect();
+    for objective in ["regression", "binary sigmoid:1"] {
+        let tree = tree(objective);
+        let mut pipe = IntegratedMlPipeline::builder().window(32).build().unwrap();
+        pipe.set_model(SavedModel::gbdt(tree.clone())).unwrap();
+        // The file the pipeline would save reads the pipeline's columns and reads back equal.
+        let saved = pipe.model().unwrap().clone();
+        assert_eq!(saved.feature_names, fm.names());
+        assert_eq!(SavedModel::from_json(&saved.to_json()).unwrap(), saved);
+        pipe.prime(&prices[..3_000]).unwrap();
+        let mut out = [0.0];
+        let mut seen = std::collections::BTreeSet::new();
+        for (t, &p) in prices.iter().enumerate().skip(3_000) {
+            let pred = pipe.update(p).expect("primed");
+            let row: Vec<f64> = picked.iter().map(|&j| fm.get(t, j)).collect();
+            tree.model().predict_one(&row, &mut [], &mut out);
+            assert_eq!(
+                pred.value.to_bits(),
+                out[0].to_bits(),
+                "t={t} ({objective})"
+            );
+            seen.insert(pred.value.to_bits());
+        }
+        // The thresholds are crossed: more than one leaf path is taken.
+        assert!(
+            seen.len() > 3,
+            "{objective}: {} distinct predictions",
+            seen.len()
+        );
+    }
+}
+
+#[test]
+fn a_tree_model_must_read_known_columns_and_write_one_value() {
+    let mut pipe = IntegratedMlPipeline::builder().window(32).build().unwrap();
+    let text = common::lightgbm_text(&["zscore", "volume"], "regression", &[(0.0, 1.0)]);
+    let tree = SavedGbdt::import(GbdtFormat::LightgbmText, text.into_bytes()).unwrap();
+    let r = pipe.set_model(SavedModel::gbdt(tree));
+    assert!(
+        matches!(&r, Err(PipelineError::MissingFeature { feature, available })
+            if feature == "volume" && available.iter().any(|a| a == "zscore")),
+        "{r:?}"
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gbdt");
+    let multi = SavedGbdt::load(&dir.join("lgb_multiclass3.txt")).unwrap();
+    assert_eq!(multi.output(), Output::Probabilities(3));
+    let r = pipe.set_model(SavedModel::gbdt(multi));
+    assert!(
+        matches!(
+            &r,
+            Err(PipelineError::InvalidSetting {
+                name: "model output",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    assert!(pipe.model().is_none());
 }

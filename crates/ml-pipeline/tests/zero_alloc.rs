@@ -1,6 +1,8 @@
 //! The streaming hot path allocates nothing after warm-up: counted, not printed.
 
-use ml_pipeline::IntegratedMlPipeline;
+mod common;
+
+use ml_pipeline::{GbdtFormat, IntegratedMlPipeline, SavedGbdt, SavedModel, Stage};
 use seeded_rng::Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -57,6 +59,11 @@ fn walk(n: usize) -> Vec<f64> {
 fn count_update_allocations(mut pipe: IntegratedMlPipeline) -> (u64, u64) {
     let prices = walk(120_000);
     pipe.fit(&prices[..10_000]).unwrap();
+    count_streamed(&mut pipe, &prices)
+}
+
+/// Allocations and predictions of 100000 updates (prices 11000..111000), after 1000 to warm.
+fn count_streamed(pipe: &mut IntegratedMlPipeline, prices: &[f64]) -> (u64, u64) {
     for &p in &prices[10_000..11_000] {
         pipe.update(p);
     }
@@ -82,6 +89,31 @@ fn update_allocates_nothing_with_every_layer_on() {
         assert_eq!(
             allocs, 0,
             "{allocs} allocations in 100000 updates (logistic: {logistic})"
+        );
+    }
+}
+
+#[test]
+fn update_with_an_imported_tree_model_allocates_nothing() {
+    // A LightGBM model over three of the pipeline's columns, in another order: the pipeline
+    // puts a selection stage before it, and each tick goes through stage and trees.
+    for objective in ["regression", "binary sigmoid:1"] {
+        let text =
+            common::lightgbm_text(&common::TREE_FEATURES, objective, &common::TREE_THRESHOLDS);
+        let tree = SavedGbdt::import(GbdtFormat::LightgbmText, text.into_bytes()).unwrap();
+        let mut pipe = IntegratedMlPipeline::builder().window(32).build().unwrap();
+        pipe.set_model(SavedModel::gbdt(tree)).unwrap();
+        assert!(matches!(
+            pipe.model().unwrap().stages.as_slice(),
+            [Stage::Select(_)]
+        ));
+        let prices = walk(120_000);
+        pipe.prime(&prices[..10_000]).unwrap();
+        let (allocs, predictions) = count_streamed(&mut pipe, &prices);
+        assert_eq!(predictions, 100_000);
+        assert_eq!(
+            allocs, 0,
+            "{allocs} allocations in 100000 updates (tree model, {objective})"
         );
     }
 }

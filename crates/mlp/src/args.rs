@@ -25,8 +25,10 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Train a ridge or logistic regression on CSV columns and save it as a model file.
     Train(TrainArgs),
-    /// Predict every row of a CSV file with a saved model. Rows with an empty, NaN or
-    /// infinite input get empty prediction cells.
+    /// Predict every row of a CSV file with a saved model, or a tree ensemble saved by XGBoost
+    /// (.json, .ubj) or LightGBM (.txt). For linear models, rows with an empty, NaN or
+    /// infinite input get empty prediction cells; a tree model takes an empty or NaN cell as
+    /// a missing value, as the library does.
     Predict(PredictArgs),
     /// Version, CPU model, detected and available instruction sets.
     Info,
@@ -111,12 +113,23 @@ pub struct TrainArgs {
 /// Flags of `mlp predict`.
 #[derive(Debug, clap::Args)]
 pub struct PredictArgs {
-    /// A model file written by `mlp train`.
-    #[arg(long, value_name = "model.json")]
+    /// A model file written by `mlp train`, or a tree ensemble saved by XGBoost
+    /// (`Booster.save_model`, .json or .ubj) or LightGBM (.txt); the kind is told from the
+    /// content.
+    #[arg(long, value_name = "model.json|m.ubj|m.txt")]
     pub model: PathBuf,
-    /// Input CSV file holding the model's feature columns (read by name).
+    /// Input CSV file holding the model's feature columns (read by name). A tree model's
+    /// categorical features are read as their integer codes.
     #[arg(long, value_name = "F.csv")]
     pub input: PathBuf,
+    /// The input columns, in the model's order (needed for a tree model whose file names no
+    /// features; otherwise they replace the model's names).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// Write a tree model's raw margins (log-odds, softmax inputs) instead of probabilities:
+    /// `margin`, or `margin_<k>` per class.
+    #[arg(long)]
+    pub raw: bool,
     /// Output CSV file (default: standard output).
     #[arg(long, value_name = "FILE.csv")]
     pub output: Option<PathBuf>,

@@ -7,7 +7,8 @@
 //!
 //! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
 //! replay with latency, allocation and speedup measurements), `features`, `train`,
-//! `predict` and `info`. Every failure on bad input is one [`CliError`]; [`run_to_exit_code`]
+//! `predict` (a model file of `train`, or a tree ensemble saved by XGBoost or LightGBM) and
+//! `info`. Every failure on bad input is one [`CliError`]; [`run_to_exit_code`]
 //! prints it as one line, `mlp: <message>`, on standard error and exits with status 2.
 
 /// Prints one line on standard output; a closed pipe (`mlp ... | head`) is not an error.

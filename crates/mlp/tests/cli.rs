@@ -1,7 +1,10 @@
 //! The `mlp` program end to end: output values checked against the library, and every kind of
 //! bad input answered with one `mlp: ...` line on stderr and exit status 2.
 
+mod common;
+
 use assert_cmd::Command;
+use common::read_csv;
 use fast_math::{Mat, Par};
 use ml_pipeline::{
     extract_features, FeatureConfig, Fit, LogisticRegression, Model, Pca, Predict, Ridge,
@@ -28,33 +31,6 @@ fn fixture(name: &str) -> PathBuf {
 /// ISA (as `cargo xtask ci` does per ISA) compares values computed on the same path.
 fn mlp() -> Command {
     Command::cargo_bin("mlp").expect("the mlp binary is built for tests")
-}
-
-/// Reads a CSV with a header into (header, rows of optional numbers: None for an empty cell).
-fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let header = rdr
-        .headers()
-        .expect("header")
-        .iter()
-        .map(String::from)
-        .collect();
-    let rows = rdr
-        .records()
-        .map(|r| {
-            r.expect("record")
-                .iter()
-                .map(|c| {
-                    if c.is_empty() {
-                        None
-                    } else {
-                        Some(c.parse::<f64>().expect("a number"))
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    (header, rows)
 }
 
 /// One column of a CSV file, by name, NaN for empty cells.

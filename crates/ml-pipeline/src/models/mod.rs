@@ -1,23 +1,30 @@
-//! Models: ridge, logistic and softmax (multinomial) regression, PCA, standardization, imported tree ensembles
-//! (XGBoost, LightGBM), persistence.
+//! Models: ridge, logistic and softmax (multinomial) regression, PCA, standardization,
+//! imported tree ensembles (XGBoost, LightGBM), persistence (model files, tree ensembles in
+//! them, column selection).
 
 mod checks;
 mod gbdt;
 mod linear;
 mod logistic;
+mod model_file;
 mod pca;
 mod persist;
 mod ridge;
+mod saved_gbdt;
 mod scaler;
+mod select;
 mod softmax;
 
 pub use gbdt::{GbdtModel, Library};
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
+pub use model_file::ModelFile;
 pub use pca::{Pca, PcaModel};
 pub use persist::{Model, SavedModel, Stage, MODEL_FORMAT, MODEL_VERSION};
 pub use ridge::{
     Ridge, RidgeAccumulator, RidgeReport, SolveMethod, MAX_NORMAL_EQUATIONS_CONDITION,
 };
+pub use saved_gbdt::{GbdtFormat, SavedGbdt};
 pub use scaler::{ScalerModel, StandardScaler};
+pub use select::ColumnSelect;
 pub use softmax::{SoftmaxModel, SoftmaxRegression};

@@ -1,14 +1,22 @@
 //! Saving and loading models: versioned, human-readable JSON, checked on load.
 //!
 //! A file holds a chain: the input column names, fitted transforms applied in order
-//! ([`Stage`]: scaler, PCA), then the fitted model ([`Model`]). Each stage and model is a
-//! [`Transform`] or [`Predict`] of its own, so a new kind joins files, the pipeline and
-//! `mlp predict` by adding its variant here and nothing else.
+//! ([`Stage`]: scaler, PCA, column selection), then the fitted model ([`Model`]: ridge,
+//! logistic, an imported tree ensemble). Each stage and model is a [`Transform`] or
+//! [`Predict`] of its own, so a new kind joins files, the pipeline and `mlp predict` by
+//! adding its variant here and nothing else.
+//!
+//! A tree ensemble ([`Model::Gbdt`]) is kept as the library's own file and imported again
+//! on load (`saved_gbdt` gives why). It is a new `kind` within format version 2, not a new
+//! version: files without one are unchanged, so earlier builds still read every file they
+//! could; an earlier build given a file with a tree model reports the unknown kind `gbdt`.
 
 use super::linear::LinearModel;
 use super::logistic::LogisticModel;
 use super::pca::PcaModel;
+use super::saved_gbdt::SavedGbdt;
 use super::scaler::ScalerModel;
+use super::select::ColumnSelect;
 use crate::error::{PipelineError, Result};
 use crate::traits::{Output, Predict, Transform};
 use fast_math::{MatRef, Par};
@@ -21,7 +29,9 @@ pub const MODEL_FORMAT: &str = "ml-pipeline-model";
 /// The format version this build writes; it reads every version from 1 to this one.
 ///
 /// Version 1 held the scaler and PCA as the optional fields `scaler` and `pca`; version 2
-/// holds them as the list `stages`.
+/// holds them as the list `stages`. Tree models (`"kind": "gbdt"`) and selection stages
+/// (`"kind": "select"`) were added to version 2 as new kinds, without a new version: a file
+/// without them is byte for byte what earlier builds wrote and read.
 pub const MODEL_VERSION: u32 = 2;
 
 /// A fitted transform in a model file's chain.
@@ -33,6 +43,8 @@ pub enum Stage {
     StandardScaler(ScalerModel),
     /// Projection onto principal components.
     Pca(PcaModel),
+    /// Columns picked by position (a model reading some of its inputs, in its order).
+    Select(ColumnSelect),
 }
 
 impl Stage {
@@ -40,6 +52,7 @@ impl Stage {
         match self {
             Stage::StandardScaler(s) => s,
             Stage::Pca(p) => p,
+            Stage::Select(c) => c,
         }
     }
 
@@ -47,6 +60,7 @@ impl Stage {
         match self {
             Stage::StandardScaler(s) => s.validate(field, k),
             Stage::Pca(p) => p.validate(field, k),
+            Stage::Select(c) => c.validate(field, k),
         }
     }
 }
@@ -69,6 +83,7 @@ impl Transform for Stage {
         match self {
             Stage::StandardScaler(s) => s.transform_one_with(isa, x, scratch, out),
             Stage::Pca(p) => p.transform_one_with(isa, x, scratch, out),
+            Stage::Select(c) => c.transform_one_with(isa, x, scratch, out),
         }
     }
 }
@@ -82,6 +97,9 @@ pub enum Model {
     Ridge(LinearModel),
     /// Logistic regression.
     Logistic(LogisticModel),
+    /// A gradient-boosted tree ensemble imported from XGBoost or LightGBM (boxed: it is
+    /// much larger than the linear models).
+    Gbdt(Box<SavedGbdt>),
 }
 
 impl Model {
@@ -90,6 +108,7 @@ impl Model {
         match self {
             Model::Ridge(m) => Some(m),
             Model::Logistic(m) => Some(&m.linear),
+            Model::Gbdt(_) => None,
         }
     }
 
@@ -97,6 +116,7 @@ impl Model {
         match self {
             Model::Ridge(m) => m,
             Model::Logistic(m) => m,
+            Model::Gbdt(m) => &**m,
         }
     }
 
@@ -104,6 +124,14 @@ impl Model {
         match self {
             Model::Ridge(m) => m.validate("model", k),
             Model::Logistic(m) => m.linear.validate("model", k),
+            Model::Gbdt(m) if m.n_features() != k => Err(PipelineError::content(
+                "model",
+                format!(
+                    "the tree model reads {} features, the chain before it gives {k}",
+                    m.n_features()
+                ),
+            )),
+            Model::Gbdt(_) => Ok(()),
         }
     }
 }
@@ -126,6 +154,7 @@ impl Predict for Model {
         match self {
             Model::Ridge(m) => m.predict_one_with(isa, x, scratch, out),
             Model::Logistic(m) => m.predict_one_with(isa, x, scratch, out),
+            Model::Gbdt(m) => m.predict_one_with(isa, x, scratch, out),
         }
     }
 
@@ -151,7 +180,8 @@ pub struct SavedModel {
     pub model: Model,
 }
 
-/// The layout of version 1 files, read and converted to the current one.
+/// The layout of version 1 files, read and converted to the current one. The model is read
+/// apart (see [`model_from_value`]).
 #[derive(Deserialize)]
 struct SavedModelV1 {
     feature_names: Vec<String>,
@@ -159,7 +189,26 @@ struct SavedModelV1 {
     scaler: Option<ScalerModel>,
     #[serde(default)]
     pca: Option<PcaModel>,
-    model: Model,
+    model: serde_json::Value,
+}
+
+/// The layout of version 2 files, the model read apart.
+#[derive(Deserialize)]
+struct SavedModelV2 {
+    feature_names: Vec<String>,
+    #[serde(default)]
+    stages: Vec<Stage>,
+    model: serde_json::Value,
+}
+
+/// A model file's `model` object. A tree model goes through [`SavedGbdt::from_json_value`],
+/// whose errors name the field and the place in the embedded library file (serde's
+/// derived path would reduce them to text); the others through serde.
+fn model_from_value(v: serde_json::Value) -> Result<Model> {
+    if v.get("kind").and_then(|k| k.as_str()) == Some("gbdt") {
+        return Ok(Model::Gbdt(Box::new(SavedGbdt::from_json_value(&v)?)));
+    }
+    serde_json::from_value(v).map_err(|e| PipelineError::content("model", e.to_string()))
 }
 
 impl SavedModel {
@@ -171,6 +220,37 @@ impl SavedModel {
             feature_names,
             stages,
             model,
+        }
+    }
+
+    /// A tree ensemble reading its inputs by its own feature names, with no stage before it.
+    pub fn gbdt(model: SavedGbdt) -> Self {
+        let names = model.model().feature_names().to_vec();
+        SavedModel::new(names, vec![], Model::Gbdt(Box::new(model)))
+    }
+
+    /// The model reading its inputs from columns named `inputs`: when the model's own
+    /// input names differ (another order, a subset), a [`Stage::Select`] picks them by name
+    /// first. What the pipeline does to serve a model on its feature columns.
+    ///
+    /// # Errors
+    /// [`PipelineError::MissingFeature`] naming the first input of the model that `inputs`
+    /// lacks.
+    pub fn reading(mut self, inputs: &[String]) -> Result<Self> {
+        if self.feature_names == inputs {
+            return Ok(self);
+        }
+        let select = ColumnSelect::by_name(inputs, &self.feature_names)?;
+        self.stages.insert(0, Stage::Select(select));
+        self.feature_names = inputs.to_vec();
+        Ok(self)
+    }
+
+    /// The tree ensemble, if the model is one.
+    pub fn tree_model(&self) -> Option<&SavedGbdt> {
+        match &self.model {
+            Model::Gbdt(g) => Some(g),
+            _ => None,
         }
     }
 
@@ -233,9 +313,12 @@ impl SavedModel {
                     .into_iter()
                     .chain(v1.pca.map(Stage::Pca))
                     .collect();
-                SavedModel::new(v1.feature_names, stages, v1.model)
+                SavedModel::new(v1.feature_names, stages, model_from_value(v1.model)?)
             }
-            v if v == u64::from(MODEL_VERSION) => serde_json::from_value(value).map_err(content)?,
+            v if v == u64::from(MODEL_VERSION) => {
+                let v2: SavedModelV2 = serde_json::from_value(value).map_err(content)?;
+                SavedModel::new(v2.feature_names, v2.stages, model_from_value(v2.model)?)
+            }
             found => {
                 return Err(PipelineError::ModelVersion {
                     found: found.min(u64::from(u32::MAX)) as u32,

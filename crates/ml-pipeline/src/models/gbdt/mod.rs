@@ -10,6 +10,9 @@
 //! | `xgboost`, `lightgbm` | each library's model into a [`GbdtModel`], with its rules |
 //! | `value`, `json`, `ubjson` | XGBoost's documents: one tree for both encodings |
 //!
+//! To save one in a model file, or serve it in `IntegratedMlPipeline`, wrap it with the file it
+//! came from: [`SavedGbdt`](crate::SavedGbdt) (a `GbdtModel` alone keeps no source to save).
+//!
 //! ```
 //! use ml_pipeline::models::GbdtModel;
 //! use ml_pipeline::{Output, Predict};
@@ -39,6 +42,18 @@ pub use model::{GbdtModel, Library};
 
 use crate::error::{PipelineError, Result};
 use std::path::Path;
+
+/// The top-level keys of a JSON document that is an object, or `None` when `bytes` is not
+/// one. Read with the importer's own parser, which accepts what XGBoost writes (`NaN`,
+/// `Infinity`), so an XGBoost model (with `learner`) can be told from other JSON model files.
+pub(crate) fn json_top_level_keys(bytes: &[u8]) -> Option<Vec<String>> {
+    match json::parse(bytes).ok()? {
+        value::Value::Object(members) => {
+            Some(members.into_iter().map(|(k, _)| k.into_owned()).collect())
+        }
+        _ => None,
+    }
+}
 
 impl GbdtModel {
     /// An XGBoost model saved as JSON (`Booster.save_model("m.json")`, XGBoost 1.7 to 3.x).

@@ -87,6 +87,21 @@ impl GbdtModel {
         &self.feature_names
     }
 
+    /// Whether the file named the features: `false` when every name is the library's
+    /// placeholder for its position (`f0`, `f1`, ... which XGBoost gives a model trained
+    /// without names; `Column_0`, ... which LightGBM writes then), so a caller knows the
+    /// names cannot select input columns.
+    pub fn has_feature_names(&self) -> bool {
+        let prefix = match self.library {
+            Library::XGBoost => "f",
+            Library::LightGbm => "Column_",
+        };
+        !self.feature_names.iter().enumerate().all(|(i, name)| {
+            name.strip_prefix(prefix)
+                .is_some_and(|digits| digits == i.to_string())
+        })
+    }
+
     /// Classes of a classifier (2 for binary, k for multiclass); `None` for regression.
     pub fn n_classes(&self) -> Option<usize> {
         match self.link {

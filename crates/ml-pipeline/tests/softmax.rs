@@ -90,3 +90,29 @@ fn bad_hyperparameters_are_rejected() {
         ));
     }
 }
+
+#[test]
+fn softmax_model_files_round_trip_and_reject_bad_shapes() {
+    use ml_pipeline::{Model, SavedModel};
+    let data = read("softmax_iris_data.csv");
+    let x = Mat::from_fn(data.len(), 4, |i, j| data[i][j]);
+    let y: Vec<f64> = data.iter().map(|r| r[4]).collect();
+    let fitted = SoftmaxRegression::default()
+        .fit(x.as_ref(), &y, Par::Seq)
+        .unwrap();
+    let names: Vec<String> = (0..4).map(|j| format!("x{j}")).collect();
+    let saved = SavedModel::new(names, vec![], Model::Softmax(fitted.clone()));
+    let text = saved.to_json();
+    let back = SavedModel::from_json(&text).unwrap();
+    assert_eq!(back, saved);
+    assert_eq!(back.output(), Output::Probabilities(3));
+    // One coefficient short: a content error naming the model, not a panic at predict time.
+    let mut broken = fitted;
+    broken.coef.pop();
+    let bad = SavedModel {
+        model: Model::Softmax(broken),
+        ..saved
+    };
+    let err = SavedModel::from_json(&bad.to_json()).unwrap_err();
+    assert!(err.is_model_file(), "{err}");
+}

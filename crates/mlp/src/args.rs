@@ -23,7 +23,7 @@ pub enum Command {
     /// Rolling features of one price column, one output row per input row (empty cell where
     /// a feature is undefined).
     Features(FeaturesArgs),
-    /// Train a ridge or logistic regression on CSV columns and save it as a model file.
+    /// Train a ridge, logistic or softmax regression on CSV columns and save it as a model file.
     Train(TrainArgs),
     /// Predict every row of a CSV file with a saved model, or a tree ensemble saved by XGBoost
     /// (.json, .ubj) or LightGBM (.txt). For linear models, rows with an empty, NaN or
@@ -78,6 +78,9 @@ pub enum ModelKind {
     Ridge,
     /// L2 logistic regression (scikit-learn's `LogisticRegression(C=c)`, labels 0/1).
     Logistic,
+    /// Multinomial logistic regression over any number of class labels (scikit-learn's
+    /// `LogisticRegression(C=c)` on multiclass data).
+    Softmax,
 }
 
 /// Flags of `mlp train`.
@@ -98,7 +101,7 @@ pub struct TrainArgs {
     /// Ridge penalty (default 1).
     #[arg(long, value_name = "X")]
     pub alpha: Option<f64>,
-    /// Inverse regularization strength of logistic regression (default 1).
+    /// Inverse regularization strength of logistic and softmax regression (default 1).
     #[arg(long, value_name = "X")]
     pub c: Option<f64>,
     /// Project the features on their first K principal components (scikit-learn's `PCA`,

@@ -55,6 +55,20 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
             model.output()
         ))
     })?;
+    // A softmax model's classes are the training labels: `prob_<label>` columns and the
+    // label as the prediction.
+    let layout = match &model.model {
+        Model::Softmax(m) => Layout {
+            header: m
+                .classes
+                .iter()
+                .map(|c| format!("prob_{c}"))
+                .chain(std::iter::once("prediction".to_string()))
+                .collect(),
+            extra: Extra::ArgmaxLabel(m.classes.clone()),
+        },
+        _ => layout,
+    };
     let table = read_numeric(&args.input, &names, Others::Skip)?;
     let mut raw = vec![0.0; names.len()];
     let mut scratch = vec![0.0; model.scratch_len()];
@@ -107,7 +121,7 @@ fn input_columns(args: &PredictArgs, model: &SavedModel, unnamed: bool) -> CliRe
 }
 
 /// How prediction values become output cells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Extra {
     /// The values as they are.
     None,
@@ -115,6 +129,8 @@ enum Extra {
     Threshold,
     /// Then the index of the largest probability.
     Argmax,
+    /// Then the label of the class with the largest probability.
+    ArgmaxLabel(Vec<f64>),
 }
 
 /// The output's header and the column derived from the values, if any.
@@ -164,14 +180,17 @@ impl Layout {
             Extra::Threshold => {
                 line.extend_from_slice(if values[0] > 0.5 { b",1" } else { b",0" });
             }
-            Extra::Argmax => {
+            Extra::Argmax | Extra::ArgmaxLabel(_) => {
                 let best =
                     values
                         .iter()
                         .enumerate()
                         .fold(0, |best, (j, &v)| if v > values[best] { j } else { best });
                 line.push(b',');
-                line.extend_from_slice(best.to_string().as_bytes());
+                match &self.extra {
+                    Extra::ArgmaxLabel(labels) => push_cell(line, labels[best]),
+                    _ => line.extend_from_slice(best.to_string().as_bytes()),
+                }
             }
         }
     }

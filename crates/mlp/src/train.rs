@@ -1,11 +1,12 @@
-//! `mlp train`: fit ridge or logistic regression on CSV columns and save the model.
+//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model.
 
 use crate::args::{ModelKind, TrainArgs};
 use crate::csv_io::{read_numeric, Others, Table};
 use crate::error::{CliError, CliResult};
 use fast_math::{Mat, Par};
 use ml_pipeline::{
-    Fit, LogisticRegression, Model, Pca, Predict, Ridge, SavedModel, Stage, Target, Transform,
+    Fit, LogisticRegression, Model, Pca, Predict, Ridge, SavedModel, SoftmaxRegression, Stage,
+    Target, Transform,
 };
 use simd_kernels::Isa;
 
@@ -55,10 +56,10 @@ fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
 /// Checks the flags that clap cannot: penalties that belong to the other model, PCA.
 fn check_flags(args: &TrainArgs) -> CliResult<()> {
     match args.model {
-        ModelKind::Ridge if args.c.is_some() => {
-            Err(CliError::new("--c applies to --model logistic only"))
-        }
-        ModelKind::Logistic if args.alpha.is_some() => {
+        ModelKind::Ridge if args.c.is_some() => Err(CliError::new(
+            "--c applies to --model logistic and --model softmax only",
+        )),
+        ModelKind::Logistic | ModelKind::Softmax if args.alpha.is_some() => {
             Err(CliError::new("--alpha applies to --model ridge only"))
         }
         _ => Ok(()),
@@ -208,6 +209,36 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 hits as f64 / n as f64
             );
             (Model::Logistic(m), summary)
+        }
+        ModelKind::Softmax => {
+            let c = args.c.unwrap_or(1.0);
+            let m = SoftmaxRegression {
+                c,
+                ..SoftmaxRegression::default()
+            }
+            .fit(x.as_ref(), &y, par)
+            .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
+            let kc = m.classes.len();
+            let mut probs = vec![0.0; n * kc];
+            m.predict_into(x.as_ref(), &mut probs, par);
+            let (mut hits, mut loss) = (0usize, 0.0);
+            for (p, &label) in probs.chunks_exact(kc).zip(&y) {
+                let best = p
+                    .iter()
+                    .enumerate()
+                    .fold(0, |b, (j, &v)| if v > p[b] { j } else { b });
+                hits += usize::from(m.classes[best] == label);
+                let truth = m.classes.partition_point(|&c| c < label);
+                loss -= p[truth].ln();
+            }
+            let summary = format!(
+                "model: softmax (C {c}, {kc} classes {:?}, {} Newton iterations)\nin-sample accuracy: {:.6}\nin-sample log-loss: {:.6}",
+                m.classes,
+                m.iterations,
+                hits as f64 / n as f64,
+                loss / n as f64
+            );
+            (Model::Softmax(m), summary)
         }
     };
     let mut stages = Vec::new();

@@ -604,7 +604,7 @@ fn bad_inputs_exit_2_with_one_line() {
     );
     expect_error(
         &mut train(&["--target", "volume", "--model", "ridge", "--c", "1"]),
-        &["--c applies to --model logistic only"],
+        &["--c applies to --model logistic and --model softmax only"],
     );
     expect_error(
         &mut train(&[

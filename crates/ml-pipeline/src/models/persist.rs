@@ -17,6 +17,7 @@ use super::pca::PcaModel;
 use super::saved_gbdt::SavedGbdt;
 use super::scaler::ScalerModel;
 use super::select::ColumnSelect;
+use super::softmax::SoftmaxModel;
 use crate::error::{PipelineError, Result};
 use crate::traits::{Output, Predict, Transform};
 use fast_math::{MatRef, Par};
@@ -97,6 +98,8 @@ pub enum Model {
     Ridge(LinearModel),
     /// Logistic regression.
     Logistic(LogisticModel),
+    /// Multinomial (softmax) logistic regression.
+    Softmax(SoftmaxModel),
     /// A gradient-boosted tree ensemble imported from XGBoost or LightGBM (boxed: it is
     /// much larger than the linear models).
     Gbdt(Box<SavedGbdt>),
@@ -108,7 +111,7 @@ impl Model {
         match self {
             Model::Ridge(m) => Some(m),
             Model::Logistic(m) => Some(&m.linear),
-            Model::Gbdt(_) => None,
+            Model::Softmax(_) | Model::Gbdt(_) => None,
         }
     }
 
@@ -116,6 +119,7 @@ impl Model {
         match self {
             Model::Ridge(m) => m,
             Model::Logistic(m) => m,
+            Model::Softmax(m) => m,
             Model::Gbdt(m) => &**m,
         }
     }
@@ -124,6 +128,7 @@ impl Model {
         match self {
             Model::Ridge(m) => m.validate("model", k),
             Model::Logistic(m) => m.linear.validate("model", k),
+            Model::Softmax(m) => m.validate("model", k),
             Model::Gbdt(m) if m.n_features() != k => Err(PipelineError::content(
                 "model",
                 format!(
@@ -154,6 +159,7 @@ impl Predict for Model {
         match self {
             Model::Ridge(m) => m.predict_one_with(isa, x, scratch, out),
             Model::Logistic(m) => m.predict_one_with(isa, x, scratch, out),
+            Model::Softmax(m) => m.predict_one_with(isa, x, scratch, out),
             Model::Gbdt(m) => m.predict_one_with(isa, x, scratch, out),
         }
     }

@@ -53,6 +53,37 @@ pub struct SoftmaxModel {
 }
 
 impl SoftmaxModel {
+    /// Checks a model read from a file against `k` input features: at least two classes,
+    /// ascending and finite; `K x k` finite coefficients; `K` finite intercepts.
+    pub(crate) fn validate(&self, field: &'static str, k: usize) -> Result<()> {
+        let bad = |message: String| Err(PipelineError::content(field, message));
+        let classes = self.classes.len();
+        if classes < 2 || !self.classes.windows(2).all(|w| w[0] < w[1]) {
+            return bad(format!(
+                "softmax classes must be at least two, finite and ascending, got {:?}",
+                self.classes
+            ));
+        }
+        if self.coef.len() != classes * k || self.intercept.len() != classes {
+            return bad(format!(
+                "softmax over {classes} classes and {k} features needs {} coefficients and                  {classes} intercepts, got {} and {}",
+                classes * k,
+                self.coef.len(),
+                self.intercept.len()
+            ));
+        }
+        if !self
+            .coef
+            .iter()
+            .chain(&self.intercept)
+            .chain(&self.classes)
+            .all(|v| v.is_finite())
+        {
+            return bad("softmax parameters must be finite".into());
+        }
+        Ok(())
+    }
+
     /// Class `k`'s coefficients.
     pub fn coef_row(&self, k: usize) -> &[f64] {
         let p = self.coef.len() / self.classes.len();

@@ -47,6 +47,16 @@ pub fn run() -> Result<(), String> {
                 .arg(&data),
         )?;
     }
+    // Only this run's rounds go into the report.
+    for entry in std::fs::read_dir(&data)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if (name.starts_with("ours_") || name.starts_with("peers_")) && name.ends_with(".json") {
+            std::fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
+        }
+    }
     crate::compare::alternate(
         "compare-trees",
         rounds(),

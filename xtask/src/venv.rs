@@ -22,13 +22,15 @@ pub fn python(task: &str) -> Result<PathBuf, String> {
 }
 
 /// Pinned tree-ensemble peers (Python 3.12: xgboost 3.4.1 needs it).
-const TREE_PINS: [&str; 9] = [
+const TREE_PINS: [&str; 10] = [
     "numpy==2.5.5",
     "xgboost==3.4.1",
     "lightgbm==4.7.0",
     "treelite==4.8.1",
     "tl2cgen==1.0.0",
     "lleaves==1.3.0",
+    // lleaves 1.3.0 calls llvmlite's legacy pass manager, which newer llvmlite removed.
+    "llvmlite==0.43.0",
     "onnxruntime==1.31.1",
     "onnxmltools==1.16.0",
     "onnx==1.23.2",

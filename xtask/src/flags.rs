@@ -93,6 +93,9 @@ pub enum BenchLayer {
     Algos,
     /// ml-pipeline.
     Pipeline,
+    /// ml-pipeline's tree ensembles (needs target/tree-bench: `cargo xtask compare-trees`
+    /// makes it; skipped with a note without it).
+    Gbdt,
 }
 
 impl BenchLayer {
@@ -104,6 +107,7 @@ impl BenchLayer {
             BenchLayer::Math => "math",
             BenchLayer::Algos => "algos",
             BenchLayer::Pipeline => "pipeline",
+            BenchLayer::Gbdt => "gbdt",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod measure;
 pub mod naive;
 pub mod report;
 pub mod results;
+pub mod trees;
 
 /// Deterministic pseudo-random values in [-1, 1) (the workspace's [`seeded_rng`]), so every
 /// run and every tool measures the same data.

@@ -6,6 +6,7 @@
 
 use crate::cmd::{self, cargo, root};
 use crate::venv;
+use std::path::Path;
 use std::process::Command;
 
 const ROUNDS: usize = 2;
@@ -20,23 +21,39 @@ pub fn run() -> Result<(), String> {
     let exe = root.join("target/release/compare");
     let data = root.join("target/compare-data");
     step("write data", Command::new(&exe).arg("data").arg(&data))?;
-    for round in 1..=ROUNDS {
+    alternate("compare", ROUNDS, &exe, &python, "compare_peers.py", &data)?;
+    step("report", Command::new(&exe).arg("report").arg(&data))
+}
+
+/// Rounds of `exe time DATA ROUND` then the peers' `benches/python/SCRIPT DATA ROUND` (on
+/// one thread), alternated so a slow spell of a shared machine hits both sides.
+pub fn alternate(
+    task: &str,
+    rounds: usize,
+    exe: &Path,
+    python: &Path,
+    script: &str,
+    data: &Path,
+) -> Result<(), String> {
+    for round in 1..=rounds {
         let r = round.to_string();
-        step(
+        cmd::step(
+            task,
             "time ours",
-            Command::new(&exe).arg("time").arg(&data).arg(&r),
+            Command::new(exe).arg("time").arg(data).arg(&r),
         )?;
-        step(
+        cmd::step(
+            task,
             "time peers",
             venv::single_threaded(
-                Command::new(&python)
-                    .arg(root.join("benches/python/compare_peers.py"))
-                    .arg(&data)
+                Command::new(python)
+                    .arg(root().join("benches/python").join(script))
+                    .arg(data)
                     .arg(&r),
             ),
         )?;
     }
-    step("report", Command::new(&exe).arg("report").arg(&data))
+    Ok(())
 }
 
 fn step(name: &str, cmd: &mut Command) -> Result<(), String> {

@@ -43,6 +43,14 @@ pub enum Task {
     /// One thread each, answers checked, rounds alternated; creates a pinned Python venv
     /// under target/compare-venv once; writes docs/COMPARISON.md.
     Compare,
+    /// Tree-ensemble inference against XGBoost, LightGBM, Treelite, lleaves, ONNX Runtime.
+    ///
+    /// 500 trees of depth 6 over 50 features, trained by XGBoost and LightGBM into
+    /// target/tree-bench (benches/python/make_tree_bench.py); single-row latency and batch
+    /// ns per tree per row (`TREES_ROWS` rows, default all 1M; `TREES_ROUNDS` rounds), peers
+    /// on one thread, answers checked; creates a pinned Python
+    /// 3.12 venv under target/trees-venv once; writes docs/COMPARISON_TREES.md.
+    CompareTrees,
     /// Our LREs on NIST's StRD per ISA, beside numpy lstsq and statsmodels.
     ///
     /// Runs the ignored test `lre_table` of ml-pipeline's nist_strd and
@@ -85,6 +93,9 @@ pub enum BenchLayer {
     Algos,
     /// ml-pipeline.
     Pipeline,
+    /// ml-pipeline's tree ensembles (needs target/tree-bench: `cargo xtask compare-trees`
+    /// makes it; skipped with a note without it).
+    Gbdt,
 }
 
 impl BenchLayer {
@@ -96,6 +107,7 @@ impl BenchLayer {
             BenchLayer::Math => "math",
             BenchLayer::Algos => "algos",
             BenchLayer::Pipeline => "pipeline",
+            BenchLayer::Gbdt => "gbdt",
         }
     }
 }
@@ -277,6 +289,7 @@ mod tests {
         assert!(parse(&["ci", "extra"]).is_err());
         assert!(parse(&["validate", "--quick"]).is_err());
         assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
+        assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees)));
         assert!(parse(&[]).is_err());
     }
 }

@@ -6,6 +6,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod compare;
+mod compare_trees;
 mod flags;
 mod fuzz;
 mod nist;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(&args),
         Task::Validate => validate::run(),
         Task::Compare => compare::run(),
+        Task::CompareTrees => compare_trees::run(),
         Task::Nist => nist::run(),
         Task::Fuzz(args) => fuzz::run(&args),
         Task::Sanitize(args) => sanitize::run(&args),

@@ -18,23 +18,49 @@ const PINS: [&str; 6] = [
 /// The venv's `python`. The venv, `target/compare-venv`, is created and the pins installed
 /// unless its `pins.txt` marker lists exactly [`PINS`], so a changed pin rebuilds it once.
 pub fn python(task: &str) -> Result<PathBuf, String> {
-    let venv = root().join("target/compare-venv");
+    python_in(task, "target/compare-venv", "python3", &PINS)
+}
+
+/// Pinned tree-ensemble peers (Python 3.12: xgboost 3.4.1 needs it).
+const TREE_PINS: [&str; 10] = [
+    "numpy==2.5.5",
+    "xgboost==3.4.1",
+    "lightgbm==4.7.0",
+    "treelite==4.8.1",
+    "tl2cgen==1.0.0",
+    "lleaves==1.3.0",
+    // lleaves 1.3.0 calls llvmlite's legacy pass manager, which newer llvmlite removed.
+    "llvmlite==0.43.0",
+    "onnxruntime==1.31.1",
+    "onnxmltools==1.16.0",
+    "onnx==1.23.2",
+];
+
+/// The venv of `compare-trees`, `target/trees-venv`, made with `$TREES_PYTHON` (default
+/// `python3.12`), as [`python`] makes its own.
+pub fn trees_python(task: &str) -> Result<PathBuf, String> {
+    let interpreter = std::env::var("TREES_PYTHON").unwrap_or_else(|_| "python3.12".into());
+    python_in(task, "target/trees-venv", &interpreter, &TREE_PINS)
+}
+
+fn python_in(task: &str, dir: &str, interpreter: &str, pins: &[&str]) -> Result<PathBuf, String> {
+    let venv = root().join(dir);
     let marker = venv.join("pins.txt");
-    let pins = PINS.join("\n");
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(pins.as_str()) {
+    let pins_text = pins.join("\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(pins_text.as_str()) {
         step(
             task,
             "create venv",
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            Command::new(interpreter).args(["-m", "venv"]).arg(&venv),
         )?;
         step(
             task,
             "install peers",
             Command::new(venv.join("bin/pip"))
                 .args(["install", "--quiet"])
-                .args(PINS),
+                .args(pins),
         )?;
-        std::fs::write(&marker, &pins).map_err(|e| e.to_string())?;
+        std::fs::write(&marker, &pins_text).map_err(|e| e.to_string())?;
     }
     Ok(venv.join("bin/python"))
 }

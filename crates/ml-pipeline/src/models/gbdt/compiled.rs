@@ -89,6 +89,11 @@ pub(super) struct Forest {
     roots: Vec<u32>,
     /// Output group each tree adds to.
     groups: Vec<u32>,
+    /// Splits on each tree's longest root-to-leaf path: the rounds a walk of it needs.
+    depths: Vec<u32>,
+    /// Values a row needs for the unchecked walk: the largest feature count of any tree
+    /// pushed, at least 1 (a leaf reads feature 0 and ignores it).
+    row_len: usize,
     /// Categorical sets, 32 categories per word.
     words: Vec<u32>,
 }
@@ -112,6 +117,28 @@ impl Forest {
         group: usize,
         n_features: usize,
     ) -> Result<(), String> {
+        // All or nothing: a tree refused half-way leaves no root or child index pointing
+        // past the nodes, which the unchecked walk relies on.
+        let lens = (self.nodes.len(), self.roots.len(), self.words.len());
+        let pushed = self.push_whole_tree(nodes, group, n_features);
+        if pushed.is_err() {
+            self.nodes.truncate(lens.0);
+            self.roots.truncate(lens.1);
+            self.groups.truncate(lens.1);
+            self.depths.truncate(lens.1);
+            self.words.truncate(lens.2);
+        } else {
+            self.row_len = self.row_len.max(n_features).max(1);
+        }
+        pushed
+    }
+
+    fn push_whole_tree(
+        &mut self,
+        nodes: &[RawNode],
+        group: usize,
+        n_features: usize,
+    ) -> Result<(), String> {
         if nodes.is_empty() {
             return Err("tree has no node".into());
         }
@@ -119,9 +146,10 @@ impl Forest {
         self.roots.push(index(self.nodes.len())?);
         self.groups.push(index(group)?);
         let mut seen = vec![false; nodes.len()];
-        // (node of the tree, compiled parent whose right child it is)
-        let mut stack = vec![(0usize, None::<usize>)];
-        while let Some((i, parent)) = stack.pop() {
+        let mut depth = 0;
+        // (node of the tree, compiled parent whose right child it is, splits above it)
+        let mut stack = vec![(0usize, None::<usize>, 0u32)];
+        while let Some((i, parent, above)) = stack.pop() {
             let raw = nodes
                 .get(i)
                 .ok_or_else(|| format!("child index {i} beyond the {} nodes", nodes.len()))?;
@@ -135,11 +163,14 @@ impl Forest {
             let node = self.node(raw, n_features)?;
             self.nodes.push(node);
             if let RawNode::Split { left, right, .. } = *raw {
-                stack.push((right, Some(here)));
-                stack.push((left, None));
+                stack.push((right, Some(here), above + 1));
+                stack.push((left, None, above + 1));
+            } else {
+                depth = depth.max(above);
             }
         }
         index(self.nodes.len())?;
+        self.depths.push(depth);
         Ok(())
     }
 
@@ -210,40 +241,60 @@ impl Forest {
     }
 
     /// The leaves `L` (tree, row) pairs reach, walked in lockstep: one level of every walk per
-    /// round, each step a select rather than a branch, a leaf stepping to itself, until all
-    /// have reached a leaf. The walks are independent chains of loads, so the processor
-    /// overlaps them instead of waiting on one; the one branch per round, "all done?", is
-    /// mispredicted once per group rather than once per tree. Rows shorter than the feature
-    /// count read NaN for what they lack (the model checks lengths before).
+    /// round, each step a select rather than a branch, a leaf stepping to itself, for as many
+    /// rounds as the deepest of the trees has levels (known at load, so there is no "all
+    /// done?" test to mispredict and no round spent finding that every walk is at a leaf).
+    /// The walks are independent chains of loads, so the processor overlaps them instead of
+    /// waiting on one. Rows shorter than the feature count read NaN for what they lack (the
+    /// model checks lengths before).
     ///
     /// # Panics
     /// If a tree index is out of range.
     #[inline(always)]
     pub fn leaves<const L: usize>(&self, trees: [usize; L], rows: [&[f64]; L]) -> [f64; L] {
-        let mut at = trees.map(|t| self.roots[t] as usize);
-        loop {
-            let mut done = true;
-            for k in 0..L {
-                let (next, leaf) = self.step(at[k], rows[k]);
-                at[k] = next;
-                done &= leaf;
-            }
-            if done {
-                return at.map(|i| self.nodes[i].value);
-            }
+        if rows.iter().any(|r| r.len() < self.row_len) {
+            return self.walk::<L, true>(trees, rows);
         }
+        self.walk::<L, false>(trees, rows)
     }
 
-    /// One level of a walk from node `i`: the next node (`i` itself at a leaf) and whether
-    /// `i` is a leaf.
     #[inline(always)]
-    fn step(&self, i: usize, x: &[f64]) -> (usize, bool) {
-        let n = self.nodes[i];
+    fn walk<const L: usize, const CHECKED: bool>(
+        &self,
+        trees: [usize; L],
+        rows: [&[f64]; L],
+    ) -> [f64; L] {
+        let rounds = trees.iter().map(|&t| self.depths[t]).max().unwrap_or(0);
+        let mut at = trees.map(|t| self.roots[t] as usize);
+        for _ in 0..rounds {
+            for k in 0..L {
+                at[k] = self.step::<CHECKED>(at[k], rows[k]);
+            }
+        }
+        at.map(|i| self.nodes[i].value)
+    }
+
+    /// One level of a walk from node `i`: the next node (`i` itself at a leaf). Unless
+    /// `CHECKED`, `x` must hold at least `row_len` values; `i` must be a node.
+    #[inline(always)]
+    fn step<const CHECKED: bool>(&self, i: usize, x: &[f64]) -> usize {
+        debug_assert!(i < self.nodes.len(), "node {i} of {}", self.nodes.len());
+        // SAFETY: `i` is a root (pushed with its tree) or a child `step` returned: a
+        // split's `i + 1` (pre-order: its left child follows it) or its `right` (set to a
+        // pushed node), or a leaf's own `i`. `push_tree` keeps trees whole (all or nothing),
+        // so every such index is below `nodes.len()`; nodes are never removed.
+        let n = unsafe { *self.nodes.get_unchecked(i) };
+        let f = (n.feature & FEATURE_MASK) as usize;
         // A leaf's feature bits are 0: it reads a value it does not use.
-        let v = x
-            .get((n.feature & FEATURE_MASK) as usize)
-            .copied()
-            .unwrap_or(f64::NAN);
+        let v = if CHECKED {
+            x.get(f).copied().unwrap_or(f64::NAN)
+        } else {
+            debug_assert!(f < x.len(), "feature {f} of a {}-value row", x.len());
+            // SAFETY: `f` is below the feature count of the tree's push (checked in
+            // `node`), which is at most `row_len`; the caller (`leaves`) checked that `x`
+            // holds `row_len` values, and `row_len >= 1` covers a leaf's 0.
+            unsafe { *x.get_unchecked(f) }
+        };
         let left = if n.feature & SLOW == 0 {
             (v <= n.value) | (v.is_nan() & (n.feature & NAN_LEFT != 0))
         } else {
@@ -253,7 +304,7 @@ impl Forest {
         // random to a branch predictor: ask for a conditional move, not a branch.
         let next = std::hint::select_unpredictable(left, i + 1, n.right as usize);
         let leaf = n.feature & LEAF != 0;
-        (std::hint::select_unpredictable(leaf, i, next), leaf)
+        std::hint::select_unpredictable(leaf, i, next)
     }
 
     /// The output group tree `t` adds to.

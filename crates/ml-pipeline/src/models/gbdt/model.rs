@@ -61,8 +61,11 @@ pub struct GbdtModel {
     pub(super) raw_margin: bool,
 }
 
-/// Walks run together (see `Forest::leaves`).
+/// Walks run together (see `Forest::leaves`): trees for one row.
 const LANES: usize = 4;
+/// Rows walking one tree together in a batch: more chains in flight than `LANES`, since the
+/// batch has rows to spare.
+const ROW_LANES: usize = 8;
 
 /// Rows a batch prediction evaluates together, tree by tree: enough to reuse each tree
 /// while it is in cache, few enough that the rows stay in L1.
@@ -238,14 +241,14 @@ impl GbdtModel {
             let row = |r: usize| &xs[r * k..(r + 1) * k];
             for t in 0..self.used_trees {
                 let grp = f.group(t);
-                // Four rows walk the tree together; sums still run tree after tree per row.
+                // ROW_LANES rows walk the tree together; sums still run tree after tree per row.
                 let mut r = 0;
-                while r + LANES <= n {
-                    let rows = [row(r), row(r + 1), row(r + 2), row(r + 3)];
-                    for (j, leaf) in f.leaves([t; LANES], rows).into_iter().enumerate() {
+                while r + ROW_LANES <= n {
+                    let rows: [&[f64]; ROW_LANES] = std::array::from_fn(|j| row(r + j));
+                    for (j, leaf) in f.leaves([t; ROW_LANES], rows).into_iter().enumerate() {
                         self.add(&mut ms[(r + j) * g + grp], leaf);
                     }
-                    r += LANES;
+                    r += ROW_LANES;
                 }
                 for r in r..n {
                     self.add(&mut ms[r * g + grp], f.leaf(t, row(r)));

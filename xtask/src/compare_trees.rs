@@ -1,0 +1,73 @@
+//! `cargo xtask compare-trees`: our tree-ensemble inference against XGBoost, LightGBM,
+//! Treelite + TL2cgen, lleaves and ONNX Runtime on the same model files and rows (issue 16);
+//! writes docs/COMPARISON_TREES.md.
+//!
+//! Trains the models once (benches/python/make_tree_bench.py, into target/tree-bench, the
+//! files the `gbdt` criterion bench reads too), then alternates our timings and the peers'
+//! for several rounds; the report takes medians over rounds.
+
+use crate::cmd::{self, cargo, root};
+use crate::venv;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Rounds of ours-then-peers (`$TREES_ROUNDS`, default 2): one round of the 1M-row batches
+/// takes minutes on a small machine.
+fn rounds() -> usize {
+    std::env::var("TREES_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
+}
+
+pub fn run() -> Result<(), String> {
+    let root = root();
+    let python = venv::trees_python("compare-trees")?;
+    step(
+        "build",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "benches",
+            "--bin",
+            "compare_trees",
+        ]),
+    )?;
+    // The build honours CARGO_TARGET_DIR; so does the path of what it built.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let exe = target.join("release/compare_trees");
+    let data = root.join("target/tree-bench");
+    if !data.join("manifest.json").exists() {
+        step(
+            "train models",
+            Command::new(&python)
+                .arg(root.join("benches/python/make_tree_bench.py"))
+                .arg(&data),
+        )?;
+    }
+    // Only this run's rounds go into the report.
+    for entry in std::fs::read_dir(&data)
+        .map_err(|e| e.to_string())?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if (name.starts_with("ours_") || name.starts_with("peers_")) && name.ends_with(".json") {
+            std::fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
+        }
+    }
+    crate::compare::alternate(
+        "compare-trees",
+        rounds(),
+        &exe,
+        &python,
+        "compare_trees_peers.py",
+        &data,
+    )?;
+    step("report", Command::new(&exe).arg("report").arg(&data))
+}
+
+fn step(name: &str, cmd: &mut Command) -> Result<(), String> {
+    cmd::step("compare-trees", name, cmd)
+}

@@ -279,10 +279,10 @@ impl Forest {
     #[inline(always)]
     fn step<const CHECKED: bool>(&self, i: usize, x: &[f64]) -> usize {
         debug_assert!(i < self.nodes.len(), "node {i} of {}", self.nodes.len());
-        // SAFETY: `i` is a root (pushed with its tree) or a child `step` returned: a
-        // split's `i + 1` (pre-order: its left child follows it) or its `right` (set to a
-        // pushed node), or a leaf's own `i`. `push_tree` keeps trees whole (all or nothing),
-        // so every such index is below `nodes.len()`; nodes are never removed.
+        // `i` is a root (pushed with its tree) or a child `step` returned: a split's `i + 1`
+        // (pre-order: its left child follows it), its `right` (a pushed node), or a leaf's
+        // own `i`; `push_tree` keeps trees whole and nodes are never removed.
+        // SAFETY: so `i < nodes.len()`, as the comment above shows for every origin of `i`.
         let n = unsafe { *self.nodes.get_unchecked(i) };
         let f = (n.feature & FEATURE_MASK) as usize;
         // A leaf's feature bits are 0: it reads a value it does not use.

@@ -34,11 +34,12 @@ fn bench_gbdt(c: &mut Criterion) {
             .map(|r| (0..50).map(|j| x.as_ref().get(r, j)).collect())
             .collect();
         let mut out = [0.0];
+        let mut scratch = vec![0.0; model.scratch_len()];
         let mut i = 0;
         g.bench_function("predict_one", |b| {
             b.iter(|| {
                 i = (i + 1) % rows.len();
-                model.predict_one(black_box(&rows[i]), &mut [], &mut out);
+                model.predict_one(black_box(&rows[i]), &mut scratch, &mut out);
                 out[0]
             })
         });

@@ -57,12 +57,13 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
             .map(|r| (0..FEATURES).map(|j| x.as_ref().get(r, j)).collect())
             .collect();
         let mut out = [0.0];
+        let mut scratch = vec![0.0; model.scratch_len()];
         let single = median(
             (0..31)
                 .map(|_| {
                     let t = Instant::now();
                     for r in &rows {
-                        model.predict_one(black_box(r), &mut [], &mut out);
+                        model.predict_one(black_box(r), &mut scratch, &mut out);
                         black_box(out[0]);
                     }
                     t.elapsed().as_secs_f64() / SINGLE_ROWS as f64

@@ -253,9 +253,10 @@ fn every_isa_predicts_the_same() {
         let (_, rows) = read_csv(&dir().join(format!("{name}_rows.csv")));
         let want = predict_all(&model, &rows);
         let mut out = vec![0.0; model.output().width()];
+        let mut scratch = vec![0.0; model.scratch_len()];
         for isa in Isa::available() {
             for (r, w) in rows.iter().zip(&want) {
-                model.predict_one_with(isa, r, &mut [], &mut out);
+                model.predict_one_with(isa, r, &mut scratch, &mut out);
                 assert_eq!(&out, w, "{file} on {isa:?}");
             }
         }

@@ -89,8 +89,12 @@ fn a_selection_stage_reads_a_tree_model_s_columns_by_name() {
     let mut scratch = vec![0.0; back.scratch_len()];
     back.predict_one(&row, &mut scratch, &mut out);
     let mut want = [0.0];
-    tree.model()
-        .predict_one(&[1e-36, -3.0, 2.0, f64::NAN, -1.0, 0.5], &mut [], &mut want);
+    let mut scratch = vec![0.0; tree.model().scratch_len()];
+    tree.model().predict_one(
+        &[1e-36, -3.0, 2.0, f64::NAN, -1.0, 0.5],
+        &mut scratch,
+        &mut want,
+    );
     assert_eq!(out[0].to_bits(), want[0].to_bits());
     // Reading the same names in the same order adds no stage.
     let plain = SavedModel::gbdt(tree.clone());

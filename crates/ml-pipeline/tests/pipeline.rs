@@ -178,11 +178,12 @@ fn a_tree_model_streams_the_predictions_it_gives_on_its_named_columns() {
         assert_eq!(SavedModel::from_json(&saved.to_json()).unwrap(), saved);
         pipe.prime(&prices[..3_000]).unwrap();
         let mut out = [0.0];
+        let mut scratch = vec![0.0; tree.model().scratch_len()];
         let mut seen = std::collections::BTreeSet::new();
         for (t, &p) in prices.iter().enumerate().skip(3_000) {
             let pred = pipe.update(p).expect("primed");
             let row: Vec<f64> = picked.iter().map(|&j| fm.get(t, j)).collect();
-            tree.model().predict_one(&row, &mut [], &mut out);
+            tree.model().predict_one(&row, &mut scratch, &mut out);
             assert_eq!(
                 pred.value.to_bits(),
                 out[0].to_bits(),

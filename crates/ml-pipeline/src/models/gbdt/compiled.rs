@@ -1,20 +1,22 @@
-//! The compiled forest: every tree's nodes in one flat array, laid out for traversal.
+//! The compiled forest: every tree's nodes in one flat array, as importers describe them.
 //!
-//! Layout. A node is 16 bytes (`value: f64`, `feature: u32` with flag bits, `right: u32`),
-//! four to a cache line. Each tree is stored in depth-first pre-order, so a node's left
-//! child is the next node and only the right child's index is kept: the left branch costs
-//! no index load, a root-to-leaf path of a small tree stays within a few lines, and child
-//! indices always grow, so traversal ends on any input (no cycle can be encoded). Leaves are
-//! nodes whose `value` is the leaf value. Trees follow each other in the library's order.
+//! Layout. A node is 16 bytes (`value: f64`, `feature: u32` with flag bits, `right: u32`).
+//! Each tree is stored in depth-first pre-order, so a node's left child is the next node
+//! and only the right child's index is kept: a root-to-leaf path of a small tree stays
+//! within a few lines, and child indices always grow, so traversal ends on any input (no
+//! cycle can be encoded). Leaves are nodes whose `value` is the leaf value. Trees follow
+//! each other in the library's order.
 //!
 //! One comparison for both libraries. Importers turn each library's numeric test into
 //! `x <= threshold` on the float64 input (XGBoost's float32 `(float)x < t` and LightGBM's
 //! zero handling are folded into the threshold at load, see `xgboost` and `lightgbm`), with
-//! a flag for where NaN goes. Rarer tests (LightGBM's zero-as-missing, categorical sets)
-//! set a flag that routes them to [`Forest::slow_left`], keeping the common path short.
+//! a flag for where NaN goes. Categorical sets are decided by [`Forest::slow_left`].
 //!
-//! Walks run in lockstep groups ([`Forest::leaves`]): several trees for one row, or one
-//! tree for several rows, one level each per round, so independent load chains overlap.
+//! Walks do not read this form: they read its [`PackedForest`] (same node order, half the
+//! bytes, integer tests), built once; leaf values and categorical sets stay here.
+
+use super::packed::{PackedForest, MAX_NODES};
+use std::sync::OnceLock;
 
 /// Feature index bits of `Node::feature`; the bits above are flags.
 const FEATURE_MASK: u32 = (1 << 26) - 1;
@@ -81,8 +83,27 @@ struct Node {
     right: u32,
 }
 
+/// What a node tests, as [`PackedForest`] needs it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Test {
+    Leaf,
+    /// `x <= threshold`, with where NaN (and, with `zero_missing`, LightGBM's zeros) go.
+    Numeric {
+        feature: usize,
+        threshold: f64,
+        nan_left: bool,
+        zero_missing: bool,
+        right: u32,
+    },
+    /// Categorical: decided by [`Forest::slow_left`].
+    Slow {
+        feature: usize,
+        right: u32,
+    },
+}
+
 /// Every tree of an ensemble, compiled.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Forest {
     nodes: Vec<Node>,
     /// First node of each tree.
@@ -96,6 +117,28 @@ pub(super) struct Forest {
     row_len: usize,
     /// Categorical sets, 32 categories per word.
     words: Vec<u32>,
+    /// The walks' form, derived from the rest (so not compared).
+    packed: OnceLock<Box<PackedForest>>,
+}
+
+impl PartialEq for Forest {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.nodes,
+            &self.roots,
+            &self.groups,
+            &self.depths,
+            self.row_len,
+            &self.words,
+        ) == (
+            &other.nodes,
+            &other.roots,
+            &other.groups,
+            &other.depths,
+            other.row_len,
+            &other.words,
+        )
+    }
 }
 
 impl Forest {
@@ -119,6 +162,7 @@ impl Forest {
     ) -> Result<(), String> {
         // All or nothing: a tree refused half-way leaves no root or child index pointing
         // past the nodes, which the unchecked walk relies on.
+        self.packed = OnceLock::new();
         let lens = (self.nodes.len(), self.roots.len(), self.words.len());
         let pushed = self.push_whole_tree(nodes, group, n_features);
         if pushed.is_err() {
@@ -142,7 +186,12 @@ impl Forest {
         if nodes.is_empty() {
             return Err("tree has no node".into());
         }
-        let index = |i: usize| u32::try_from(i).map_err(|_| "forest too large".to_string());
+        let index = |i: usize| {
+            u32::try_from(i)
+                .ok()
+                .filter(|&i| i as usize <= MAX_NODES)
+                .ok_or_else(|| format!("forest larger than {MAX_NODES} nodes"))
+        };
         self.roots.push(index(self.nodes.len())?);
         self.groups.push(index(group)?);
         let mut seen = vec![false; nodes.len()];
@@ -199,6 +248,9 @@ impl Forest {
                 nan_left,
                 zero_missing,
             } => {
+                if threshold.is_nan() {
+                    return Err("threshold is NaN".into());
+                }
                 flags |= flag(*nan_left, NAN_LEFT) | flag(*zero_missing, SLOW);
                 *threshold
             }
@@ -231,80 +283,60 @@ impl Forest {
         })
     }
 
-    /// The value of the leaf `x` reaches in tree `t`.
-    ///
-    /// # Panics
-    /// If `t` is not a tree.
-    #[inline(always)]
-    pub fn leaf(&self, t: usize, x: &[f64]) -> f64 {
-        self.leaves([t], [x])[0]
+    /// Nodes of all trees.
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
     }
 
-    /// The leaves `L` (tree, row) pairs reach, walked in lockstep: one level of every walk per
-    /// round, each step a select rather than a branch, a leaf stepping to itself, for as many
-    /// rounds as the deepest of the trees has levels (known at load, so there is no "all
-    /// done?" test to mispredict and no round spent finding that every walk is at a leaf).
-    /// The walks are independent chains of loads, so the processor overlaps them instead of
-    /// waiting on one. Rows shorter than the feature count read NaN for what they lack (the
-    /// model checks lengths before).
-    ///
-    /// # Panics
-    /// If a tree index is out of range.
-    #[inline(always)]
-    pub fn leaves<const L: usize>(&self, trees: [usize; L], rows: [&[f64]; L]) -> [f64; L] {
-        if rows.iter().any(|r| r.len() < self.row_len) {
-            return self.walk::<L, true>(trees, rows);
-        }
-        self.walk::<L, false>(trees, rows)
+    /// Values a row must hold: the largest feature count of a tree, at least 1.
+    pub fn row_len(&self) -> usize {
+        self.row_len
     }
 
+    /// The first node of tree `t`.
     #[inline(always)]
-    fn walk<const L: usize, const CHECKED: bool>(
-        &self,
-        trees: [usize; L],
-        rows: [&[f64]; L],
-    ) -> [f64; L] {
-        let rounds = trees.iter().map(|&t| self.depths[t]).max().unwrap_or(0);
-        let mut at = trees.map(|t| self.roots[t] as usize);
-        for _ in 0..rounds {
-            for k in 0..L {
-                at[k] = self.step::<CHECKED>(at[k], rows[k]);
+    pub fn root(&self, t: usize) -> usize {
+        self.roots[t] as usize
+    }
+
+    /// Splits on tree `t`'s longest root-to-leaf path: the rounds a walk of it needs.
+    #[inline(always)]
+    pub fn depth(&self, t: usize) -> u32 {
+        self.depths[t]
+    }
+
+    /// The leaf value of node `i` (meaningful at a leaf).
+    #[inline(always)]
+    pub fn value(&self, i: usize) -> f64 {
+        self.nodes[i].value
+    }
+
+    /// What node `i` tests, for [`PackedForest`](super::packed::PackedForest).
+    pub fn test(&self, i: usize) -> Test {
+        let n = self.nodes[i];
+        let feature = (n.feature & FEATURE_MASK) as usize;
+        if n.feature & LEAF != 0 {
+            Test::Leaf
+        } else if n.feature & CATEGORICAL != 0 {
+            Test::Slow {
+                feature,
+                right: n.right,
+            }
+        } else {
+            Test::Numeric {
+                feature,
+                threshold: n.value,
+                nan_left: n.feature & NAN_LEFT != 0,
+                zero_missing: n.feature & SLOW != 0,
+                right: n.right,
             }
         }
-        at.map(|i| self.nodes[i].value)
     }
 
-    /// One level of a walk from node `i`: the next node (`i` itself at a leaf). Unless
-    /// `CHECKED`, `x` must hold at least `row_len` values; `i` must be a node.
-    #[inline(always)]
-    fn step<const CHECKED: bool>(&self, i: usize, x: &[f64]) -> usize {
-        debug_assert!(i < self.nodes.len(), "node {i} of {}", self.nodes.len());
-        // `i` is a root (pushed with its tree) or a child `step` returned: a split's `i + 1`
-        // (pre-order: its left child follows it), its `right` (a pushed node), or a leaf's
-        // own `i`; `push_tree` keeps trees whole and nodes are never removed.
-        // SAFETY: so `i < nodes.len()`, as the comment above shows for every origin of `i`.
-        let n = unsafe { *self.nodes.get_unchecked(i) };
-        let f = (n.feature & FEATURE_MASK) as usize;
-        // A leaf's feature bits are 0: it reads a value it does not use.
-        let v = if CHECKED {
-            x.get(f).copied().unwrap_or(f64::NAN)
-        } else {
-            debug_assert!(f < x.len(), "feature {f} of a {}-value row", x.len());
-            // SAFETY: `f` is below the feature count of the tree's push (checked in
-            // `node`), which is at most `row_len`; the caller (`leaves`) checked that `x`
-            // holds `row_len` values, and `row_len >= 1` covers a leaf's 0.
-            unsafe { *x.get_unchecked(f) }
-        };
-        let left = if n.feature & SLOW == 0 {
-            (v <= n.value) | (v.is_nan() & (n.feature & NAN_LEFT != 0))
-        } else {
-            self.slow_left(n, v)
-        };
-        // Pre-order: the left child follows its parent. The direction is data, as good as
-        // random to a branch predictor: ask for a conditional move, not a branch.
-        let next = std::hint::select_unpredictable(left, i + 1, n.right as usize);
-        let leaf = n.feature & LEAF != 0;
-        std::hint::select_unpredictable(leaf, i, next)
+    /// The packed form walks use, built on first use (importers build it at load).
+    #[inline]
+    pub fn packed(&self) -> &PackedForest {
+        self.packed.get_or_init(|| Box::new(PackedForest::new(self)))
     }
 
     /// The output group tree `t` adds to.
@@ -313,9 +345,11 @@ impl Forest {
         self.groups[t] as usize
     }
 
+    /// Whether `v` goes left at node `i`, a categorical or zero-as-missing split.
     #[cold]
     #[inline(never)]
-    fn slow_left(&self, n: Node, v: f64) -> bool {
+    pub fn slow_left(&self, i: usize, v: f64) -> bool {
+        let n = self.nodes[i];
         if n.feature & LEAF != 0 {
             return false;
         }
@@ -363,6 +397,24 @@ impl Forest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Forest {
+        /// The leaf value `x` reaches in tree `t`, through the packed walk.
+        fn leaf(&self, t: usize, x: &[f64]) -> f64 {
+            match self.packed() {
+                PackedForest::Narrow(p) => {
+                    let mut q = vec![0; p.rank_len()];
+                    p.rank_row(x, &mut q);
+                    p.walk::<1, true>(self, [t], [&q], [x])[0]
+                }
+                PackedForest::Wide(p) => {
+                    let mut q = vec![0; p.rank_len()];
+                    p.rank_row(x, &mut q);
+                    p.walk::<1, true>(self, [t], [&q], [x])[0]
+                }
+            }
+        }
+    }
 
     fn split(feature: usize, threshold: f64, left: usize, right: usize) -> RawNode {
         RawNode::Split {

@@ -293,6 +293,8 @@ pub(super) fn import(text: &str) -> Result<GbdtModel> {
             .push_tree(&nodes, t % per_iter, n_features)
             .map_err(|m| error(section.first_line, &section.name, m))?;
     }
+    // Packed now, so the first prediction neither waits nor allocates.
+    forest.packed();
     Ok(GbdtModel {
         library: Library::LightGbm,
         objective: obj_name,

@@ -5,7 +5,8 @@
 //! | module | holds |
 //! |---|---|
 //! | `model` | [`GbdtModel`] and its [`Predict`](crate::Predict) implementation |
-//! | `compiled` | the flat pre-order node layout and its traversal |
+//! | `compiled` | the flat pre-order node list importers build |
+//! | `packed` | its walk form: 8-byte integer nodes, rows turned into threshold ranks |
 //! | `objective` | link functions in each library's precision |
 //! | `xgboost`, `lightgbm` | each library's model into a [`GbdtModel`], with its rules |
 //! | `value`, `json`, `ubjson` | XGBoost's documents: one tree for both encodings |
@@ -23,8 +24,8 @@
 //!     right_child=-2\nleaf_value=1 2\n\nend of trees\n";
 //! let model = GbdtModel::from_lightgbm_text(text)?;
 //! assert_eq!(model.output(), Output::Value);
-//! let mut out = [0.0];
-//! model.predict_one(&[0.5], &mut [], &mut out);
+//! let (mut scratch, mut out) = (vec![0.0; model.scratch_len()], [0.0]);
+//! model.predict_one(&[0.5], &mut scratch, &mut out);
 //! assert_eq!(out[0], 1.0);
 //! # Ok::<(), ml_pipeline::PipelineError>(())
 //! ```
@@ -34,6 +35,7 @@ mod json;
 mod lightgbm;
 mod model;
 mod objective;
+mod packed;
 mod ubjson;
 mod value;
 mod xgboost;

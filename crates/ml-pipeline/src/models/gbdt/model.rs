@@ -2,6 +2,7 @@
 
 use super::compiled::Forest;
 use super::objective::Link;
+use super::packed::{Packed, PackedForest, Rank};
 use crate::error::{PipelineError, Result};
 use crate::traits::{check_batch, Output, Predict};
 use crate::workers::for_row_ranges_into;
@@ -61,8 +62,8 @@ pub struct GbdtModel {
     pub(super) raw_margin: bool,
 }
 
-/// Walks run together (see `Forest::leaves`): trees for one row.
-const LANES: usize = 4;
+/// Walks run together (see `Packed::walk`): trees for one row.
+const LANES: usize = 16;
 /// Rows walking one tree together in a batch: more chains in flight than `LANES`, since the
 /// batch has rows to spare.
 const ROW_LANES: usize = 8;
@@ -172,25 +173,58 @@ impl GbdtModel {
         self.raw_margin
     }
 
-    /// Sums the used trees' leaves for `x` into `m` (one value per group), in the library's
-    /// precision and order: XGBoost starts from the base margin and adds tree after tree in
-    /// float32; LightGBM adds tree after tree in float64 from zero.
+    /// Sums the used trees' leaves for a row (`x`, its ranks `q`) into `m` (one value per
+    /// group), in the library's precision and order: XGBoost starts from the base margin and
+    /// adds tree after tree in float32; LightGBM adds tree after tree in float64 from zero.
     #[inline]
-    fn margins(&self, x: &[f64], m: &mut [f64]) {
+    fn margins<Q: Rank, const SLOW: bool>(&self, p: &Packed<Q>, x: &[f64], q: &[Q], m: &mut [f64]) {
         m.copy_from_slice(&self.base_margin);
         let f = &self.forest;
         let used = self.used_trees;
-        // Four trees walked together, their leaves then added one by one in tree order.
+        // LANES trees walked together, their leaves then added one by one in tree order.
         let mut t = 0;
         while t + LANES <= used {
-            let leaves = f.leaves([t, t + 1, t + 2, t + 3], [x; LANES]);
+            let trees = std::array::from_fn(|k| t + k);
+            let leaves = p.walk::<LANES, SLOW>(f, trees, [q; LANES], [x; LANES]);
             for (k, leaf) in leaves.into_iter().enumerate() {
                 self.add(&mut m[f.group(t + k)], leaf);
             }
             t += LANES;
         }
         for t in t..used {
-            self.add(&mut m[f.group(t)], f.leaf(t, x));
+            let [leaf] = p.walk::<1, SLOW>(f, [t], [q], [x]);
+            self.add(&mut m[f.group(t)], leaf);
+        }
+    }
+
+    /// `predict_one` once the packed form is known: ranks into `ranks`, margins into `m`
+    /// (`out` itself when it holds them all), the output into `out`.
+    #[inline]
+    fn predict_packed<Q: Rank>(
+        &self,
+        p: &Packed<Q>,
+        x: &[f64],
+        ranks: &mut [f64],
+        margins: &mut [f64],
+        out: &mut [f64],
+    ) {
+        let q = p.ranks_in(ranks);
+        p.rank_row(x, q);
+        let q: &[Q] = q;
+        let g = self.n_groups;
+        let m = |m: &mut [f64]| {
+            if p.has_slow() {
+                self.margins::<Q, true>(p, x, q, m);
+            } else {
+                self.margins::<Q, false>(p, x, q, m);
+            }
+            self.finish(m);
+        };
+        if out.len() == g {
+            m(out);
+        } else {
+            m(&mut margins[..g]);
+            out[0] = margins[0];
         }
     }
 
@@ -218,40 +252,49 @@ impl GbdtModel {
     /// Predicts the rows of `x` in `rows` into `out`, `BLOCK` rows at a time, tree-major
     /// within a block. Each row's sum still runs tree after tree, so results equal
     /// `predict_one`'s bit for bit.
-    fn predict_block_rows(
+    fn predict_block_rows<Q: Rank, const SLOW: bool>(
         &self,
+        p: &Packed<Q>,
         x: MatRef<'_, f64>,
         rows: std::ops::Range<usize>,
         out: &mut [f64],
     ) {
         let (k, g, width) = (self.n_features, self.n_groups, self.output().width());
+        let rl = p.rank_len();
         let mut xs = vec![0.0; BLOCK * k];
+        let mut qs = vec![Q::ZERO; BLOCK * rl];
         let mut ms = vec![0.0; BLOCK * g];
         let f = &self.forest;
         let mut start = rows.start;
         for o in out.chunks_mut(BLOCK * width) {
             // Every output has at least one value per row.
             let n = o.len() / width;
-            for (r, xr) in xs.chunks_exact_mut(k.max(1)).take(n).enumerate() {
-                for (j, v) in xr.iter_mut().take(k).enumerate() {
+            for r in 0..n {
+                let xr = &mut xs[r * k..(r + 1) * k];
+                for (j, v) in xr.iter_mut().enumerate() {
                     *v = x.get(start + r, j);
                 }
+                p.rank_row(xr, &mut qs[r * rl..(r + 1) * rl]);
                 ms[r * g..(r + 1) * g].copy_from_slice(&self.base_margin);
             }
-            let row = |r: usize| &xs[r * k..(r + 1) * k];
+            let row = |r: usize| (&xs[r * k..(r + 1) * k], &qs[r * rl..(r + 1) * rl]);
             for t in 0..self.used_trees {
                 let grp = f.group(t);
                 // ROW_LANES rows walk the tree together; sums still run tree after tree per row.
                 let mut r = 0;
                 while r + ROW_LANES <= n {
-                    let rows: [&[f64]; ROW_LANES] = std::array::from_fn(|j| row(r + j));
-                    for (j, leaf) in f.leaves([t; ROW_LANES], rows).into_iter().enumerate() {
+                    let xr = std::array::from_fn(|j| row(r + j).0);
+                    let qr = std::array::from_fn(|j| row(r + j).1);
+                    let leaves = p.walk::<ROW_LANES, SLOW>(f, [t; ROW_LANES], qr, xr);
+                    for (j, leaf) in leaves.into_iter().enumerate() {
                         self.add(&mut ms[(r + j) * g + grp], leaf);
                     }
                     r += ROW_LANES;
                 }
                 for r in r..n {
-                    self.add(&mut ms[r * g + grp], f.leaf(t, row(r)));
+                    let (xr, qr) = row(r);
+                    let [leaf] = p.walk::<1, SLOW>(f, [t], [qr], [xr]);
+                    self.add(&mut ms[r * g + grp], leaf);
                 }
             }
             for (r, orow) in o.chunks_exact_mut(width).enumerate().take(n) {
@@ -260,6 +303,20 @@ impl GbdtModel {
                 orow.copy_from_slice(&m[..width]);
             }
             start += n;
+        }
+    }
+
+    /// `predict_block_rows` for the packed form's rank type and nodes.
+    fn predict_rows(&self, x: MatRef<'_, f64>, rows: std::ops::Range<usize>, out: &mut [f64]) {
+        match self.forest.packed() {
+            PackedForest::Narrow(p) if p.has_slow() => {
+                self.predict_block_rows::<_, true>(p, x, rows, out);
+            }
+            PackedForest::Narrow(p) => self.predict_block_rows::<_, false>(p, x, rows, out),
+            PackedForest::Wide(p) if p.has_slow() => {
+                self.predict_block_rows::<_, true>(p, x, rows, out);
+            }
+            PackedForest::Wide(p) => self.predict_block_rows::<_, false>(p, x, rows, out),
         }
     }
 }
@@ -289,20 +346,21 @@ impl Predict for GbdtModel {
         }
     }
 
-    /// The margins of a multiclass model whose output is a class index (XGBoost's
-    /// `multi:softmax`) need a place: the scratch.
+    /// A row's threshold ranks (see `packed`), and for a multiclass model whose output is a
+    /// class index (XGBoost's `multi:softmax`) its margins.
     fn scratch_len(&self) -> usize {
-        if self.output().width() < self.n_groups {
+        let margins = if self.output().width() < self.n_groups {
             self.n_groups
         } else {
             0
-        }
+        };
+        self.forest.packed().scratch_words() + margins
     }
 
     #[inline]
     fn predict_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
-        // The traversal is scalar on every ISA (branches, not arithmetic, dominate); the
-        // ISA is still checked so callers get the interface's contract.
+        // The traversal is scalar on every ISA (loads and selects, not arithmetic,
+        // dominate); the ISA is still checked so callers get the interface's contract.
         assert!(
             isa.is_supported(),
             "predict_one_with: the CPU lacks {isa:?}"
@@ -321,20 +379,17 @@ impl Predict for GbdtModel {
             "predict_one: output of {} values, model writes {width}",
             out.len()
         );
-        if width == self.n_groups {
-            self.margins(x, out);
-            self.finish(out);
-        } else {
-            let need = self.n_groups;
-            assert!(
-                scratch.len() >= need,
-                "predict_one: scratch of {} values, model needs {need}",
-                scratch.len()
-            );
-            let m = &mut scratch[..need];
-            self.margins(x, m);
-            self.finish(m);
-            out[0] = m[0];
+        let need = self.scratch_len();
+        assert!(
+            scratch.len() >= need,
+            "predict_one: scratch of {} values, model needs {need}",
+            scratch.len()
+        );
+        let packed = self.forest.packed();
+        let (ranks, margins) = scratch.split_at_mut(packed.scratch_words());
+        match packed {
+            PackedForest::Narrow(p) => self.predict_packed(p, x, ranks, margins, out),
+            PackedForest::Wide(p) => self.predict_packed(p, x, ranks, margins, out),
         }
     }
 
@@ -344,7 +399,7 @@ impl Predict for GbdtModel {
         let n = x.nrows();
         let threads = par.threads().min(n.div_ceil(ROWS_PER_THREAD)).max(1);
         for_row_ranges_into(n, threads, width, out, |rows, part| {
-            self.predict_block_rows(x, rows, part);
+            self.predict_rows(x, rows, part);
         });
     }
 }

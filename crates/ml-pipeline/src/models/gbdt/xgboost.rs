@@ -153,6 +153,8 @@ pub(super) fn import(doc: &Value<'_>, format: &'static str) -> Result<GbdtModel>
     // A sliced booster can keep the attribute of the model it was cut from; the trees, not
     // the attribute, define the predictions, so an attribute beyond them is dropped.
     let best_iteration = best_iteration.filter(|&b| b < iteration_ends.len());
+    // Packed now, so the first prediction neither waits nor allocates.
+    forest.packed();
     Ok(GbdtModel {
         library: Library::XGBoost,
         objective: obj_name.to_string(),

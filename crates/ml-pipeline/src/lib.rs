@@ -61,7 +61,10 @@ mod workers;
 
 pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
-pub use features::{extract_features, FeatureConfig, FeatureMatrix, RollingFeatures};
+pub use features::{
+    extract_features, extract_features_grouped, FeatureConfig, FeatureMatrix, Groups,
+    KeyedRollingFeatures, RollingFeatures,
+};
 pub use models::{
     ColumnSelect, GbdtFormat, GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression,
     Model, ModelFile, Pca, PcaModel, Ridge, RidgeAccumulator, RidgeReport, SavedGbdt, SavedModel,

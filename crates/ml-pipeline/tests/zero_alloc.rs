@@ -178,3 +178,37 @@ fn tree_ensemble_predict_one_allocates_nothing() {
         );
     }
 }
+
+#[test]
+fn keyed_features_allocate_nothing_after_each_keys_first_tick() {
+    use ml_pipeline::features::{FeatureConfig, KeyedRollingFeatures};
+    let symbols: Vec<String> = (0..50).map(|i| format!("SYM{i:03}")).collect();
+    let prices = walk(60_000);
+    let mut f = KeyedRollingFeatures::<String>::new(FeatureConfig::with_window(32)).unwrap();
+    // Symbols arrive interleaved; each one's first tick creates its state (and may grow the
+    // map), so the count starts after every symbol has had one.
+    let mut firsts = 0;
+    for (t, s) in symbols.iter().enumerate() {
+        firsts += u64::from(f.update(s, prices[t]).is_none());
+    }
+    assert_eq!(firsts, 50);
+    let before = allocations();
+    let mut rows = 0u64;
+    for (t, &p) in prices.iter().enumerate().skip(symbols.len()) {
+        let s = symbols[(t * 7 + t / 13) % symbols.len()].as_str();
+        rows += u64::from(f.update(s, p).is_some());
+        f.update_row(s, p * 1.001);
+    }
+    let allocs = allocations() - before;
+    assert!(rows > 50_000, "only {rows} warmed-up rows");
+    assert_eq!(
+        allocs,
+        0,
+        "{allocs} allocations in {} keyed ticks",
+        2 * (60_000 - 50)
+    );
+    // The counter sees a new key's state being built.
+    let before = allocations();
+    f.update("NEW", 1.0);
+    assert!(allocations() > before, "a new key's state allocates");
+}

@@ -21,7 +21,8 @@ pub enum Command {
     /// of the optimized pipeline over the all-layers-off one.
     Demo(DemoArgs),
     /// Rolling features of one price column, one output row per input row (empty cell where
-    /// a feature is undefined).
+    /// a feature is undefined); with --group, of each symbol's prices separately in a
+    /// long-format file (`date,symbol,price` rows, symbols interleaved).
     Features(FeaturesArgs),
     /// Train a ridge, logistic or softmax regression on CSV columns and save it as a model file.
     Train(TrainArgs),
@@ -63,6 +64,15 @@ pub struct FeaturesArgs {
     /// Rolling window length (at least 4).
     #[arg(long, default_value_t = 64)]
     pub window: usize,
+    /// Compute each value of this column's rows as a series of its own (e.g. `--group
+    /// symbol`): rows of a symbol must be in time order, symbols may be interleaved; output
+    /// rows stay in input order.
+    #[arg(long, visible_alias = "group-by", value_name = "COL")]
+    pub group: Option<String>,
+    /// Input columns copied as written to the front of each output row, comma-separated
+    /// (e.g. `--keep date,symbol,price`).
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub keep: Vec<String>,
     /// Output CSV file (default: standard output).
     #[arg(long, value_name = "FILE.csv")]
     pub output: Option<PathBuf>,
@@ -133,6 +143,11 @@ pub struct PredictArgs {
     /// `margin`, or `margin_<k>` per class.
     #[arg(long)]
     pub raw: bool,
+    /// Input columns copied as written to the front of each output row, comma-separated
+    /// (e.g. `--keep date,symbol`), so predictions need not be matched to inputs by row
+    /// position.
+    #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
+    pub keep: Vec<String>,
     /// Output CSV file (default: standard output).
     #[arg(long, value_name = "FILE.csv")]
     pub output: Option<PathBuf>,

@@ -1,5 +1,6 @@
-//! Streaming CSV input (columns chosen by name, parsed as `f64`) and output written through a
-//! temporary file and a rename, so a failure never leaves a partial file behind.
+//! Streaming CSV input (columns chosen by name, parsed as `f64` or kept verbatim as text) and
+//! output written through a temporary file and a rename, so a failure never leaves a partial
+//! file behind.
 
 use crate::csv_records::Records;
 use crate::error::{CliError, CliResult};
@@ -7,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Numeric columns read from a CSV file.
+/// Numeric (and text) columns read from a CSV file.
 #[derive(Debug)]
 pub struct Table {
     /// Column names: the requested ones in the order asked, then any others kept.
@@ -16,6 +17,42 @@ pub struct Table {
     pub columns: Vec<Vec<f64>>,
     /// Line in the file where each data row starts (1-based; the header is line 1).
     pub lines: Vec<u64>,
+    /// Names of the text columns read ([`read_columns`]): the required ones in the order
+    /// asked, then the optional ones found, as the header spells them.
+    pub text_names: Vec<String>,
+    /// One column of cells per text name.
+    pub text: Vec<TextColumn>,
+}
+
+/// The cells of one column as the file holds them (quotes removed, escapes resolved, spaces
+/// kept; only a CRLF line ending's carriage return is dropped): dates, symbols, any column
+/// carried through to the output unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextColumn {
+    bytes: Vec<u8>,
+    /// Cell `i` is `bytes[ends[i - 1]..ends[i]]` (from 0 for the first).
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    /// Cell `i`.
+    ///
+    /// # Panics
+    /// If `i` is not below the number of rows.
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// Every cell, in row order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(|i| self.get(i))
+    }
+
+    fn push(&mut self, cell: &[u8]) {
+        self.bytes.extend_from_slice(cell);
+        self.ends.push(self.bytes.len());
+    }
 }
 
 impl Table {
@@ -61,6 +98,16 @@ struct Slot {
     any_value: bool,
 }
 
+/// The columns [`read_columns`] reads besides the numeric ones it is given.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextRequest<'a> {
+    /// Columns read as text; each must be in the header.
+    pub required: &'a [String],
+    /// Columns read as text when the header has one of these names (compared ignoring ASCII
+    /// case), each at most once.
+    pub optional: &'a [&'a str],
+}
+
 /// Reads the columns `required` (every cell must be a number or empty, else an error naming
 /// the line and column) and, with [`Others::Numeric`], every other all-numeric column.
 ///
@@ -73,9 +120,23 @@ struct Slot {
 /// A [`CliError`] for a file that cannot be opened or read, an empty file, a missing or
 /// duplicated required column, a ragged row or a non-numeric cell.
 pub fn read_numeric(path: &Path, required: &[String], others: Others) -> CliResult<Table> {
+    read_columns(path, required, others, TextRequest::default())
+}
+
+/// [`read_numeric`], and the columns of `text` as text ([`Table::text`]). A column may be
+/// read both ways (a price carried to the output as written, and parsed).
+///
+/// # Errors
+/// As [`read_numeric`], and for a required text column missing or duplicated.
+pub fn read_columns(
+    path: &Path,
+    required: &[String],
+    others: Others,
+    text: TextRequest<'_>,
+) -> CliResult<Table> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| CliError::io(format!("cannot open {shown}"), e))?;
-    read_numeric_from(file, &shown, required, others)
+    read_columns_from(file, &shown, required, others, text)
 }
 
 /// [`read_numeric`] over any reader; `shown` names the source in error messages.
@@ -87,6 +148,20 @@ pub fn read_numeric_from(
     shown: &str,
     required: &[String],
     others: Others,
+) -> CliResult<Table> {
+    read_columns_from(source, shown, required, others, TextRequest::default())
+}
+
+/// [`read_columns`] over any reader; `shown` names the source in error messages.
+///
+/// # Errors
+/// As [`read_columns`], except opening.
+pub fn read_columns_from(
+    source: impl Read,
+    shown: &str,
+    required: &[String],
+    others: Others,
+    text: TextRequest<'_>,
 ) -> CliResult<Table> {
     let mut record = Records::new(source);
     let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
@@ -118,18 +193,7 @@ pub fn read_numeric_from(
     let mut slots: Vec<Slot> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for name in required {
-        let mut at = header.iter().enumerate().filter(|(_, h)| *h == name);
-        let Some((field, _)) = at.next() else {
-            return Err(CliError::new(format!(
-                "{shown}: no column {name:?} (the header has: {})",
-                header.join(", ")
-            )));
-        };
-        if at.next().is_some() {
-            return Err(CliError::new(format!(
-                "{shown}: column {name:?} appears more than once in the header"
-            )));
-        }
+        let field = find_column(shown, &header, name)?;
         slots.push(Slot {
             field,
             values: Vec::new(),
@@ -154,6 +218,23 @@ pub fn read_numeric_from(
             names.push(name.clone());
         }
     }
+
+    let mut text_fields: Vec<usize> = Vec::new();
+    let mut text_names: Vec<String> = Vec::new();
+    for name in text.required {
+        text_fields.push(find_column(shown, &header, name)?);
+        text_names.push(name.clone());
+    }
+    for want in text.optional {
+        if let Some(field) = header.iter().position(|h| h.eq_ignore_ascii_case(want)) {
+            if !text_fields.contains(&field) {
+                text_fields.push(field);
+                text_names.push(header[field].clone());
+            }
+        }
+    }
+    let mut text_columns: Vec<TextColumn> =
+        text_fields.iter().map(|_| TextColumn::default()).collect();
 
     let mut lines = Vec::new();
     while let Some(line) = record.next_record().map_err(read_err)? {
@@ -189,6 +270,15 @@ pub fn read_numeric_from(
                 }
             }
         }
+        for (col, &field) in text_columns.iter_mut().zip(&text_fields) {
+            let cell = record.field(field);
+            let cell = if field + 1 == width {
+                cell.strip_suffix(b"\r").unwrap_or(cell)
+            } else {
+                cell
+            };
+            col.push(cell);
+        }
         lines.push(line);
     }
 
@@ -196,6 +286,8 @@ pub fn read_numeric_from(
         names: Vec::with_capacity(slots.len()),
         columns: Vec::with_capacity(slots.len()),
         lines,
+        text_names,
+        text: text_columns,
     };
     for (slot, name) in slots.into_iter().zip(names) {
         if slot.strict || (slot.numeric && slot.any_value) {
@@ -204,6 +296,23 @@ pub fn read_numeric_from(
         }
     }
     Ok(table)
+}
+
+/// The field of the one header column called `name`.
+fn find_column(shown: &str, header: &[String], name: &str) -> CliResult<usize> {
+    let mut at = header.iter().enumerate().filter(|(_, h)| *h == name);
+    let Some((field, _)) = at.next() else {
+        return Err(CliError::new(format!(
+            "{shown}: no column {name:?} (the header has: {})",
+            header.join(", ")
+        )));
+    };
+    if at.next().is_some() {
+        return Err(CliError::new(format!(
+            "{shown}: column {name:?} appears more than once in the header"
+        )));
+    }
+    Ok(field)
 }
 
 /// The error for a row whose number of fields differs from the header's.
@@ -362,17 +471,66 @@ pub fn push_cell(line: &mut Vec<u8>, v: f64) {
     }
 }
 
-/// Writes a header row, quoting names that need it.
-pub fn write_header(w: &mut impl Write, names: &[String]) -> io::Result<()> {
-    for (j, name) in names.iter().enumerate() {
-        if j > 0 {
-            w.write_all(b",")?;
+/// Appends one CSV cell holding `text` as it is, quoted when it holds a comma, quote or line
+/// break.
+#[inline]
+pub fn push_text_cell(line: &mut Vec<u8>, text: &[u8]) {
+    if !text
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        line.extend_from_slice(text);
+        return;
+    }
+    line.push(b'"');
+    for &b in text {
+        if b == b'"' {
+            line.push(b'"');
         }
-        if name.contains([',', '"', '\n', '\r']) {
-            write!(w, "\"{}\"", name.replace('"', "\"\""))?;
-        } else {
-            w.write_all(name.as_bytes())?;
+        line.push(b);
+    }
+    line.push(b'"');
+}
+
+/// The output header with the `--keep` columns first: `keep`, then `names`.
+///
+/// # Errors
+/// A column named twice in `keep`, or also one of `names` (the output would have two
+/// columns of that name).
+pub fn header_with_kept(keep: &[String], names: &[String]) -> CliResult<Vec<String>> {
+    for (i, k) in keep.iter().enumerate() {
+        if keep[..i].contains(k) {
+            return Err(CliError::new(format!("--keep names {k:?} twice")));
+        }
+        if names.contains(k) {
+            return Err(CliError::new(format!(
+                "--keep {k:?}: the output already has a column of that name; the input's \
+                 would make a second one (leave it out of --keep)"
+            )));
         }
     }
-    w.write_all(b"\n")
+    Ok(keep.iter().chain(names).cloned().collect())
+}
+
+/// Appends row `row` of each of `columns` as text cells, each followed by a comma: the kept
+/// input columns that start an output row.
+#[inline]
+pub fn push_kept_cells(line: &mut Vec<u8>, columns: &[TextColumn], row: usize) {
+    for col in columns {
+        push_text_cell(line, col.get(row));
+        line.push(b',');
+    }
+}
+
+/// Writes a header row, quoting names that need it.
+pub fn write_header(w: &mut impl Write, names: &[String]) -> io::Result<()> {
+    let mut line = Vec::new();
+    for (j, name) in names.iter().enumerate() {
+        if j > 0 {
+            line.push(b',');
+        }
+        push_text_cell(&mut line, name.as_bytes());
+    }
+    line.push(b'\n');
+    w.write_all(&line)
 }

@@ -6,7 +6,8 @@
 //! reading and writing, progress bars, plots) lives here, not in the library crates.
 //!
 //! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
-//! replay with latency, allocation and speedup measurements), `features`, `train`,
+//! replay with latency, allocation and speedup measurements), `features` (of one series, or
+//! of each symbol of a long-format file with `--group`), `train`,
 //! `predict` (a model file of `train`, or a tree ensemble saved by XGBoost or LightGBM) and
 //! `info`. Every failure on bad input is one [`CliError`]; [`run_to_exit_code`]
 //! prints it as one line, `mlp: <message>`, on standard error and exits with status 2.

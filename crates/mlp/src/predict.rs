@@ -2,7 +2,10 @@
 //! tree ensemble saved by XGBoost or LightGBM.
 
 use crate::args::PredictArgs;
-use crate::csv_io::{push_cell, read_numeric, write_header, Others, Output};
+use crate::csv_io::{
+    header_with_kept, push_cell, push_kept_cells, read_columns, write_header, Others, Output,
+    TextRequest,
+};
 use crate::error::{CliError, CliResult};
 use ml_pipeline::{Model, ModelFile, Output as ModelOutput, Predict, SavedModel};
 use std::io::Write;
@@ -16,7 +19,9 @@ use std::io::Write;
 /// - multiclass: `prob_<k>` per class, then `prediction`, the most probable class (the first
 ///   of equal ones); a model predicting class indices (XGBoost's `multi:softmax`):
 ///   `prediction`;
-/// - with `--raw` (tree models): `margin`, or `margin_<k>` per class.
+/// - with `--raw` (tree models): `margin`, or `margin_<k>` per class;
+///
+/// after the `--keep` columns, copied as written.
 ///
 /// A linear model's row with an empty, NaN or infinite input gets empty cells (written `""`
 /// when the output has a single column, so the row is not a blank line). A tree model gets
@@ -69,7 +74,12 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         },
         _ => layout,
     };
-    let table = read_numeric(&args.input, &names, Others::Skip)?;
+    let header = header_with_kept(&args.keep, &layout.header)?;
+    let text = TextRequest {
+        required: &args.keep,
+        optional: &[],
+    };
+    let table = read_columns(&args.input, &names, Others::Skip, text)?;
     let mut raw = vec![0.0; names.len()];
     let mut scratch = vec![0.0; model.scratch_len()];
     let mut values = vec![0.0; model.output().width()];
@@ -77,21 +87,22 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
     let mut out = Output::create(args.output.as_deref())?;
     let what = out.describe();
     let io_err = |e| CliError::io(format!("cannot write {what}"), e);
-    write_header(&mut out, &layout.header).map_err(io_err)?;
+    write_header(&mut out, &header).map_err(io_err)?;
     let mut line = Vec::with_capacity(64);
     for i in 0..table.nrows() {
         for (r, col) in raw.iter_mut().zip(&table.columns) {
             *r = col[i];
         }
         line.clear();
+        push_kept_cells(&mut line, &table.text, i);
         if tree || raw.iter().all(|v| v.is_finite()) {
             model.predict_one(&raw, &mut scratch, &mut values);
             layout.push_row(&mut line, &values);
-        } else if layout.header.len() == 1 {
+        } else if header.len() == 1 {
             // A quoted empty field, not a blank line, which CSV readers skip.
             line.extend_from_slice(b"\"\"");
         } else {
-            line.resize(layout.header.len() - 1, b',');
+            line.resize(line.len() + layout.header.len() - 1, b',');
         }
         line.push(b'\n');
         out.write_all(&line).map_err(io_err)?;

@@ -1,7 +1,7 @@
 //! The CSV reader of `mlp` (`mlp::csv_io`), driven in-process; regression tests
 //! for what the `csv_ingest` fuzz target found.
 
-use mlp::csv_io::{read_numeric_from, Others, Table};
+use mlp::csv_io::{read_columns_from, read_numeric_from, Others, Table, TextRequest};
 use std::io::Read;
 
 /// Hands out at most `chunk` bytes per `read`, as a pipe may.
@@ -130,4 +130,49 @@ fn crlf_files_read_like_lf_files_with_the_same_line_numbers() {
 fn classic_mac_line_endings_are_refused_with_a_clear_error() {
     let err = read(b"close,b\r1,2\r3,4\r", usize::MAX, &["close"]).expect_err("CR only");
     assert!(err.contains("carriage return"), "{err}");
+}
+
+/// Text columns: cells as written (quotes resolved, spaces kept), the CR of a CRLF ending
+/// dropped from the last column only, optional names matched in any case; the same however
+/// the bytes arrive and whatever the line endings.
+#[test]
+fn text_columns_are_read_verbatim() {
+    let lf = "Date,Symbol,close\n\"Mon, 4 Mar\", A ,1.5\n\n2024-03-05,\"B \"\"x\"\"\",2\n,C,\n";
+    let read_text = |file: &[u8], chunk: usize| {
+        let keep = names(&["close", "Date"]);
+        let text = TextRequest {
+            required: &keep,
+            optional: &["symbol", "date"],
+        };
+        read_columns_from(
+            Chunked { data: file, chunk },
+            "t.csv",
+            &names(&["close"]),
+            Others::Skip,
+            text,
+        )
+        .expect("reads")
+    };
+    for file in [lf.to_string(), lf.replace('\n', "\r\n")] {
+        for chunk in [1, 2, 5, usize::MAX] {
+            let t = read_text(file.as_bytes(), chunk);
+            assert_eq!(t.text_names, ["close", "Date", "Symbol"], "{file:?}");
+            let cells: Vec<Vec<&[u8]>> = t.text.iter().map(|c| c.iter().collect()).collect();
+            let want: [[&[u8]; 3]; 3] = [
+                [b"1.5", b"2", b""],
+                [b"Mon, 4 Mar", b"2024-03-05", b""],
+                [b" A ", b"B \"x\"", b"C"],
+            ];
+            assert_eq!(cells, want, "{file:?} chunk {chunk}");
+            assert_eq!(format!("{:?}", t.columns), "[[1.5, 2.0, NaN]]");
+            assert_eq!(t.lines, [2, 4, 5]);
+        }
+    }
+    let keep = names(&["volume"]);
+    let text = TextRequest {
+        required: &keep,
+        optional: &[],
+    };
+    let err = read_columns_from(lf.as_bytes(), "t.csv", &[], Others::Skip, text).unwrap_err();
+    assert!(err.to_string().contains("no column \"volume\""), "{err}");
 }

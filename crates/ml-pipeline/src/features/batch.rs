@@ -14,6 +14,11 @@ pub struct FeatureMatrix {
 }
 
 impl FeatureMatrix {
+    /// A matrix of `rows` rows of `names.len()` values each, row-major in `data`.
+    pub(super) fn from_parts(names: Vec<String>, rows: usize, data: Vec<f64>) -> Self {
+        debug_assert_eq!(data.len(), rows * names.len(), "{rows} x {}", names.len());
+        FeatureMatrix { names, rows, data }
+    }
     /// Column names.
     pub fn names(&self) -> &[String] {
         &self.names

@@ -571,3 +571,19 @@ fn weights_act_as_repeated_rows() {
         assert!((u - v).abs() < 1e-4, "{u} vs {v}");
     }
 }
+
+#[test]
+fn a_trained_model_is_saved_and_loaded_in_a_model_file() {
+    use ml_pipeline::models::SavedModel;
+    let (x, y) = data(300, 3, 11, 0.1);
+    let t = small()
+        .train(x.as_ref(), &y, TrainExtras::default(), Par::Seq)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    SavedModel::gbdt(t.to_saved().unwrap()).save(&path).unwrap();
+    let back = SavedModel::load(&path).unwrap();
+    let mut a = vec![0.0; 300];
+    back.predict_into(x.as_ref(), &mut a, Par::Seq);
+    assert_eq!(a, predict_all(&t.model, x.as_ref()));
+}

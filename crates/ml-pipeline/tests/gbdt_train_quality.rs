@@ -9,7 +9,9 @@ use ml_pipeline::{Fit, Predict};
 use std::path::Path;
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gbdt").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gbdt")
+        .join(name)
 }
 
 /// Features and the label columns by name.
@@ -22,7 +24,13 @@ fn read() -> (Mat<f64>, Vec<(String, Vec<f64>)>) {
         .map(|rec| {
             rec.unwrap()
                 .iter()
-                .map(|v| if v.is_empty() { f64::NAN } else { v.parse().unwrap() })
+                .map(|v| {
+                    if v.is_empty() {
+                        f64::NAN
+                    } else {
+                        v.parse().unwrap()
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -36,7 +44,13 @@ fn read() -> (Mat<f64>, Vec<(String, Vec<f64>)>) {
 fn metric(name: &str, y: &[f64], pred: &[f64], width: usize) -> f64 {
     let n = y.len() as f64;
     match name {
-        "l2" => y.iter().zip(pred).map(|(y, p)| (p - y) * (p - y)).sum::<f64>() / n,
+        "l2" => {
+            y.iter()
+                .zip(pred)
+                .map(|(y, p)| (p - y) * (p - y))
+                .sum::<f64>()
+                / n
+        }
         "binary_logloss" => {
             -y.iter()
                 .zip(pred)
@@ -59,7 +73,11 @@ fn metric(name: &str, y: &[f64], pred: &[f64], width: usize) -> f64 {
                 .zip(pred)
                 .map(|(y, p)| {
                     let d = y - p;
-                    if d >= 0.0 { 0.8 * d } else { -0.2 * d }
+                    if d >= 0.0 {
+                        0.8 * d
+                    } else {
+                        -0.2 * d
+                    }
                 })
                 .sum::<f64>()
                 / n
@@ -70,9 +88,10 @@ fn metric(name: &str, y: &[f64], pred: &[f64], width: usize) -> f64 {
 #[test]
 fn test_metrics_are_close_to_lightgbms() {
     let (x, labels) = read();
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("train_quality_expected.json")).unwrap())
-            .unwrap();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("train_quality_expected.json")).unwrap(),
+    )
+    .unwrap();
     let n_train = 2000;
     let train = Mat::from_fn(n_train, x.ncols(), |i, j| x[(i, j)]);
     let test = Mat::from_fn(x.nrows() - n_train, x.ncols(), |i, j| x[(n_train + i, j)]);
@@ -86,14 +105,25 @@ fn test_metrics_are_close_to_lightgbms() {
         let case = &expected[name];
         let label = case["label"].as_str().unwrap();
         let y = &labels.iter().find(|(n, _)| n == label).unwrap().1;
-        let params = GbdtParams { objective, ..GbdtParams::default() };
+        let params = GbdtParams {
+            objective,
+            ..GbdtParams::default()
+        };
         let model = params.fit(train.as_ref(), &y[..n_train], Par::Seq).unwrap();
         let width = model.output().width();
         let mut pred = vec![0.0; test.nrows() * width];
         model.predict_into(test.as_ref(), &mut pred, Par::Seq);
-        let ours = metric(case["metric"].as_str().unwrap(), &y[n_train..], &pred, width);
+        let ours = metric(
+            case["metric"].as_str().unwrap(),
+            &y[n_train..],
+            &pred,
+            width,
+        );
         let theirs = case["lightgbm"].as_f64().unwrap();
-        report.push(format!("{name}: ours {ours:.6}, lightgbm {theirs:.6}, ratio {:.4}", ours / theirs));
+        report.push(format!(
+            "{name}: ours {ours:.6}, lightgbm {theirs:.6}, ratio {:.4}",
+            ours / theirs
+        ));
         // Issue 17 asks for 1%; a different quantile binning and float32 margins move the
         // metric by a few percent either way on 2000 rows, so the bound here is 5%.
         assert!(ours <= theirs * 1.05, "{}", report.join("\n"));

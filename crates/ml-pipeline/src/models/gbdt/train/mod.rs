@@ -106,4 +106,18 @@ impl TrainedGbdt {
     pub fn to_xgboost_json(&self) -> String {
         export::xgboost_json(self)
     }
+
+    /// The model as a [`SavedGbdt`](crate::SavedGbdt) holding its XGBoost JSON, ready for a
+    /// model file (`SavedModel::gbdt`) or `IntegratedMlPipeline::set_model`; it predicts as
+    /// [`Self::model`] does.
+    ///
+    /// # Errors
+    /// None in practice: the document is read back by the XGBoost importer, whose errors
+    /// would mean an export bug.
+    pub fn to_saved(&self) -> Result<crate::SavedGbdt> {
+        crate::SavedGbdt::import(
+            crate::GbdtFormat::XgboostJson,
+            self.to_xgboost_json().into_bytes(),
+        )
+    }
 }

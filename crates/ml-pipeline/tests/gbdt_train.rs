@@ -234,6 +234,21 @@ fn results_do_not_depend_on_the_thread_count() {
         .train(x.as_ref(), &y, TrainExtras::default(), Par::Rayon(2))
         .unwrap();
     assert_eq!(seq.model, two.model);
+    // The margins training kept (partition for bagged rows, walks for the others) are the
+    // model's own predictions: the training metric is the model's l2.
+    let pred = predict_all(&seq.model, x.as_ref());
+    let l2 = pred
+        .iter()
+        .zip(&y)
+        .map(|(p, y)| (p - y) * (p - y))
+        .sum::<f64>()
+        / y.len() as f64;
+    assert_eq!(seq.train_metric.len(), 3);
+    assert!(
+        (l2 - seq.train_metric[2]).abs() <= 1e-12 * l2,
+        "{l2} vs {}",
+        seq.train_metric[2]
+    );
     assert_eq!(seq.to_xgboost_json(), two.to_xgboost_json());
     // A different seed draws other bags and features.
     let other = GbdtParams { seed: 9, ..params }

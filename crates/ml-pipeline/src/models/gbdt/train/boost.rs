@@ -7,6 +7,7 @@ use super::grow::{Grower, Tree, TreeNode};
 use super::histograms::Builder;
 use super::objective::{weighted_quantile, Objective};
 use super::params::{GbdtParams, TrainExtras, TrainedGbdt, MODEL};
+use super::partition::Partition;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
 use crate::models::checks::check_shapes;
@@ -109,6 +110,40 @@ fn add_tree(tree: &Tree, binned: &Binned, scores: &mut [f32], g: usize) {
     }
 }
 
+/// [`add_tree`] for the training rows: the rows the tree was grown on take their leaf from
+/// the partition (a pass over row ranges, no walk), the others (out of the bag) walk the
+/// tree. Each row gets the same float32 addition either way.
+fn add_grown(
+    grown: &Grown,
+    binned: &Binned,
+    bagged: Option<&[bool]>,
+    scores: &mut [f32],
+    g: usize,
+) {
+    let n = binned.rows;
+    let scores = &mut scores[g * n..(g + 1) * n];
+    for (leaf, &node) in grown.leaves.iter().enumerate() {
+        let v = grown.tree.value(node);
+        for &r in grown.partition.rows(leaf) {
+            scores[r as usize] += v;
+        }
+    }
+    if let Some(bagged) = bagged {
+        for (i, s) in scores.iter_mut().enumerate() {
+            if !bagged[i] {
+                *s += grown.tree.value(grown.tree.leaf_of(binned, i));
+            }
+        }
+    }
+}
+
+/// A tree, the rows of each of its leaves, and each leaf's node.
+struct Grown {
+    tree: Tree,
+    partition: Partition,
+    leaves: Vec<usize>,
+}
+
 /// Trains; the data and hyperparameters were checked.
 #[allow(clippy::cast_possible_truncation)] // float32 leaves, u32 rows: checked or intended
 #[allow(clippy::cast_precision_loss, clippy::cast_sign_loss)] // sample sizes
@@ -142,13 +177,20 @@ pub(super) fn train(
     let rules = p.rules();
     let mut trees: Vec<Tree> = Vec::new();
     let mut history = Vec::new();
+    let mut train_history = Vec::new();
     let mut best: Option<(usize, f64)> = None;
     let mut gh = vec![vec![[0.0f32; 2]; n]; groups];
     let mut bag: Option<Vec<u32>> = None;
+    let mut bagged: Option<Vec<bool>> = None;
     for it in 0..p.n_estimators {
         if p.bagging_freq > 0 && it % p.bagging_freq == 0 && p.bagging_fraction < 1.0 {
             let keep = ((p.bagging_fraction * n as f64).round() as usize).max(1);
             let rows = sample_rows_of(n, keep, bag_rng.next_u64());
+            let mut mask = vec![false; n];
+            for &r in &rows {
+                mask[r] = true;
+            }
+            bagged = Some(mask);
             bag = Some(rows.into_iter().map(|r| r as u32).collect());
         }
         // Every group's gradients come from the margins before this iteration's trees.
@@ -187,19 +229,24 @@ pub(super) fn train(
                 };
                 *value = (p.learning_rate * raw) as f32;
             }
-            grown.push(tree);
+            grown.push(Grown {
+                tree,
+                partition,
+                leaves,
+            });
         }
         // LightGBM stops when no tree of an iteration could split (after the first).
-        if it > 0 && grown.iter().all(|t| t.nodes.len() == 1) {
+        if it > 0 && grown.iter().all(|t| t.tree.nodes.len() == 1) {
             break;
         }
-        for (g, tree) in grown.into_iter().enumerate() {
-            add_tree(&tree, &binned, &mut scores, g);
+        for (g, grown) in grown.into_iter().enumerate() {
+            add_grown(&grown, &binned, bagged.as_deref(), &mut scores, g);
             if let (Some((vb, _, _)), Some(vs)) = (&valid, &mut valid_scores) {
-                add_tree(&tree, vb, vs, g);
+                add_tree(&grown.tree, vb, vs, g);
             }
-            trees.push(tree);
+            trees.push(grown.tree);
         }
+        train_history.push(p.objective.metric(y, w, &scores));
         if let (Some((_, vy, vw)), Some(vs)) = (&valid, &valid_scores) {
             let metric = p.objective.metric(vy, vw, vs);
             history.push(metric);
@@ -217,7 +264,7 @@ pub(super) fn train(
     if let Some(b) = best_iteration {
         trees.truncate((b + 1) * groups);
     }
-    finish(
+    let mut t = finish(
         p,
         extras,
         k,
@@ -226,7 +273,10 @@ pub(super) fn train(
         base_score,
         history,
         best_iteration,
-    )
+    );
+    train_history.truncate(t.model.n_iterations());
+    t.train_metric = train_history;
+    t
 }
 
 /// `fraction` of the usable features (at least one), increasing.
@@ -297,6 +347,7 @@ fn finish(
         split_count,
         total_gain,
         valid_metric,
+        train_metric: Vec::new(),
         metric_name: p.objective.metric_name(),
         best_iteration,
         params: p.clone(),

@@ -128,6 +128,8 @@ pub struct TrainedGbdt {
     pub total_gain: Vec<f64>,
     /// The validation metric after each iteration (empty without a validation set).
     pub valid_metric: Vec<f64>,
+    /// The same metric on the training rows after each iteration kept.
+    pub train_metric: Vec<f64>,
     /// The metric's name (LightGBM's: `l2`, `binary_logloss`, `multi_logloss`, `quantile`).
     pub metric_name: &'static str,
     /// The iteration (0-based) with the best validation metric when early stopping ran;

@@ -142,6 +142,24 @@ pub enum PipelineError {
         /// The newest version this build reads (and the one it writes).
         supported: u32,
     },
+    /// A class label is not one of the classes a classifier was asked for.
+    #[error("label {value} at row {row} is not a class: expected {expected}")]
+    BadClassLabel {
+        /// Row of the label.
+        row: usize,
+        /// The label.
+        value: f64,
+        /// The labels allowed, in words (`"an integer in 0..3"`).
+        expected: String,
+    },
+    /// A sample weight is negative or not finite, or all weights are zero.
+    #[error("sample weight {value} at row {row} must be finite and >= 0 (and not all 0)")]
+    BadWeight {
+        /// Row of the weight (the first row when all are zero).
+        row: usize,
+        /// The weight.
+        value: f64,
+    },
 }
 
 impl PipelineError {

@@ -30,12 +30,14 @@ mod dispatch;
 mod float;
 pub mod gemm;
 mod generic;
+mod histogram;
 mod isa;
 mod moments;
 pub mod probe;
 mod simd;
 
 pub use float::Float;
+pub use histogram::{histogram_gh, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with};
 pub use isa::{Isa, ISA_ENV_VAR};
 pub use moments::Moments;
 

@@ -15,7 +15,9 @@ mod scaler;
 mod select;
 mod softmax;
 
-pub use gbdt::{GbdtModel, Library};
+pub use gbdt::{
+    GbdtModel, GbdtParams, Growth, Library, Objective, TrainExtras, TrainedGbdt, Validation,
+};
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
 pub use model_file::ModelFile;

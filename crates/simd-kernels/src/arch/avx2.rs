@@ -94,3 +94,9 @@ pub(crate) mod f32 {
         gemm_8x6, f32, Avx2Fma, 8 x 6
     );
 }
+
+/// The histogram kernels, compiled for this ISA (the algorithm is scalar; see
+/// `generic::histogram`).
+pub(crate) mod histogram {
+    crate::generic::histogram::histogram_entry_points!(#[target_feature(enable = "avx2,fma")]);
+}

@@ -94,3 +94,9 @@ pub(crate) mod f32 {
         gemm_32x8, f32, Avx512, 32 x 8
     );
 }
+
+/// The histogram kernels, compiled for this ISA (the algorithm is scalar; see
+/// `generic::histogram`).
+pub(crate) mod histogram {
+    crate::generic::histogram::histogram_entry_points!(#[target_feature(enable = "avx512f")]);
+}

@@ -106,3 +106,9 @@ pub(crate) mod f32 {
 
     crate::generic::gemm::microkernel!(gemm_4x4, f32, Scalar, 4 x 4);
 }
+
+/// The histogram kernels, compiled for this ISA (the algorithm is scalar; see
+/// `generic::histogram`).
+pub(crate) mod histogram {
+    crate::generic::histogram::histogram_entry_points!();
+}

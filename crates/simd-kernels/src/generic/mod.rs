@@ -7,6 +7,7 @@
 //! compiled with the entry point's target features.
 
 pub(crate) mod gemm;
+pub(crate) mod histogram;
 pub(crate) mod probe;
 pub(crate) mod slice;
 

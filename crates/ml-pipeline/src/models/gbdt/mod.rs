@@ -10,6 +10,7 @@
 //! | `objective` | link functions in each library's precision |
 //! | `xgboost`, `lightgbm` | each library's model into a [`GbdtModel`], with its rules |
 //! | `value`, `json`, `ubjson` | XGBoost's documents: one tree for both encodings |
+//! | `train` | the histogram GBDT trainer ([`GbdtParams`]) and the XGBoost JSON export |
 //!
 //! To save one in a model file, or serve it in `IntegratedMlPipeline`, wrap it with the file it
 //! came from: [`SavedGbdt`](crate::SavedGbdt) (a `GbdtModel` alone keeps no source to save).
@@ -36,11 +37,13 @@ mod lightgbm;
 mod model;
 mod objective;
 mod packed;
+mod train;
 mod ubjson;
 mod value;
 mod xgboost;
 
 pub use model::{GbdtModel, Library};
+pub use train::{GbdtParams, Growth, Objective, TrainExtras, TrainedGbdt, Validation};
 
 use crate::error::{PipelineError, Result};
 use std::path::Path;

@@ -75,6 +75,37 @@ const BLOCK: usize = 32;
 const ROWS_PER_THREAD: usize = 256;
 
 impl GbdtModel {
+    /// A model with XGBoost's semantics (float32 tests and sums), as XGBoost's importer and
+    /// the trainer build it: one iteration per `iteration_ends` entry, trees in iteration
+    /// order, each adding to the group its push gave; one base margin per group.
+    pub(super) fn xgboost(
+        objective: &str,
+        feature_names: Vec<String>,
+        link: Link,
+        base_margin: Vec<f64>,
+        forest: Forest,
+        iteration_ends: Vec<usize>,
+        best_iteration: Option<usize>,
+    ) -> Self {
+        // Packed now, so the first prediction neither waits nor allocates.
+        forest.packed();
+        GbdtModel {
+            library: Library::XGBoost,
+            objective: objective.to_string(),
+            n_features: feature_names.len(),
+            feature_names,
+            n_groups: base_margin.len(),
+            link,
+            base_margin,
+            used_iterations: iteration_ends.len(),
+            used_trees: forest.n_trees(),
+            forest,
+            iteration_ends,
+            best_iteration,
+            raw_margin: false,
+        }
+    }
+
     /// The library that trained the model.
     pub fn library(&self) -> Library {
         self.library

@@ -16,7 +16,7 @@
 //!   3.1 it is a list (one value per class or target), before a single number.
 
 use super::compiled::{Forest, RawNode, Split, MAX_FEATURES};
-use super::model::{GbdtModel, Library};
+use super::model::GbdtModel;
 use super::objective::{logit_f32, Link};
 use super::value::{array, count, f32_value, field, int, opt, string, At, Value};
 use crate::error::Result;
@@ -153,23 +153,15 @@ pub(super) fn import(doc: &Value<'_>, format: &'static str) -> Result<GbdtModel>
     // A sliced booster can keep the attribute of the model it was cut from; the trees, not
     // the attribute, define the predictions, so an attribute beyond them is dropped.
     let best_iteration = best_iteration.filter(|&b| b < iteration_ends.len());
-    // Packed now, so the first prediction neither waits nor allocates.
-    forest.packed();
-    Ok(GbdtModel {
-        library: Library::XGBoost,
-        objective: obj_name.to_string(),
+    Ok(GbdtModel::xgboost(
+        obj_name,
         feature_names,
-        n_features,
-        n_groups,
         link,
         base_margin,
-        used_iterations: iteration_ends.len(),
-        used_trees: forest.n_trees(),
         forest,
         iteration_ends,
         best_iteration,
-        raw_margin: false,
-    })
+    ))
 }
 
 /// `base_score`: a number, a string holding one, or (3.1 on) a string holding a list

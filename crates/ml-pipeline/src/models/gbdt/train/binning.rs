@@ -1,0 +1,310 @@
+//! Quantile binning: each feature's values become u8 bin codes, computed once before
+//! training and stored column by column.
+//!
+//! As LightGBM does, bin bounds come from a seeded sample of rows (all rows up to
+//! `sample_rows`); a feature with at most `max_bin` distinct values gets one bin per value,
+//! otherwise bins hold about equal numbers of sampled rows, a value never split across two.
+//! Bounds are float32 and a value `x` falls in bin `k` when `bounds[k-1] <= (x as f32) <
+//! bounds[k]`, so "bins up to `k` go left" is exactly XGBoost's test `(float)x < bounds[k]`
+//! and a trained tree exports to XGBoost without changing any prediction. NaN has a bin of its
+//! own after the value bins (the missing bin).
+
+use fast_math::MatRef;
+use seeded_rng::Rng;
+
+/// The bins of one feature.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct BinMapper {
+    /// Strictly increasing float32 upper bounds of every value bin but the last.
+    pub bounds: Vec<f32>,
+}
+
+impl BinMapper {
+    /// Value bins (at least 1).
+    pub fn value_bins(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    /// Histogram entries: the value bins and the missing bin.
+    pub fn n_bins(&self) -> usize {
+        self.bounds.len() + 2
+    }
+
+    /// The bin of NaN.
+    pub fn missing_bin(&self) -> u8 {
+        Self::code(self.bounds.len() + 1)
+    }
+
+    /// The bin of `x`: float32 rounding first, as XGBoost reads inputs.
+    #[inline]
+    #[allow(clippy::cast_possible_truncation)] // the float32 reading is the point
+    pub fn bin(&self, x: f64) -> u8 {
+        if x.is_nan() {
+            return self.missing_bin();
+        }
+        let x = x as f32;
+        Self::code(self.bounds.partition_point(|&t| t <= x))
+    }
+
+    #[allow(clippy::cast_possible_truncation)] // at most 255 value bins + 1 (checked by `check`)
+    fn code(k: usize) -> u8 {
+        debug_assert!(k <= usize::from(u8::MAX), "bin {k}");
+        k as u8
+    }
+
+    /// Bins for the sorted non-NaN float32 values of a sample: at most `max_bin` value bins.
+    pub fn from_sorted(values: &[f32], max_bin: usize) -> Self {
+        let mut distinct: Vec<f32> = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        for &v in values {
+            // -0.0 and 0.0 read as one value, as the float32 comparison sees them.
+            if distinct.last() == Some(&v) {
+                *counts.last_mut().unwrap_or(&mut 0) += 1;
+            } else {
+                distinct.push(v);
+                counts.push(1);
+            }
+        }
+        let bounds = if distinct.len() <= max_bin {
+            distinct.windows(2).map(|w| between(w[0], w[1])).collect()
+        } else {
+            greedy_bounds(&distinct, &counts, max_bin)
+        };
+        BinMapper { bounds }
+    }
+}
+
+/// A float32 `t` with `a < t <= b` for `a < b`: their midpoint when it lies strictly above
+/// `a`, else the float32 after `a`.
+fn between(a: f32, b: f32) -> f32 {
+    #[allow(clippy::cast_possible_truncation)] // a float32 bound is what is wanted
+    let mid = ((f64::from(a) + f64::from(b)) / 2.0) as f32;
+    if mid > a && mid <= b && mid.is_finite() {
+        mid
+    } else {
+        a.next_up()
+    }
+}
+
+/// Cuts between distinct values so each of `max_bin` bins holds about the rows not yet
+/// binned over the bins left; a value whose rows alone fill a bin gets its own.
+#[allow(clippy::cast_precision_loss)] // row counts are far below 2^53
+fn greedy_bounds(distinct: &[f32], counts: &[usize], max_bin: usize) -> Vec<f32> {
+    let mut bounds = Vec::with_capacity(max_bin - 1);
+    let mut rows_left: usize = counts.iter().sum();
+    let mut bins_left = max_bin;
+    let mut current = 0;
+    for i in 0..distinct.len() - 1 {
+        current += counts[i];
+        if bins_left <= 1 {
+            break;
+        }
+        let target = rows_left as f64 / bins_left as f64;
+        if current as f64 >= target || counts[i + 1] as f64 >= target {
+            bounds.push(between(distinct[i], distinct[i + 1]));
+            rows_left -= current;
+            current = 0;
+            bins_left -= 1;
+        }
+    }
+    bounds
+}
+
+/// The training data as bin codes, one column per feature.
+#[derive(Clone, Debug)]
+pub(super) struct Binned {
+    pub rows: usize,
+    /// `cols[j][i]`: the bin of row `i` in feature `j`.
+    pub cols: Vec<Vec<u8>>,
+    pub mappers: Vec<BinMapper>,
+    /// Where each feature's entries start in a histogram of all features.
+    pub offsets: Vec<usize>,
+    /// Histogram entries of all features.
+    pub total_bins: usize,
+}
+
+impl Binned {
+    /// Bins `x` with bounds computed on a seeded sample of at most `sample_rows` rows.
+    pub fn fit(x: MatRef<'_, f64>, max_bin: usize, sample_rows: usize, seed: u64) -> Self {
+        let sample = sample_rows_of(x.nrows(), sample_rows, seed);
+        let mut values = Vec::with_capacity(sample.len());
+        let mappers = (0..x.ncols())
+            .map(|j| {
+                values.clear();
+                #[allow(clippy::cast_possible_truncation)] // float32 is how inputs are read
+                values.extend(
+                    sample
+                        .iter()
+                        .map(|&i| x.get(i, j) as f32)
+                        .filter(|v| !v.is_nan()),
+                );
+                values.sort_unstable_by(f32::total_cmp);
+                // total_cmp puts -0.0 before 0.0; the comparisons treat them as one value.
+                for v in &mut values {
+                    if *v == 0.0 {
+                        *v = 0.0;
+                    }
+                }
+                BinMapper::from_sorted(&values, max_bin)
+            })
+            .collect();
+        Self::with_mappers(x, mappers)
+    }
+
+    /// Bins `x` with given bounds (a validation set, with the training set's).
+    pub fn with_mappers(x: MatRef<'_, f64>, mappers: Vec<BinMapper>) -> Self {
+        let cols = mappers
+            .iter()
+            .enumerate()
+            .map(|(j, m)| (0..x.nrows()).map(|i| m.bin(x.get(i, j))).collect())
+            .collect();
+        let mut offsets = Vec::with_capacity(mappers.len());
+        let mut total_bins = 0;
+        for m in &mappers {
+            offsets.push(total_bins);
+            total_bins += m.n_bins();
+        }
+        Binned {
+            rows: x.nrows(),
+            cols,
+            mappers,
+            offsets,
+            total_bins,
+        }
+    }
+
+    /// The histogram entries of feature `j`.
+    pub fn range(&self, j: usize) -> std::ops::Range<usize> {
+        self.offsets[j]..self.offsets[j] + self.mappers[j].n_bins()
+    }
+}
+
+/// `k` rows out of `n`, increasing, chosen by selection sampling (each subset equally
+/// likely); all rows when `n <= k`.
+pub(super) fn sample_rows_of(n: usize, k: usize, seed: u64) -> Vec<usize> {
+    if n <= k {
+        return (0..n).collect();
+    }
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(k);
+    for i in 0..n {
+        // Take row i with probability (still needed) / (still left).
+        if rng.below(n - i) < k - out.len() {
+            out.push(i);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fast_math::Mat;
+
+    /// The brute-force bin: how many bounds the float32 value reaches.
+    fn brute_bin(bounds: &[f32], x: f64) -> usize {
+        #[allow(clippy::cast_possible_truncation)]
+        let x = x as f32;
+        bounds.iter().filter(|&&t| x >= t).count()
+    }
+
+    #[test]
+    fn few_distinct_values_get_one_bin_each_and_bins_match_brute_force() {
+        let mut rng = Rng::new(3);
+        let x: Vec<f64> = (0..500)
+            .map(|_| (rng.below(40) as f64) * 0.37 - 3.0)
+            .collect();
+        let m = Mat::from_fn(500, 1, |i, _| x[i]);
+        let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
+        let mapper = &b.mappers[0];
+        let mut distinct: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        distinct.sort_by(f32::total_cmp);
+        distinct.dedup();
+        assert_eq!(mapper.value_bins(), distinct.len());
+        for (i, &v) in x.iter().enumerate() {
+            assert_eq!(usize::from(b.cols[0][i]), brute_bin(&mapper.bounds, v));
+            // Each distinct value has its own bin: its index among the distinct values.
+            let pos = distinct.iter().position(|&d| d == v as f32).unwrap();
+            assert_eq!(usize::from(b.cols[0][i]), pos);
+        }
+    }
+
+    #[test]
+    fn many_distinct_values_make_balanced_quantile_bins() {
+        let mut rng = Rng::new(5);
+        let n = 20_000;
+        let x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        let m = Mat::from_fn(n, 1, |i, _| x[i]);
+        for max_bin in [2, 16, 255] {
+            let b = Binned::fit(m.as_ref(), max_bin, 200_000, 1);
+            let mapper = &b.mappers[0];
+            assert!(mapper.value_bins() <= max_bin && mapper.value_bins() >= max_bin - 1);
+            assert!(mapper.bounds.windows(2).all(|w| w[0] < w[1]));
+            let mut counts = vec![0usize; mapper.n_bins()];
+            for (i, &v) in x.iter().enumerate() {
+                let bin = usize::from(b.cols[0][i]);
+                assert_eq!(bin, brute_bin(&mapper.bounds, v));
+                counts[bin] += 1;
+            }
+            let ideal = n / max_bin;
+            assert!(
+                counts[..mapper.value_bins()]
+                    .iter()
+                    .all(|&c| c <= 2 * ideal + 2),
+                "max_bin {max_bin}: {counts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_are_exact_for_the_float32_test_and_nan_has_its_own_bin() {
+        let vals = [
+            f64::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-40,
+            1.0,
+            f64::from(f32::MAX),
+            f64::INFINITY,
+        ];
+        let m = Mat::from_fn(vals.len() + 1, 1, |i, _| {
+            vals.get(i).copied().unwrap_or(f64::NAN)
+        });
+        let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
+        let mapper = &b.mappers[0];
+        // -0.0 and 0.0 are one value: 7 value bins.
+        assert_eq!(mapper.value_bins(), 7);
+        assert_eq!(b.cols[0][vals.len()], mapper.missing_bin());
+        for (k, &t) in mapper.bounds.iter().enumerate() {
+            for (i, &v) in vals.iter().enumerate() {
+                #[allow(clippy::cast_possible_truncation)]
+                let xgboost_left = (v as f32) < t;
+                assert_eq!(
+                    usize::from(b.cols[0][i]) <= k,
+                    xgboost_left,
+                    "bound {t} value {v}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn constant_and_all_missing_columns_have_one_value_bin() {
+        let m = Mat::from_fn(10, 2, |_, j| if j == 0 { 4.0 } else { f64::NAN });
+        let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
+        assert_eq!(b.mappers[0].value_bins(), 1);
+        assert_eq!(b.mappers[1].value_bins(), 1);
+        assert!(b.cols[1].iter().all(|&c| c == 1));
+        assert_eq!(b.total_bins, 4);
+    }
+
+    #[test]
+    fn the_sample_is_seeded_and_of_the_asked_size() {
+        let a = sample_rows_of(1000, 100, 7);
+        assert_eq!(a.len(), 100);
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a, sample_rows_of(1000, 100, 7));
+        assert_ne!(a, sample_rows_of(1000, 100, 8));
+    }
+}

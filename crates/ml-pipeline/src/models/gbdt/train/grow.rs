@@ -1,0 +1,308 @@
+//! Growing one tree from the gradients: leaf-wise (the leaf whose best split gains most is
+//! split next, LightGBM's default) or depth-wise (leaves split level by level, in the order
+//! they were made), up to `num_leaves` leaves and `max_depth` levels.
+
+use super::binning::Binned;
+use super::histograms::Builder;
+use super::partition::Partition;
+use super::split::{best_split, Candidate, Rules, Sums};
+use crate::models::gbdt::compiled::{RawNode, Split};
+use crate::models::gbdt::xgboost::f32_less_as_f64_le;
+
+/// How trees grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Growth {
+    /// The leaf whose best split gains most is split next (LightGBM's only mode).
+    LeafWise,
+    /// Leaves are split level by level (XGBoost's default `grow_policy=depthwise`).
+    DepthWise,
+}
+
+/// A node of a grown tree.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum TreeNode {
+    Leaf {
+        /// The leaf's value, learning rate included (set after growth).
+        value: f32,
+        sums: Sums,
+    },
+    Split {
+        feature: usize,
+        /// The last value bin that goes left.
+        bin: u8,
+        /// `(float)x < threshold` goes left.
+        threshold: f32,
+        default_left: bool,
+        gain: f64,
+        left: usize,
+        right: usize,
+        sums: Sums,
+    },
+}
+
+/// A grown tree: `nodes[0]` is the root.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Tree {
+    pub nodes: Vec<TreeNode>,
+}
+
+impl Tree {
+    /// The leaf node row `i` of `binned` reaches (the same leaf its raw values reach in the
+    /// exported model, as bins are exact for the float32 test).
+    pub fn leaf_of(&self, binned: &Binned, i: usize) -> usize {
+        let mut at = 0;
+        while let TreeNode::Split {
+            feature,
+            bin,
+            default_left,
+            left,
+            right,
+            ..
+        } = self.nodes[at]
+        {
+            let b = binned.cols[feature][i];
+            let go_left = if b == binned.mappers[feature].missing_bin() {
+                default_left
+            } else {
+                b <= bin
+            };
+            at = if go_left { left } else { right };
+        }
+        at
+    }
+
+    /// The leaf value of node `at` (0 for a split).
+    pub fn value(&self, at: usize) -> f32 {
+        match self.nodes[at] {
+            TreeNode::Leaf { value, .. } => value,
+            TreeNode::Split { .. } => 0.0,
+        }
+    }
+
+    /// The tree as the compiled forest takes it: XGBoost's float32 test as the exact float64
+    /// one.
+    pub fn to_raw(&self) -> Vec<RawNode> {
+        self.nodes
+            .iter()
+            .map(|n| match *n {
+                TreeNode::Leaf { value, .. } => RawNode::Leaf(f64::from(value)),
+                TreeNode::Split {
+                    feature,
+                    threshold,
+                    default_left,
+                    left,
+                    right,
+                    ..
+                } => RawNode::Split {
+                    feature,
+                    split: Split::Numeric {
+                        // Bounds are finite or +inf, which the conversion always takes.
+                        threshold: f32_less_as_f64_le(threshold).unwrap_or(f64::INFINITY),
+                        nan_left: default_left,
+                        zero_missing: false,
+                    },
+                    left,
+                    right,
+                },
+            })
+            .collect()
+    }
+}
+
+/// How one tree is grown.
+pub(super) struct Grower<'a> {
+    pub rules: Rules,
+    pub num_leaves: usize,
+    pub max_depth: Option<usize>,
+    pub growth: Growth,
+    pub builder: Builder<'a>,
+}
+
+struct Leaf {
+    node: usize,
+    depth: usize,
+    sums: Sums,
+    /// The leaf's histogram over the used features (empty once it cannot be split).
+    hist: Vec<[f64; 2]>,
+    best: Option<Candidate>,
+}
+
+impl Grower<'_> {
+    /// Grows a tree on the pairs `gh` (one per row of the binned data) of `rows` (`None`:
+    /// every row). Leaves have value 0; the partition tells each leaf's rows, and the
+    /// returned list each leaf's node.
+    pub fn grow(&self, gh: &[[f32; 2]], rows: Option<Vec<u32>>) -> (Tree, Partition, Vec<usize>) {
+        let binned = self.builder.binned;
+        let total = self.builder.binned.total_bins;
+        let mut hist = vec![[0.0; 2]; total];
+        let sums;
+        let partition = match rows {
+            None => {
+                self.builder.build(None, gh, &mut hist);
+                sums = sum_pairs(gh);
+                #[allow(clippy::cast_possible_truncation)] // checked: rows fit in u32
+                Partition::new((0..binned.rows as u32).collect())
+            }
+            Some(rows) => {
+                let ordered = gather(gh, &rows);
+                self.builder.build(Some(&rows), &ordered, &mut hist);
+                sums = sum_pairs(&ordered);
+                Partition::new(rows)
+            }
+        };
+        let mut partition = partition;
+        let mut tree = Tree {
+            nodes: vec![TreeNode::Leaf { value: 0.0, sums }],
+        };
+        let mut leaves = vec![Leaf {
+            node: 0,
+            depth: 0,
+            sums,
+            best: None,
+            hist,
+        }];
+        leaves[0].best = self.best(&leaves[0]);
+        while leaves.len() < self.num_leaves {
+            let Some(l) = self.pick(&leaves) else { break };
+            let Some(c) = leaves[l].best.take() else {
+                break;
+            };
+            let col = &binned.cols[c.feature];
+            let missing = binned.mappers[c.feature].missing_bin();
+            let r = partition.split(l, |row| {
+                let b = col[row as usize];
+                if b == missing {
+                    c.default_left
+                } else {
+                    b <= c.bin
+                }
+            });
+            let left = Sums {
+                n: partition.rows(l).len(),
+                ..c.left
+            };
+            let right = Sums {
+                n: partition.rows(r).len(),
+                ..c.right
+            };
+            let (left_node, right_node) = (tree.nodes.len(), tree.nodes.len() + 1);
+            let parent = &leaves[l];
+            tree.nodes[parent.node] = TreeNode::Split {
+                feature: c.feature,
+                bin: c.bin,
+                threshold: binned.mappers[c.feature].bounds[usize::from(c.bin)],
+                default_left: c.default_left,
+                gain: c.gain,
+                left: left_node,
+                right: right_node,
+                sums: parent.sums,
+            };
+            tree.nodes.push(TreeNode::Leaf {
+                value: 0.0,
+                sums: left,
+            });
+            tree.nodes.push(TreeNode::Leaf {
+                value: 0.0,
+                sums: right,
+            });
+            let depth = parent.depth + 1;
+            // Histograms only where another split may follow.
+            let more =
+                leaves.len() + 1 < self.num_leaves && self.max_depth.is_none_or(|d| depth < d);
+            let mut parent_hist = std::mem::take(&mut leaves[l].hist);
+            let (mut left_hist, mut right_hist) = (Vec::new(), Vec::new());
+            if more {
+                let (small, small_is_left) = if left.n <= right.n {
+                    (l, true)
+                } else {
+                    (r, false)
+                };
+                let rows = partition.rows(small);
+                let mut small_hist = vec![[0.0; 2]; total];
+                self.builder
+                    .build(Some(rows), &gather(gh, rows), &mut small_hist);
+                self.builder.subtract(&mut parent_hist, &small_hist);
+                (left_hist, right_hist) = if small_is_left {
+                    (small_hist, parent_hist)
+                } else {
+                    (parent_hist, small_hist)
+                };
+            }
+            leaves[l] = Leaf {
+                node: left_node,
+                depth,
+                sums: left,
+                hist: left_hist,
+                best: None,
+            };
+            leaves.push(Leaf {
+                node: right_node,
+                depth,
+                sums: right,
+                hist: right_hist,
+                best: None,
+            });
+            if more {
+                leaves[l].best = self.best(&leaves[l]);
+                leaves[r].best = self.best(&leaves[r]);
+            }
+        }
+        let leaf_nodes = leaves.iter().map(|l| l.node).collect();
+        (tree, partition, leaf_nodes)
+    }
+
+    /// The next leaf to split: the largest gain (the first leaf on ties) leaf-wise; the
+    /// shallowest splittable leaf, oldest first, depth-wise.
+    fn pick(&self, leaves: &[Leaf]) -> Option<usize> {
+        let candidates = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.best.map(|b| (i, l, b)));
+        match self.growth {
+            Growth::LeafWise => candidates
+                .fold(None, |acc: Option<(usize, f64)>, (i, _, b)| match acc {
+                    Some((_, g)) if g >= b.gain => acc,
+                    _ => Some((i, b.gain)),
+                })
+                .map(|(i, _)| i),
+            // Leaves are numbered in creation order, so the first of the least depth is the
+            // oldest of the shallowest level.
+            Growth::DepthWise => candidates
+                .min_by_key(|(_, l, _)| l.depth)
+                .map(|(i, _, _)| i),
+        }
+    }
+
+    /// The best split of a leaf over the used features (the first feature on ties).
+    fn best(&self, leaf: &Leaf) -> Option<Candidate> {
+        if leaf.hist.is_empty() || self.max_depth.is_some_and(|d| leaf.depth >= d) {
+            return None;
+        }
+        let binned = self.builder.binned;
+        let mut best: Option<Candidate> = None;
+        for &j in self.builder.features {
+            let c = best_split(&leaf.hist[binned.range(j)], j, leaf.sums, &self.rules);
+            if let Some(c) = c {
+                if best.is_none_or(|b| c.gain > b.gain) {
+                    best = Some(c);
+                }
+            }
+        }
+        best
+    }
+}
+
+/// `gh` of `rows`, in that order.
+fn gather(gh: &[[f32; 2]], rows: &[u32]) -> Vec<[f32; 2]> {
+    rows.iter().map(|&r| gh[r as usize]).collect()
+}
+
+/// The sums of the pairs, in order, in float64.
+fn sum_pairs(gh: &[[f32; 2]]) -> Sums {
+    let (mut g, mut h) = (0.0, 0.0);
+    for p in gh {
+        g += f64::from(p[0]);
+        h += f64::from(p[1]);
+    }
+    Sums { g, h, n: gh.len() }
+}

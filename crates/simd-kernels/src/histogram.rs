@@ -1,0 +1,70 @@
+//! Histograms of (gradient, hessian) pairs per bin of a u8-binned feature column: the inner
+//! loop of histogram gradient boosting.
+//!
+//! A histogram is a slice of `[gradient_sum, hessian_sum]` float64 entries, one per bin.
+//! Kernels *add* into it, so histograms of disjoint row sets merge by addition (across
+//! threads or machines) and a caller may accumulate several calls into one.
+
+use crate::dispatch::dispatch;
+use crate::isa::Isa;
+
+/// Adds `gh[i]` (gradient, hessian of row `i`, float32) into `hist[bins[i]]`, for every row
+/// `i` of the column.
+///
+/// Numerics: rows are summed in float64 in four interleaved partial histograms (row `i` into
+/// partial `i % 4` from 1024 rows on), combined in a fixed order: the result is bit-identical
+/// on every ISA and from run to run; it may differ from a one-accumulator loop by rounding
+/// (at most `n * eps * sum |g|` per bin).
+///
+/// # Panics
+/// If `bins.len() != gh.len()` (the message names both), or if a row with a non-zero pair
+/// sits in a bin at or above `hist.len()`.
+#[inline]
+#[track_caller]
+pub fn histogram_gh(bins: &[u8], gh: &[[f32; 2]], hist: &mut [[f64; 2]]) {
+    histogram_gh_with(Isa::detect(), bins, gh, hist)
+}
+
+/// [`histogram_gh`] on one given ISA.
+///
+/// # Panics
+/// As [`histogram_gh`]; also if the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_with(isa: Isa, bins: &[u8], gh: &[[f32; 2]], hist: &mut [[f64; 2]]) {
+    crate::check_len("histogram_gh", bins.len(), gh.len());
+    dispatch!(isa, histogram::gh_all(bins, gh, hist))
+}
+
+/// Adds `gh[k]` into `hist[bins[rows[k]]]` for each `k`: the histogram of a subset of rows
+/// (a tree node's), whose pairs the caller has gathered in the order of `rows` (so they are
+/// read sequentially, and gathered once for all features).
+///
+/// Numerics as [`histogram_gh`], with `k` (the position in `rows`) choosing the partial
+/// histogram.
+///
+/// # Panics
+/// If `rows.len() != gh.len()` (the message names both), if a row index is not below
+/// `bins.len()`, or if a row with a non-zero pair sits in a bin at or above `hist.len()`.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_rows(bins: &[u8], rows: &[u32], gh: &[[f32; 2]], hist: &mut [[f64; 2]]) {
+    histogram_gh_rows_with(Isa::detect(), bins, rows, gh, hist)
+}
+
+/// [`histogram_gh_rows`] on one given ISA.
+///
+/// # Panics
+/// As [`histogram_gh_rows`]; also if the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_rows_with(
+    isa: Isa,
+    bins: &[u8],
+    rows: &[u32],
+    gh: &[[f32; 2]],
+    hist: &mut [[f64; 2]],
+) {
+    crate::check_len("histogram_gh_rows", rows.len(), gh.len());
+    dispatch!(isa, histogram::gh_rows(bins, rows, gh, hist))
+}

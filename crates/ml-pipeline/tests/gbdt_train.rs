@@ -4,7 +4,7 @@
 //!
 //! With `GBDT_EXPORT_DIR` set, `exported_models_predict_the_same_after_reading_back` also
 //! writes each exported model, its rows and our predictions there, for
-//! `tests/fixtures/gbdt/check_xgboost_export.py` to compare against XGBoost itself.
+//! `tests/fixtures/gbdt_train/check_xgboost_export.py` to compare against XGBoost itself.
 
 use fast_math::{Mat, MatRef, Par};
 use ml_pipeline::models::{
@@ -91,10 +91,10 @@ fn a_noiseless_step_function_is_recovered() {
     // Every split is on the step's feature, at the step.
     assert_eq!(t.split_count[1], 0);
     assert!(t.split_count[0] > 0 && t.total_gain[0] > 0.0);
-    let mut out = [0.0];
-    t.model.predict_one(&[0.2, 0.0], &mut [], &mut out);
+    let (mut out, mut scratch) = ([0.0], vec![0.0; t.model.scratch_len()]);
+    t.model.predict_one(&[0.2, 0.0], &mut scratch, &mut out);
     assert!((out[0] - 3.0).abs() < 1e-4);
-    t.model.predict_one(&[0.3, 0.0], &mut [], &mut out);
+    t.model.predict_one(&[0.3, 0.0], &mut scratch, &mut out);
     assert!((out[0] + 1.0).abs() < 1e-4);
 }
 

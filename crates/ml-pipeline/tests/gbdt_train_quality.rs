@@ -1,5 +1,5 @@
 //! The trainer against LightGBM on the same data: the test-set metric of each objective with
-//! the same (default) hyperparameters, from `tests/fixtures/gbdt/make_gbdt_train_fixtures.py`
+//! the same (default) hyperparameters, from `tests/fixtures/gbdt_train/make_gbdt_train_fixtures.py`
 //! (lightgbm 4.7.0, one thread, deterministic). 2000 training rows, 1000 later test rows,
 //! six features with 10% missing values.
 
@@ -10,7 +10,7 @@ use std::path::Path;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/gbdt")
+        .join("tests/fixtures/gbdt_train")
         .join(name)
 }
 

@@ -336,7 +336,8 @@ impl Forest {
     /// The packed form walks use, built on first use (importers build it at load).
     #[inline]
     pub fn packed(&self) -> &PackedForest {
-        self.packed.get_or_init(|| Box::new(PackedForest::new(self)))
+        self.packed
+            .get_or_init(|| Box::new(PackedForest::new(self)))
     }
 
     /// The output group tree `t` adds to.

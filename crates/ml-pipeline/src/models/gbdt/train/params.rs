@@ -21,8 +21,8 @@ pub use super::grow::Growth;
 /// let y: Vec<f64> = (0..200).map(|i| if i < 100 { 1.0 } else { 5.0 }).collect();
 /// let params = GbdtParams { n_estimators: 20, learning_rate: 0.5, ..GbdtParams::default() };
 /// let model = params.fit(x.as_ref(), &y, Par::Seq)?;
-/// let mut out = [0.0];
-/// model.predict_one(&[150.0], &mut [], &mut out);
+/// let (mut out, mut scratch) = ([0.0], vec![0.0; model.scratch_len()]);
+/// model.predict_one(&[150.0], &mut scratch, &mut out);
 /// assert!((out[0] - 5.0).abs() < 1e-3);
 /// # Ok::<(), ml_pipeline::PipelineError>(())
 /// ```

@@ -166,7 +166,9 @@ pub struct Prediction {
     /// Index of the tick (0-based, counting every `update` since training).
     pub tick: u64,
     /// Predicted forward log return (ridge) or probability that it is positive (logistic);
-    /// for a model given by `set_model`, its one output value.
+    /// for a model given by `set_model`, its one output value, or for a model writing class
+    /// probabilities ([`Output::Probabilities`]) the index of the likeliest class (the
+    /// probabilities themselves: [`IntegratedMlPipeline::outputs`]).
     pub value: f64,
 }
 
@@ -211,6 +213,8 @@ pub struct IntegratedMlPipeline {
     features: RollingFeatures,
     model: Option<SavedModel>,
     scratch: Arc<ObjectPool<AlignedVec<f64>>>,
+    /// The last prediction's values (`model.output().width()` of them).
+    out: Vec<f64>,
     latency: LatencyHistogram,
     ticks: u64,
     predictions: u64,
@@ -258,6 +262,7 @@ impl IntegratedMlPipeline {
             ablation,
             model: None,
             scratch: scratch_pool(0),
+            out: vec![f64::NAN],
             latency: LatencyHistogram::new(),
             ticks: 0,
             predictions: 0,
@@ -339,6 +344,7 @@ impl IntegratedMlPipeline {
         };
         let saved = SavedModel::new(fm.names().to_vec(), stages, model);
         self.scratch = scratch_pool(saved.scratch_len());
+        self.out = vec![f64::NAN; saved.output().width()];
         self.model = Some(saved);
         self.features = RollingFeatures::primed(self.cfg.features.clone(), prices)?;
         self.reset_metrics();
@@ -357,10 +363,12 @@ impl IntegratedMlPipeline {
     /// it with recent prices, or feed ticks until the window fills. A later `fit` trains
     /// the configured model over it.
     ///
+    /// A model writing several values per row (a multiclass model's probabilities) is
+    /// served too: [`Prediction::value`] is then the likeliest class and
+    /// [`outputs`](Self::outputs) holds every value.
+    ///
     /// # Errors
-    /// [`PipelineError::MissingFeature`] for a model input that is not a feature column;
-    /// [`PipelineError::InvalidSetting`] for a model writing more than one value per row
-    /// (a multiclass model's probabilities: [`Prediction`] holds one value).
+    /// [`PipelineError::MissingFeature`] for a model input that is not a feature column.
     ///
     /// ```
     /// use ml_pipeline::{GbdtFormat, IntegratedMlPipeline, SavedGbdt, SavedModel};
@@ -380,18 +388,9 @@ impl IntegratedMlPipeline {
     /// # Ok::<(), ml_pipeline::PipelineError>(())
     /// ```
     pub fn set_model(&mut self, model: SavedModel) -> Result<()> {
-        let width = model.output().width();
-        if width != 1 {
-            return Err(PipelineError::InvalidSetting {
-                name: "model output",
-                value: format!("{:?}", model.output()),
-                expected: "one value per row (a regression, a probability, a class index or \
-                           one margin)"
-                    .into(),
-            });
-        }
         let model = model.reading(self.features.names())?;
         self.scratch = scratch_pool(model.scratch_len());
+        self.out = vec![f64::NAN; model.output().width()];
         self.model = Some(model);
         self.reset_metrics();
         Ok(())
@@ -419,20 +418,30 @@ impl IntegratedMlPipeline {
         self.ticks += 1;
         let row = self.features.update(price)?;
         let model = self.model.as_ref()?;
-        let mut out = [0.0];
+        let out = &mut self.out[..];
         if self.cfg.use_pools {
             let mut buf = self.scratch.get();
-            model.predict_one_with(self.ablation.isa, row, &mut buf, &mut out);
+            model.predict_one_with(self.ablation.isa, row, &mut buf, out);
         } else {
             let mut buf = vec![0.0; model.scratch_len()];
-            model.predict_one_with(self.ablation.isa, row, &mut buf, &mut out);
+            model.predict_one_with(self.ablation.isa, row, &mut buf, out);
         }
-        let value = out[0];
+        let value = match model.output() {
+            Output::Probabilities(_) => likeliest(out),
+            _ => out[0],
+        };
         self.predictions += 1;
         if let Some(start) = start {
             self.latency.record(start.elapsed().as_nanos() as u64);
         }
         Some(Prediction { tick, value })
+    }
+
+    /// Every value of the last prediction [`update`](Self::update) returned, as the model's
+    /// [`Output`] lays them out (one per class for a multiclass model); NaN before the
+    /// first.
+    pub fn outputs(&self) -> &[f64] {
+        &self.out
     }
 
     /// Counters and latency of the streaming path since the last fit (or reset).
@@ -480,4 +489,12 @@ fn r_squared(y: &[f64], pred: &[f64]) -> f64 {
     } else {
         0.0
     }
+}
+
+/// The index of the largest of `p` (the first of equal ones), as a prediction value.
+fn likeliest(p: &[f64]) -> f64 {
+    let best = (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+    #[allow(clippy::cast_precision_loss)] // class counts are far below 2^53
+    let index = best as f64;
+    index
 }

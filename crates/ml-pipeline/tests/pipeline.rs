@@ -201,7 +201,7 @@ fn a_tree_model_streams_the_predictions_it_gives_on_its_named_columns() {
 }
 
 #[test]
-fn a_tree_model_must_read_known_columns_and_write_one_value() {
+fn a_tree_model_must_read_known_columns() {
     let mut pipe = IntegratedMlPipeline::builder().window(32).build().unwrap();
     let text = common::lightgbm_text(&["zscore", "volume"], "regression", &[(0.0, 1.0)]);
     let tree = SavedGbdt::import(GbdtFormat::LightgbmText, text.into_bytes()).unwrap();
@@ -211,19 +211,43 @@ fn a_tree_model_must_read_known_columns_and_write_one_value() {
             if feature == "volume" && available.iter().any(|a| a == "zscore")),
         "{r:?}"
     );
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gbdt");
-    let multi = SavedGbdt::load(&dir.join("lgb_multiclass3.txt")).unwrap();
-    assert_eq!(multi.output(), Output::Probabilities(3));
-    let r = pipe.set_model(SavedModel::gbdt(multi));
-    assert!(
-        matches!(
-            &r,
-            Err(PipelineError::InvalidSetting {
-                name: "model output",
-                ..
-            })
-        ),
-        "{r:?}"
-    );
     assert!(pipe.model().is_none());
+}
+
+/// A multiclass model streams its class probabilities (`outputs`), and `value` is the
+/// likeliest class, equal to what the model gives on the same columns.
+#[test]
+fn a_multiclass_tree_model_streams_its_probabilities() {
+    let prices = walk(4_000, 12);
+    let fm = extract_features(&prices, &FeatureConfig::with_window(32), Par::Seq).unwrap();
+    let col = |name: &str| fm.names().iter().position(|n| n == name).unwrap();
+    let picked: Vec<usize> = common::TREE_FEATURES.iter().map(|n| col(n)).collect();
+    // Three trees: one iteration of three classes.
+    let text = common::lightgbm_text(
+        &common::TREE_FEATURES,
+        "multiclass num_class:3",
+        &common::TREE_THRESHOLDS,
+    )
+    .replace(
+        "num_class=1\nnum_tree_per_iteration=1",
+        "num_class=3\nnum_tree_per_iteration=3",
+    );
+    let tree = SavedGbdt::import(GbdtFormat::LightgbmText, text.into_bytes()).unwrap();
+    assert_eq!(tree.output(), Output::Probabilities(3));
+    let mut pipe = IntegratedMlPipeline::builder().window(32).build().unwrap();
+    pipe.set_model(SavedModel::gbdt(tree.clone())).unwrap();
+    assert!(pipe.outputs().iter().all(|v| v.is_nan()));
+    pipe.prime(&prices[..2_000]).unwrap();
+    let (mut out, mut scratch) = ([0.0; 3], vec![0.0; tree.model().scratch_len()]);
+    let mut classes = std::collections::BTreeSet::new();
+    for (t, &p) in prices.iter().enumerate().skip(2_000) {
+        let pred = pipe.update(p).expect("primed");
+        let row: Vec<f64> = picked.iter().map(|&j| fm.get(t, j)).collect();
+        tree.model().predict_one(&row, &mut scratch, &mut out);
+        assert_eq!(pipe.outputs(), &out, "t={t}");
+        let best = (0..3).fold(0, |b, i| if out[i] > out[b] { i } else { b });
+        assert_eq!(pred.value, best as f64, "t={t}");
+        classes.insert(best);
+    }
+    assert!(classes.len() > 1, "classes predicted: {classes:?}");
 }

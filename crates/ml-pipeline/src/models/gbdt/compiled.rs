@@ -15,9 +15,6 @@
 //! Walks do not read this form: they read its [`PackedForest`] (same node order, half the
 //! bytes, integer tests), built once; leaf values and categorical sets stay here.
 
-use super::packed::{PackedForest, MAX_NODES};
-use std::sync::OnceLock;
-
 /// Feature index bits of `Node::feature`; the bits above are flags.
 const FEATURE_MASK: u32 = (1 << 26) - 1;
 /// The largest feature count a forest may read.
@@ -102,8 +99,12 @@ pub(super) enum Test {
     },
 }
 
+/// The largest node count a forest holds: child indices of 31 bits leave the packed form
+/// (`packed`) a flag bit.
+pub(super) const MAX_NODES: usize = (1 << 31) - 1;
+
 /// Every tree of an ensemble, compiled.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(super) struct Forest {
     nodes: Vec<Node>,
     /// First node of each tree.
@@ -117,28 +118,6 @@ pub(super) struct Forest {
     row_len: usize,
     /// Categorical sets, 32 categories per word.
     words: Vec<u32>,
-    /// The walks' form, derived from the rest (so not compared).
-    packed: OnceLock<Box<PackedForest>>,
-}
-
-impl PartialEq for Forest {
-    fn eq(&self, other: &Self) -> bool {
-        (
-            &self.nodes,
-            &self.roots,
-            &self.groups,
-            &self.depths,
-            self.row_len,
-            &self.words,
-        ) == (
-            &other.nodes,
-            &other.roots,
-            &other.groups,
-            &other.depths,
-            other.row_len,
-            &other.words,
-        )
-    }
 }
 
 impl Forest {
@@ -162,7 +141,6 @@ impl Forest {
     ) -> Result<(), String> {
         // All or nothing: a tree refused half-way leaves no root or child index pointing
         // past the nodes, which the unchecked walk relies on.
-        self.packed = OnceLock::new();
         let lens = (self.nodes.len(), self.roots.len(), self.words.len());
         let pushed = self.push_whole_tree(nodes, group, n_features);
         if pushed.is_err() {
@@ -333,13 +311,6 @@ impl Forest {
         }
     }
 
-    /// The packed form walks use, built on first use (importers build it at load).
-    #[inline]
-    pub fn packed(&self) -> &PackedForest {
-        self.packed
-            .get_or_init(|| Box::new(PackedForest::new(self)))
-    }
-
     /// The output group tree `t` adds to.
     #[inline(always)]
     pub fn group(&self, t: usize) -> usize {
@@ -402,7 +373,8 @@ mod tests {
     impl Forest {
         /// The leaf value `x` reaches in tree `t`, through the packed walk.
         fn leaf(&self, t: usize, x: &[f64]) -> f64 {
-            match self.packed() {
+            use super::super::packed::PackedForest;
+            match PackedForest::new(self) {
                 PackedForest::Narrow(p) => {
                     let mut q = vec![0; p.rank_len()];
                     p.rank_row(x, &mut q);

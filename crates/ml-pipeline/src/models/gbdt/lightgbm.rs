@@ -17,6 +17,7 @@
 use super::compiled::{Forest, RawNode, Split, LIGHTGBM_ZERO, MAX_FEATURES};
 use super::model::{GbdtModel, Library};
 use super::objective::Link;
+use super::packed::PackedCache;
 use crate::error::{PipelineError, Result};
 
 const FORMAT: &str = "LightGBM text";
@@ -293,9 +294,7 @@ pub(super) fn import(text: &str) -> Result<GbdtModel> {
             .push_tree(&nodes, t % per_iter, n_features)
             .map_err(|m| error(section.first_line, &section.name, m))?;
     }
-    // Packed now, so the first prediction neither waits nor allocates.
-    forest.packed();
-    Ok(GbdtModel {
+    let model = GbdtModel {
         library: Library::LightGbm,
         objective: obj_name,
         feature_names,
@@ -309,7 +308,11 @@ pub(super) fn import(text: &str) -> Result<GbdtModel> {
         iteration_ends: (1..=trees.len() / per_iter).map(|i| i * per_iter).collect(),
         best_iteration: None,
         raw_margin: false,
-    })
+        packed: PackedCache::default(),
+    };
+    // Packed now, so the first prediction neither waits nor allocates.
+    model.packed();
+    Ok(model)
 }
 
 /// Bits of `decision_type`.

@@ -2,7 +2,7 @@
 
 use super::compiled::Forest;
 use super::objective::Link;
-use super::packed::{Packed, PackedForest, Rank};
+use super::packed::{Packed, PackedCache, PackedForest, Rank};
 use crate::error::{PipelineError, Result};
 use crate::traits::{check_batch, Output, Predict};
 use crate::workers::for_row_ranges_into;
@@ -52,6 +52,8 @@ pub struct GbdtModel {
     /// which folds it into the first trees).
     pub(super) base_margin: Vec<f64>,
     pub(super) forest: Forest,
+    /// The walks' form of `forest`.
+    pub(super) packed: PackedCache,
     /// Trees up to the end of each iteration (boosting round), cumulative.
     pub(super) iteration_ends: Vec<usize>,
     pub(super) best_iteration: Option<usize>,
@@ -87,9 +89,7 @@ impl GbdtModel {
         iteration_ends: Vec<usize>,
         best_iteration: Option<usize>,
     ) -> Self {
-        // Packed now, so the first prediction neither waits nor allocates.
-        forest.packed();
-        GbdtModel {
+        let model = GbdtModel {
             library: Library::XGBoost,
             objective: objective.to_string(),
             n_features: feature_names.len(),
@@ -103,7 +103,17 @@ impl GbdtModel {
             iteration_ends,
             best_iteration,
             raw_margin: false,
-        }
+            packed: PackedCache::default(),
+        };
+        // Packed now, so the first prediction neither waits nor allocates.
+        model.packed();
+        model
+    }
+
+    /// The packed form of the forest.
+    #[inline]
+    pub(super) fn packed(&self) -> &PackedForest {
+        self.packed.get(&self.forest)
     }
 
     /// The library that trained the model.
@@ -339,7 +349,7 @@ impl GbdtModel {
 
     /// `predict_block_rows` for the packed form's rank type and nodes.
     fn predict_rows(&self, x: MatRef<'_, f64>, rows: std::ops::Range<usize>, out: &mut [f64]) {
-        match self.forest.packed() {
+        match self.packed() {
             PackedForest::Narrow(p) if p.has_slow() => {
                 self.predict_block_rows::<_, true>(p, x, rows, out);
             }
@@ -385,7 +395,7 @@ impl Predict for GbdtModel {
         } else {
             0
         };
-        self.forest.packed().scratch_words() + margins
+        self.packed().scratch_words() + margins
     }
 
     #[inline]
@@ -416,7 +426,7 @@ impl Predict for GbdtModel {
             "predict_one: scratch of {} values, model needs {need}",
             scratch.len()
         );
-        let packed = self.forest.packed();
+        let packed = self.packed();
         let (ranks, margins) = scratch.split_at_mut(packed.scratch_words());
         match packed {
             PackedForest::Narrow(p) => self.predict_packed(p, x, ranks, margins, out),

@@ -29,15 +29,15 @@
 //! splits keep their sets in the [`Forest`] and are decided by it (`SLOW` nodes); a model
 //! without them is walked by code that has no such test at all.
 
-use super::compiled::LIGHTGBM_ZERO;
-use super::compiled::{Forest, Test};
+use super::compiled::{Forest, Test, LIGHTGBM_ZERO, MAX_NODES};
+use std::sync::OnceLock;
 
 /// `Packed::next` flag: the node is decided by [`Forest::slow_left`].
 const SLOW: u32 = 1 << 31;
 /// Features whose rank searches run together (see `Packed::ranks_from`).
 const RANK_LANES: usize = 8;
-/// The largest node count a packed forest holds (its child indices are 31 bits).
-pub(super) const MAX_NODES: usize = (SLOW - 1) as usize;
+// Every child index of a forest leaves the flag bit clear.
+const _: () = assert!(MAX_NODES < SLOW as usize);
 
 /// The integer type of ranks, slots and limits.
 pub(super) trait Rank: Copy + Ord + std::fmt::Debug + bytemuck::Pod {
@@ -105,6 +105,27 @@ pub(super) struct Packed<Q> {
 pub(super) enum PackedForest {
     Narrow(Packed<u16>),
     Wide(Packed<u32>),
+}
+
+/// A forest's packed form, built on first use (models build it when they are made, so a
+/// first prediction neither waits nor allocates). Derived from the forest beside it, so it
+/// compares equal to any other.
+#[derive(Clone, Debug, Default)]
+pub(super) struct PackedCache(OnceLock<Box<PackedForest>>);
+
+impl PartialEq for PackedCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl PackedCache {
+    /// The packed form of `forest`, which must be the forest this cache was first asked
+    /// about (a model keeps the two side by side and never changes its forest).
+    #[inline]
+    pub fn get(&self, forest: &Forest) -> &PackedForest {
+        self.0.get_or_init(|| Box::new(PackedForest::new(forest)))
+    }
 }
 
 impl PackedForest {
@@ -344,7 +365,7 @@ impl<Q: Rank> Packed<Q> {
         // of the forest (`Forest::push_tree` keeps trees whole), which has as many nodes
         // as `self.nodes`.
         // SAFETY: so `i < self.nodes.len()`.
-        let node = unsafe { *self.nodes.get_unchecked(i) };
+        let node = unsafe { self.nodes.get_unchecked(i) };
         let left = if SLOW_NODES && node.next & SLOW != 0 {
             forest.slow_left(i, x[node.slot.index()])
         } else {
@@ -358,7 +379,13 @@ impl<Q: Rank> Packed<Q> {
         };
         // The direction is data, as good as random to a branch predictor: ask for a
         // conditional move, not a branch.
-        std::hint::select_unpredictable(left, i + 1, (node.next & !SLOW) as usize)
+        // Without SLOW nodes no `next` carries the flag: nothing to clear.
+        let next = if SLOW_NODES {
+            node.next & !SLOW
+        } else {
+            node.next
+        };
+        std::hint::select_unpredictable(left, i + 1, next as usize)
     }
 }
 
@@ -478,16 +505,16 @@ mod tests {
             for (v, &k) in x.iter_mut().zip(&picks) {
                 *v = VALUES.get(k).copied().unwrap_or(if k == 10 { f64::NAN } else { 0.3 });
             }
-            match forest.packed() {
+            match PackedForest::new(&forest) {
                 PackedForest::Narrow(p) => {
                     prop_assert!(!wide_features);
-                    check(&forest, p, &trees, &x);
+                    check(&forest, &p, &trees, &x);
                     let wide = Packed::<u32>::build(&forest, &cuts(&forest));
                     check(&forest, &wide, &trees, &x);
                 }
                 PackedForest::Wide(p) => {
                     prop_assert!(wide_features);
-                    check(&forest, p, &trees, &x);
+                    check(&forest, &p, &trees, &x);
                 }
             }
         }
@@ -522,7 +549,7 @@ mod tests {
                     _ => f64::from(v) / 2.0,
                 })
                 .collect();
-            let PackedForest::Narrow(p) = forest.packed() else { panic!("narrow") };
+            let PackedForest::Narrow(p) = PackedForest::new(&forest) else { panic!("narrow") };
             let mut q = vec![0u16; p.rank_len()];
             p.rank_row(&x, &mut q);
             for f in 0..n {

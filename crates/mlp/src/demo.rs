@@ -104,7 +104,7 @@ fn progress(len: u64, message: &'static str) -> ProgressBar {
 }
 
 /// A spinner on standard error for a step of unknown length (hidden when not a terminal).
-fn spinner(message: &'static str) -> ProgressBar {
+pub(crate) fn spinner(message: &'static str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

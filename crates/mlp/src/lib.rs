@@ -30,6 +30,7 @@ mod info;
 mod plot;
 mod predict;
 mod train;
+mod train_gbdt;
 
 pub use demo::AllocationCounter;
 pub use error::{CliError, CliResult};

@@ -1,4 +1,5 @@
-//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model.
+//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model;
+//! gradient-boosted trees are trained by [`crate::train_gbdt`] on the same selection.
 
 use crate::args::{ModelKind, TrainArgs};
 use crate::csv_io::{read_numeric, Others, Table};
@@ -10,15 +11,18 @@ use ml_pipeline::{
 };
 use simd_kernels::Isa;
 
-/// The columns used for training and the rows where all of them are finite.
-struct Selection {
-    features: Vec<String>,
-    rows: Vec<usize>,
+/// The columns used for training and the rows used.
+pub(crate) struct Selection {
+    pub features: Vec<String>,
+    /// Rows of the table, in file order.
+    pub rows: Vec<usize>,
 }
 
-/// Chooses the feature columns (given, or every numeric column but the target) and the rows
-/// with every selected value finite.
+/// Chooses the feature columns (given, or every numeric column but the target) and the rows:
+/// those with the target and every feature finite, or for a tree model (which routes a
+/// missing value as it learned to) every row whose target is finite.
 fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
+    let trees = args.model == ModelKind::Gbdt;
     let features: Vec<String> = match &args.features {
         Some(f) => f.clone(),
         None => table
@@ -41,11 +45,16 @@ fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
         .map(|n| table.column(n).expect("every feature was read"))
         .collect();
     let rows: Vec<usize> = (0..table.nrows())
-        .filter(|&i| target[i].is_finite() && cols.iter().all(|c| c[i].is_finite()))
+        .filter(|&i| target[i].is_finite() && (trees || cols.iter().all(|c| c[i].is_finite())))
         .collect();
     if rows.is_empty() {
+        let what = if trees {
+            "the target filled with a finite number"
+        } else {
+            "the target and every feature filled with a finite number"
+        };
         return Err(CliError::new(format!(
-            "{}: none of the {} rows has the target and every feature filled with a finite number",
+            "{}: none of the {} rows has {what}",
             args.input.display(),
             table.nrows()
         )));
@@ -53,16 +62,23 @@ fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
     Ok(Selection { features, rows })
 }
 
-/// Checks the flags that clap cannot: penalties that belong to the other model, PCA.
+/// Checks the flags that clap cannot: penalties and tree flags that belong to another model,
+/// repeated or target feature columns.
 fn check_flags(args: &TrainArgs) -> CliResult<()> {
     match args.model {
-        ModelKind::Ridge if args.c.is_some() => Err(CliError::new(
+        ModelKind::Ridge | ModelKind::Gbdt if args.c.is_some() => Err(CliError::new(
             "--c applies to --model logistic and --model softmax only",
         )),
-        ModelKind::Logistic | ModelKind::Softmax if args.alpha.is_some() => {
-            Err(CliError::new("--alpha applies to --model ridge only"))
-        }
-        _ => Ok(()),
+        ModelKind::Logistic | ModelKind::Softmax if args.alpha.is_some() => Err(CliError::new(
+            "--alpha applies to --model ridge, and to --model gbdt with --objective quantile",
+        )),
+        ModelKind::Gbdt => crate::train_gbdt::check_flags(args),
+        _ => match args.gbdt.first_given() {
+            Some(flag) => Err(CliError::new(format!(
+                "{flag} applies to --model gbdt only"
+            ))),
+            None => Ok(()),
+        },
     }?;
     if let Some(f) = &args.features {
         if f.iter().any(|n| n.is_empty()) {
@@ -84,6 +100,25 @@ fn check_flags(args: &TrainArgs) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+/// Every label 0 or 1, else an error naming the first other one's file line.
+pub(crate) fn check_binary_labels(
+    args: &TrainArgs,
+    table: &Table,
+    sel: &Selection,
+    y: &[f64],
+) -> CliResult<()> {
+    match y.iter().position(|&v| v != 0.0 && v != 1.0) {
+        Some(i) => Err(CliError::new(format!(
+            "{}: line {}, column {:?}: label {} is not 0 or 1",
+            args.input.display(),
+            table.lines[sel.rows[i]],
+            args.target,
+            y[i]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `log(1 + exp(z))` without overflow.
@@ -127,6 +162,9 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     };
     let table = read_numeric(&args.input, &required, others)?;
     let sel = select(args, &table)?;
+    if args.model == ModelKind::Gbdt {
+        return crate::train_gbdt::run(args, &table, &sel);
+    }
     let target = table.column(&args.target).expect("the target was read");
     let cols: Vec<&[f64]> = sel
         .features
@@ -174,14 +212,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             (Model::Ridge(m), summary)
         }
         ModelKind::Logistic => {
-            if let Some((i, v)) = y.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
-                return Err(CliError::new(format!(
-                    "{}: line {}, column {:?}: label {v} is not 0 or 1",
-                    args.input.display(),
-                    table.lines[sel.rows[i]],
-                    args.target
-                )));
-            }
+            check_binary_labels(args, &table, &sel, &y)?;
             let c = args.c.unwrap_or(1.0);
             let m = LogisticRegression {
                 c,
@@ -240,6 +271,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             );
             (Model::Softmax(m), summary)
         }
+        ModelKind::Gbdt => unreachable!("trees are trained by train_gbdt::run above"),
     };
     let mut stages = Vec::new();
     if let Some(p) = pca {

@@ -11,11 +11,15 @@ use ml_pipeline::{
 };
 use simd_kernels::Isa;
 
-/// The columns used for training and the rows used.
+/// The columns used for training, the rows used, and their values.
 pub(crate) struct Selection {
     pub features: Vec<String>,
     /// Rows of the table, in file order.
     pub rows: Vec<usize>,
+    /// The features of those rows.
+    pub x: Mat<f64>,
+    /// The target of those rows.
+    pub y: Vec<f64>,
 }
 
 /// Chooses the feature columns (given, or every numeric column but the target) and the rows:
@@ -59,7 +63,14 @@ fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
             table.nrows()
         )));
     }
-    Ok(Selection { features, rows })
+    let x = Mat::from_fn(rows.len(), cols.len(), |i, j| cols[j][rows[i]]);
+    let y = rows.iter().map(|&r| target[r]).collect();
+    Ok(Selection {
+        features,
+        rows,
+        x,
+        y,
+    })
 }
 
 /// Checks the flags that clap cannot: penalties and tree flags that belong to another model,
@@ -107,8 +118,8 @@ pub(crate) fn check_binary_labels(
     args: &TrainArgs,
     table: &Table,
     sel: &Selection,
-    y: &[f64],
 ) -> CliResult<()> {
+    let y = &sel.y;
     match y.iter().position(|&v| v != 0.0 && v != 1.0) {
         Some(i) => Err(CliError::new(format!(
             "{}: line {}, column {:?}: label {} is not 0 or 1",
@@ -165,16 +176,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     if args.model == ModelKind::Gbdt {
         return crate::train_gbdt::run(args, &table, &sel);
     }
-    let target = table.column(&args.target).expect("the target was read");
-    let cols: Vec<&[f64]> = sel
-        .features
-        .iter()
-        .map(|n| table.column(n).expect("every feature was read"))
-        .collect();
-    let n = sel.rows.len();
-    let k = cols.len();
-    let raw = Mat::from_fn(n, k, |i, j| cols[j][sel.rows[i]]);
-    let y: Vec<f64> = sel.rows.iter().map(|&r| target[r]).collect();
+    let (n, k) = (sel.x.nrows(), sel.x.ncols());
+    let y = sel.y.as_slice();
     let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
 
     // Optional PCA: the model is trained on the component scores, and the file keeps the
@@ -184,15 +187,15 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             Pca {
                 n_components: components,
             }
-            .fit(raw.as_ref(), Target::None, par)
+            .fit(sel.x.as_ref(), Target::None, par)
             .map_err(|e| CliError::pipeline("--pca", e))?,
         ),
         None => None,
     };
-    let x = match &pca {
-        Some(p) => p.transform(Isa::detect(), raw.as_ref()),
-        None => raw,
-    };
+    let projected = pca
+        .as_ref()
+        .map(|p| p.transform(Isa::detect(), sel.x.as_ref()));
+    let x = projected.as_ref().unwrap_or(&sel.x);
 
     let (model, summary) = match args.model {
         ModelKind::Ridge => {
@@ -201,36 +204,36 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 alpha,
                 fit_intercept: true,
             }
-            .fit(x.as_ref(), &y, par)
+            .fit(x.as_ref(), y, par)
             .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             let mut pred = vec![0.0; n];
             m.predict_into(x.as_ref(), &mut pred, par);
             let summary = format!(
                 "model: ridge (alpha {alpha})\nin-sample R^2: {:.6}",
-                r_squared(&y, &pred)
+                r_squared(y, &pred)
             );
             (Model::Ridge(m), summary)
         }
         ModelKind::Logistic => {
-            check_binary_labels(args, &table, &sel, &y)?;
+            check_binary_labels(args, &table, &sel)?;
             let c = args.c.unwrap_or(1.0);
             let m = LogisticRegression {
                 c,
                 ..LogisticRegression::default()
             }
-            .fit(x.as_ref(), &y, par)
+            .fit(x.as_ref(), y, par)
             .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             // The log-odds: the logistic model's linear part.
             let mut z = vec![0.0; n];
             m.linear.predict_into(x.as_ref(), &mut z, par);
             let hits = z
                 .iter()
-                .zip(&y)
+                .zip(y)
                 .filter(|(z, y)| (**z > 0.0) == (**y == 1.0))
                 .count();
             let loss: f64 = z
                 .iter()
-                .zip(&y)
+                .zip(y)
                 .map(|(&z, &y)| if y == 1.0 { softplus(-z) } else { softplus(z) })
                 .sum::<f64>()
                 / n as f64;
@@ -247,13 +250,13 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 c,
                 ..SoftmaxRegression::default()
             }
-            .fit(x.as_ref(), &y, par)
+            .fit(x.as_ref(), y, par)
             .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             let kc = m.classes.len();
             let mut probs = vec![0.0; n * kc];
             m.predict_into(x.as_ref(), &mut probs, par);
             let (mut hits, mut loss) = (0usize, 0.0);
-            for (p, &label) in probs.chunks_exact(kc).zip(&y) {
+            for (p, &label) in probs.chunks_exact(kc).zip(y) {
                 let best = p
                     .iter()
                     .enumerate()

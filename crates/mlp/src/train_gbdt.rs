@@ -6,7 +6,7 @@ use crate::args::{GbdtFlags, GbdtObjective, GrowthKind, TrainArgs};
 use crate::csv_io::{Output, Table};
 use crate::error::{CliError, CliResult};
 use crate::train::{check_binary_labels, Selection};
-use fast_math::{Mat, Par};
+use fast_math::Par;
 use ml_pipeline::models::{GbdtParams, Growth, Objective, TrainExtras, TrainedGbdt, Validation};
 use ml_pipeline::{Model, PipelineError, SavedModel};
 use std::io::Write;
@@ -115,7 +115,8 @@ pub(crate) fn check_flags(args: &TrainArgs) -> CliResult<()> {
 
 /// The class count of multiclass labels: the largest label plus one, after checking every
 /// label is an integer in 0..=65535 (an error names the first other one's file line).
-fn class_count(args: &TrainArgs, table: &Table, sel: &Selection, y: &[f64]) -> CliResult<usize> {
+fn class_count(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<usize> {
+    let y = &sel.y;
     let bad = y
         .iter()
         .position(|&v| !((0.0..=65535.0).contains(&v) && v.fract() == 0.0));
@@ -147,16 +148,10 @@ fn class_count(args: &TrainArgs, table: &Table, sel: &Selection, y: &[f64]) -> C
 /// part without rows, training errors, and write errors, each as one line.
 pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<()> {
     let mut params = params(args);
-    let target = table.column(&args.target).expect("the target was read");
-    let cols: Vec<&[f64]> = sel
-        .features
-        .iter()
-        .map(|n| table.column(n).expect("every feature was read"))
-        .collect();
-    let y: Vec<f64> = sel.rows.iter().map(|&r| target[r]).collect();
+    let (x, y) = (&sel.x, &sel.y);
     match &mut params.objective {
-        Objective::Binary => check_binary_labels(args, table, sel, &y)?,
-        Objective::Multiclass { n_classes } => *n_classes = class_count(args, table, sel, &y)?,
+        Objective::Binary => check_binary_labels(args, table, sel)?,
+        Objective::Multiclass { n_classes } => *n_classes = class_count(args, table, sel)?,
         _ => {}
     }
     let n = sel.rows.len();
@@ -178,10 +173,10 @@ pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult
         )));
     }
     let n_train = n - n_valid;
-    let x = Mat::from_fn(n, cols.len(), |i, j| cols[j][sel.rows[i]]);
-    let x_train = x.as_ref().submatrix(0, 0, n_train, cols.len());
+    let k = x.ncols();
+    let x_train = x.as_ref().submatrix(0, 0, n_train, k);
     let valid = (n_valid > 0).then(|| Validation {
-        x: x.as_ref().submatrix(n_train, 0, n_valid, cols.len()),
+        x: x.as_ref().submatrix(n_train, 0, n_valid, k),
         y: &y[n_train..],
         weights: None,
     });

@@ -16,9 +16,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Generate a synthetic market, train ridge and logistic models, evaluate them out of
-    /// sample, replay the rest tick by tick, and measure latency, allocations and the speedup
-    /// of the optimized pipeline over the all-layers-off one.
+    /// Generate a synthetic market, train ridge, logistic and gradient-boosted tree models,
+    /// evaluate them out of sample, replay the rest tick by tick, and measure latency,
+    /// allocations and the speedup of the optimized pipeline over the all-layers-off one.
     Demo(DemoArgs),
     /// Rolling features of one price column, one output row per input row (empty cell where
     /// a feature is undefined); with --group, of each symbol's prices separately in a

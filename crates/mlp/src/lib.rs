@@ -24,6 +24,7 @@ mod args;
 pub mod csv_io;
 mod csv_records;
 mod demo;
+mod demo_gbdt;
 mod error;
 mod features_cmd;
 mod info;

@@ -6,7 +6,9 @@ use crate::error::{CliError, CliResult};
 use crate::info;
 use fast_math::Par;
 use indicatif::{ProgressBar, ProgressStyle};
-use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline, Predict};
+use ml_pipeline::{
+    extract_features, FeatureConfig, FeatureMatrix, IntegratedMlPipeline, Predict, SavedModel,
+};
 use seeded_rng::Rng;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -163,6 +165,26 @@ fn log_loss(prob: &[f64], realized: &[f64]) -> f64 {
         })
         .sum();
     sum / realized.len() as f64
+}
+
+/// Largest difference between streamed predictions (`streamed[i]` at tick `first + i`) and
+/// the same model on the batch features of those ticks.
+pub(crate) fn batch_difference(
+    model: &SavedModel,
+    fm: &FeatureMatrix,
+    first: usize,
+    streamed: &[f64],
+) -> f64 {
+    let mut scratch = vec![0.0; model.scratch_len()];
+    streamed
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let mut value = [0.0];
+            model.predict_one(fm.row(first + i), &mut scratch, &mut value);
+            (p - value[0]).abs()
+        })
+        .fold(0.0f64, f64::max)
 }
 
 /// Median of a few durations.
@@ -387,16 +409,7 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     let model = ridge
         .model()
         .ok_or_else(|| CliError::new("the ridge pipeline has no model after training"))?;
-    let mut scratch = vec![0.0; model.scratch_len()];
-    let max_diff = ridge_pred
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| {
-            let mut value = [0.0];
-            model.predict_one(fm.row(n_train + i), &mut scratch, &mut value);
-            (p - value[0]).abs()
-        })
-        .fold(0.0f64, f64::max);
+    let max_diff = batch_difference(model, &fm, n_train, &ridge_pred);
     say!(
         "  streaming vs batch features: max |prediction difference| {max_diff:.1e} over {} ticks (ridge), {:.1e} (gbdt)",
         ridge_pred.len(),

@@ -11,7 +11,7 @@ use crate::demo::AllocationCounter;
 use crate::error::{CliError, CliResult};
 use fast_math::{Mat, Par};
 use ml_pipeline::models::{GbdtParams, Objective, TrainExtras, Validation};
-use ml_pipeline::{FeatureMatrix, IntegratedMlPipeline, PipelineMetrics, Predict, SavedModel};
+use ml_pipeline::{FeatureMatrix, IntegratedMlPipeline, PipelineMetrics, SavedModel};
 use std::time::Instant;
 
 /// The trees' hyperparameters: few and shallow so the demo stays quick; large leaves and an
@@ -158,15 +158,6 @@ fn replay(
     let allocs = allocations() - a0;
     let metrics = pipe.metrics();
     // The tree model reads its features by name; the batch matrix has them in the same order.
-    let mut scratch = vec![0.0; model.scratch_len()];
-    let max_diff = prob
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| {
-            let mut value = [0.0];
-            model.predict_one(fm.row(n_train + i), &mut scratch, &mut value);
-            (p - value[0]).abs()
-        })
-        .fold(0.0f64, f64::max);
+    let max_diff = crate::demo::batch_difference(&model, fm, n_train, &prob);
     Ok((prob, metrics, allocs, max_diff))
 }

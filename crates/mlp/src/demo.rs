@@ -4,13 +4,12 @@
 use crate::args::DemoArgs;
 use crate::error::{CliError, CliResult};
 use crate::info;
+use crate::progress::{progress, spinner};
 use fast_math::Par;
-use indicatif::{ProgressBar, ProgressStyle};
 use ml_pipeline::{
     extract_features, FeatureConfig, FeatureMatrix, IntegratedMlPipeline, Predict, SavedModel,
 };
 use seeded_rng::Rng;
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 /// Number of heap allocations the process has made so far, from a counting global
@@ -22,7 +21,7 @@ const MIN_TICKS: usize = 2000;
 /// Share of the ticks used for training; the rest is the out-of-sample test.
 const TRAIN_SHARE: f64 = 0.7;
 /// Rolling window of the features.
-pub(crate) const WINDOW: usize = 64;
+const WINDOW: usize = 64;
 
 /// Parameters of the synthetic market.
 struct MarketSpec {
@@ -93,28 +92,6 @@ fn generate_market(n: usize, seed: u64) -> Vec<f64> {
     prices
 }
 
-/// A progress bar on standard error, hidden when standard error is not a terminal.
-fn progress(len: u64, message: &'static str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len).with_message(message);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>24} [{bar:32}] {pos}/{len} {elapsed}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
-/// A spinner on standard error for a step of unknown length (hidden when not a terminal).
-pub(crate) fn spinner(message: &'static str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner().with_message(message);
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
-}
-
 /// Out-of-sample quality of a series of predictions of the next log return.
 struct Evaluation {
     /// Share of ticks whose predicted direction was the realized one (zero returns skipped).
@@ -169,12 +146,7 @@ fn log_loss(prob: &[f64], realized: &[f64]) -> f64 {
 
 /// Largest difference between streamed predictions (`streamed[i]` at tick `first + i`) and
 /// the same model on the batch features of those ticks.
-pub(crate) fn batch_difference(
-    model: &SavedModel,
-    fm: &FeatureMatrix,
-    first: usize,
-    streamed: &[f64],
-) -> f64 {
+fn batch_difference(model: &SavedModel, fm: &FeatureMatrix, first: usize, streamed: &[f64]) -> f64 {
     let mut scratch = vec![0.0; model.scratch_len()];
     streamed
         .iter()
@@ -346,7 +318,8 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     // The trees train on the batch features and replay right away (the replay's
     // allocations are counted inside).
     let spin = spinner("training trees");
-    let trees = crate::demo_gbdt::train_and_replay(&fm, &prices, n_train, par, allocations)?;
+    let trees =
+        crate::demo_gbdt::train_and_replay(&fm, &prices, n_train, WINDOW, par, allocations)?;
     spin.finish_and_clear();
     say!(
         "ridge (alpha 1, standardized): {} rows x {} features, in-sample R^2 {:.5}; {:.2} s",
@@ -410,10 +383,12 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
         .model()
         .ok_or_else(|| CliError::new("the ridge pipeline has no model after training"))?;
     let max_diff = batch_difference(model, &fm, n_train, &ridge_pred);
+    // The tree model reads its features by name; the batch matrix has them in that order.
+    let trees_diff = batch_difference(&trees.model, &fm, n_train, &trees.prob);
     say!(
         "  streaming vs batch features: max |prediction difference| {max_diff:.1e} over {} ticks (ridge), {:.1e} (gbdt)",
         ridge_pred.len(),
-        trees.max_diff
+        trees_diff
     );
     say!(
         "replay latency per tick (IntegratedMlPipeline::update): ridge p50 {} ns, p99 {} ns; logistic p50 {} ns, p99 {} ns; gbdt ({} trees) p50 {} ns, p99 {} ns",

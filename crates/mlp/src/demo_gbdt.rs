@@ -7,7 +7,6 @@
 //! last tenth of the training rows (the most recent) is the validation set of early
 //! stopping: no test tick takes part in training or in choosing the number of trees.
 
-use crate::demo::AllocationCounter;
 use crate::error::{CliError, CliResult};
 use fast_math::{Mat, Par};
 use ml_pipeline::models::{GbdtParams, Objective, TrainExtras, Validation};
@@ -42,9 +41,9 @@ pub(crate) struct TreeRun {
     pub metrics: PipelineMetrics,
     /// Heap allocations during the replay.
     pub allocations: u64,
-    /// Largest difference between a streaming prediction and the same model on the batch
-    /// features of that tick.
-    pub max_diff: f64,
+    /// The model the pipeline served (to check its streamed predictions against the batch
+    /// features).
+    pub model: SavedModel,
     /// Trees of the model served.
     pub n_trees: usize,
     /// One line on training: rows, trees, best iteration, metrics, time.
@@ -52,7 +51,8 @@ pub(crate) struct TreeRun {
 }
 
 /// Trains the trees on the feature rows `0..n_train - 1` (the last training tick has no next
-/// return inside the training part) and replays `test` through a pipeline serving them.
+/// return inside the training part) and replays the test ticks through a pipeline of rolling
+/// `window` serving them; `allocations` is read around the replay.
 ///
 /// # Errors
 /// Training and pipeline errors.
@@ -60,8 +60,9 @@ pub(crate) fn train_and_replay(
     fm: &FeatureMatrix,
     prices: &[f64],
     n_train: usize,
+    window: usize,
     par: Par,
-    allocations: AllocationCounter,
+    allocations: fn() -> u64,
 ) -> CliResult<TreeRun> {
     let start = Instant::now();
     // Rows whose window is warm (every feature defined), as the pipeline's own `fit` takes.
@@ -117,38 +118,42 @@ pub(crate) fn train_and_replay(
         valid_loss.copied().unwrap_or(f64::NAN),
         train_time.as_secs_f64()
     );
-    let (prob, metrics, allocations, max_diff) =
-        replay(fm, prices, n_train, par, allocations, saved)?;
+    let model = SavedModel::gbdt(saved);
+    let (prob, metrics, allocations) = replay(
+        &prices[..n_train],
+        &prices[n_train..],
+        window,
+        par,
+        allocations,
+        &model,
+    )?;
     Ok(TreeRun {
         n_trees: trained.model.n_trees(),
         prob,
         metrics,
         allocations,
-        max_diff,
+        model,
         summary,
     })
 }
 
-/// Serves `saved` in a pipeline primed with the training prices and feeds it every test
-/// price, counting allocations around the loop; compares each prediction with the model on
-/// the batch features.
+/// Serves `model` in a pipeline primed with the training prices and feeds it every test
+/// price, counting allocations around the loop.
 fn replay(
-    fm: &FeatureMatrix,
-    prices: &[f64],
-    n_train: usize,
+    train: &[f64],
+    test: &[f64],
+    window: usize,
     par: Par,
-    allocations: AllocationCounter,
-    saved: ml_pipeline::SavedGbdt,
-) -> CliResult<(Vec<f64>, PipelineMetrics, u64, f64)> {
+    allocations: fn() -> u64,
+    model: &SavedModel,
+) -> CliResult<(Vec<f64>, PipelineMetrics, u64)> {
     let err = |e| CliError::pipeline("gbdt pipeline", e);
     let mut pipe = IntegratedMlPipeline::builder()
-        .window(crate::demo::WINDOW)
+        .window(window)
         .par(par)
         .build()
         .map_err(err)?;
-    let model = SavedModel::gbdt(saved);
     pipe.set_model(model.clone()).map_err(err)?;
-    let (train, test) = prices.split_at(n_train);
     pipe.prime(train).map_err(err)?;
     let mut prob = Vec::with_capacity(test.len());
     let a0 = allocations();
@@ -156,8 +161,5 @@ fn replay(
         prob.push(pipe.update(p).map_or(f64::NAN, |q| q.value));
     }
     let allocs = allocations() - a0;
-    let metrics = pipe.metrics();
-    // The tree model reads its features by name; the batch matrix has them in the same order.
-    let max_diff = crate::demo::batch_difference(&model, fm, n_train, &prob);
-    Ok((prob, metrics, allocs, max_diff))
+    Ok((prob, pipe.metrics(), allocs))
 }

@@ -5,7 +5,7 @@
 use crate::args::{GbdtFlags, GbdtObjective, GrowthKind, TrainArgs};
 use crate::csv_io::{Output, Table};
 use crate::error::{CliError, CliResult};
-use crate::train::{check_binary_labels, Selection};
+use crate::train_data::{check_binary_labels, Selection};
 use fast_math::Par;
 use ml_pipeline::models::{GbdtParams, Growth, Objective, TrainExtras, TrainedGbdt, Validation};
 use ml_pipeline::{Model, PipelineError, SavedModel};
@@ -186,7 +186,7 @@ pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult
         feature_names: Some(&sel.features),
     };
     let threads = crate::info::threads();
-    let spin = crate::demo::spinner("training");
+    let spin = crate::progress::spinner("training");
     let start = Instant::now();
     let trained = params
         .train(x_train, &y[..n_train], extras, Par::Rayon(threads))

@@ -16,16 +16,18 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Generate a synthetic market, train ridge and logistic models, evaluate them out of
-    /// sample, replay the rest tick by tick, and measure latency, allocations and the speedup
-    /// of the optimized pipeline over the all-layers-off one.
+    /// Generate a synthetic market, train ridge, logistic and gradient-boosted tree models,
+    /// evaluate them out of sample, replay the rest tick by tick, and measure latency,
+    /// allocations and the speedup of the optimized pipeline over the all-layers-off one.
     Demo(DemoArgs),
     /// Rolling features of one price column, one output row per input row (empty cell where
     /// a feature is undefined); with --group, of each symbol's prices separately in a
     /// long-format file (`date,symbol,price` rows, symbols interleaved).
     Features(FeaturesArgs),
-    /// Train a ridge, logistic or softmax regression on CSV columns and save it as a model file.
-    Train(TrainArgs),
+    /// Train a ridge, logistic or softmax regression, or gradient-boosted trees, on CSV
+    /// columns and save it as a model file.
+    // Boxed: the tree flags make it several times larger than the other variants.
+    Train(Box<TrainArgs>),
     /// Predict every row of a CSV file with a saved model, or a tree ensemble saved by XGBoost
     /// (.json, .ubj) or LightGBM (.txt). For linear models, rows with an empty, NaN or
     /// infinite input get empty prediction cells; a tree model takes an empty or NaN cell as
@@ -91,6 +93,135 @@ pub enum ModelKind {
     /// Multinomial logistic regression over any number of class labels (scikit-learn's
     /// `LogisticRegression(C=c)` on multiclass data).
     Softmax,
+    /// Gradient-boosted trees (histogram GBDT; hyperparameters as LightGBM's).
+    Gbdt,
+}
+
+/// The loss of `--model gbdt` (LightGBM's `objective`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GbdtObjective {
+    /// Squared error.
+    Regression,
+    /// Logistic loss on 0/1 labels; predicts the probability of 1.
+    Binary,
+    /// Softmax over class labels 0, 1, .., K-1 (K: the largest label plus one).
+    Multiclass,
+    /// Pinball loss at the quantile `--alpha`.
+    Quantile,
+}
+
+/// How `--model gbdt` grows each tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GrowthKind {
+    /// Split the leaf that gains most next (LightGBM's way).
+    Leaf,
+    /// Split level by level (XGBoost's default).
+    Depth,
+}
+
+/// Flags of `mlp train --model gbdt`, named as LightGBM's parameters with dashes. Every one is
+/// optional so that one given to another model can be refused by name; the defaults are
+/// LightGBM's (`GbdtParams::default()`).
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = "Gradient-boosted trees (--model gbdt)")]
+pub struct GbdtFlags {
+    /// The loss [default: regression].
+    #[arg(long, value_enum)]
+    pub objective: Option<GbdtObjective>,
+    /// Boosting iterations [default: 100].
+    #[arg(long, value_name = "N")]
+    pub n_estimators: Option<usize>,
+    /// Shrinkage of every leaf [default: 0.1].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub learning_rate: Option<f64>,
+    /// Leaves per tree at most [default: 31].
+    #[arg(long, value_name = "N")]
+    pub num_leaves: Option<usize>,
+    /// Levels per tree at most; 0 or less means unlimited, as LightGBM's -1 [default:
+    /// unlimited].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_depth: Option<i64>,
+    /// Tree growth [default: leaf].
+    #[arg(long, value_enum)]
+    pub growth: Option<GrowthKind>,
+    /// Rows a leaf needs at least [default: 20].
+    #[arg(long, value_name = "N")]
+    pub min_data_in_leaf: Option<usize>,
+    /// Hessian a leaf needs at least [default: 1e-3].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub min_sum_hessian_in_leaf: Option<f64>,
+    /// L1 penalty on leaf values [default: 0].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub lambda_l1: Option<f64>,
+    /// L2 penalty on leaf values [default: 0].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub lambda_l2: Option<f64>,
+    /// Gain a split needs beyond 0 [default: 0].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub min_gain_to_split: Option<f64>,
+    /// Value bins per feature at most, 2 to 255, besides the missing bin [default: 255].
+    #[arg(long, value_name = "N")]
+    pub max_bin: Option<usize>,
+    /// Share of rows each bag keeps, in (0, 1]; below 1 needs --bagging-freq [default: 1].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub bagging_fraction: Option<f64>,
+    /// Draw a new bag every N iterations (0: no bagging) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub bagging_freq: Option<usize>,
+    /// Share of features each tree may split on, in (0, 1] [default: 1].
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub feature_fraction: Option<f64>,
+    /// Seed of the binning sample, the bags and the feature samples [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Hold out the last F of the rows (file order, so time order for time series) as a
+    /// validation set whose metric is reported after each iteration; the model is trained on
+    /// the rest.
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    pub valid_fraction: Option<f64>,
+    /// Stop when the validation metric has not improved for N iterations and keep the
+    /// iterations up to the best one (needs --valid-fraction).
+    #[arg(long, value_name = "N")]
+    pub early_stopping_rounds: Option<usize>,
+    /// Also write the model as an XGBoost JSON model (`xgboost.Booster(model_file=PATH)`
+    /// loads it and predicts the same).
+    #[arg(long, value_name = "x.json")]
+    pub export_xgboost: Option<PathBuf>,
+}
+
+impl GbdtFlags {
+    /// The first flag given, by its name on the command line (to refuse it for another model).
+    pub fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.objective.is_some(), "--objective"),
+            (self.n_estimators.is_some(), "--n-estimators"),
+            (self.learning_rate.is_some(), "--learning-rate"),
+            (self.num_leaves.is_some(), "--num-leaves"),
+            (self.max_depth.is_some(), "--max-depth"),
+            (self.growth.is_some(), "--growth"),
+            (self.min_data_in_leaf.is_some(), "--min-data-in-leaf"),
+            (
+                self.min_sum_hessian_in_leaf.is_some(),
+                "--min-sum-hessian-in-leaf",
+            ),
+            (self.lambda_l1.is_some(), "--lambda-l1"),
+            (self.lambda_l2.is_some(), "--lambda-l2"),
+            (self.min_gain_to_split.is_some(), "--min-gain-to-split"),
+            (self.max_bin.is_some(), "--max-bin"),
+            (self.bagging_fraction.is_some(), "--bagging-fraction"),
+            (self.bagging_freq.is_some(), "--bagging-freq"),
+            (self.feature_fraction.is_some(), "--feature-fraction"),
+            (self.seed.is_some(), "--seed"),
+            (self.valid_fraction.is_some(), "--valid-fraction"),
+            (
+                self.early_stopping_rounds.is_some(),
+                "--early-stopping-rounds",
+            ),
+            (self.export_xgboost.is_some(), "--export-xgboost"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
 }
 
 /// Flags of `mlp train`.
@@ -99,7 +230,7 @@ pub struct TrainArgs {
     /// Input CSV file with a header row.
     #[arg(long, value_name = "F.csv")]
     pub input: PathBuf,
-    /// Name of the target column (0/1 labels for logistic).
+    /// Name of the target column (0/1 labels for logistic and gbdt's binary objective).
     #[arg(long, value_name = "COL")]
     pub target: String,
     /// Feature columns, comma-separated (default: every numeric column except the target).
@@ -108,7 +239,8 @@ pub struct TrainArgs {
     /// The model.
     #[arg(long, value_enum)]
     pub model: ModelKind,
-    /// Ridge penalty (default 1).
+    /// Ridge penalty (default 1); with `--model gbdt --objective quantile`, the quantile
+    /// predicted, in (0, 1) (default 0.9, as LightGBM's).
     #[arg(long, value_name = "X")]
     pub alpha: Option<f64>,
     /// Inverse regularization strength of logistic and softmax regression (default 1).
@@ -121,6 +253,9 @@ pub struct TrainArgs {
     /// Where to save the model (JSON).
     #[arg(long, value_name = "model.json")]
     pub out: PathBuf,
+    /// Hyperparameters of the trees.
+    #[command(flatten)]
+    pub gbdt: GbdtFlags,
 }
 
 /// Flags of `mlp predict`.

@@ -4,11 +4,12 @@
 use crate::args::DemoArgs;
 use crate::error::{CliError, CliResult};
 use crate::info;
+use crate::progress::{progress, spinner};
 use fast_math::Par;
-use indicatif::{ProgressBar, ProgressStyle};
-use ml_pipeline::{extract_features, FeatureConfig, IntegratedMlPipeline, Predict};
+use ml_pipeline::{
+    extract_features, FeatureConfig, FeatureMatrix, IntegratedMlPipeline, Predict, SavedModel,
+};
 use seeded_rng::Rng;
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 /// Number of heap allocations the process has made so far, from a counting global
@@ -91,28 +92,6 @@ fn generate_market(n: usize, seed: u64) -> Vec<f64> {
     prices
 }
 
-/// A progress bar on standard error, hidden when standard error is not a terminal.
-fn progress(len: u64, message: &'static str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len).with_message(message);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>24} [{bar:32}] {pos}/{len} {elapsed}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
-/// A spinner on standard error for a step of unknown length (hidden when not a terminal).
-fn spinner(message: &'static str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner().with_message(message);
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar
-}
-
 /// Out-of-sample quality of a series of predictions of the next log return.
 struct Evaluation {
     /// Share of ticks whose predicted direction was the realized one (zero returns skipped).
@@ -145,6 +124,39 @@ fn evaluate(signal: impl Iterator<Item = f64>, realized: &[f64]) -> Evaluation {
         hit_rate: hits as f64 / counted.max(1) as f64,
         strategy,
     }
+}
+
+/// Mean log-loss of probabilities of an up move against the realized returns (a zero
+/// return counts as not up, as in the training target).
+fn log_loss(prob: &[f64], realized: &[f64]) -> f64 {
+    let sum: f64 = prob
+        .iter()
+        .zip(realized)
+        .map(|(&p, &r)| {
+            let p = p.clamp(1e-15, 1.0 - 1e-15);
+            if r > 0.0 {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum();
+    sum / realized.len() as f64
+}
+
+/// Largest difference between streamed predictions (`streamed[i]` at tick `first + i`) and
+/// the same model on the batch features of those ticks.
+fn batch_difference(model: &SavedModel, fm: &FeatureMatrix, first: usize, streamed: &[f64]) -> f64 {
+    let mut scratch = vec![0.0; model.scratch_len()];
+    streamed
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let mut value = [0.0];
+            model.predict_one(fm.row(first + i), &mut scratch, &mut value);
+            (p - value[0]).abs()
+        })
+        .fold(0.0f64, f64::max)
 }
 
 /// Median of a few durations.
@@ -303,6 +315,12 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
         .map_err(|e| CliError::pipeline("logistic training", e))?;
     let t_logistic = t.elapsed();
     spin.finish_and_clear();
+    // The trees train on the batch features and replay right away (the replay's
+    // allocations are counted inside).
+    let spin = spinner("training trees");
+    let trees =
+        crate::demo_gbdt::train_and_replay(&fm, &prices, n_train, WINDOW, par, allocations)?;
+    spin.finish_and_clear();
     say!(
         "ridge (alpha 1, standardized): {} rows x {} features, in-sample R^2 {:.5}; {:.2} s",
         ridge_fit.rows,
@@ -316,6 +334,7 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
         logistic_fit.in_sample_score,
         t_logistic.as_secs_f64()
     );
+    say!("{}", trees.summary);
 
     // 4. Replay of the test part, tick by tick; allocations counted around the loop.
     let mut ridge_pred = Vec::with_capacity(test.len());
@@ -339,19 +358,8 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     let r2 = crate::train::r_squared(&realized, &ridge_pred[..m]);
     let ridge_eval = evaluate(ridge_pred.iter().copied(), &realized);
     let logistic_eval = evaluate(logistic_prob.iter().map(|p| p - 0.5), &realized);
-    let log_loss = logistic_prob[..m]
-        .iter()
-        .zip(&realized)
-        .map(|(&p, &r)| {
-            let p = p.clamp(1e-15, 1.0 - 1e-15);
-            if r > 0.0 {
-                -p.ln()
-            } else {
-                -(1.0 - p).ln()
-            }
-        })
-        .sum::<f64>()
-        / m as f64;
+    let logistic_loss = log_loss(&logistic_prob[..m], &realized);
+    let gbdt_eval = evaluate(trees.prob.iter().map(|p| p - 0.5), &realized);
     let hold: f64 = realized.iter().sum();
     say!("out of sample ({m} ticks, predictions from the tick-by-tick replay):");
     say!(
@@ -360,41 +368,47 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
         ridge_eval.strategy.last().copied().unwrap_or(0.0)
     );
     say!(
-        "  logistic: hit rate {:.2}%, log-loss {log_loss:.5}, sign strategy log return {:+.3}",
+        "  logistic: hit rate {:.2}%, log-loss {logistic_loss:.5}, sign strategy log return {:+.3}",
         100.0 * logistic_eval.hit_rate,
         logistic_eval.strategy.last().copied().unwrap_or(0.0)
+    );
+    say!(
+        "  gbdt:     hit rate {:.2}%, log-loss {:.5}, sign strategy log return {:+.3}",
+        100.0 * gbdt_eval.hit_rate,
+        log_loss(&trees.prob[..m], &realized),
+        gbdt_eval.strategy.last().copied().unwrap_or(0.0)
     );
     // The streaming features must agree with the batch ones: same model on both.
     let model = ridge
         .model()
         .ok_or_else(|| CliError::new("the ridge pipeline has no model after training"))?;
-    let mut scratch = vec![0.0; model.scratch_len()];
-    let max_diff = ridge_pred
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| {
-            let mut value = [0.0];
-            model.predict_one(fm.row(n_train + i), &mut scratch, &mut value);
-            (p - value[0]).abs()
-        })
-        .fold(0.0f64, f64::max);
+    let max_diff = batch_difference(model, &fm, n_train, &ridge_pred);
+    // The tree model reads its features by name; the batch matrix has them in that order.
+    let trees_diff = batch_difference(&trees.model, &fm, n_train, &trees.prob);
     say!(
-        "  streaming vs batch features: max |prediction difference| {max_diff:.1e} over {} ticks",
-        ridge_pred.len()
+        "  streaming vs batch features: max |prediction difference| {max_diff:.1e} over {} ticks (ridge), {:.1e} (gbdt)",
+        ridge_pred.len(),
+        trees_diff
     );
     say!(
-        "replay latency per tick (IntegratedMlPipeline::update): ridge p50 {} ns, p99 {} ns; logistic p50 {} ns, p99 {} ns",
+        "replay latency per tick (IntegratedMlPipeline::update): ridge p50 {} ns, p99 {} ns; logistic p50 {} ns, p99 {} ns; gbdt ({} trees) p50 {} ns, p99 {} ns",
         ridge_metrics.latency_p50_ns,
         ridge_metrics.latency_p99_ns,
         logistic_metrics.latency_p50_ns,
-        logistic_metrics.latency_p99_ns
+        logistic_metrics.latency_p99_ns,
+        trees.n_trees,
+        trees.metrics.latency_p50_ns,
+        trees.metrics.latency_p99_ns
     );
     if counter.is_some() {
+        let per_tick = |a: u64| a as f64 / test.len() as f64;
         say!(
-            "allocations per tick (counted by the global allocator): ridge {:.3} ({ridge_allocs} in {} ticks), logistic {:.3} ({logistic_allocs})",
-            ridge_allocs as f64 / test.len() as f64,
+            "allocations per tick (counted by the global allocator): ridge {:.3} ({ridge_allocs} in {} ticks), logistic {:.3} ({logistic_allocs}), gbdt {:.3} ({})",
+            per_tick(ridge_allocs),
             test.len(),
-            logistic_allocs as f64 / test.len() as f64,
+            per_tick(logistic_allocs),
+            per_tick(trees.allocations),
+            trees.allocations
         );
     } else {
         say!("allocations per tick: not counted (no counting global allocator installed)");

@@ -7,7 +7,8 @@
 //!
 //! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
 //! replay with latency, allocation and speedup measurements), `features` (of one series, or
-//! of each symbol of a long-format file with `--group`), `train`,
+//! of each symbol of a long-format file with `--group`), `train` (ridge, logistic, softmax, or
+//! gradient-boosted trees with `--model gbdt`),
 //! `predict` (a model file of `train`, or a tree ensemble saved by XGBoost or LightGBM) and
 //! `info`. Every failure on bad input is one [`CliError`]; [`run_to_exit_code`]
 //! prints it as one line, `mlp: <message>`, on standard error and exits with status 2.
@@ -24,12 +25,16 @@ mod args;
 pub mod csv_io;
 mod csv_records;
 mod demo;
+mod demo_gbdt;
 mod error;
 mod features_cmd;
 mod info;
 mod plot;
 mod predict;
+mod progress;
 mod train;
+mod train_data;
+mod train_gbdt;
 
 pub use demo::AllocationCounter;
 pub use error::{CliError, CliResult};

@@ -1,68 +1,34 @@
-//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model.
+//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model;
+//! gradient-boosted trees are trained by [`crate::train_gbdt`] on the same selection.
 
 use crate::args::{ModelKind, TrainArgs};
-use crate::csv_io::{read_numeric, Others, Table};
+use crate::csv_io::{read_numeric, Others};
 use crate::error::{CliError, CliResult};
-use fast_math::{Mat, Par};
+use crate::train_data::{check_binary_labels, select};
+use fast_math::Par;
 use ml_pipeline::{
     Fit, LogisticRegression, Model, Pca, Predict, Ridge, SavedModel, SoftmaxRegression, Stage,
     Target, Transform,
 };
 use simd_kernels::Isa;
 
-/// The columns used for training and the rows where all of them are finite.
-struct Selection {
-    features: Vec<String>,
-    rows: Vec<usize>,
-}
-
-/// Chooses the feature columns (given, or every numeric column but the target) and the rows
-/// with every selected value finite.
-fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
-    let features: Vec<String> = match &args.features {
-        Some(f) => f.clone(),
-        None => table
-            .names
-            .iter()
-            .filter(|n| **n != args.target)
-            .cloned()
-            .collect(),
-    };
-    if features.is_empty() {
-        return Err(CliError::new(format!(
-            "{}: no numeric feature column besides the target {:?}",
-            args.input.display(),
-            args.target
-        )));
-    }
-    let target = table.column(&args.target).expect("the target was read");
-    let cols: Vec<&[f64]> = features
-        .iter()
-        .map(|n| table.column(n).expect("every feature was read"))
-        .collect();
-    let rows: Vec<usize> = (0..table.nrows())
-        .filter(|&i| target[i].is_finite() && cols.iter().all(|c| c[i].is_finite()))
-        .collect();
-    if rows.is_empty() {
-        return Err(CliError::new(format!(
-            "{}: none of the {} rows has the target and every feature filled with a finite number",
-            args.input.display(),
-            table.nrows()
-        )));
-    }
-    Ok(Selection { features, rows })
-}
-
-/// Checks the flags that clap cannot: penalties that belong to the other model, PCA.
+/// Checks the flags that clap cannot: penalties and tree flags that belong to another model,
+/// repeated or target feature columns.
 fn check_flags(args: &TrainArgs) -> CliResult<()> {
     match args.model {
-        ModelKind::Ridge if args.c.is_some() => Err(CliError::new(
+        ModelKind::Ridge | ModelKind::Gbdt if args.c.is_some() => Err(CliError::new(
             "--c applies to --model logistic and --model softmax only",
         )),
-        ModelKind::Logistic | ModelKind::Softmax if args.alpha.is_some() => {
-            Err(CliError::new("--alpha applies to --model ridge only"))
-        }
-        _ => Ok(()),
+        ModelKind::Logistic | ModelKind::Softmax if args.alpha.is_some() => Err(CliError::new(
+            "--alpha applies to --model ridge, and to --model gbdt with --objective quantile",
+        )),
+        ModelKind::Gbdt => crate::train_gbdt::check_flags(args),
+        _ => match args.gbdt.first_given() {
+            Some(flag) => Err(CliError::new(format!(
+                "{flag} applies to --model gbdt only"
+            ))),
+            None => Ok(()),
+        },
     }?;
     if let Some(f) = &args.features {
         if f.iter().any(|n| n.is_empty()) {
@@ -127,16 +93,11 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     };
     let table = read_numeric(&args.input, &required, others)?;
     let sel = select(args, &table)?;
-    let target = table.column(&args.target).expect("the target was read");
-    let cols: Vec<&[f64]> = sel
-        .features
-        .iter()
-        .map(|n| table.column(n).expect("every feature was read"))
-        .collect();
-    let n = sel.rows.len();
-    let k = cols.len();
-    let raw = Mat::from_fn(n, k, |i, j| cols[j][sel.rows[i]]);
-    let y: Vec<f64> = sel.rows.iter().map(|&r| target[r]).collect();
+    if args.model == ModelKind::Gbdt {
+        return crate::train_gbdt::run(args, &table, &sel);
+    }
+    let (n, k) = (sel.x.nrows(), sel.x.ncols());
+    let y = sel.y.as_slice();
     let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
 
     // Optional PCA: the model is trained on the component scores, and the file keeps the
@@ -146,15 +107,15 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             Pca {
                 n_components: components,
             }
-            .fit(raw.as_ref(), Target::None, par)
+            .fit(sel.x.as_ref(), Target::None, par)
             .map_err(|e| CliError::pipeline("--pca", e))?,
         ),
         None => None,
     };
-    let x = match &pca {
-        Some(p) => p.transform(Isa::detect(), raw.as_ref()),
-        None => raw,
-    };
+    let projected = pca
+        .as_ref()
+        .map(|p| p.transform(Isa::detect(), sel.x.as_ref()));
+    let x = projected.as_ref().unwrap_or(&sel.x);
 
     let (model, summary) = match args.model {
         ModelKind::Ridge => {
@@ -163,43 +124,36 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 alpha,
                 fit_intercept: true,
             }
-            .fit(x.as_ref(), &y, par)
+            .fit(x.as_ref(), y, par)
             .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             let mut pred = vec![0.0; n];
             m.predict_into(x.as_ref(), &mut pred, par);
             let summary = format!(
                 "model: ridge (alpha {alpha})\nin-sample R^2: {:.6}",
-                r_squared(&y, &pred)
+                r_squared(y, &pred)
             );
             (Model::Ridge(m), summary)
         }
         ModelKind::Logistic => {
-            if let Some((i, v)) = y.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
-                return Err(CliError::new(format!(
-                    "{}: line {}, column {:?}: label {v} is not 0 or 1",
-                    args.input.display(),
-                    table.lines[sel.rows[i]],
-                    args.target
-                )));
-            }
+            check_binary_labels(args, &table, &sel)?;
             let c = args.c.unwrap_or(1.0);
             let m = LogisticRegression {
                 c,
                 ..LogisticRegression::default()
             }
-            .fit(x.as_ref(), &y, par)
+            .fit(x.as_ref(), y, par)
             .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             // The log-odds: the logistic model's linear part.
             let mut z = vec![0.0; n];
             m.linear.predict_into(x.as_ref(), &mut z, par);
             let hits = z
                 .iter()
-                .zip(&y)
+                .zip(y)
                 .filter(|(z, y)| (**z > 0.0) == (**y == 1.0))
                 .count();
             let loss: f64 = z
                 .iter()
-                .zip(&y)
+                .zip(y)
                 .map(|(&z, &y)| if y == 1.0 { softplus(-z) } else { softplus(z) })
                 .sum::<f64>()
                 / n as f64;
@@ -216,13 +170,13 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 c,
                 ..SoftmaxRegression::default()
             }
-            .fit(x.as_ref(), &y, par)
+            .fit(x.as_ref(), y, par)
             .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
             let kc = m.classes.len();
             let mut probs = vec![0.0; n * kc];
             m.predict_into(x.as_ref(), &mut probs, par);
             let (mut hits, mut loss) = (0usize, 0.0);
-            for (p, &label) in probs.chunks_exact(kc).zip(&y) {
+            for (p, &label) in probs.chunks_exact(kc).zip(y) {
                 let best = p
                     .iter()
                     .enumerate()
@@ -240,6 +194,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             );
             (Model::Softmax(m), summary)
         }
+        ModelKind::Gbdt => unreachable!("trees are trained by train_gbdt::run above"),
     };
     let mut stages = Vec::new();
     if let Some(p) = pca {

@@ -722,6 +722,9 @@ fn demo_small_reports_every_measurement() {
         "features: 20000 rows x 15 columns",
         "ridge (alpha 1, standardized): ",
         "in-sample R^2 ",
+        "gbdt (binary, up to 60 trees",
+        "trees kept, validation log-loss ",
+        "  gbdt:     hit rate ",
         "out of sample (5999 ticks",
         "hit rate ",
         "sign strategy log return ",
@@ -733,9 +736,10 @@ fn demo_small_reports_every_measurement() {
     ] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
-    // The optimized hot path allocates nothing; the all-off one allocates its scratch per tick.
+    // The optimized hot path allocates nothing, with a linear or a tree model; the all-off one
+    // allocates its scratch per tick.
     assert!(
-        out.contains("allocations per tick (counted by the global allocator): ridge 0.000 (0 in 6000 ticks), logistic 0.000 (0)"),
+        out.contains("allocations per tick (counted by the global allocator): ridge 0.000 (0 in 6000 ticks), logistic 0.000 (0), gbdt 0.000 (0)"),
         "{out}"
     );
     assert!(out.contains("1.00 allocations per replayed tick"), "{out}");
@@ -748,6 +752,8 @@ fn demo_small_reports_every_measurement() {
         .parse()
         .expect("number");
     assert!(diff < 1e-12, "{out}");
+    // The tree model's streamed predictions are its batch predictions exactly.
+    assert!(out.contains(" (ridge), 0.0e0 (gbdt)"), "{out}");
     let text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(text.contains("<svg") && text.contains("</svg>"));
     assert!(text.contains("buy and hold"));

@@ -5,7 +5,10 @@
 //! many it skipped, failing (exit 2, one line) only when no row is left; `predict` leaves
 //! the row's prediction empty.
 
+mod common;
+
 use assert_cmd::Command;
+use common::expect_error;
 use fast_math::Par;
 use ml_pipeline::{extract_features, FeatureConfig};
 use std::path::{Path, PathBuf};
@@ -19,18 +22,6 @@ fn mlp() -> Command {
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.assert().success().get_output().stdout.clone();
     String::from_utf8(out).expect("utf-8 output")
-}
-
-/// Expects exit status 2 and a single `mlp: ` line on stderr containing every needle.
-fn expect_error(cmd: &mut Command, needles: &[&str]) {
-    let out = cmd.assert().code(2).get_output().clone();
-    let stderr = String::from_utf8(out.stderr).expect("utf-8 stderr");
-    assert!(stderr.starts_with("mlp: "), "{stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for n in needles {
-        assert!(stderr.contains(n), "{stderr:?} should contain {n:?}");
-    }
 }
 
 /// Parses an output cell: empty is NaN, otherwise a number (`inf` included).

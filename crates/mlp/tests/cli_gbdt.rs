@@ -18,44 +18,15 @@ fn mlp() -> Command {
     Command::cargo_bin("mlp").expect("the mlp binary is built for tests")
 }
 
-/// A CSV's header and rows, `None` for an empty cell.
-type Csv = (Vec<String>, Vec<Vec<Option<f64>>>);
-
 fn read_csv_file(path: &Path) -> Csv {
     common::read_csv(&std::fs::read_to_string(path).expect("readable fixture"))
 }
 
-/// Runs `mlp predict` with `args` after `--model MODEL --input ROWS`; returns stdout parsed.
-fn predict(model: &Path, rows: &Path, args: &[&str]) -> Csv {
-    let out = mlp()
-        .args(["predict", "--model"])
-        .arg(model)
-        .arg("--input")
-        .arg(rows)
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    common::read_csv(&String::from_utf8(out).expect("utf-8 output"))
-}
+use common::{predict, Csv};
 
 /// Runs `mlp predict`, expects exit status 2 and one line `mlp: ...` holding every needle.
 fn expect_error(args: &[&std::ffi::OsStr], needles: &[&str]) {
-    let out = mlp()
-        .arg("predict")
-        .args(args)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).expect("utf-8 stderr");
-    assert!(stderr.starts_with("mlp: "), "{stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr:?}");
-    for n in needles {
-        assert!(stderr.contains(n), "{stderr:?} should contain {n:?}");
-    }
+    common::expect_error(mlp().arg("predict").args(args), needles);
 }
 
 /// The columns of `want` named `prefix_0`, `prefix_1`, ... for every row.

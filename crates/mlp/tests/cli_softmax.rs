@@ -99,6 +99,6 @@ fn alpha_is_refused_for_softmax() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "--alpha applies to --model ridge only",
+            "--alpha applies to --model ridge",
         ));
 }

@@ -1,0 +1,88 @@
+//! The data `mlp train` fits, whatever the model: the feature columns, the rows used and
+//! their values, and the label checks shared by the classifiers.
+
+use crate::args::{ModelKind, TrainArgs};
+use crate::csv_io::Table;
+use crate::error::{CliError, CliResult};
+use fast_math::Mat;
+
+/// The columns used for training, the rows used, and their values.
+pub(crate) struct Selection {
+    pub features: Vec<String>,
+    /// Rows of the table, in file order.
+    pub rows: Vec<usize>,
+    /// The features of those rows.
+    pub x: Mat<f64>,
+    /// The target of those rows.
+    pub y: Vec<f64>,
+}
+
+/// Chooses the feature columns (given, or every numeric column but the target) and the rows:
+/// those with the target and every feature finite, or for a tree model (which routes a
+/// missing value as it learned to) every row whose target is finite.
+pub(crate) fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
+    let trees = args.model == ModelKind::Gbdt;
+    let features: Vec<String> = match &args.features {
+        Some(f) => f.clone(),
+        None => table
+            .names
+            .iter()
+            .filter(|n| **n != args.target)
+            .cloned()
+            .collect(),
+    };
+    if features.is_empty() {
+        return Err(CliError::new(format!(
+            "{}: no numeric feature column besides the target {:?}",
+            args.input.display(),
+            args.target
+        )));
+    }
+    let target = table.column(&args.target).expect("the target was read");
+    let cols: Vec<&[f64]> = features
+        .iter()
+        .map(|n| table.column(n).expect("every feature was read"))
+        .collect();
+    let rows: Vec<usize> = (0..table.nrows())
+        .filter(|&i| target[i].is_finite() && (trees || cols.iter().all(|c| c[i].is_finite())))
+        .collect();
+    if rows.is_empty() {
+        let what = if trees {
+            "the target filled with a finite number"
+        } else {
+            "the target and every feature filled with a finite number"
+        };
+        return Err(CliError::new(format!(
+            "{}: none of the {} rows has {what}",
+            args.input.display(),
+            table.nrows()
+        )));
+    }
+    let x = Mat::from_fn(rows.len(), cols.len(), |i, j| cols[j][rows[i]]);
+    let y = rows.iter().map(|&r| target[r]).collect();
+    Ok(Selection {
+        features,
+        rows,
+        x,
+        y,
+    })
+}
+
+/// Every label 0 or 1, else an error naming the first other one's file line.
+pub(crate) fn check_binary_labels(
+    args: &TrainArgs,
+    table: &Table,
+    sel: &Selection,
+) -> CliResult<()> {
+    let y = &sel.y;
+    match y.iter().position(|&v| v != 0.0 && v != 1.0) {
+        Some(i) => Err(CliError::new(format!(
+            "{}: line {}, column {:?}: label {} is not 0 or 1",
+            args.input.display(),
+            table.lines[sel.rows[i]],
+            args.target,
+            y[i]
+        ))),
+        None => Ok(()),
+    }
+}

@@ -18,11 +18,7 @@ fn fixture_config() -> FeatureConfig {
     FeatureConfig {
         windows: vec![8, 32],
         return_horizons: vec![8, 32],
-        bars: BarInputs {
-            open: true,
-            high_low: true,
-            volume: true,
-        },
+        bars: BarInputs::OHLCV,
         ..FeatureConfig::default()
     }
 }

@@ -220,11 +220,7 @@ fn bar_features_allocate_nothing_after_construction() {
     let cfg = FeatureConfig {
         windows: vec![8, 32, 128],
         return_horizons: vec![1, 8, 32],
-        bars: BarInputs {
-            open: true,
-            high_low: true,
-            volume: true,
-        },
+        bars: BarInputs::OHLCV,
         recompute_every: 500,
         ..FeatureConfig::default()
     };

@@ -26,6 +26,7 @@ mod csv_records;
 mod demo;
 mod error;
 mod features_cmd;
+mod features_help;
 mod info;
 mod plot;
 mod predict;

@@ -41,6 +41,13 @@ const GK_OPEN_CLOSE: f64 = 2.0 * std::f64::consts::LN_2 - 1.0;
 pub(crate) const PARKINSON_SCALE: f64 = 1.0 / (4.0 * std::f64::consts::LN_2);
 
 impl BarInputs {
+    /// Every input: open, high, low, close and volume.
+    pub const OHLCV: BarInputs = BarInputs {
+        open: true,
+        high_low: true,
+        volume: true,
+    };
+
     /// Whether any input besides the close is read.
     pub fn any(&self) -> bool {
         self.open || self.high_low || self.volume

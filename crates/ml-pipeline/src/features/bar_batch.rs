@@ -112,7 +112,7 @@ pub(crate) fn fill(
         let tr = (0..n).map(|t| true_range(rows[t].high, rows[t].low, prev(t)));
         out.push(tr.collect());
     }
-    let terms: Vec<Terms> = rows.iter().map(Terms::of).collect();
+    let terms: Vec<Terms> = rows.iter().map(|b| Terms::of(b, inputs)).collect();
     let column = |f: fn(&Terms) -> f64| -> Vec<f64> { terms.iter().map(f).collect() };
     let range_sq = column(|t| t.range_sq);
     let (gk, rs) = (column(|t| t.gk), column(|t| t.rs));

@@ -117,7 +117,7 @@ impl BarState {
             i += 2;
         }
         self.prev_close = b.close;
-        let terms = Terms::of(b);
+        let terms = Terms::of(b, self.inputs);
         if self.inputs.volume {
             out[i] = terms.pv;
             i += 1;

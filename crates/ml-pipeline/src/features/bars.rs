@@ -279,17 +279,25 @@ pub(crate) struct Terms {
 
 impl Terms {
     /// The terms of one bar: the one formula batch and streaming both call, so they agree
-    /// bit for bit. Terms of inputs not read come out NaN and are never used.
+    /// bit for bit. Terms of inputs not read are NaN, their logarithms skipped (a
+    /// logarithm costs more than the rest of a bar's update).
     #[inline(always)]
-    pub(crate) fn of(b: &Bar) -> Terms {
-        let hl = (b.high / b.low).ln();
-        let co = (b.close / b.open).ln();
-        let range_sq = hl * hl;
+    pub(crate) fn of(b: &Bar, inputs: BarInputs) -> Terms {
+        let (mut range_sq, mut gk, mut rs) = (f64::NAN, f64::NAN, f64::NAN);
+        if inputs.high_low {
+            let hl = (b.high / b.low).ln();
+            range_sq = hl * hl;
+        }
+        if inputs.ohlc() {
+            let co = (b.close / b.open).ln();
+            gk = 0.5 * range_sq - GK_OPEN_CLOSE * (co * co);
+            rs = (b.high / b.close).ln() * (b.high / b.open).ln()
+                + (b.low / b.close).ln() * (b.low / b.open).ln();
+        }
         Terms {
             range_sq,
-            gk: 0.5 * range_sq - GK_OPEN_CLOSE * (co * co),
-            rs: (b.high / b.close).ln() * (b.high / b.open).ln()
-                + (b.low / b.close).ln() * (b.low / b.open).ln(),
+            gk,
+            rs,
             pv: b.close * b.volume,
         }
     }

@@ -25,6 +25,7 @@ fn bench_features(c: &mut Criterion) {
         spectral_len: 0,
         spectral_bins: 0,
         recompute_every: 1024,
+        ..FeatureConfig::default()
     };
     g.bench_function("moments_only_seq", |b| {
         b.iter(|| extract_features(black_box(&p), &moments_only, Par::Seq).unwrap())

@@ -371,6 +371,7 @@ fn ablation_features() -> FeatureConfig {
         spectral_len: 64,
         spectral_bins: 16,
         recompute_every: 1024,
+        ..FeatureConfig::default()
     }
 }
 

@@ -63,6 +63,15 @@ pub enum PipelineError {
         /// The value.
         value: f64,
     },
+    /// A bar whose values the bar features cannot use (a non-positive price under a
+    /// logarithm, a negative volume, a high below its low).
+    #[error("bar at row {row}: {problem}")]
+    InvalidBar {
+        /// Row (0-based) of the first bad bar.
+        row: usize,
+        /// What is wrong with it, with the values.
+        problem: String,
+    },
     /// A label is not 0 or 1.
     #[error("label {value} at row {row} is not 0 or 1")]
     BadLabel {

@@ -62,7 +62,8 @@ mod workers;
 pub use ablation::Ablation;
 pub use error::{PipelineError, Result};
 pub use features::{
-    extract_features, extract_features_grouped, FeatureConfig, FeatureMatrix, Groups,
+    extract_bar_features, extract_bar_features_grouped, extract_features, extract_features_grouped,
+    forward_targets, Bar, BarInputs, Bars, FeatureConfig, FeatureMatrix, Groups,
     KeyedRollingFeatures, RollingFeatures,
 };
 pub use models::{

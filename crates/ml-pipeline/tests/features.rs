@@ -250,6 +250,7 @@ fn other_features_match_naive_references() {
         spectral_len: 16,
         spectral_bins: 3,
         recompute_every: 100,
+        ..FeatureConfig::default()
     };
     let m = extract_features(&prices, &cfg, Par::Seq).unwrap();
     let col = |n: &str| m.column_index(n).unwrap();

@@ -2,10 +2,12 @@
 //! (`extract_features`) and the keyed streaming state, bit for bit, for any thread count; and
 //! matches pandas' `groupby(symbol)` definitions.
 
+mod identical;
+
 use fast_math::Par;
+use identical::{assert_identical, same_bits};
 use ml_pipeline::features::{
-    extract_features, extract_features_grouped, FeatureConfig, FeatureMatrix, Groups,
-    KeyedRollingFeatures,
+    extract_features, extract_features_grouped, FeatureConfig, Groups, KeyedRollingFeatures,
 };
 use ml_pipeline::PipelineError;
 use seeded_rng::Rng;
@@ -38,25 +40,6 @@ fn interleaved(sizes: &[usize], seed: u64) -> (Vec<String>, Vec<f64>) {
         prices.push(level[g]);
     }
     (keys, prices)
-}
-
-fn same_bits(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits()
-}
-
-/// Every value of `got` equals `want` bit for bit (NaN included).
-fn assert_identical(got: &FeatureMatrix, want: &FeatureMatrix, what: &str) {
-    assert_eq!(got.names(), want.names(), "{what}");
-    assert_eq!(got.nrows(), want.nrows(), "{what}");
-    for t in 0..got.nrows() {
-        for (j, (&a, &b)) in got.row(t).iter().zip(want.row(t)).enumerate() {
-            assert!(
-                same_bits(a, b),
-                "{what}: row {t} {}: {a:e} vs {b:e}",
-                got.names()[j]
-            );
-        }
-    }
 }
 
 #[test]

@@ -212,3 +212,37 @@ fn keyed_features_allocate_nothing_after_each_keys_first_tick() {
     f.update("NEW", 1.0);
     assert!(allocations() > before, "a new key's state allocates");
 }
+
+#[test]
+fn bar_features_allocate_nothing_after_construction() {
+    use ml_pipeline::features::{Bar, BarInputs, FeatureConfig, KeyedRollingFeatures};
+    use ml_pipeline::RollingFeatures;
+    let cfg = FeatureConfig {
+        windows: vec![8, 32, 128],
+        return_horizons: vec![1, 8, 32],
+        bars: BarInputs::OHLCV,
+        recompute_every: 500,
+        ..FeatureConfig::default()
+    };
+    let prices = walk(20_000);
+    let bar = |t: usize| Bar {
+        open: prices[t.saturating_sub(1)],
+        high: prices[t] * 1.002,
+        low: prices[t] * 0.997,
+        close: prices[t],
+        volume: 1000.0 + (t % 17) as f64,
+    };
+    let mut f = RollingFeatures::new(cfg.clone()).unwrap();
+    let mut keyed = KeyedRollingFeatures::<u32>::new(cfg).unwrap();
+    keyed.update_bar(&0, &bar(0));
+    keyed.update_bar(&1, &bar(0));
+    let before = allocations();
+    let mut rows = 0u64;
+    for t in 0..prices.len() {
+        rows += u64::from(f.update_bar(&bar(t)).is_some());
+        keyed.update_bar_row(&((t % 2) as u32), &bar(t));
+    }
+    let allocs = allocations() - before;
+    assert!(rows > 19_000, "only {rows} warmed-up rows");
+    assert_eq!(allocs, 0, "{allocs} allocations in 40000 bar updates");
+}

@@ -20,9 +20,10 @@ pub enum Command {
     /// evaluate them out of sample, replay the rest tick by tick, and measure latency,
     /// allocations and the speedup of the optimized pipeline over the all-layers-off one.
     Demo(DemoArgs),
-    /// Rolling features of one price column, one output row per input row (empty cell where
-    /// a feature is undefined); with --group, of each symbol's prices separately in a
-    /// long-format file (`date,symbol,price` rows, symbols interleaved).
+    /// Rolling features of a price column, or of OHLCV bars (range, volatility estimators,
+    /// VWAP, volume), one output row per input row (empty cell where a feature is undefined),
+    /// optionally with forward targets for training; with --group, of each symbol's rows
+    /// separately in a long-format file (`date,symbol,...` rows, symbols interleaved).
     Features(FeaturesArgs),
     /// Train a ridge, logistic or softmax regression, or gradient-boosted trees, on CSV
     /// columns and save it as a model file.
@@ -56,16 +57,49 @@ pub struct DemoArgs {
 
 /// Flags of `mlp features`.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = crate::features_help::COLUMNS)]
 pub struct FeaturesArgs {
     /// Input CSV file with a header row.
     #[arg(long, value_name = "F.csv")]
     pub input: PathBuf,
-    /// Name of the price column.
-    #[arg(long, value_name = "NAME")]
-    pub column: String,
+    /// The price column, for price features only (today's output): bar features only with
+    /// bar columns named by --open/--high/--low/--volume.
+    #[arg(long, value_name = "COL", conflicts_with = "close")]
+    pub column: Option<String>,
+    /// The close of a bar file, the price of the price features (default, without
+    /// --column: the column named close); open, high, low and volume are then read from
+    /// the columns of those names when the file has them.
+    #[arg(long, value_name = "COL")]
+    pub close: Option<String>,
+    /// The open column (Garman-Klass, Rogers-Satchell; needs --high and --low).
+    #[arg(long, value_name = "COL")]
+    pub open: Option<String>,
+    /// The high column (bar range, true range, Parkinson; needs --low).
+    #[arg(long, value_name = "COL")]
+    pub high: Option<String>,
+    /// The low column (needs --high).
+    #[arg(long, value_name = "COL")]
+    pub low: Option<String>,
+    /// The volume column (dollar volume, VWAP and its deviation, volume z-score).
+    #[arg(long, value_name = "COL")]
+    pub volume: Option<String>,
     /// Rolling window length (at least 4).
     #[arg(long, default_value_t = 64)]
     pub window: usize,
+    /// Several windows at once, comma-separated (e.g. `--windows 8,32,128`, each at least 4):
+    /// every windowed column is computed for each and named with it (`roll_std_32`); replaces
+    /// --window.
+    #[arg(long, value_name = "W,..", value_delimiter = ',')]
+    pub windows: Vec<usize>,
+    /// Horizons h of the `log_return_<h>` columns, comma-separated (default: the windows,
+    /// when there are bar columns or --windows; else none).
+    #[arg(long, value_name = "H,..", value_delimiter = ',')]
+    pub return_horizons: Vec<usize>,
+    /// Add the forward targets `fwd_log_return_<h>` (log return from this row to h rows
+    /// later of the same series; empty for the last h rows) and `fwd_up_<h>` (1 if that
+    /// return is positive, 0 if not) for each horizon, comma-separated (e.g. `--horizon 1`).
+    #[arg(long, value_name = "H,..", value_delimiter = ',')]
+    pub horizon: Vec<usize>,
     /// Compute each value of this column's rows as a series of its own (e.g. `--group
     /// symbol`): rows of a symbol must be in time order, symbols may be interleaved; output
     /// rows stay in input order.

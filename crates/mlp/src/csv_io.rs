@@ -170,24 +170,7 @@ pub fn read_columns_from(
             "{shown}: the file is empty (a header row is required)"
         )));
     };
-    let mut header: Vec<String> = Vec::with_capacity(record.len());
-    for (j, field) in record.iter().enumerate() {
-        let name = std::str::from_utf8(field).map_err(|_| {
-            CliError::new(format!(
-                "{shown}: line {header_line}: header field {} is not valid UTF-8",
-                j + 1
-            ))
-        })?;
-        let name = name.trim();
-        if name.contains('\r') {
-            return Err(CliError::new(format!(
-                "{shown}: line {header_line}: header field {} holds a carriage return; lines must end in \
-                 LF or CRLF (convert classic-Mac CR line endings first)",
-                j + 1
-            )));
-        }
-        header.push(name.to_string());
-    }
+    let header = header_names(&record, shown, header_line)?;
     let width = header.len();
 
     let mut slots: Vec<Slot> = Vec::new();
@@ -296,6 +279,48 @@ pub fn read_columns_from(
         }
     }
     Ok(table)
+}
+
+/// The column names of the file at `path` (its first record), as [`read_columns`] reads
+/// them: to choose columns by the names a file has before reading them.
+///
+/// # Errors
+/// As [`read_columns`], for the file and its header.
+pub fn read_header(path: &Path) -> CliResult<Vec<String>> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| CliError::io(format!("cannot open {shown}"), e))?;
+    let mut record = Records::new(file);
+    let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
+    match record.next_record().map_err(read_err)? {
+        Some(line) => header_names(&record, &shown, line),
+        None => Err(CliError::new(format!(
+            "{shown}: the file is empty (a header row is required)"
+        ))),
+    }
+}
+
+/// The header record's names, trimmed; an error for a name that is not UTF-8 or holds a
+/// carriage return.
+fn header_names<R: Read>(record: &Records<R>, shown: &str, line: u64) -> CliResult<Vec<String>> {
+    let mut header: Vec<String> = Vec::with_capacity(record.len());
+    for (j, field) in record.iter().enumerate() {
+        let name = std::str::from_utf8(field).map_err(|_| {
+            CliError::new(format!(
+                "{shown}: line {line}: header field {} is not valid UTF-8",
+                j + 1
+            ))
+        })?;
+        let name = name.trim();
+        if name.contains('\r') {
+            return Err(CliError::new(format!(
+                "{shown}: line {line}: header field {} holds a carriage return; lines must end in \
+                 LF or CRLF (convert classic-Mac CR line endings first)",
+                j + 1
+            )));
+        }
+        header.push(name.to_string());
+    }
+    Ok(header)
 }
 
 /// The field of the one header column called `name`.

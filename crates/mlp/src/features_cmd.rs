@@ -1,14 +1,19 @@
-//! `mlp features`: the rolling feature matrix of one price column, of the whole file or of
-//! each group (symbol) of a long-format file.
+//! `mlp features`: the rolling feature matrix of a price column or of OHLCV bars, of the
+//! whole file or of each group (symbol) of a long-format file, with forward targets on
+//! demand.
 
 use crate::args::FeaturesArgs;
 use crate::csv_io::{
-    header_with_kept, push_cell, push_kept_cells, read_columns, write_header, Others, Output,
-    TextColumn, TextRequest,
+    header_with_kept, push_cell, push_kept_cells, read_columns, read_header, write_header, Others,
+    Output, TextColumn, TextRequest,
 };
 use crate::error::{CliError, CliResult};
 use fast_math::Par;
-use ml_pipeline::{extract_features, extract_features_grouped, FeatureConfig, Groups};
+use ml_pipeline::features::forward_target_names;
+use ml_pipeline::{
+    extract_bar_features, extract_bar_features_grouped, forward_targets, BarInputs, Bars,
+    FeatureConfig, Groups, PipelineError,
+};
 use std::io::Write;
 use std::time::Instant;
 
@@ -19,25 +24,127 @@ const SYMBOL_COLUMNS: [&str; 2] = ["symbol", "ticker"];
 /// Short groups named one per warning line before the rest are only counted.
 const SHORT_GROUPS_NAMED: usize = 10;
 
-/// Reads the price column (and the `--keep` and `--group` columns as text), computes
-/// [`extract_features`] with a default configuration of the given window, per group with
-/// `--group` ([`extract_features_grouped`]), and writes one row per input row: the kept
-/// columns as written, then the features under the names of [`FeatureConfig::names`] (an
-/// empty cell where a feature is undefined).
+/// The input columns the features read: the close (the price) and the bar columns.
+struct BarColumns {
+    close: String,
+    open: Option<String>,
+    high: Option<String>,
+    low: Option<String>,
+    volume: Option<String>,
+}
+
+impl BarColumns {
+    /// From the flags and the file's header: `--column` reads that price and only the bar
+    /// columns named by flags (today's price-only output when none is); otherwise the close
+    /// (`--close`, or the column named close) and every bar column named by a flag or, when
+    /// not, found by its usual name.
+    fn resolve(args: &FeaturesArgs, header: &[String], shown: &str) -> CliResult<BarColumns> {
+        let by_name = |name: &str| {
+            header
+                .iter()
+                .find(|h| h.eq_ignore_ascii_case(name))
+                .cloned()
+        };
+        let close = match (&args.column, &args.close) {
+            (Some(c), _) | (None, Some(c)) => c.clone(),
+            (None, None) => by_name("close").ok_or_else(|| {
+                CliError::new(format!(
+                    "{shown}: no column named close: name the price with --column COL (price \
+                     features) or the close with --close COL (the header has: {})",
+                    header.join(", ")
+                ))
+            })?,
+        };
+        let pick = |given: &Option<String>, usual: &str| match given {
+            Some(c) => Some(c.clone()),
+            None if args.column.is_none() => by_name(usual).filter(|n| *n != close),
+            None => None,
+        };
+        let cols = BarColumns {
+            open: pick(&args.open, "open"),
+            high: pick(&args.high, "high"),
+            low: pick(&args.low, "low"),
+            volume: pick(&args.volume, "volume"),
+            close,
+        };
+        let lacking = match (&cols.open, &cols.high, &cols.low) {
+            (_, Some(h), None) => Some(format!("a high column ({h:?}) but no low")),
+            (_, None, Some(l)) => Some(format!("a low column ({l:?}) but no high")),
+            (Some(o), None, None) => Some(format!("an open column ({o:?}) but no high and low")),
+            _ => None,
+        };
+        if let Some(what) = lacking {
+            return Err(CliError::new(format!(
+                "{shown}: {what}: the range features need both high and low; name them with \
+                 --high and --low, or pass --column {} for price features only",
+                cols.close
+            )));
+        }
+        Ok(cols)
+    }
+
+    /// The numeric columns to read: the close first, then the bar columns given.
+    fn names(&self) -> Vec<String> {
+        let bar = [&self.open, &self.high, &self.low, &self.volume];
+        std::iter::once(self.close.clone())
+            .chain(bar.into_iter().flatten().cloned())
+            .collect()
+    }
+
+    fn inputs(&self) -> BarInputs {
+        BarInputs {
+            open: self.open.is_some(),
+            high_low: self.high.is_some(),
+            volume: self.volume.is_some(),
+        }
+    }
+}
+
+/// The feature configuration of the flags and the bar columns found.
+fn config(args: &FeaturesArgs, inputs: BarInputs) -> FeatureConfig {
+    let mut cfg = FeatureConfig::with_window(args.window);
+    cfg.windows = args.windows.clone();
+    cfg.bars = inputs;
+    cfg.return_horizons = if !args.return_horizons.is_empty() {
+        args.return_horizons.clone()
+    } else if inputs.any() || !args.windows.is_empty() {
+        cfg.effective_windows().to_vec()
+    } else {
+        Vec::new()
+    };
+    cfg
+}
+
+/// Reads the price or bar columns (and the `--keep` and `--group` columns as text), computes
+/// the features ([`extract_bar_features`], per group with `--group`,
+/// [`extract_bar_features_grouped`]) and the `--horizon` targets ([`forward_targets`]), and
+/// writes one row per input row: the kept columns as written, the features under the names
+/// of [`FeatureConfig::names`], the targets (an empty cell where a value is undefined).
 ///
 /// Warns on standard error, without failing, when a `symbol`/`ticker` column holds several
 /// values but no `--group` was given, and when a group (or the file) has too few rows for
 /// any row to have every feature.
 ///
 /// # Errors
-/// Input, configuration and output errors, each as one line.
+/// Input, configuration and output errors, each as one line; a bad bar (non-positive price,
+/// negative volume, high below low) names its line.
 pub fn run(args: &FeaturesArgs) -> CliResult<()> {
-    let cfg = FeatureConfig::with_window(args.window);
-    cfg.validate()
-        .map_err(|e| CliError::pipeline("--window", e))?;
-    let header = header_with_kept(&args.keep, &cfg.names())?;
-
+    let shown = args.input.display().to_string();
     let t0 = Instant::now();
+    let bar_columns = BarColumns::resolve(args, &read_header(&args.input)?, &shown)?;
+    let cfg = config(args, bar_columns.inputs());
+    let flag = if args.windows.is_empty() {
+        "--window"
+    } else {
+        "--windows"
+    };
+    cfg.validate().map_err(|e| CliError::pipeline(flag, e))?;
+    let horizons = &args.horizon;
+    forward_targets(&[], None, horizons).map_err(|e| CliError::pipeline("--horizon", e))?;
+    let mut out_names = cfg.names();
+    out_names.extend(forward_target_names(horizons));
+    let header = header_with_kept(&args.keep, &out_names)?;
+
     let mut text = args.keep.clone();
     if let Some(g) = args.group.as_ref().filter(|g| !args.keep.contains(g)) {
         text.push(g.clone());
@@ -51,13 +158,24 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
         required: &text,
         optional,
     };
-    let table = read_columns(
-        &args.input,
-        std::slice::from_ref(&args.column),
-        Others::Skip,
-        request,
-    )?;
-    let prices = &table.columns[0];
+    let numeric = bar_columns.names();
+    let table = read_columns(&args.input, &numeric, Others::Skip, request)?;
+    let col = |name: &Option<String>| name.as_ref().and_then(|n| table.column(n));
+    let bars = Bars {
+        open: col(&bar_columns.open),
+        high: col(&bar_columns.high),
+        low: col(&bar_columns.low),
+        close: &table.columns[0],
+        volume: col(&bar_columns.volume),
+    };
+    let positive_close = cfg.bars.any() || !cfg.return_horizons.is_empty() || !horizons.is_empty();
+    bars.check(positive_close).map_err(|e| match e {
+        // The file's line, not the data row the library counts.
+        PipelineError::InvalidBar { row, problem } => {
+            CliError::new(format!("{shown}: line {}: {problem}", table.lines[row]))
+        }
+        other => CliError::pipeline("features", other),
+    })?;
     let t_read = t0.elapsed();
 
     let t1 = Instant::now();
@@ -65,12 +183,12 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
         let j = table.text_names.iter().position(|n| n == name);
         &table.text[j.expect("requested columns are read")]
     };
-    let fm = match &args.group {
+    let prices = bars.close;
+    let groups = match &args.group {
         Some(name) => {
             let (groups, keys) = Groups::from_keys(column(name).iter());
             warn_short_groups(name, &groups, &keys, &cfg);
-            let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
-            extract_features_grouped(prices, &groups, &cfg, par)
+            Some(groups)
         }
         None => {
             let symbols = table
@@ -88,10 +206,19 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
                     rows_needed(&cfg)
                 );
             }
-            extract_features(prices, &cfg, Par::Seq)
+            None
         }
+    };
+    let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
+    let fm = match &groups {
+        Some(groups) => extract_bar_features_grouped(&bars, groups, &cfg, par),
+        // One series, sequentially: the output is then the library's `Par::Seq` values bit
+        // for bit (parallel chunks agree with them only to 1e-17 in the EMAs).
+        None => extract_bar_features(&bars, &cfg, Par::Seq),
     }
     .map_err(|e| CliError::pipeline("features", e))?;
+    let targets = forward_targets(prices, groups.as_ref(), horizons)
+        .map_err(|e| CliError::pipeline("--horizon", e))?;
     let t_features = t1.elapsed();
 
     let t2 = Instant::now();
@@ -104,7 +231,7 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     for t in 0..fm.nrows() {
         line.clear();
         push_kept_cells(&mut line, kept, t);
-        for (j, &v) in fm.row(t).iter().enumerate() {
+        for (j, &v) in fm.row(t).iter().chain(targets.row(t)).enumerate() {
             if j > 0 {
                 line.push(b',');
             }
@@ -132,7 +259,12 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
 /// window is what decides it.
 fn rows_needed(cfg: &FeatureConfig) -> String {
     let row = cfg.warmup() + 1;
-    if cfg.spectral_len > cfg.window {
+    if let Some(longest) = cfg.windows.iter().max() {
+        format!(
+            "features are all defined only from a series' row {row} on (longest window \
+             {longest}; smaller --windows need fewer rows)"
+        )
+    } else if cfg.spectral_len > cfg.window {
         format!(
             "features are all defined only from a series' row {row} on ({} returns for the \
              spectral features)",

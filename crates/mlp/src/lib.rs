@@ -28,6 +28,7 @@ mod demo;
 mod demo_gbdt;
 mod error;
 mod features_cmd;
+mod features_help;
 mod info;
 mod plot;
 mod predict;

@@ -1,5 +1,7 @@
 //! Whole-series feature extraction: the same values as the streaming path, one row per price.
 
+use super::bar_batch;
+use super::bars::Bars;
 use super::config::FeatureConfig;
 use super::streaming::RollingFeatures;
 use crate::error::Result;
@@ -78,18 +80,44 @@ const MIN_CHUNK: usize = 1 << 15;
 ///
 /// # Errors
 /// [`PipelineError::InvalidSetting`](crate::PipelineError::InvalidSetting) for a bad
-/// configuration.
+/// configuration, or one whose bar features read more than the close (use
+/// [`extract_bar_features`]).
 pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result<FeatureMatrix> {
+    extract_bar_features(&Bars::close(prices), cfg, par)
+}
+
+/// Features of a whole bar series: row `t` equals what [`RollingFeatures::update_bar`]
+/// yields after bar `t` (NaN where a feature is not yet defined), bit for bit.
+///
+/// The price features are computed as by [`extract_features`] on the closes; the bar
+/// features column by column (each rolling mean one pass over its column, the passes spread
+/// over `par`'s threads, everything else elementwise). The bars are not checked
+/// ([`Bars::check`]): a bad value gives NaN or a meaningless value where it is used.
+///
+/// # Errors
+/// [`PipelineError::InvalidSetting`](crate::PipelineError::InvalidSetting) for a bad
+/// configuration or a column it reads missing from `bars`;
+/// [`PipelineError::ShapeMismatch`](crate::PipelineError::ShapeMismatch) for columns of
+/// different lengths.
+pub fn extract_bar_features(
+    bars: &Bars<'_>,
+    cfg: &FeatureConfig,
+    par: Par,
+) -> Result<FeatureMatrix> {
     cfg.validate()?;
+    bars.check_shape(cfg.bars)?;
+    let prices = bars.close;
     let cols = cfg.n_features();
+    let n_price = cfg.n_price_features();
+    let price_cfg = cfg.price_only();
     let mut data = vec![f64::NAN; prices.len() * cols];
     let threads = par.threads().min(prices.len() / MIN_CHUNK).max(1);
     let chunk_rows = prices.len().div_ceil(threads).max(1);
     let run_chunk = |start: usize, out: &mut [f64]| {
         let mut f =
-            RollingFeatures::primed(cfg.clone(), &prices[..start]).expect("validated above");
+            RollingFeatures::primed(price_cfg.clone(), &prices[..start]).expect("validated above");
         for (row, &p) in out.chunks_exact_mut(cols).zip(&prices[start..]) {
-            row.copy_from_slice(f.push(p));
+            row[..n_price].copy_from_slice(f.push(p));
         }
     };
     if threads == 1 {
@@ -106,6 +134,9 @@ pub fn extract_features(prices: &[f64], cfg: &FeatureConfig, par: Par) -> Result
                 .collect();
             crate::workers::join_in_order(workers);
         });
+    }
+    if cols > n_price {
+        bar_batch::fill(bars, cfg, par, &mut data, n_price, cols);
     }
     Ok(FeatureMatrix {
         names: cfg.names(),

@@ -2,6 +2,7 @@
 //! group's rows are one series, computed as if that group were alone, and the rows come back
 //! in the table's order.
 
+use super::bars::Bars;
 use super::batch::FeatureMatrix;
 use super::config::FeatureConfig;
 use super::streaming::RollingFeatures;
@@ -190,14 +191,34 @@ const MIN_ROWS_PER_THREAD: usize = 1 << 14;
 ///
 /// # Errors
 /// [`PipelineError::ShapeMismatch`] when `prices` and `groups` differ in rows;
-/// [`PipelineError::InvalidSetting`] for a bad configuration.
+/// [`PipelineError::InvalidSetting`] for a bad configuration, or one whose bar features read
+/// more than the close (use [`extract_bar_features_grouped`]).
 pub fn extract_features_grouped(
     prices: &[f64],
     groups: &Groups,
     cfg: &FeatureConfig,
     par: Par,
 ) -> Result<FeatureMatrix> {
+    extract_bar_features_grouped(&Bars::close(prices), groups, cfg, par)
+}
+
+/// [`extract_features_grouped`] over bars: row `t` is what
+/// [`RollingFeatures::update_bar`] yields after the bars of `t`'s group up to and including
+/// `t`, so each group's rows equal [`extract_bar_features`](super::extract_bar_features) on
+/// that group's bars alone, bit for bit.
+///
+/// # Errors
+/// As [`extract_features_grouped`]; and as
+/// [`extract_bar_features`](super::extract_bar_features) for missing or mismatched columns.
+pub fn extract_bar_features_grouped(
+    bars: &Bars<'_>,
+    groups: &Groups,
+    cfg: &FeatureConfig,
+    par: Par,
+) -> Result<FeatureMatrix> {
     cfg.validate()?;
+    bars.check_shape(cfg.bars)?;
+    let prices = bars.close;
     if prices.len() != groups.nrows() {
         return Err(PipelineError::ShapeMismatch {
             what: "prices against group rows",
@@ -221,7 +242,7 @@ pub fn extract_features_grouped(
         // The start `extract_features` gives its first chunk, so values agree bit for bit.
         let mut f = RollingFeatures::starting_at(cfg.clone(), 0).expect("validated above");
         for (row, &t) in out.into_iter().zip(groups.rows(g)) {
-            row.copy_from_slice(f.push(prices[t]));
+            row.copy_from_slice(f.push_bar(&bars.bar(t)));
         }
     };
     let threads = par

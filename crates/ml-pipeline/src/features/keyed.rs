@@ -1,5 +1,6 @@
 //! Streaming features of many series at once (one per symbol), ticks arriving interleaved.
 
+use super::bars::{Bar, Bars};
 use super::config::FeatureConfig;
 use super::streaming::RollingFeatures;
 use crate::error::Result;
@@ -88,8 +89,17 @@ impl<K: Hash + Eq> KeyedRollingFeatures<K> {
 
     /// Sets `key`'s state to the one reached after `history` ([`RollingFeatures::primed`]),
     /// replacing any state it had: a restart from stored prices without replaying them all.
+    ///
+    /// # Panics
+    /// If the configuration reads bar inputs besides the close (use
+    /// [`prime_bars`](Self::prime_bars)).
     pub fn prime(&mut self, key: K, history: &[f64]) {
-        let f = RollingFeatures::primed(self.cfg.clone(), history).expect("validated in new");
+        let f = RollingFeatures::primed(self.cfg.clone(), history)
+            .expect("a configuration validated in new, reading the close alone");
+        self.set_state(key, f);
+    }
+
+    fn set_state(&mut self, key: K, f: RollingFeatures) {
         match self.index.get(&key) {
             Some(&i) => self.states[i] = f,
             None => {
@@ -97,6 +107,41 @@ impl<K: Hash + Eq> KeyedRollingFeatures<K> {
                 self.states.push(f);
             }
         }
+    }
+
+    /// [`prime`](Self::prime) from a history of bars ([`RollingFeatures::primed_bars`]).
+    ///
+    /// # Errors
+    /// When `history` lacks a column the configuration reads or its columns differ in length.
+    pub fn prime_bars(&mut self, key: K, history: &Bars<'_>) -> Result<()> {
+        let f = RollingFeatures::primed_bars(self.cfg.clone(), history)?;
+        self.set_state(key, f);
+        Ok(())
+    }
+
+    /// Feeds one bar of `key`'s series and returns its feature row once that series is
+    /// warmed up ([`RollingFeatures::update_bar`]), `None` before.
+    #[inline]
+    pub fn update_bar<Q>(&mut self, key: &Q, bar: &Bar) -> Option<&[f64]>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let i = self.slot(key);
+        self.states[i].update_bar(bar)
+    }
+
+    /// [`update_bar`](Self::update_bar) whatever the warm-up state, NaN where a feature is not
+    /// yet defined: the rows of
+    /// [`extract_bar_features_grouped`](super::extract_bar_features_grouped).
+    #[inline]
+    pub fn update_bar_row<Q>(&mut self, key: &Q, bar: &Bar) -> &[f64]
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let i = self.slot(key);
+        self.states[i].push_bar(bar)
     }
 
     /// Feeds one price of `key`'s series and returns its feature row once that series is

@@ -1,11 +1,14 @@
-//! Tick-by-tick feature extraction: O(1) per price (O(bins) for the spectral features), no
-//! allocation after construction.
+//! Tick-by-tick feature extraction: O(1) per price or bar (O(bins) for the spectral
+//! features, O(windows) for several windows), no allocation after construction.
 
+use super::bar_state::BarState;
+use super::bars::{Bar, Bars};
 use super::config::FeatureConfig;
 use super::window::{RollingMinMax, RollingMoments, SlidingDft};
 use crate::error::Result;
 
-/// Streaming feature extractor: feed prices one at a time with [`update`](Self::update).
+/// Streaming feature extractor: feed prices one at a time with [`update`](Self::update), or
+/// bars with [`update_bar`](Self::update_bar) when the configuration has bar features.
 ///
 /// ```
 /// use ml_pipeline::features::{FeatureConfig, RollingFeatures};
@@ -26,12 +29,32 @@ pub struct RollingFeatures {
     names: Vec<String>,
     tick: usize,
     prev_price: f64,
+    windows: Vec<PriceWindow>,
+    emas: Vec<Ema>,
+    dft: SlidingDft,
+    /// Present when the configuration has bar features.
+    bars: Option<BarState>,
+    /// Columns before the bar features.
+    n_price: usize,
+    row: Vec<f64>,
+}
+
+/// The windowed price statistics of one window.
+#[derive(Clone, Debug)]
+struct PriceWindow {
     returns: RollingMoments,
     prices: RollingMoments,
     extrema: RollingMinMax,
-    emas: Vec<Ema>,
-    dft: SlidingDft,
-    row: Vec<f64>,
+}
+
+impl PriceWindow {
+    fn new(w: usize, recompute_every: usize) -> Self {
+        PriceWindow {
+            returns: RollingMoments::new(w, recompute_every),
+            prices: RollingMoments::with_order(w, recompute_every, false),
+            extrema: RollingMinMax::new(w),
+        }
+    }
 }
 
 /// Exponential moving average with `alpha = 2 / (span + 1)`, started at the first value:
@@ -85,16 +108,19 @@ impl RollingFeatures {
     /// configuration does not validate.
     pub fn new(cfg: FeatureConfig) -> Result<Self> {
         cfg.validate()?;
-        let w = cfg.window;
+        let windows = cfg.effective_windows();
         Ok(RollingFeatures {
             names: cfg.names(),
             tick: 0,
             prev_price: f64::NAN,
-            returns: RollingMoments::new(w, cfg.recompute_every),
-            prices: RollingMoments::with_order(w, cfg.recompute_every, false),
-            extrema: RollingMinMax::new(w),
+            windows: windows
+                .iter()
+                .map(|&w| PriceWindow::new(w, cfg.recompute_every))
+                .collect(),
             emas: cfg.ema_spans.iter().map(|&s| Ema::new(s)).collect(),
             dft: SlidingDft::new(cfg.spectral_len, cfg.spectral_bins, cfg.recompute_every),
+            bars: cfg.has_bar_features().then(|| BarState::new(&cfg)),
+            n_price: cfg.n_price_features(),
             row: vec![f64::NAN; cfg.n_features()],
             cfg,
         })
@@ -105,9 +131,14 @@ impl RollingFeatures {
     pub(crate) fn starting_at(cfg: FeatureConfig, first_tick: usize) -> Result<Self> {
         let mut f = Self::new(cfg)?;
         let t = first_tick as u64;
-        f.returns.set_start(t);
-        f.prices.set_start(t);
+        for w in &mut f.windows {
+            w.returns.set_start(t);
+            w.prices.set_start(t);
+        }
         f.dft.set_start(t);
+        if let Some(b) = &mut f.bars {
+            b.set_start(t);
+        }
         Ok(f)
     }
 
@@ -118,9 +149,21 @@ impl RollingFeatures {
     ///
     /// # Errors
     /// As [`new`](Self::new).
+    ///
+    /// Bar features, if configured, see NaN bars: use [`primed_bars`](Self::primed_bars).
     pub fn primed(cfg: FeatureConfig, history: &[f64]) -> Result<Self> {
+        Self::primed_bars(cfg, &Bars::close(history))
+    }
+
+    /// [`primed`](Self::primed) from a history of bars.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); and when `history` lacks a column the configuration reads or
+    /// its columns differ in length.
+    pub fn primed_bars(cfg: FeatureConfig, history: &Bars<'_>) -> Result<Self> {
         cfg.validate()?;
-        let lookback = cfg.window.max(cfg.spectral_len) + 1;
+        history.check_shape(cfg.bars)?;
+        let lookback = cfg.warmup() + 1;
         // Saturating: a huge `recompute_every` or EMA span means "replay everything".
         let keep = lookback.saturating_add(
             cfg.ema_memory()
@@ -128,8 +171,8 @@ impl RollingFeatures {
         );
         let first = history.len().saturating_sub(keep);
         let mut f = Self::starting_at(cfg, first)?;
-        for &p in &history[first..] {
-            f.push(p);
+        for t in first..history.len() {
+            f.push_bar(&history.bar(t));
         }
         Ok(f)
     }
@@ -158,17 +201,30 @@ impl RollingFeatures {
         (self.tick > self.cfg.warmup()).then_some(&self.row[..])
     }
 
+    /// Feeds one bar and returns the feature row once warmed up, as
+    /// [`update`](Self::update) does for a price; the bar's close is the price of the price
+    /// features. Inputs the configuration does not read are ignored.
+    #[inline]
+    pub fn update_bar(&mut self, bar: &Bar) -> Option<&[f64]> {
+        self.push_bar(bar);
+        (self.tick > self.cfg.warmup()).then_some(&self.row[..])
+    }
+
     /// Feeds one price and writes the row whatever the warm-up state (NaN where undefined).
     #[inline]
     pub(crate) fn push(&mut self, price: f64) -> &[f64] {
+        self.push_bar(&Bar::price(price))
+    }
+
+    /// Feeds one bar and writes the row whatever the warm-up state (NaN where undefined).
+    #[inline]
+    pub(crate) fn push_bar(&mut self, bar: &Bar) -> &[f64] {
+        let price = bar.close;
         // NaN on the first tick; NaN or infinite around a non-positive or NaN price, which
         // the windows then treat as a gap.
         let r = (price / self.prev_price).ln();
         self.prev_price = price;
         self.tick += 1;
-        self.returns.push(r);
-        let p_old = self.prices.push(price);
-        self.extrema.push(price);
         for e in &mut self.emas {
             e.push(price);
         }
@@ -176,26 +232,40 @@ impl RollingFeatures {
             self.dft.push(r);
         }
 
-        let rs = self.returns.stats();
-        let ps = self.prices.stats();
-        let row = &mut self.row;
-        row[0] = r;
-        row[1] = rs.mean;
-        row[2] = rs.std;
-        row[3] = rs.skew;
-        row[4] = rs.kurt;
-        row[5] = (price - ps.mean) / ps.std;
-        let mut i = 6;
+        let (price_row, bar_row) = self.row.split_at_mut(self.n_price);
+        price_row[0] = r;
+        let mut i = 1;
+        let n_windows = self.windows.len();
+        // The momentum, minimum and maximum of each window follow the EMAs.
+        let mut j = 1 + 5 * n_windows + self.emas.len();
+        for w in &mut self.windows {
+            w.returns.push(r);
+            let p_old = w.prices.push(price);
+            w.extrema.push(price);
+            let rs = w.returns.stats();
+            let ps = w.prices.stats();
+            price_row[i..i + 5].copy_from_slice(&[
+                rs.mean,
+                rs.std,
+                rs.skew,
+                rs.kurt,
+                (price - ps.mean) / ps.std,
+            ]);
+            i += 5;
+            // Momentum over `w` ticks: the price leaving the window is p_{t - w}.
+            let (lo, hi) = w.extrema.get();
+            let momentum = p_old.map_or(f64::NAN, |old| price / old - 1.0);
+            price_row[j..j + 3].copy_from_slice(&[momentum, lo, hi]);
+            j += 3;
+        }
         for e in &self.emas {
-            row[i] = e.value;
+            price_row[i] = e.value;
             i += 1;
         }
-        // Momentum over `window` ticks: the price leaving the window is p_{t - window}.
-        row[i] = p_old.map_or(f64::NAN, |old| price / old - 1.0);
-        let (lo, hi) = self.extrema.get();
-        row[i + 1] = lo;
-        row[i + 2] = hi;
-        self.dft.powers(&mut row[i + 3..]);
+        self.dft.powers(&mut price_row[j..]);
+        if let Some(b) = &mut self.bars {
+            b.push(bar, bar_row);
+        }
         &self.row
     }
 }

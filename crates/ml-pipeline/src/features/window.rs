@@ -37,6 +37,16 @@ impl Ring {
         self.len
     }
 
+    /// The `k`-th newest value (`k = 1` the last pushed), if the ring holds that many.
+    #[inline]
+    pub(crate) fn back(&self, k: usize) -> Option<f64> {
+        if k == 0 || k > self.len {
+            return None;
+        }
+        let cap = self.buf.len();
+        Some(self.buf[(self.head + cap - k) % cap])
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.len == self.buf.len()
     }
@@ -253,6 +263,19 @@ impl RollingMoments {
     /// Whether the window holds `window` values.
     pub fn is_full(&self) -> bool {
         self.ring.is_full()
+    }
+
+    /// The window's mean alone ([`stats`](Self::stats)`.mean` without the other
+    /// statistics): NaN until it is full or while it holds a non-finite value.
+    #[inline]
+    pub fn mean(&self) -> f64 {
+        if !self.ring.is_full() || self.non_finite > 0 {
+            return f64::NAN;
+        }
+        if self.run_len >= self.window {
+            return self.run_value;
+        }
+        self.shift + self.sums[0] / self.window as f64
     }
 
     /// Statistics of the window: all NaN until it is full or while it holds a non-finite

@@ -53,3 +53,27 @@ pub(crate) fn run_in<R: Send>(par: Par, f: impl FnOnce(usize) -> R + Send) -> R 
     }
     f(1)
 }
+
+/// Runs `f` on the cached pool of `par`'s threads (directly when sequential), passing the
+/// number of threads it may use, so callers above this layer share the pools instead of
+/// starting threads per call (a thread start costs tens of microseconds here).
+pub fn install<R: Send>(par: Par, f: impl FnOnce(usize) -> R + Send) -> R {
+    run_in(par, f)
+}
+
+/// Runs every job of `jobs` on the cached pool of `par`'s threads (on the calling thread
+/// when sequential or when there is one job), returning when all are done.
+pub fn for_each_job<T: Send>(par: Par, jobs: Vec<T>, work: impl Fn(T) + Sync) {
+    if par.threads() <= 1 || jobs.len() <= 1 {
+        jobs.into_iter().for_each(work);
+        return;
+    }
+    let work = &work;
+    run_in(par, |_| {
+        rayon::scope(|s| {
+            for job in jobs {
+                s.spawn(move |_| work(job));
+            }
+        });
+    });
+}

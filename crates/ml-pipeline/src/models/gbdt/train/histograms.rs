@@ -8,12 +8,12 @@
 //! subtraction trick): only the smaller one reads rows.
 
 use super::binning::Binned;
-use crate::workers::join_in_order;
+use fast_math::{for_each_job, Par};
 use simd_kernels::{histogram_gh_rows_with, histogram_gh_with, Isa};
 
-/// Row-feature pairs below which a histogram is built on the calling thread: a spawn costs
-/// about as much as adding a few tens of thousands of pairs.
-const MIN_WORK_PER_THREAD: usize = 1 << 16;
+/// Row-feature pairs below which a histogram is built on the calling thread: handing work
+/// to a pool thread and waiting for it costs about as much as adding a few thousand pairs.
+const MIN_WORK_PER_THREAD: usize = 1 << 13;
 
 /// A feature and its entries of a histogram.
 type FeaturePart<'o> = (usize, &'o mut [[f64; 2]]);
@@ -55,13 +55,9 @@ impl Builder<'_> {
         while parts.peek().is_some() {
             groups.push(parts.by_ref().take(per).collect());
         }
-        let work = &work;
-        std::thread::scope(|s| {
-            let handles = groups
-                .into_iter()
-                .map(|g| s.spawn(move || g.into_iter().for_each(work)))
-                .collect();
-            join_in_order(handles);
+        // The pool's threads persist across builds (thousands per model).
+        for_each_job(Par::Rayon(threads), groups, |g| {
+            g.into_iter().for_each(work)
         });
     }
 

@@ -11,6 +11,7 @@ use crate::workers::map_row_ranges;
 use fast_math::{MatRef, Par};
 use simd_kernels::Isa;
 
+mod dd;
 mod gram;
 mod refine;
 mod solve;
@@ -20,6 +21,7 @@ use gram::{GramStats, CHUNK_ROWS};
 use refine::Refinement;
 use solve::{dot2, normal_equations};
 pub use solve::{RidgeReport, SolveMethod};
+use tsqr::QrState;
 pub use tsqr::RidgeAccumulator;
 
 /// Ridge regression: minimizes `||y - X w - b||^2 + alpha ||w||^2`, the intercept `b`
@@ -30,8 +32,8 @@ pub use tsqr::RidgeAccumulator;
 /// Higham's 1-norm estimator on its Cholesky factor). The normal equations lose about
 /// `log10(cond)` of float64's 16 digits; when the estimate exceeds
 /// [`MAX_NORMAL_EQUATIONS_CONDITION`] (or Cholesky fails) the fit makes a second pass and
-/// solves by Householder QR of the centered `[X y]` ([`RidgeAccumulator`], which never forms
-/// the squared system), then refines that solution against the original rows with
+/// solves by Householder QR of the centered `[X y]` (the algorithm of [`RidgeAccumulator`],
+/// which never forms the squared system, with a float64 factor), then refines that solution against the original rows with
 /// residuals in twice the working precision (see `refine.rs`), so the answer keeps nearly
 /// every digit the data determines, on every ISA, while `eps * cond(X) < 1`.
 /// [`fit_report`](Ridge::fit_report) says which path was taken and the estimate.
@@ -166,14 +168,14 @@ impl Ridge {
         };
         // Second pass: QR of the centered data, by row ranges merged in row order.
         let acc = map_row_ranges(n, threads, |rows| {
-            let mut acc = RidgeAccumulator::new(k);
+            let mut acc = QrState::<f64>::new(k);
             let rows_x = x.submatrix(rows.start, 0, rows.len(), k);
             acc.update_unchecked(ablation.isa, rows_x, &y[rows]);
             acc
         })
         .iter()
-        .fold(RidgeAccumulator::new(k), |mut a, b| {
-            a.absorb(ablation.isa, b.r.as_ref(), b.n, &b.mean);
+        .fold(QrState::new(k), |mut a, b| {
+            a.merge(ablation.isa, b);
             a
         });
         let (mut model, mut report, r) = acc.solve(ablation.isa, self.alpha, self.fit_intercept)?;
@@ -197,13 +199,14 @@ impl Ridge {
     /// As [`FitIncremental::finish`].
     pub fn finish_report(&self, acc: &RidgeAccumulator) -> Result<(LinearModel, RidgeReport)> {
         self.check()?;
-        if acc.n == 0 {
+        if acc.state.n == 0 {
             return Err(PipelineError::EmptyData {
                 rows: 0,
                 cols: acc.n_features(),
             });
         }
-        acc.solve(Isa::detect(), self.alpha, self.fit_intercept)
+        acc.state
+            .solve(Isa::detect(), self.alpha, self.fit_intercept)
             .map(|(model, report, _)| (model, report))
     }
 }

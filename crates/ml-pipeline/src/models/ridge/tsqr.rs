@@ -3,11 +3,14 @@
 
 use super::super::checks::check_xy;
 use super::super::linear::LinearModel;
+use super::dd::Dd;
 use super::solve::{dot2, inv_norm1_estimate, RidgeReport, SolveMethod};
 use crate::error::{PipelineError, Result};
 use crate::traits::{Accumulator, Target};
 use fast_math::{qr_with, LinalgError, Mat, MatRef};
 use simd_kernels::Isa;
+use std::fmt::Debug;
+use std::ops::{Add, Div, Mul, Sub};
 
 /// Rows per QR step of [`RidgeAccumulator`]: the stacked `(k + 1 + rows + 1) x (k + 1)`
 /// block of one Householder QR stays in L2 for k up to ~100.
@@ -35,88 +38,255 @@ const QR_CHUNK_ROWS: usize = 512;
 /// diagonal entry of `R` is at most `10 (k + 1) eps` times its column norm (the part of it
 /// outside the span of the earlier columns is lost in rounding) makes the solve fail with
 /// [`LinalgError::RankDeficient`] naming it.
+///
+/// Precision: the accumulator keeps its means and `R` in double-double (each value the
+/// unevaluated sum of two f64, ~32 significant digits) and runs the chunk QRs, the merges and
+/// the back substitution in it. It cannot revisit the rows to refine its answer, so this is
+/// what keeps the digits float64 QR loses on ill-conditioned designs: on NIST Filip
+/// (`cond(X) ~ 1e9`) it reaches 7.6 correct digits, the exact least-squares solution of the
+/// float64 data, where a float64 factor gives 6.8. By operation count it costs about 10-20x
+/// float64's time per row (the Householder QR of a chunk runs in scalar double-double
+/// arithmetic, not the SIMD kernels) and twice its memory, still O(k^2). [`Ridge::fit`](crate::Fit::fit) shares the algorithm but keeps a
+/// float64 factor (SIMD Householder QR), because it refines its answer against the rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RidgeAccumulator {
-    pub(super) n: u64,
-    /// Means of the features, then of `y`.
-    pub(super) mean: Vec<f64>,
-    /// `(k + 1) x (k + 1)`, upper triangular.
-    pub(super) r: Mat<f64>,
+    pub(super) state: QrState<Dd>,
 }
 
 impl RidgeAccumulator {
     /// An empty accumulator for `k` features.
     pub fn new(k: usize) -> Self {
         RidgeAccumulator {
+            state: QrState::new(k),
+        }
+    }
+}
+
+/// The arithmetic a [`QrState`] keeps its means and factor in: f64 for `Ridge::fit` (which
+/// refines its answer against the rows) and [`Dd`] for [`RidgeAccumulator`] (which cannot).
+pub(super) trait Field:
+    Copy
+    + Debug
+    + PartialEq
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+{
+    const ZERO: Self;
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+    fn sqrt(self) -> Self;
+    /// The mean of a column of data.
+    fn mean(isa: Isa, col: &[f64]) -> Self;
+    /// The `k1 x k1` upper-triangular factor (column-major) of a Householder QR of the
+    /// column-major `rows x k1` `stack` (rows below its row count zero; all NaN when the
+    /// stack holds a non-finite value, which a solve reports).
+    fn upper_factor(isa: Isa, stack: &[Self], rows: usize, k1: usize) -> Vec<Self>;
+    /// `sum a_i b_i`, compensated where the type is f64.
+    fn dot(a: &[Self], b: &[Self]) -> Self;
+}
+
+impl Field for f64 {
+    const ZERO: f64 = 0.0;
+
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    fn sqrt(self) -> f64 {
+        f64::sqrt(self)
+    }
+
+    fn mean(isa: Isa, col: &[f64]) -> f64 {
+        simd_kernels::sum_compensated_with(isa, col) / col.len() as f64
+    }
+
+    fn upper_factor(isa: Isa, stack: &[f64], rows: usize, k1: usize) -> Vec<f64> {
+        let mut out = vec![0.0; k1 * k1];
+        match qr_with(isa, MatRef::from_col_major(stack, rows, k1)) {
+            Ok(q) => {
+                let r = q.r();
+                for j in 0..k1 {
+                    for i in 0..r.nrows().min(k1) {
+                        out[i + j * k1] = r[(i, j)];
+                    }
+                }
+            }
+            Err(_) => out.fill(f64::NAN),
+        }
+        out
+    }
+
+    fn dot(a: &[f64], b: &[f64]) -> f64 {
+        dot2(a, b)
+    }
+}
+
+impl Field for Dd {
+    const ZERO: Dd = Dd::ZERO;
+
+    fn from_f64(v: f64) -> Dd {
+        Dd::from_f64(v)
+    }
+
+    fn to_f64(self) -> f64 {
+        Dd::to_f64(self)
+    }
+
+    fn sqrt(self) -> Dd {
+        Dd::sqrt(self)
+    }
+
+    fn mean(_: Isa, col: &[f64]) -> Dd {
+        let sum = col.iter().fold(Dd::ZERO, |s, &v| s + Dd::from_f64(v));
+        sum / Dd::from_f64(col.len() as f64)
+    }
+
+    fn upper_factor(_: Isa, stack: &[Dd], rows: usize, k1: usize) -> Vec<Dd> {
+        if stack.iter().any(|v| !v.is_finite()) {
+            return vec![Dd::from_f64(f64::NAN); k1 * k1];
+        }
+        let mut a = stack.to_vec();
+        for j in 0..k1.min(rows) {
+            let (done, rest) = a.split_at_mut((j + 1) * rows);
+            let v = &mut done[j * rows + j..];
+            // The norm of a column scaled by a power of two near its largest entry (exact),
+            // so that squaring neither overflows nor underflows.
+            let big = v.iter().map(|e| e.hi.abs()).fold(0.0f64, f64::max);
+            if big == 0.0 {
+                continue;
+            }
+            let sc = Dd::from_f64(2f64.powi(-(big.log2().floor().clamp(-1000.0, 1000.0) as i32)));
+            let norm = v
+                .iter()
+                .fold(Dd::ZERO, |s, &e| s + (e * sc) * (e * sc))
+                .sqrt()
+                / sc;
+            // H = I - v v^T / (-alpha v0) maps the column to alpha e1; v0 = x0 - alpha adds
+            // magnitudes (alpha takes the sign opposite to x0), so nothing cancels.
+            let alpha = if v[0].hi >= 0.0 { -norm } else { norm };
+            v[0] = v[0] - alpha;
+            let denom = alpha * v[0];
+            for col in rest.chunks_exact_mut(rows) {
+                let c = &mut col[j..];
+                let w = v
+                    .iter()
+                    .zip(c.iter())
+                    .fold(Dd::ZERO, |s, (&x, &y)| s + x * y);
+                let t = w / denom;
+                c.iter_mut()
+                    .zip(v.iter())
+                    .for_each(|(y, &x)| *y = *y + t * x);
+            }
+            v[0] = alpha;
+        }
+        let mut out = vec![Dd::ZERO; k1 * k1];
+        for j in 0..k1 {
+            for i in 0..=j.min(rows.saturating_sub(1)) {
+                out[i + j * k1] = a[i + j * rows];
+            }
+        }
+        out
+    }
+
+    fn dot(a: &[Dd], b: &[Dd]) -> Dd {
+        a.iter().zip(b).fold(Dd::ZERO, |s, (&x, &y)| s + x * y)
+    }
+}
+
+/// The state behind [`RidgeAccumulator`] (in [`Dd`]) and `Ridge::fit`'s QR path (in f64):
+/// count, means and the column-major `(k + 1) x (k + 1)` upper factor `R`.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct QrState<T> {
+    pub(super) n: u64,
+    /// Means of the features, then of `y`.
+    pub(super) mean: Vec<T>,
+    /// `(k + 1) x (k + 1)`, upper triangular, column-major.
+    pub(super) r: Vec<T>,
+}
+
+impl<T: Field> QrState<T> {
+    /// An empty state for `k` features.
+    pub(super) fn new(k: usize) -> Self {
+        QrState {
             n: 0,
-            mean: vec![0.0; k + 1],
-            r: Mat::zeros(k + 1, k + 1),
+            mean: vec![T::ZERO; k + 1],
+            r: vec![T::ZERO; (k + 1) * (k + 1)],
         }
     }
 
     /// Adds rows whose shapes and values have been checked.
     pub(super) fn update_unchecked(&mut self, isa: Isa, x: MatRef<'_, f64>, y: &[f64]) {
-        let k = x.ncols();
+        let (k, k1) = (x.ncols(), x.ncols() + 1);
+        let mut col = Vec::with_capacity(QR_CHUNK_ROWS);
+        let mut block = Vec::with_capacity(QR_CHUNK_ROWS * k1);
         for r0 in (0..x.nrows()).step_by(QR_CHUNK_ROWS) {
             let m = QR_CHUNK_ROWS.min(x.nrows() - r0);
-            let mut block =
-                Mat::from_fn(
-                    m,
-                    k + 1,
-                    |i, j| {
-                        if j < k {
-                            x.get(r0 + i, j)
-                        } else {
-                            y[r0 + i]
-                        }
-                    },
-                );
-            let mut mean = vec![0.0; k + 1];
-            for (j, col) in block.as_mut_slice().chunks_exact_mut(m).enumerate() {
-                mean[j] = simd_kernels::sum_compensated_with(isa, col) / m as f64;
-                col.iter_mut().for_each(|v| *v -= mean[j]);
+            block.clear();
+            let mut mean = Vec::with_capacity(k1);
+            for j in 0..k1 {
+                col.clear();
+                if j < k {
+                    col.extend((0..m).map(|i| x.get(r0 + i, j)));
+                } else {
+                    col.extend_from_slice(&y[r0..r0 + m]);
+                }
+                let mj = T::mean(isa, &col);
+                block.extend(col.iter().map(|&v| T::from_f64(v) - mj));
+                mean.push(mj);
             }
-            self.absorb(isa, block.as_ref(), m as u64, &mean);
+            self.absorb(isa, &block, m, m as u64, &mean);
         }
     }
 
-    /// Folds in `nb` rows whose centered co-moments are `block^T block` (a chunk of centered
-    /// rows, or another accumulator's `R`) and whose means are `mean_b`: the QR factor of
-    /// `[R; block; sqrt(na nb / n) (mean - mean_b)]`.
-    pub(super) fn absorb(&mut self, isa: Isa, block: MatRef<'_, f64>, nb: u64, mean_b: &[f64]) {
+    /// Merges another state (TSQR).
+    pub(super) fn merge(&mut self, isa: Isa, other: &Self) {
+        self.absorb(isa, &other.r, self.mean.len(), other.n, &other.mean);
+    }
+
+    /// Folds in `nb` rows whose centered co-moments are `block^T block` (`block` column-major
+    /// with `block_rows` rows: a chunk of centered rows, or another state's `R`) and whose
+    /// means are `mean_b`: the QR factor of `[R; block; sqrt(na nb / n) (mean - mean_b)]`.
+    fn absorb(&mut self, isa: Isa, block: &[T], block_rows: usize, nb: u64, mean_b: &[T]) {
         if nb == 0 {
             return;
         }
         let k1 = self.mean.len();
         let na = self.n;
         let top = if na == 0 { 0 } else { k1 };
-        let rows = top + block.nrows() + usize::from(na > 0);
+        let rows = top + block_rows + usize::from(na > 0);
         let n = na + nb;
-        let f = ((na as f64) * (nb as f64) / n as f64).sqrt();
-        let stack = Mat::from_fn(rows, k1, |i, j| {
-            if i < top {
-                self.r[(i, j)]
-            } else if i < top + block.nrows() {
-                block.get(i - top, j)
-            } else {
-                f * (self.mean[j] - mean_b[j])
+        let f = (T::from_f64(na as f64) * T::from_f64(nb as f64) / T::from_f64(n as f64)).sqrt();
+        let mut stack = Vec::with_capacity(rows * k1);
+        for j in 0..k1 {
+            if top > 0 {
+                stack.extend_from_slice(&self.r[j * k1..(j + 1) * k1]);
             }
-        });
-        self.r = upper_factor(isa, &stack, k1);
+            stack.extend_from_slice(&block[j * block_rows..(j + 1) * block_rows]);
+            if na > 0 {
+                stack.push(f * (self.mean[j] - mean_b[j]));
+            }
+        }
+        self.r = T::upper_factor(isa, &stack, rows, k1);
         if na == 0 {
             self.mean.copy_from_slice(mean_b);
         } else {
-            let w = nb as f64 / n as f64;
+            let w = T::from_f64(nb as f64) / T::from_f64(n as f64);
             for (m, &b) in self.mean.iter_mut().zip(mean_b) {
-                *m += (b - *m) * w;
+                *m = *m + (b - *m) * w;
             }
         }
         self.n = n;
     }
 
     /// The model and its report: least squares on `[R; sqrt(n) m (no intercept);
-    /// sqrt(alpha) [I 0]]`; also the upper factor of that stack (its leading `k x k` block
-    /// is the `R` of the system the model solves, for refinement).
+    /// sqrt(alpha) [I 0]]`; also the upper factor of that stack, rounded to f64 (its leading
+    /// `k x k` block is the `R` of the system the model solves, for refinement).
     pub(super) fn solve(
         &self,
         isa: Isa,
@@ -131,44 +301,42 @@ impl RidgeAccumulator {
         let r = if extra == 0 {
             self.r.clone()
         } else {
-            let (sn, sa) = ((self.n as f64).sqrt(), alpha.sqrt());
-            let stack = Mat::from_fn(k1 + extra, k1, |i, j| {
-                if i < k1 {
-                    self.r[(i, j)]
-                } else if raw && i == k1 {
-                    sn * self.mean[j]
-                } else {
-                    let d = i - k1 - usize::from(raw);
-                    if d == j {
-                        sa
-                    } else {
-                        0.0
-                    }
+            let (sn, sa) = (T::from_f64(self.n as f64).sqrt(), T::from_f64(alpha).sqrt());
+            let rows = k1 + extra;
+            let mut stack = vec![T::ZERO; rows * k1];
+            for (j, col) in stack.chunks_exact_mut(rows).enumerate() {
+                col[..k1].copy_from_slice(&self.r[j * k1..(j + 1) * k1]);
+                if raw {
+                    col[k1] = sn * self.mean[j];
                 }
-            });
-            upper_factor(isa, &stack, k1)
+                if ridge && j < k {
+                    col[k1 + usize::from(raw) + j] = sa;
+                }
+            }
+            T::upper_factor(isa, &stack, rows, k1)
         };
+        let rf = Mat::from_fn(k1, k1, |i, j| r[i + j * k1].to_f64());
         if let Some((row, col)) = (0..k1)
             .flat_map(|j| (0..k1).map(move |i| (i, j)))
-            .find(|&(i, j)| !r[(i, j)].is_finite())
+            .find(|&(i, j)| !rf[(i, j)].is_finite())
         {
             return Err(PipelineError::Linalg(LinalgError::NonFinite { row, col }));
         }
         // Column norms of R11 (those of the centered, possibly augmented, design).
         let norms: Vec<f64> = (0..k)
-            .map(|j| (0..=j).map(|i| r[(i, j)] * r[(i, j)]).sum::<f64>().sqrt())
+            .map(|j| (0..=j).map(|i| rf[(i, j)] * rf[(i, j)]).sum::<f64>().sqrt())
             .collect();
         let tol = 10.0 * k1 as f64 * f64::EPSILON;
-        if let Some(col) = (0..k).find(|&j| r[(j, j)].abs() <= tol * norms[j]) {
+        if let Some(col) = (0..k).find(|&j| rf[(j, j)].abs() <= tol * norms[j]) {
             return Err(PipelineError::Linalg(LinalgError::RankDeficient { col }));
         }
-        let mut coef = vec![0.0; k];
+        let mut coef = vec![T::ZERO; k];
         for i in (0..k).rev() {
-            let s: f64 = (i + 1..k).map(|j| r[(i, j)] * coef[j]).sum();
-            coef[i] = (r[(i, k)] - s) / r[(i, i)];
+            let s = (i + 1..k).fold(T::ZERO, |s, j| s + r[i + j * k1] * coef[j]);
+            coef[i] = (r[i + k * k1] - s) / r[i + i * k1];
         }
         // cond_1 of R11 with unit columns, by triangular solves; squared for the Gram.
-        let rs = Mat::from_fn(k, k, |i, j| r[(i, j)] / norms[j]);
+        let rs = Mat::from_fn(k, k, |i, j| rf[(i, j)] / norms[j]);
         let norm = (0..k)
             .map(|j| (0..=j).map(|i| rs[(i, j)].abs()).sum::<f64>())
             .fold(0.0f64, f64::max);
@@ -190,7 +358,7 @@ impl RidgeAccumulator {
             norm * inv_norm1_estimate(k, upper, upper_t)
         };
         let intercept = if fit_intercept {
-            self.mean[k] - dot2(&self.mean[..k], &coef)
+            (self.mean[k] - T::dot(&self.mean[..k], &coef)).to_f64()
         } else {
             0.0
         };
@@ -199,29 +367,18 @@ impl RidgeAccumulator {
             condition_estimate: cond * cond,
             refinement_steps: 0,
         };
-        Ok((LinearModel { coef, intercept }, report, r))
-    }
-}
-
-/// The `k1 x k1` upper-triangular factor of a Householder QR of `stack` (rows below its row
-/// count zero; all NaN when the stack holds a non-finite value, which a solve reports).
-fn upper_factor(isa: Isa, stack: &Mat<f64>, k1: usize) -> Mat<f64> {
-    match qr_with(isa, stack.as_ref()) {
-        Ok(q) => {
-            let r = q.r();
-            Mat::from_fn(k1, k1, |i, j| if i < r.nrows() { r[(i, j)] } else { 0.0 })
-        }
-        Err(_) => Mat::from_fn(k1, k1, |_, _| f64::NAN),
+        let coef = coef.iter().map(|c| c.to_f64()).collect();
+        Ok((LinearModel { coef, intercept }, report, rf))
     }
 }
 
 impl Accumulator for RidgeAccumulator {
     fn n_features(&self) -> usize {
-        self.mean.len() - 1
+        self.state.mean.len() - 1
     }
 
     fn count(&self) -> u64 {
-        self.n
+        self.state.n
     }
 
     fn update(&mut self, x: MatRef<'_, f64>, y: Target<'_>) -> Result<()> {
@@ -237,19 +394,19 @@ impl Accumulator for RidgeAccumulator {
             return Ok(());
         }
         check_xy(x, Some(y))?;
-        self.update_unchecked(Isa::detect(), x, y);
+        self.state.update_unchecked(Isa::detect(), x, y);
         Ok(())
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        if other.mean.len() != self.mean.len() {
+        if other.state.mean.len() != self.state.mean.len() {
             return Err(PipelineError::ShapeMismatch {
                 what: "accumulator widths",
                 expected: self.n_features(),
                 got: other.n_features(),
             });
         }
-        self.absorb(Isa::detect(), other.r.as_ref(), other.n, &other.mean);
+        self.state.merge(Isa::detect(), &other.state);
         Ok(())
     }
 }

@@ -44,10 +44,14 @@ const QR_CHUNK_ROWS: usize = 512;
 /// the back substitution in it. It cannot revisit the rows to refine its answer, so this is
 /// what keeps the digits float64 QR loses on ill-conditioned designs: on NIST Filip
 /// (`cond(X) ~ 1e9`) it reaches 7.6 correct digits, the exact least-squares solution of the
-/// float64 data, where a float64 factor gives 6.8. By operation count it costs about 10-20x
-/// float64's time per row (the Householder QR of a chunk runs in scalar double-double
-/// arithmetic, not the SIMD kernels) and twice its memory, still O(k^2). [`Ridge::fit`](crate::Fit::fit) shares the algorithm but keeps a
-/// float64 factor (SIMD Householder QR), because it refines its answer against the rows.
+/// float64 data, where a float64 factor gives 6.8. The price is time: measured on an AMD
+/// EPYC (AVX2), `update` of 200 000 x 16 rows then `finish` took 0.85-0.94 s, against
+/// 0.06 s with the float64 factor it replaced (about 15x; 17 ns per row per `k^2`; the
+/// Householder QR of a chunk runs in scalar double-double arithmetic, not the SIMD kernels),
+/// and twice the memory, still O(k^2). For speed on large, well-conditioned data, fit with
+/// [`Ridge::fit`](crate::Fit::fit), which shares the algorithm but keeps a float64 factor
+/// (SIMD Householder QR, or the normal equations when well conditioned), because it refines
+/// its answer against the rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RidgeAccumulator {
     pub(super) state: QrState<Dd>,

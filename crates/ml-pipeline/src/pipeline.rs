@@ -7,7 +7,7 @@ use crate::error::{PipelineError, Result};
 use crate::features::{extract_features, FeatureConfig, RollingFeatures};
 use crate::latency::LatencyHistogram;
 use crate::models::{LogisticRegression, Model, Pca, Ridge, SavedModel, Stage, StandardScaler};
-use crate::traits::{Fit, Output, Predict, Target, Transform};
+use crate::traits::{likeliest, Fit, Output, Predict, Target, Transform};
 use fast_math::{Mat, MatRef, Par};
 use simd_kernels::Isa;
 use std::sync::Arc;
@@ -427,7 +427,8 @@ impl IntegratedMlPipeline {
             model.predict_one_with(self.ablation.isa, row, &mut buf, out);
         }
         let value = match model.output() {
-            Output::Probabilities(_) => likeliest(out),
+            #[allow(clippy::cast_precision_loss)] // class counts are far below 2^53
+            Output::Probabilities(_) => likeliest(out) as f64,
             _ => out[0],
         };
         self.predictions += 1;
@@ -489,12 +490,4 @@ fn r_squared(y: &[f64], pred: &[f64]) -> f64 {
     } else {
         0.0
     }
-}
-
-/// The index of the largest of `p` (the first of equal ones), as a prediction value.
-fn likeliest(p: &[f64]) -> f64 {
-    let best = (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
-    #[allow(clippy::cast_precision_loss)] // class counts are far below 2^53
-    let index = best as f64;
-    index
 }

@@ -7,6 +7,8 @@
 //! LightGBM works in float64: `1 / (1 + exp(-scale x))` and the same softmax in float64.
 //! `exp` is the platform's `expf`/`exp` in both, as in the libraries.
 
+use crate::traits::likeliest;
+
 /// What turns margins into the reported prediction.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Link {
@@ -79,16 +81,11 @@ impl Link {
     }
 }
 
-/// Replaces the first value by the index of the largest (the first of equals; NaN never
-/// wins), and leaves the rest as they are: the caller reads one value.
+/// Replaces the first value by the index of the largest (see [`likeliest`]), and leaves the
+/// rest as they are: the caller reads one value.
 #[allow(clippy::cast_precision_loss)] // class counts are far below 2^53
 fn argmax(m: &mut [f64]) {
-    let mut best = 0;
-    for (i, &v) in m.iter().enumerate().skip(1) {
-        if v > m[best] || m[best].is_nan() {
-            best = i;
-        }
-    }
+    let best = likeliest(m);
     if let Some(first) = m.first_mut() {
         *first = best as f64;
     }

@@ -274,10 +274,9 @@ impl<Q: Rank> Packed<Q> {
         let (left, rest) = rest.split_at_mut(n);
         let (zero_left, zero_right) = rest.split_at_mut(n);
         for f0 in (0..n).step_by(RANK_LANES) {
-            let ranks = self.ranks_from(f0, x);
-            for (k, &r) in ranks.iter().enumerate().take(n - f0) {
+            let (ranks, values) = self.ranks_from(f0, x);
+            for (k, (&r, &v)) in ranks.iter().zip(&values).enumerate().take(n - f0) {
                 let f = f0 + k;
-                let v = x.get(f).copied().unwrap_or(f64::NAN);
                 let r = Q::from_index(r);
                 let nan = v.is_nan();
                 let missing = nan | (v.abs() <= LIGHTGBM_ZERO);
@@ -290,7 +289,7 @@ impl<Q: Rank> Packed<Q> {
     }
 
     /// The ranks of features `f0..f0 + RANK_LANES` of `x` (0 past the last feature and for
-    /// NaN): one binary search per feature, the searches in lockstep so that their
+    /// NaN), and the values ranked (NaN past the row's end): one binary search per feature, the searches in lockstep so that their
     /// independent chains of loads overlap.
     ///
     /// Each search is binary lifting: the rank is the largest `p` with `p == 0` or
@@ -300,7 +299,7 @@ impl<Q: Rank> Packed<Q> {
     /// than the group's probes `rank + 0`, reads the -inf (or a threshold it already knows
     /// is below `v`) and keeps its rank.
     #[inline(always)]
-    fn ranks_from(&self, f0: usize, x: &[f64]) -> [usize; RANK_LANES] {
+    fn ranks_from(&self, f0: usize, x: &[f64]) -> ([usize; RANK_LANES], [f64; RANK_LANES]) {
         // Lanes past the last feature search feature 0's block with no step of their own.
         let mut base = [0; RANK_LANES];
         let mut mask = [0; RANK_LANES];
@@ -322,7 +321,7 @@ impl<Q: Rank> Packed<Q> {
                 rank[k] = std::hint::select_unpredictable(c < v[k], probe, rank[k]);
             }
         }
-        rank
+        (rank, v)
     }
 
     /// The leaves `L` walks reach, in lockstep (see `Forest`'s module notes): walk `k` goes

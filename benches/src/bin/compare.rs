@@ -10,7 +10,7 @@
 use benches::measure::interleaved;
 use benches::random_f64;
 use fast_math::rsvd::{randomized_svd, RsvdOptions};
-use fast_math::{gemm, Mat, Par};
+use fast_math::{gemm, matmul, Mat, Par};
 use ml_pipeline::features::rolling_moments;
 use ml_pipeline::models::{LogisticRegression, Pca, Ridge};
 use ml_pipeline::{Fit, Target};
@@ -156,12 +156,28 @@ impl Timer<'_> {
         id: &str,
         what: &str,
         reps: usize,
-        mut f: impl FnMut() -> Vec<f64>,
+        f: impl FnMut() -> Vec<f64>,
     ) -> Result<(), String> {
-        let mut answer = Vec::new();
-        let t = interleaved(reps, &mut [&mut || answer = f()]);
+        self.op_then(id, what, reps, f, |v| v.clone())
+    }
+
+    /// [`Timer::op`] for an `f` whose result becomes the saved answer after the timing
+    /// (so turning it into values is not timed).
+    fn op_then<R: Default>(
+        &mut self,
+        id: &str,
+        what: &str,
+        reps: usize,
+        mut f: impl FnMut() -> R,
+        answer_of: impl FnOnce(&R) -> Vec<f64>,
+    ) -> Result<(), String> {
+        let mut result = R::default();
+        let t = interleaved(reps, &mut [&mut || result = f()]);
         if self.write_answers {
-            write_f64(&self.dir.join(format!("ours_{id}.f64")), &answer)?;
+            write_f64(
+                &self.dir.join(format!("ours_{id}.f64")),
+                &answer_of(&result),
+            )?;
         }
         eprintln!("compare: ours {what}: {:.3} ms", t.medians[0] * 1e3);
         self.results
@@ -183,11 +199,30 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
         Mat::from_col_major(n, n, &load("mat_a")?),
         Mat::from_col_major(n, n, &load("mat_b")?),
     );
-    t.op("matmul_1024", "matmul f64 1024x1024", 5, || {
-        let mut c = Mat::zeros(n, n);
-        gemm(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut(), Par::Seq);
-        c.as_slice().to_vec()
-    })?;
+    // What a user's `a @ b` costs: the product in a new matrix (numpy allocates too).
+    t.op_then(
+        "matmul_1024",
+        "matmul f64 1024x1024",
+        5,
+        || Some(matmul(a.as_ref(), b.as_ref(), Par::Seq)),
+        |c| {
+            c.as_ref()
+                .map(|c| c.as_slice().to_vec())
+                .unwrap_or_default()
+        },
+    )?;
+    // Into a caller's buffer, allocated once (numpy: `np.matmul(a, b, out=c)`).
+    let mut c_out = Mat::zeros(n, n);
+    t.op_then(
+        "matmul_1024_into",
+        "matmul f64 1024x1024 into a caller's buffer",
+        5,
+        || gemm(1.0, a.as_ref(), b.as_ref(), 0.0, c_out.as_mut(), Par::Seq),
+        |_| Vec::new(),
+    )?;
+    if t.write_answers {
+        write_f64(&dir.join("ours_matmul_1024_into.f64"), c_out.as_slice())?;
+    }
     let (x, y) = (load("vec_x")?, load("vec_y")?);
     t.op("dot_1M", "dot f64, n = 1M", 21, || {
         vec![simd_kernels::dot(&x, &y)]

@@ -37,7 +37,7 @@ pub mod strassen;
 pub use gemm::{blocking, gemm, gemm_with, gram, gram_with, Blocking};
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{Mat, MatMut, MatRef, NalgebraView};
-pub use matmul::{matmul, matmul_with};
+pub use matmul::{matmul, matmul_with, STRASSEN_CUTOFF_ENV};
 pub use par::{for_each_job, install, Par};
 
 mod sealed {

@@ -32,10 +32,11 @@ use rayon::prelude::*;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::Isa;
 
-/// Smallest dimension (of `m`, `k`, `n`) from which [`matmul`](crate::matmul()) uses
-/// Strassen (one fused level). Measured on this project's machine (AVX-512 f64, one thread,
-/// `cargo bench -p benches --bench math -- summary`): 0.91x classical at n = 2048, 1.01x at
-/// 3072, 1.07-1.09x at 4096; so below 4096 the classical product is used.
+/// The default cutoff of [`StrassenConfig`]: the crossover measured on an AVX-512 Xeon (f64,
+/// one thread, `cargo bench -p benches --bench math -- summary`: 0.91x classical at n =
+/// 2048, 1.01x at 3072, 1.07-1.09x at 4096). It is not universal: on an AVX2 AMD EPYC one
+/// level was still 0.97-0.98x at 4096, which is why [`matmul`](crate::matmul()) uses
+/// Strassen only when the process opts in ([`STRASSEN_CUTOFF_ENV`](crate::STRASSEN_CUTOFF_ENV)).
 pub const CROSSOVER: usize = 4096;
 
 /// Factor by which the documented normwise error bound grows per recursion level.

@@ -176,6 +176,8 @@ fn gram_matches_reference_and_is_exactly_symmetric() {
             (50, 7),
             (3000, 64),
             (777, 33),
+            // Enough rows for two threads, each over several KC slices.
+            (5000, 20),
         ] {
             for par in [Par::Seq, Par::Rayon(2)] {
                 for layout in [Layout::ColMajor, Layout::RowMajorViaT, Layout::Strided] {

@@ -26,6 +26,7 @@
 //! The sign of a zero result is unspecified.
 
 mod arch;
+pub mod cache;
 mod dispatch;
 mod float;
 pub mod gemm;

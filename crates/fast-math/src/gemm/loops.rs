@@ -1,7 +1,7 @@
 //! The five-loop driver over packed panels and the register tile that ends it.
 
 use super::blocking::blocking_for;
-use super::pack::{pack_a_op, pack_b_op, Operand};
+use super::pack::{pack_a_block_op, pack_b_op, prefetch_part, Operand};
 use crate::par::run_in;
 use crate::{MatMut, Par, Scalar};
 use rayon::prelude::*;
@@ -24,6 +24,9 @@ pub(crate) struct Dest<T> {
     cs: isize,
     coef: T,
     beta: T,
+    /// Only the register tiles that reach the diagonal or below it are computed (the
+    /// Gram matrix, whose other half is its mirror image).
+    lower: bool,
 }
 
 impl<T: Scalar> Dest<T> {
@@ -35,6 +38,16 @@ impl<T: Scalar> Dest<T> {
             cs: c.col_stride() as isize,
             coef,
             beta,
+            lower: false,
+        }
+    }
+
+    /// As [`Dest::new`], but tiles entirely above the diagonal are neither computed nor
+    /// written.
+    pub(crate) fn lower_triangle(c: &mut MatMut<'_, T>, coef: T, beta: T) -> Self {
+        Dest {
+            lower: true,
+            ..Dest::new(c, coef, beta)
         }
     }
 }
@@ -60,7 +73,7 @@ pub(crate) fn gemm_core<T: Scalar>(
     par: Par,
 ) {
     debug_assert!(m > 0 && n > 0 && k > 0 && !dests.is_empty() && dests.len() <= 2);
-    let bl = blocking_for(kern.isa(), T::BYTES, kern.mr(), kern.nr());
+    let bl = blocking_for(T::BYTES, kern.mr(), kern.nr());
     let (mr, nr) = (kern.mr(), kern.nr());
     // Below about 128^3 multiply-adds, waking a second thread costs more than it saves.
     let par = if m.saturating_mul(n).saturating_mul(k) < PAR_MIN_WORK {
@@ -126,9 +139,19 @@ pub(crate) fn gemm_core<T: Scalar>(
                         let mb = r1 - r0;
                         let apanels = mb.div_ceil(mr);
                         T::with_pack(apanels * mr * kb, |apack| {
-                            for (q, panel) in apack.chunks_exact_mut(mr * kb).enumerate() {
-                                pack_a_op(a_block, r0 + q * mr, m, kb, mr, panel);
-                            }
+                            pack_a_block_op(a_block, r0, r1, kb, mr, apack);
+                            // Fetched a slice per register tile: the rows of A this
+                            // thread's next item will pack (when it is the next row chunk),
+                            // and this item's share of the next KC-slice of B.
+                            let a_next = (r1 < m)
+                                .then(|| a_block.submatrix(r1, 0, (r1 + mb).min(m) - r1, kb));
+                            let b_next = (pc + kb < k).then(|| {
+                                let (c0, c1) = (item * nb / items, (item + 1) * nb / items);
+                                let k2 = bl.kc.min(k - pc - kb);
+                                b.submatrix(pc + kb, jc + c0, k2, c1 - c0)
+                            });
+                            let parts = apanels * (p1 - p0);
+                            let mut part = 0;
                             for jp in p0..p1 {
                                 let j0 = jp * nr;
                                 let nn = nr.min(nb - j0);
@@ -137,6 +160,13 @@ pub(crate) fn gemm_core<T: Scalar>(
                                     let i0 = r0 + ip * mr;
                                     let mm = mr.min(r1 - i0);
                                     let ap = &apack[ip * mr * kb..(ip + 1) * mr * kb];
+                                    if let Some(a_next) = a_next {
+                                        prefetch_part(a_next, part, parts);
+                                    }
+                                    if let Some(b_next) = b_next {
+                                        prefetch_part(b_next, part, parts);
+                                    }
+                                    part += 1;
                                     tile(kern, kb, ap, bp, dests, pc == 0, i0, jc + j0, mm, nn);
                                 }
                             }
@@ -172,6 +202,9 @@ fn tile<T: Scalar>(
 ) {
     let beta_of = |d: &Dest<T>| if first { d.beta } else { T::ONE };
     if let [d] = dests {
+        if d.lower && i0 + mm <= j0 {
+            return;
+        }
         let off = i0 as isize * d.rs + j0 as isize * d.cs;
         // SAFETY: ap holds MR*kb and bp kb*NR packed elements; the mm x nn tile at (i0, j0)
         // lies inside the destination (i0 + mm <= m, j0 + nn <= n), which the caller of

@@ -37,26 +37,247 @@ impl<'a, T: Scalar> Operand<'a, T> {
     }
 }
 
-/// [`pack_a`] of `x`, plus `coef * y` when the operand is a sum.
+/// `Some(body)` with the const `$m` bound to `$mr` when it is one of the micro-kernels'
+/// panel heights (so the body can use it as a const generic), `None` otherwise.
+macro_rules! with_panel_height {
+    ($mr:expr, $m:ident => $body:expr) => {
+        match $mr {
+            4 => Some({
+                const $m: usize = 4;
+                $body
+            }),
+            8 => Some({
+                const $m: usize = 8;
+                $body
+            }),
+            16 => Some({
+                const $m: usize = 16;
+                $body
+            }),
+            24 => Some({
+                const $m: usize = 24;
+                $body
+            }),
+            32 => Some({
+                const $m: usize = 32;
+                $body
+            }),
+            48 => Some({
+                const $m: usize = 48;
+                $body
+            }),
+            _ => None,
+        }
+    };
+}
+
+/// Packs rows `r0 .. r1` of the operand's `m x kb` block into consecutive micro-panels
+/// (element `(r0 + q MR + i, p)` at `dst[q MR kb + p MR + i]`, zero past row `r1`), plus
+/// `coef * y` when the operand is a sum. `dst` holds `ceil((r1 - r0) / MR) * MR * kb`
+/// elements.
 #[inline]
-pub(super) fn pack_a_op<T: Scalar>(
+pub(super) fn pack_a_block_op<T: Scalar>(
     a: Operand<'_, T>,
-    i0: usize,
-    m: usize,
+    r0: usize,
+    r1: usize,
     kb: usize,
     mr: usize,
     dst: &mut [T],
 ) {
-    pack_a(a.x, i0, m, kb, mr, dst);
+    pack_a_block::<T, false>(a.x, T::ONE, r0, r1, kb, mr, dst);
     if let Some((coef, y)) = a.y {
-        let rows = mr.min(m - i0);
-        for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
+        pack_a_block::<T, true>(y, coef, r0, r1, kb, mr, dst);
+    }
+}
+
+/// `dst = a` (`ADD == false`, zero padding included) or `dst += coef * a` (`ADD == true`)
+/// over the panels of rows `r0 .. r1`, visiting memory in the order it is laid out: a
+/// column-major block is read down each column (one contiguous run of `r1 - r0` elements
+/// per column, scattered into the panels), a row-major one along `MR` rows in lockstep.
+/// Reading panel by panel instead touches a new page for every element of a tall
+/// column-major operand, which costs as much as the multiplication when `n` is small.
+#[inline]
+fn pack_a_block<T: Scalar, const ADD: bool>(
+    a: MatRef<'_, T>,
+    coef: T,
+    r0: usize,
+    r1: usize,
+    kb: usize,
+    mr: usize,
+    dst: &mut [T],
+) {
+    let mb = r1 - r0;
+    let panels = mb.div_ceil(mr);
+    debug_assert!(dst.len() == panels * mr * kb && a.ncols() >= kb && a.nrows() >= r1);
+    let put = |d: &mut T, v: T| {
+        if ADD {
+            *d += coef * v
+        } else {
+            *d = v
+        }
+    };
+    if a.row_stride() == 1 {
+        for p in 0..kb {
+            // SAFETY: rows r0..r1 of column p are in bounds (r1 <= m, p < kb) and
+            // consecutive (unit row stride) in the borrowed allocation.
+            let col =
+                unsafe { std::slice::from_raw_parts(a.as_ptr().add(r0 + p * a.col_stride()), mb) };
+            // The common panel heights as fixed-size copies: a run-time length makes
+            // every MR-element copy a call to memmove.
+            let fixed =
+                with_panel_height!(mr, MR => scatter_column::<T, MR, ADD>(col, coef, kb, p, dst));
+            if fixed.is_none() {
+                for (q, src) in col.chunks(mr).enumerate() {
+                    let d = &mut dst[q * mr * kb + p * mr..][..mr];
+                    for (x, &v) in d.iter_mut().zip(src) {
+                        put(x, v);
+                    }
+                    if !ADD {
+                        d[src.len()..].fill(T::ZERO);
+                    }
+                }
+            }
+        }
+        return;
+    }
+    for (q, panel) in dst.chunks_exact_mut(mr * kb).enumerate() {
+        let i0 = r0 + q * mr;
+        let rows = mr.min(r1 - i0);
+        if a.col_stride() == 1
+            && rows == mr
+            && with_panel_height!(mr, MR => gather_rows::<T, MR, ADD>(a, coef, i0, kb, panel))
+                .is_some()
+        {
+            continue;
+        }
+        for (p, d) in panel.chunks_exact_mut(mr).enumerate() {
             for (i, x) in d[..rows].iter_mut().enumerate() {
-                // SAFETY: i0 + i < m and p < kb: in bounds of `y` (same shape as `x`).
-                *x += coef * unsafe { y.get_unchecked(i0 + i, p) };
+                // SAFETY: i0 + i < r1 <= m and p < kb: in bounds of the view. With a unit
+                // column stride the `rows` reads of one `p` come from `rows` rows read
+                // in lockstep, each sequentially.
+                put(x, unsafe { a.get_unchecked(i0 + i, p) });
+            }
+            if !ADD {
+                d[rows..].fill(T::ZERO);
             }
         }
     }
+}
+
+/// Column `p` of a column-major block (`col`, one value per row) into its place in every
+/// `MR`-row panel of `dst` (`= v`, zero padded, or `+= coef * v` when `ADD`).
+#[inline(always)]
+fn scatter_column<T: Scalar, const MR: usize, const ADD: bool>(
+    col: &[T],
+    coef: T,
+    kb: usize,
+    p: usize,
+    dst: &mut [T],
+) {
+    let mut chunks = col.chunks_exact(MR);
+    let mut q = 0;
+    for src in &mut chunks {
+        let d: &mut [T; MR] = (&mut dst[q * MR * kb + p * MR..][..MR])
+            .try_into()
+            .expect("MR elements");
+        let s: &[T; MR] = src.try_into().expect("MR elements");
+        if ADD {
+            for (x, &v) in d.iter_mut().zip(s) {
+                *x += coef * v;
+            }
+        } else {
+            *d = *s;
+        }
+        q += 1;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let d = &mut dst[q * MR * kb + p * MR..][..MR];
+        for (x, &v) in d.iter_mut().zip(rest) {
+            *x = if ADD { *x + coef * v } else { v };
+        }
+        if !ADD {
+            d[rest.len()..].fill(T::ZERO);
+        }
+    }
+}
+
+/// One full `MR`-row panel of a row-major block: rows `i0 .. i0 + MR`, columns `0 .. kb`,
+/// read in lockstep (`MR` sequential streams) and written in panel order.
+#[inline(always)]
+fn gather_rows<T: Scalar, const MR: usize, const ADD: bool>(
+    a: MatRef<'_, T>,
+    coef: T,
+    i0: usize,
+    kb: usize,
+    panel: &mut [T],
+) {
+    debug_assert!(a.col_stride() == 1 && i0 + MR <= a.nrows() && kb <= a.ncols());
+    let rows: [&[T]; MR] = std::array::from_fn(|i| {
+        // SAFETY: row i0 + i < nrows; its columns 0..kb are in bounds and consecutive
+        // (unit column stride) in the borrowed allocation.
+        unsafe { std::slice::from_raw_parts(a.as_ptr().add((i0 + i) * a.row_stride()), kb) }
+    });
+    for (p, d) in panel.chunks_exact_mut(MR).enumerate() {
+        for (x, row) in d.iter_mut().zip(&rows) {
+            *x = if ADD { *x + coef * row[p] } else { row[p] };
+        }
+    }
+}
+
+/// Columns `j0 .. j0 + NR` of a column-major `kb x nb` block into one panel.
+#[inline(always)]
+fn gather_cols<T: Scalar, const NR: usize>(b: MatRef<'_, T>, j0: usize, kb: usize, dst: &mut [T]) {
+    debug_assert!(b.row_stride() == 1 && j0 + NR <= b.ncols() && kb <= b.nrows());
+    let cols: [&[T]; NR] = std::array::from_fn(|j| {
+        // SAFETY: column j0 + j < ncols; its rows 0..kb are in bounds and consecutive
+        // (unit row stride) in the borrowed allocation.
+        unsafe { std::slice::from_raw_parts(b.as_ptr().add((j0 + j) * b.col_stride()), kb) }
+    });
+    for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
+        for (x, col) in d.iter_mut().zip(&cols) {
+            *x = col[p];
+        }
+    }
+}
+
+/// Asks the memory system for part `part` of `parts` of the block `x` (its plain operand
+/// when it is a sum), which the driver will pack next. Spread over the register tiles of the
+/// current block, this lets the next block stream in from DRAM while the micro-kernel
+/// computes, so packing a tall operand (read once when the other dimension is small) finds
+/// its data in cache instead of waiting for it. Prefetches into L2 only (L1 holds the
+/// kernel's panels), and only column-major blocks: their columns are contiguous runs the
+/// hardware prefetchers do not follow from one to the next, while a row-major block is
+/// packed along its rows in lockstep, sequential streams they do follow (measured:
+/// prefetching it stalled on the prefetch instructions).
+#[inline]
+pub(super) fn prefetch_part<T: Scalar>(x: Operand<'_, T>, part: usize, parts: usize) {
+    let x = x.x;
+    if x.row_stride() != 1 {
+        return;
+    }
+    let line = 64 / T::BYTES;
+    let (runs, run_len) = (x.ncols(), x.nrows());
+    let base = x.as_ptr();
+    for run in part * runs / parts..(part + 1) * runs / parts {
+        let p = base.wrapping_add(run * x.col_stride());
+        for off in (0..run_len).step_by(line) {
+            prefetch_l2(p.wrapping_add(off));
+        }
+    }
+}
+
+/// A hint to load the cache line holding `p` into L2 (no effect off x86_64).
+#[inline(always)]
+pub(super) fn prefetch_l2<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht1` is baseline SSE on x86_64 and architecturally a hint: it never
+    // faults and reads nothing the program can observe, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// [`pack_b`] of `x`, plus `coef * y` when the operand is a sum.
@@ -90,51 +311,6 @@ pub(super) fn pack_b_op<T: Scalar>(
     }
 }
 
-/// Packs rows `i0 .. i0 + MR` (zero past row `m`) of the `m x kb` block `a` into one
-/// micro-panel: element `(i0 + i, p)` goes to `dst[p * MR + i]`.
-#[inline]
-fn pack_a<T: Scalar>(a: MatRef<'_, T>, i0: usize, m: usize, kb: usize, mr: usize, dst: &mut [T]) {
-    let rows = mr.min(m - i0);
-    debug_assert!(dst.len() == mr * kb);
-    if a.row_stride() == 1 {
-        for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
-            // SAFETY: rows i0..i0+rows of column p are in bounds (i0 + rows <= m, p < kb) and
-            // consecutive (unit row stride) in the borrowed allocation.
-            let src = unsafe {
-                std::slice::from_raw_parts(a.as_ptr().add(i0 + p * a.col_stride()), rows)
-            };
-            d[..rows].copy_from_slice(src);
-            d[rows..].fill(T::ZERO);
-        }
-    } else if a.col_stride() == 1 {
-        // Row-major A (e.g. a transposed column-major matrix): read rows contiguously.
-        if rows < mr {
-            dst.fill(T::ZERO);
-        }
-        for i in 0..rows {
-            // SAFETY: columns 0..kb of row i0 + i are in bounds (i0 + i < m) and consecutive
-            // (unit column stride) in the borrowed allocation.
-            let src = unsafe {
-                std::slice::from_raw_parts(a.as_ptr().add((i0 + i) * a.row_stride()), kb)
-            };
-            for (p, &v) in src.iter().enumerate() {
-                dst[p * mr + i] = v;
-            }
-        }
-    } else {
-        for (p, d) in dst.chunks_exact_mut(mr).enumerate() {
-            for (i, x) in d.iter_mut().enumerate() {
-                *x = if i < rows {
-                    // SAFETY: i0 + i < m and p < kb: in bounds of the view.
-                    unsafe { a.get_unchecked(i0 + i, p) }
-                } else {
-                    T::ZERO
-                };
-            }
-        }
-    }
-}
-
 /// Packs columns `j0 .. j0 + NR` (zero past the last column) of the `kb x nb` block `b`
 /// into one micro-panel: element `(p, j0 + j)` goes to `dst[p * NR + j]`.
 #[inline]
@@ -147,6 +323,14 @@ fn pack_b<T: Scalar>(b: MatRef<'_, T>, j0: usize, kb: usize, nr: usize, dst: &mu
             let src =
                 unsafe { std::slice::from_raw_parts(b.as_ptr().add(p * b.row_stride() + j0), nr) };
             d.copy_from_slice(src);
+        }
+    } else if b.row_stride() == 1 && cols == nr && matches!(nr, 4 | 6 | 8) {
+        // Column-major B: the NR columns read in lockstep (sequential streams), the panel
+        // written in order.
+        match nr {
+            4 => gather_cols::<T, 4>(b, j0, kb, dst),
+            6 => gather_cols::<T, 6>(b, j0, kb, dst),
+            _ => gather_cols::<T, 8>(b, j0, kb, dst),
         }
     } else if b.row_stride() == 1 {
         if cols < nr {

@@ -67,23 +67,26 @@ impl Fit for Pca {
         par: Par,
     ) -> Result<PcaModel> {
         self.check()?;
-        let mean = checked_column_means(ablation, x)?;
         let (n, k) = (x.nrows(), x.ncols());
+        if n == 0 || k == 0 {
+            check_xy(x, None)?;
+        }
         if self.n_components > n.min(k) {
             return Err(self.bad_components(format!("in 1..={} for {n} x {k} data", n.min(k))));
         }
         let r = self.n_components;
         let dof = (n as f64 - 1.0).max(1.0);
-        let (s, vt, total_var) = if ablation.fast_math && k <= COVARIANCE_MAX_FEATURES && n >= 4 * k
-        {
+        let covariance = ablation.fast_math && k <= COVARIANCE_MAX_FEATURES && n >= 4 * k;
+        let (mean, s, vt, total_var) = if covariance {
             // Tall and narrow (scikit-learn's "covariance_eigh" case): one pass for the
-            // centered X^T X, then a small symmetric eigenproblem.
-            let g = centered_gram(ablation, x, &mean, par);
+            // means and the centered X^T X, then a small symmetric eigenproblem.
+            let (mean, g) = mean_and_centered_gram(ablation, x, par)?;
             // The total variance is the trace of the centered Gram: no pass of its own.
             let total_var = (0..k).map(|j| g[(j, j)]).sum::<f64>() / dof;
             let (s, vt) = top_eigenpairs(&g, r);
-            (s, vt, total_var)
+            (mean, s, vt, total_var)
         } else {
+            let mean = checked_column_means(ablation, x)?;
             let xc = centered_copy(x, &mean);
             let total_var =
                 simd_kernels::dot_with(ablation.isa, xc.as_slice(), xc.as_slice()) / dof;
@@ -93,7 +96,7 @@ impl Fit for Pca {
             } else {
                 top_singular_pairs(xc, r)?
             };
-            (s, vt, total_var)
+            (mean, s, vt, total_var)
         };
         let mut components = Vec::with_capacity(r * k);
         for c in 0..r {
@@ -180,52 +183,109 @@ const CENTERED_BLOCK_BYTES: usize = 256 << 10;
 /// Fewest rows worth a thread of their own (spawning costs about as much as a few blocks).
 const MIN_ROWS_PER_THREAD: usize = 8192;
 
-/// The Gram matrix of the centered data, `(X - 1 mean^T)^T (X - 1 mean^T)`, without a
-/// centered copy of X: each block of rows is centered into a cache-resident buffer and its
-/// Gram added. (Centering before multiplying keeps the accuracy of a centered copy, which
-/// `X^T X - n mean mean^T` would lose to cancellation.) With `Par::Rayon(t)` each of up to
-/// `t` threads takes a contiguous range of rows.
-fn centered_gram(ablation: Ablation, x: MatRef<'_, f64>, mean: &[f64], par: Par) -> Mat<f64> {
-    let n = x.nrows();
-    let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
-    let parts = map_row_ranges(n, threads, |rows| {
-        centered_gram_rows(ablation, x, mean, rows)
-    });
-    let mut parts = parts.into_iter();
-    let mut g = parts.next().expect("at least one range");
-    for part in parts {
-        add_to(&mut g, &part);
-    }
-    g
-}
-
-/// The centered Gram matrix of `rows`, one block of rows at a time.
-fn centered_gram_rows(
+/// The column means of `x` and the Gram matrix of the centered data,
+/// `(X - 1 mean^T)^T (X - 1 mean^T)`, in one pass over `x` and without a centered copy of
+/// it. Each block of rows is read once: its column sums (compensated), then the block
+/// centered on its own means into a cache-resident buffer and its Gram added. The blocks
+/// combine exactly as Chan et al.'s pairwise update does: with `n_b` rows and means `m_b`
+/// per block and `m` the overall mean, `G = sum G_b + sum n_b (m_b - m)(m_b - m)^T`.
+/// (Centering before multiplying keeps the accuracy of a centered copy, which
+/// `X^T X - n mean mean^T` would lose to cancellation; the means are compensated sums of
+/// compensated block sums.) With `Par::Rayon(t)` each of up to `t` threads takes a
+/// contiguous range of rows.
+///
+/// Error: [`PipelineError`] naming the first non-finite value, when a column's sum is not
+/// finite (finite values whose sum overflows pass, as in [`checked_column_means`]).
+fn mean_and_centered_gram(
     ablation: Ablation,
     x: MatRef<'_, f64>,
-    mean: &[f64],
+    par: Par,
+) -> Result<(Vec<f64>, Mat<f64>)> {
+    let (n, k) = (x.nrows(), x.ncols());
+    let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
+    let parts = map_row_ranges(n, threads, |rows| {
+        block_centered_gram(ablation, x, rows)
+    });
+    let mut g: Option<Mat<f64>> = None;
+    let mut blocks = Vec::new();
+    for (part, part_blocks) in parts {
+        match &mut g {
+            None => g = Some(part),
+            Some(g) => add_to(g, &part),
+        }
+        blocks.extend(part_blocks);
+    }
+    let mut g = g.expect("at least one range");
+    let mut column = Vec::with_capacity(blocks.len());
+    let mut mean = Vec::with_capacity(k);
+    for j in 0..k {
+        column.clear();
+        column.extend(blocks.iter().map(|(_, sums)| sums[j]));
+        let sum = simd_kernels::sum_compensated_with(ablation.isa, &column);
+        if !sum.is_finite() {
+            check_xy(x, None)?;
+        }
+        mean.push(sum / n as f64);
+    }
+    // The between-block scatter, lower triangle then mirrored (exactly symmetric).
+    let mut d = vec![0.0; k];
+    for (rows, sums) in &blocks {
+        let nb = *rows as f64;
+        for ((dj, s), m) in d.iter_mut().zip(sums).zip(&mean) {
+            *dj = s / nb - m;
+        }
+        for j in 0..k {
+            for i in j..k {
+                g[(i, j)] += nb * d[i] * d[j];
+            }
+        }
+    }
+    for j in 0..k {
+        for i in 0..j {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
+    Ok((mean, g))
+}
+
+/// The Gram matrix of `rows`, each block centered on its own column means, and per block
+/// its row count and column sums.
+fn block_centered_gram(
+    ablation: Ablation,
+    x: MatRef<'_, f64>,
     rows: Range<usize>,
-) -> Mat<f64> {
-    let k = mean.len();
-    // `mean` has one value per column: its size is that of a row.
-    let block = (CENTERED_BLOCK_BYTES / std::mem::size_of_val(mean))
+) -> (Mat<f64>, Vec<(usize, Vec<f64>)>) {
+    let k = x.ncols();
+    // A block of rows holds `block` values per column, `k` columns.
+    let block = (CENTERED_BLOCK_BYTES / (k.max(1) * std::mem::size_of::<f64>()))
         .clamp(64, 4096)
         .min(rows.len())
         .max(1);
     let mut buf = vec![0.0; block * k];
     let mut g = Mat::zeros(k, k);
+    let mut blocks = Vec::with_capacity(rows.len().div_ceil(block));
     for r0 in rows.clone().step_by(block) {
         let m = block.min(rows.end - r0);
         let xc = &mut buf[..m * k];
-        for (j, (col, &mu)) in xc.chunks_exact_mut(m).zip(mean).enumerate() {
-            center_column(x, j, r0..r0 + m, mu, col);
+        let mut sums = Vec::with_capacity(k);
+        for (j, col) in xc.chunks_exact_mut(m).enumerate() {
+            // Copy first (the column's rows arrive from memory once), then sum and center
+            // the copy in cache.
+            center_column(x, j, r0..r0 + m, 0.0, col);
+            let sum = simd_kernels::sum_compensated_with(ablation.isa, col);
+            let mu = sum / m as f64;
+            for v in col.iter_mut() {
+                *v -= mu;
+            }
+            sums.push(sum);
         }
         add_to(
             &mut g,
             &ablation.gram(MatRef::from_col_major(xc, m, k), Par::Seq),
         );
+        blocks.push((m, sums));
     }
-    g
+    (g, blocks)
 }
 
 /// `acc += part`, element by element.
@@ -366,7 +426,7 @@ mod tests {
     }
 
     #[test]
-    fn blocked_centered_gram_matches_gram_of_centered_copy() {
+    fn one_pass_means_and_centered_gram_match_two_passes() {
         // Several blocks per thread and a ragged last block, on one and three threads.
         let x = offset_data(2 * MIN_ROWS_PER_THREAD + 1234, 7);
         let ablation = Ablation::default();
@@ -374,11 +434,30 @@ mod tests {
         let want = ablation.gram(centered_copy(x.as_ref(), &mean).as_ref(), Par::Seq);
         let scale = want.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for par in [Par::Seq, Par::Rayon(3)] {
-            let got = centered_gram(ablation, x.as_ref(), &mean, par);
+            let (got_mean, got) = mean_and_centered_gram(ablation, x.as_ref(), par).unwrap();
+            for (g, w) in got_mean.iter().zip(&mean) {
+                assert!((g - w).abs() <= 4.0 * f64::EPSILON * w.abs(), "{par:?}: {g} vs {w}");
+            }
             for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
                 assert!((g - w).abs() <= 1e-12 * scale, "{par:?}: {g} vs {w}");
             }
+            for j in 0..7 {
+                for i in 0..j {
+                    assert_eq!(got[(i, j)].to_bits(), got[(j, i)].to_bits());
+                }
+            }
         }
+    }
+
+    #[test]
+    fn a_non_finite_value_is_named_by_the_one_pass_fit() {
+        let mut x = offset_data(500, 3);
+        x[(321, 2)] = f64::NAN;
+        let err = Pca { n_components: 2 }
+            .fit(x.as_ref(), Target::None, Par::Seq)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("321") || err.contains("non-finite") || err.contains("NaN"), "{err}");
     }
 
     #[test]

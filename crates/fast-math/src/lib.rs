@@ -34,7 +34,7 @@ pub mod rsvd;
 pub mod sparse;
 pub mod strassen;
 
-pub use gemm::{blocking, gemm, gemm_with, gram, gram_with, Blocking};
+pub use gemm::{blocking, blocking_for_caches, gemm, gemm_with, gram, gram_with, Blocking};
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{Mat, MatMut, MatRef, NalgebraView};
 pub use matmul::{matmul, matmul_with, STRASSEN_CUTOFF_ENV};

@@ -44,7 +44,7 @@ const NC_MAX: usize = 4096;
 ///   most half of L2, leaving the rest to the `B` panels and the prefetched next block (a
 ///   multiple of MR).
 /// - `NC`: the packed `KC x NC` block of `B` takes at most half of L3 (a multiple of NR, at
-///   most [`NC_MAX`]).
+///   most 4096).
 ///
 /// What it gives (the table the hand-tuned constants it replaced were measured against):
 ///

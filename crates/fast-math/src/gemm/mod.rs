@@ -19,7 +19,7 @@ mod gram;
 mod loops;
 mod pack;
 
-pub use blocking::{blocking, Blocking};
+pub use blocking::{blocking, blocking_for_caches, Blocking};
 pub use gram::{gram, gram_with};
 pub(crate) use loops::{gemm_core, Dest};
 pub(crate) use pack::Operand;

@@ -203,9 +203,7 @@ fn mean_and_centered_gram(
 ) -> Result<(Vec<f64>, Mat<f64>)> {
     let (n, k) = (x.nrows(), x.ncols());
     let threads = par.threads().min(n / MIN_ROWS_PER_THREAD).max(1);
-    let parts = map_row_ranges(n, threads, |rows| {
-        block_centered_gram(ablation, x, rows)
-    });
+    let parts = map_row_ranges(n, threads, |rows| block_centered_gram(ablation, x, rows));
     let mut g: Option<Mat<f64>> = None;
     let mut blocks = Vec::new();
     for (part, part_blocks) in parts {
@@ -436,7 +434,10 @@ mod tests {
         for par in [Par::Seq, Par::Rayon(3)] {
             let (got_mean, got) = mean_and_centered_gram(ablation, x.as_ref(), par).unwrap();
             for (g, w) in got_mean.iter().zip(&mean) {
-                assert!((g - w).abs() <= 4.0 * f64::EPSILON * w.abs(), "{par:?}: {g} vs {w}");
+                assert!(
+                    (g - w).abs() <= 4.0 * f64::EPSILON * w.abs(),
+                    "{par:?}: {g} vs {w}"
+                );
             }
             for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
                 assert!((g - w).abs() <= 1e-12 * scale, "{par:?}: {g} vs {w}");
@@ -457,7 +458,10 @@ mod tests {
             .fit(x.as_ref(), Target::None, Par::Seq)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("321") || err.contains("non-finite") || err.contains("NaN"), "{err}");
+        assert!(
+            err.contains("321") || err.contains("non-finite") || err.contains("NaN"),
+            "{err}"
+        );
     }
 
     #[test]

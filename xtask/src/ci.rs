@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: every check, bottom up, then a summary table. Steps: fmt, tidy (in
-//! this process), clippy, the tests of each layer, simd-kernels' tests under each ISA,
+//! this process), clippy, the tests of each layer, then of the DataFusion adapter
+//! (`ml-datafusion`, in the `engine` profile), simd-kernels' tests under each ISA,
 //! valgrind memcheck of zero-copy-pool, docs.
 
 use crate::cmd::{cargo, on_path, root, run_timed};
@@ -56,6 +57,12 @@ pub fn run() -> Result<(), String> {
             cargo().args(["test", "-p", krate]),
         ));
     }
+    // The DataFusion adapter after the core: its own profile, which builds the engine at
+    // opt-level 1 (see `[profile.engine]` in the workspace manifest).
+    steps.push(timed(
+        "test ml-datafusion".into(),
+        cargo().args(["test", "-p", "ml-datafusion", "--profile", "engine"]),
+    ));
     for isa in [Isa::Scalar, Isa::Avx2Fma, Isa::Avx512] {
         let name = format!("test simd-kernels SIMD_KERNELS_ISA={}", isa.name());
         if isa.is_supported() {

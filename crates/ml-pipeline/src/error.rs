@@ -169,6 +169,16 @@ pub enum PipelineError {
         /// The weight.
         value: f64,
     },
+    /// An accumulator's encoded state (`to_state`) cannot be decoded: another format
+    /// version or kind, another number of features, a wrong length, or values no encoder
+    /// writes.
+    #[error("{what} accumulator state: {message}")]
+    AccumulatorState {
+        /// The accumulator (`"ridge"`, `"PCA"`).
+        what: &'static str,
+        /// What is wrong, with the values involved.
+        message: String,
+    },
 }
 
 impl PipelineError {

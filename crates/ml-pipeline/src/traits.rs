@@ -107,7 +107,7 @@ pub trait Fit {
 
 /// The index of the largest of `values` (the first of equals; NaN never wins, unless all
 /// are NaN: then 0): the class a row of class scores predicts.
-pub(crate) fn likeliest(values: &[f64]) -> usize {
+pub fn likeliest(values: &[f64]) -> usize {
     let mut best = 0;
     for (i, &v) in values.iter().enumerate().skip(1) {
         if v > values[best] || values[best].is_nan() {

@@ -210,6 +210,14 @@ impl RollingFeatures {
         (self.tick > self.cfg.warmup()).then_some(&self.row[..])
     }
 
+    /// Feeds one bar and returns the feature row whatever the warm-up state, NaN where a
+    /// feature is not yet defined: one row per input row, as
+    /// [`extract_bar_features`](super::extract_bar_features) and `mlp features` give them.
+    #[inline]
+    pub fn update_bar_row(&mut self, bar: &Bar) -> &[f64] {
+        self.push_bar(bar)
+    }
+
     /// Feeds one price and writes the row whatever the warm-up state (NaN where undefined).
     #[inline]
     pub(crate) fn push(&mut self, price: f64) -> &[f64] {

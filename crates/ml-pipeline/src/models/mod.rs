@@ -8,6 +8,7 @@ mod linear;
 mod logistic;
 mod model_file;
 mod pca;
+mod pca_accumulator;
 mod persist;
 mod ridge;
 mod saved_gbdt;
@@ -22,9 +23,11 @@ pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};
 pub use model_file::ModelFile;
 pub use pca::{Pca, PcaModel};
+pub use pca_accumulator::PcaAccumulator;
 pub use persist::{Model, SavedModel, Stage, MODEL_FORMAT, MODEL_VERSION};
 pub use ridge::{
-    Ridge, RidgeAccumulator, RidgeReport, SolveMethod, MAX_NORMAL_EQUATIONS_CONDITION,
+    Ridge, RidgeAccumulator, RidgeReport, SolveMethod, ACCUMULATOR_STATE_VERSION,
+    MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use saved_gbdt::{GbdtFormat, SavedGbdt};
 pub use scaler::{ScalerModel, StandardScaler};

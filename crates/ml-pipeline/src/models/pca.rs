@@ -98,24 +98,38 @@ impl Fit for Pca {
             };
             (mean, s, vt, total_var)
         };
-        let mut components = Vec::with_capacity(r * k);
-        for c in 0..r {
-            let row: Vec<f64> = (0..k).map(|j| vt[(c, j)]).collect();
-            let big = row
-                .iter()
-                .copied()
-                .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
-            let sign = if big < 0.0 { -1.0 } else { 1.0 };
-            components.extend(row.iter().map(|v| v * sign));
-        }
-        let explained_variance: Vec<f64> = s.iter().map(|v| v * v / dof).collect();
-        let explained_variance_ratio = explained_variance.iter().map(|v| v / total_var).collect();
-        Ok(PcaModel {
-            mean,
-            components,
-            explained_variance,
-            explained_variance_ratio,
-        })
+        Ok(fitted(mean, &s, &vt, dof, total_var))
+    }
+}
+
+/// The fitted model of the top singular values `s` of the centered data and their right
+/// singular vectors (the rows of `vt`), with scikit-learn's sign convention; `dof` is
+/// `n - 1` (at least 1), `total_var` the variance summed over every feature.
+pub(super) fn fitted(
+    mean: Vec<f64>,
+    s: &[f64],
+    vt: &Mat<f64>,
+    dof: f64,
+    total_var: f64,
+) -> PcaModel {
+    let (r, k) = (s.len(), mean.len());
+    let mut components = Vec::with_capacity(r * k);
+    for c in 0..r {
+        let row: Vec<f64> = (0..k).map(|j| vt[(c, j)]).collect();
+        let big = row
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+        let sign = if big < 0.0 { -1.0 } else { 1.0 };
+        components.extend(row.iter().map(|v| v * sign));
+    }
+    let explained_variance: Vec<f64> = s.iter().map(|v| v * v / dof).collect();
+    let explained_variance_ratio = explained_variance.iter().map(|v| v / total_var).collect();
+    PcaModel {
+        mean,
+        components,
+        explained_variance,
+        explained_variance_ratio,
     }
 }
 
@@ -315,7 +329,7 @@ fn top_eigenpairs(g: &Mat<f64>, r: usize) -> (Vec<f64>, Mat<f64>) {
 ///
 /// # Errors
 /// [`PipelineError::NoConvergence`] if the SVD does not converge.
-fn top_singular_pairs(xc: Mat<f64>, r: usize) -> Result<(Vec<f64>, Mat<f64>)> {
+pub(super) fn top_singular_pairs(xc: Mat<f64>, r: usize) -> Result<(Vec<f64>, Mat<f64>)> {
     let (n, k) = (xc.nrows(), xc.ncols());
     let svd = nalgebra::linalg::SVD::new(
         nalgebra::DMatrix::from_fn(n, k, |i, j| xc[(i, j)]),
@@ -332,7 +346,7 @@ fn top_singular_pairs(xc: Mat<f64>, r: usize) -> Result<(Vec<f64>, Mat<f64>)> {
 }
 
 impl Pca {
-    fn bad_components(&self, expected: String) -> PipelineError {
+    pub(super) fn bad_components(&self, expected: String) -> PipelineError {
         PipelineError::InvalidHyperparameter {
             model: "PCA",
             name: "n_components",

@@ -15,9 +15,9 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// `hi + lo`, normalized (`hi = fl(hi + lo)`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(super) struct Dd {
-    pub(super) hi: f64,
-    pub(super) lo: f64,
+pub(in crate::models) struct Dd {
+    pub(in crate::models) hi: f64,
+    pub(in crate::models) lo: f64,
 }
 
 /// `s + e == a + b` exactly, `s = fl(a + b)` (Knuth; no ordering needed).
@@ -46,23 +46,23 @@ fn two_prod(a: f64, b: f64) -> (f64, f64) {
 }
 
 impl Dd {
-    pub(super) const ZERO: Dd = Dd { hi: 0.0, lo: 0.0 };
+    pub(in crate::models) const ZERO: Dd = Dd { hi: 0.0, lo: 0.0 };
 
     /// The exact value of an f64.
     #[inline(always)]
-    pub(super) const fn from_f64(v: f64) -> Dd {
+    pub(in crate::models) const fn from_f64(v: f64) -> Dd {
         Dd { hi: v, lo: 0.0 }
     }
 
     /// The nearest f64 (the pair is normalized, so `hi` is within half an ulp; adding `lo`
     /// rounds it correctly except in ties).
     #[inline(always)]
-    pub(super) fn to_f64(self) -> f64 {
+    pub(in crate::models) fn to_f64(self) -> f64 {
         self.hi + self.lo
     }
 
     #[inline(always)]
-    pub(super) fn is_finite(self) -> bool {
+    pub(in crate::models) fn is_finite(self) -> bool {
         self.hi.is_finite() && self.lo.is_finite()
     }
 
@@ -76,7 +76,7 @@ impl Dd {
 
     /// The square root: the f64 root `s` corrected by `(x - s^2) / 2s`, one Newton step,
     /// whose residual is formed in double-double.
-    pub(super) fn sqrt(self) -> Dd {
+    pub(in crate::models) fn sqrt(self) -> Dd {
         if self.hi <= 0.0 {
             // Zero stays zero; a negative argument gives NaN, as f64 does.
             return Dd::from_f64(self.hi.sqrt());

@@ -15,13 +15,17 @@ mod dd;
 mod gram;
 mod refine;
 mod solve;
+mod state;
 mod tsqr;
 
+pub(in crate::models) use dd::Dd;
 use gram::{GramStats, CHUNK_ROWS};
 use refine::Refinement;
 use solve::{dot2, normal_equations};
 pub use solve::{RidgeReport, SolveMethod};
-use tsqr::QrState;
+pub use state::ACCUMULATOR_STATE_VERSION;
+pub(in crate::models) use state::{state_len as state_len_of, StateKind};
+pub(in crate::models) use tsqr::QrState;
 pub use tsqr::RidgeAccumulator;
 
 /// Ridge regression: minimizes `||y - X w - b||^2 + alpha ||w||^2`, the intercept `b`

@@ -68,7 +68,7 @@ impl RidgeAccumulator {
 
 /// The arithmetic a [`QrState`] keeps its means and factor in: f64 for `Ridge::fit` (which
 /// refines its answer against the rows) and [`Dd`] for [`RidgeAccumulator`] (which cannot).
-pub(super) trait Field:
+pub(in crate::models) trait Field:
     Copy
     + Debug
     + PartialEq
@@ -204,42 +204,70 @@ impl Field for Dd {
 }
 
 /// The state behind [`RidgeAccumulator`] (in [`Dd`]) and `Ridge::fit`'s QR path (in f64):
-/// count, means and the column-major `(k + 1) x (k + 1)` upper factor `R`.
+/// count, means and the column-major `(k + 1) x (k + 1)` upper factor `R`. The PCA
+/// accumulator keeps one too, over its `k` columns alone (no target column).
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct QrState<T> {
-    pub(super) n: u64,
+pub(in crate::models) struct QrState<T> {
+    pub(in crate::models) n: u64,
     /// Means of the features, then of `y`.
-    pub(super) mean: Vec<T>,
+    pub(in crate::models) mean: Vec<T>,
     /// `(k + 1) x (k + 1)`, upper triangular, column-major.
-    pub(super) r: Vec<T>,
+    pub(in crate::models) r: Vec<T>,
 }
 
 impl<T: Field> QrState<T> {
-    /// An empty state for `k` features.
+    /// An empty state for `k` features (and the target).
     pub(super) fn new(k: usize) -> Self {
+        Self::with_columns(k + 1)
+    }
+
+    /// An empty state of `k1` columns in all.
+    pub(in crate::models) fn with_columns(k1: usize) -> Self {
         QrState {
             n: 0,
-            mean: vec![T::ZERO; k + 1],
-            r: vec![T::ZERO; (k + 1) * (k + 1)],
+            mean: vec![T::ZERO; k1],
+            r: vec![T::ZERO; k1 * k1],
         }
     }
 
     /// Adds rows whose shapes and values have been checked.
     pub(super) fn update_unchecked(&mut self, isa: Isa, x: MatRef<'_, f64>, y: &[f64]) {
-        let (k, k1) = (x.ncols(), x.ncols() + 1);
+        let k = x.ncols();
+        self.update_columns(isa, x.nrows(), |j, rows, col| {
+            if j < k {
+                col.extend(rows.map(|i| x.get(i, j)));
+            } else {
+                col.extend_from_slice(&y[rows]);
+            }
+        });
+    }
+
+    /// Adds the rows of `x` as they are (every column of the state is a column of `x`),
+    /// whose values have been checked.
+    pub(in crate::models) fn update_rows_unchecked(&mut self, isa: Isa, x: MatRef<'_, f64>) {
+        self.update_columns(isa, x.nrows(), |j, rows, col| {
+            col.extend(rows.map(|i| x.get(i, j)));
+        });
+    }
+
+    /// Adds `nrows` rows, chunk by chunk: `fill(j, rows, col)` appends column `j`'s values
+    /// of those rows to `col`.
+    fn update_columns(
+        &mut self,
+        isa: Isa,
+        nrows: usize,
+        mut fill: impl FnMut(usize, std::ops::Range<usize>, &mut Vec<f64>),
+    ) {
+        let k1 = self.mean.len();
         let mut col = Vec::with_capacity(QR_CHUNK_ROWS);
         let mut block = Vec::with_capacity(QR_CHUNK_ROWS * k1);
-        for r0 in (0..x.nrows()).step_by(QR_CHUNK_ROWS) {
-            let m = QR_CHUNK_ROWS.min(x.nrows() - r0);
+        for r0 in (0..nrows).step_by(QR_CHUNK_ROWS) {
+            let m = QR_CHUNK_ROWS.min(nrows - r0);
             block.clear();
             let mut mean = Vec::with_capacity(k1);
             for j in 0..k1 {
                 col.clear();
-                if j < k {
-                    col.extend((0..m).map(|i| x.get(r0 + i, j)));
-                } else {
-                    col.extend_from_slice(&y[r0..r0 + m]);
-                }
+                fill(j, r0..r0 + m, &mut col);
                 let mj = T::mean(isa, &col);
                 block.extend(col.iter().map(|&v| T::from_f64(v) - mj));
                 mean.push(mj);
@@ -248,8 +276,22 @@ impl<T: Field> QrState<T> {
         }
     }
 
+    /// [`merge`](Self::merge) after checking that `other` spans as many columns; the error
+    /// counts features, the columns less `extra` (1 where the last column is the target).
+    pub(in crate::models) fn merge_checked(&mut self, other: &Self, extra: usize) -> Result<()> {
+        if other.mean.len() != self.mean.len() {
+            return Err(PipelineError::ShapeMismatch {
+                what: "accumulator widths",
+                expected: self.mean.len() - extra,
+                got: other.mean.len() - extra,
+            });
+        }
+        self.merge(Isa::detect(), other);
+        Ok(())
+    }
+
     /// Merges another state (TSQR).
-    pub(super) fn merge(&mut self, isa: Isa, other: &Self) {
+    pub(in crate::models) fn merge(&mut self, isa: Isa, other: &Self) {
         self.absorb(isa, &other.r, self.mean.len(), other.n, &other.mean);
     }
 
@@ -403,14 +445,6 @@ impl Accumulator for RidgeAccumulator {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        if other.state.mean.len() != self.state.mean.len() {
-            return Err(PipelineError::ShapeMismatch {
-                what: "accumulator widths",
-                expected: self.n_features(),
-                got: other.n_features(),
-            });
-        }
-        self.state.merge(Isa::detect(), &other.state);
-        Ok(())
+        self.state.merge_checked(&other.state, 1)
     }
 }

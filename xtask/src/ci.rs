@@ -58,7 +58,7 @@ pub fn run() -> Result<(), String> {
         ));
     }
     // The DataFusion adapter after the core: its own profile, which builds the engine at
-    // opt-level 1 (see `[profile.engine]` in the workspace manifest).
+    // opt-level 0 (see `[profile.engine]` in the workspace manifest).
     steps.push(timed(
         "test ml-datafusion".into(),
         cargo().args(["test", "-p", "ml-datafusion", "--profile", "engine"]),

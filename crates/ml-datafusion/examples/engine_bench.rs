@@ -98,10 +98,10 @@ fn generate(o: &Options) -> Vec<Series> {
     for t in 0..per {
         for (s, ser) in series.iter_mut().enumerate() {
             let mut y = 0.1 * rng.normal();
-            for j in 0..k {
+            for (j, c) in coef[s].iter().enumerate() {
                 let v = rng.normal();
                 ser.x[j * per + t] = v;
-                y += coef[s][j] * v;
+                y += c * v;
             }
             ser.y.push(y);
             let open = price[s];

@@ -440,7 +440,7 @@ mod tests {
             ScalarValue::iter_to_array([states[2].clone(), states[0].clone(), states[1].clone()])
                 .unwrap();
         let mut merged = FitAccumulator::new(spec());
-        merged.merge_batch(&[array.clone()]).unwrap();
+        merged.merge_batch(std::slice::from_ref(&array)).unwrap();
         let want = library(&batches);
         assert_eq!(merged.acc.count(), want.count());
         let ridge = Ridge {

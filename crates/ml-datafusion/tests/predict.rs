@@ -185,3 +185,41 @@ async fn a_pca_model_predicts_the_first_component_score() {
         assert_close(s[i].unwrap(), score, 1e-12, 1e-9, "first component score");
     }
 }
+
+#[tokio::test]
+async fn a_tree_model_predicts_as_the_library_and_takes_null_as_missing() {
+    use ml_pipeline::models::{GbdtParams, TrainExtras};
+    let t = Table::new(&SIZES, 16);
+    let n = t.len();
+    let x = Mat::from_fn(n, K, |i, j| t.x[j][i]);
+    let params = GbdtParams {
+        n_estimators: 20,
+        num_leaves: 15,
+        min_data_in_leaf: 5,
+        ..GbdtParams::default()
+    };
+    let trained = params.train(x.as_ref(), &t.y, TrainExtras::default(), Par::Seq).unwrap();
+    let saved = SavedModel::gbdt(trained.to_saved().unwrap());
+    let ctx = with_models(&t, &[("gbdt", saved.clone())]).await;
+    let b = query(
+        &ctx,
+        "SELECT t.x1, t.x2, t.x3, predict(m.model, t.x1, t.x2, t.x3) AS p, \
+         predict(m.model, t.x1, CAST(NULL AS DOUBLE), t.x3) AS missing FROM t CROSS JOIN m",
+    )
+    .await;
+    let (p, missing) = (floats(&b, "p"), floats(&b, "missing"));
+    let xs: Vec<Vec<Option<f64>>> = ["x1", "x2", "x3"].iter().map(|c| floats(&b, c)).collect();
+    let mut routed_differently = 0;
+    for i in 0..b.num_rows() {
+        let mut r: Vec<f64> = xs.iter().map(|c| c[i].unwrap()).collect();
+        let mut out = [0.0];
+        saved.predict_one(&r, &mut vec![0.0; saved.scratch_len()], &mut out);
+        assert_eq!(p[i].unwrap().to_bits(), out[0].to_bits(), "row {i}");
+        r[1] = f64::NAN;
+        let mut gap = [0.0];
+        saved.predict_one(&r, &mut vec![0.0; saved.scratch_len()], &mut gap);
+        assert_eq!(missing[i].unwrap().to_bits(), gap[0].to_bits(), "row {i} with x2 missing");
+        routed_differently += usize::from(gap[0] != out[0]);
+    }
+    assert!(routed_differently > 0, "x2 matters to the trees");
+}

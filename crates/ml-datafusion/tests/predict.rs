@@ -198,7 +198,9 @@ async fn a_tree_model_predicts_as_the_library_and_takes_null_as_missing() {
         min_data_in_leaf: 5,
         ..GbdtParams::default()
     };
-    let trained = params.train(x.as_ref(), &t.y, TrainExtras::default(), Par::Seq).unwrap();
+    let trained = params
+        .train(x.as_ref(), &t.y, TrainExtras::default(), Par::Seq)
+        .unwrap();
     let saved = SavedModel::gbdt(trained.to_saved().unwrap());
     let ctx = with_models(&t, &[("gbdt", saved.clone())]).await;
     let b = query(
@@ -218,7 +220,11 @@ async fn a_tree_model_predicts_as_the_library_and_takes_null_as_missing() {
         r[1] = f64::NAN;
         let mut gap = [0.0];
         saved.predict_one(&r, &mut vec![0.0; saved.scratch_len()], &mut gap);
-        assert_eq!(missing[i].unwrap().to_bits(), gap[0].to_bits(), "row {i} with x2 missing");
+        assert_eq!(
+            missing[i].unwrap().to_bits(),
+            gap[0].to_bits(),
+            "row {i} with x2 missing"
+        );
         routed_differently += usize::from(gap[0] != out[0]);
     }
     assert!(routed_differently > 0, "x2 matters to the trees");

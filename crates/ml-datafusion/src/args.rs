@@ -20,7 +20,12 @@ pub(crate) fn is_number(t: &DataType) -> bool {
 /// Float64 for every argument, or a planning error naming the function and the first
 /// argument that is not a number.
 pub(crate) fn numbers(name: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    for (i, t) in arg_types.iter().enumerate() {
+    numbers_from(name, arg_types, 0)
+}
+
+/// Float64 for every argument, after checking those from index `first` on.
+fn numbers_from(name: &str, arg_types: &[DataType], first: usize) -> Result<Vec<DataType>> {
+    for (i, t) in arg_types.iter().enumerate().skip(first) {
         if !is_number(t) {
             return plan_err!(
                 "{name}: argument {} is of type {t}, expected a number",
@@ -29,6 +34,23 @@ pub(crate) fn numbers(name: &str, arg_types: &[DataType]) -> Result<Vec<DataType
         }
     }
     Ok(vec![DataType::Float64; arg_types.len()])
+}
+
+/// Utf8 then Float64 for the rest: the types of a function whose first argument is text
+/// (`what` says what text, for the error) and whose others are numbers.
+pub(crate) fn text_then_numbers(
+    name: &str,
+    arg_types: &[DataType],
+    what: &str,
+) -> Result<Vec<DataType>> {
+    match arg_types.first() {
+        Some(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null) => {}
+        Some(t) => return plan_err!("{name}: argument 1 is of type {t}, expected {what}"),
+        None => return plan_err!("{name}: no arguments; the first is {what}"),
+    }
+    let mut out = numbers_from(name, arg_types, 1)?;
+    out[0] = DataType::Utf8;
+    Ok(out)
 }
 
 /// A planning error unless `lo <= n` (and `n <= hi` when given), naming the function and

@@ -12,7 +12,7 @@
 //! rules and backtracking line search as [`LogisticRegression`]'s fit) with one aggregate
 //! query per pass, so the fit scales with the engine, at the cost of 5 to 15 passes.
 
-use crate::args::{check_count, floats, is_number, usable_rows};
+use crate::args::{check_count, floats, text_then_numbers, usable_rows};
 use crate::state::{each_state, state_field, state_scalar, state_type};
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
@@ -70,23 +70,7 @@ impl AggregateUDFImpl for LogisticStepUdaf {
             None,
             "theta, the labels and the features",
         )?;
-        if !matches!(
-            arg_types[0],
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ) {
-            return plan_err!("{NAME}: theta (argument 1) must be the text of a JSON array");
-        }
-        let mut out = vec![DataType::Utf8];
-        for (i, t) in arg_types.iter().enumerate().skip(1) {
-            if !is_number(t) {
-                return plan_err!(
-                    "{NAME}: argument {} is of type {t}, expected a number",
-                    i + 1
-                );
-            }
-            out.push(DataType::Float64);
-        }
-        Ok(out)
+        text_then_numbers(NAME, arg_types, "theta, the text of a JSON array")
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {

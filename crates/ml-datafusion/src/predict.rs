@@ -1,10 +1,10 @@
 //! `predict(model, x1, .., xk)` and `predict_proba(model, x1, .., xk)`: any model file's
 //! prediction for each row.
 
-use crate::args::{check_count, floats, is_number};
+use crate::args::{check_count, floats, text_then_numbers};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
+use datafusion::common::{exec_err, Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
@@ -128,27 +128,7 @@ impl ScalarUDFImpl for PredictUdf {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let name = self.name();
         check_count(name, arg_types.len(), 2, None, "a model and its features")?;
-        let text = matches!(
-            arg_types[0],
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-        );
-        if !text {
-            return plan_err!(
-                "{name}: the model (argument 1) is of type {}, expected the text of a model file",
-                arg_types[0]
-            );
-        }
-        let mut out = vec![DataType::Utf8];
-        for (i, t) in arg_types.iter().enumerate().skip(1) {
-            if !is_number(t) {
-                return plan_err!(
-                    "{name}: argument {} is of type {t}, expected a number",
-                    i + 1
-                );
-            }
-            out.push(DataType::Float64);
-        }
-        Ok(out)
+        text_then_numbers(name, arg_types, "the text of a model file")
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {

@@ -109,16 +109,15 @@ def design(name, x):
 
 
 def score(y, cols, intercept, params, coef, resid_sd):
-    """(smallest coefficient LRE, residual sd LRE), residuals summed as nist_strd.rs sums them."""
+    """(smallest coefficient LRE, residual sd LRE), the residuals exact (rational arithmetic on
+    the fitted parameters and the design), as nist_strd.rs scores ours."""
     params = [float(p) for p in params]
     b0, b = (params[0], params[1:]) if intercept else (0.0, params)
     coef_lre = min(lre(g, float(c)) for g, c in zip(params, coef))
-    rss = 0.0
+    rss = Fraction(0)
     for yi, row in zip(y, cols):
-        p = 0.0
-        for a, w in zip(row, b):
-            p += a * w
-        rss += (yi - (p + b0)) ** 2
+        r = Fraction(yi) - Fraction(b0) - sum(Fraction(a) * Fraction(w) for a, w in zip(row, b))
+        rss += r * r
     sd = math.sqrt(rss / (len(y) - len(coef)))
     return coef_lre, lre(sd, float(resid_sd))
 

@@ -68,9 +68,9 @@ pub use features::{
 };
 pub use models::{
     ColumnSelect, GbdtFormat, GbdtModel, Library, LinearModel, LogisticModel, LogisticRegression,
-    Model, ModelFile, Pca, PcaAccumulator, PcaModel, Ridge, RidgeAccumulator, RidgeReport,
-    SavedGbdt, SavedModel, ScalerModel, SoftmaxModel, SoftmaxRegression, SolveMethod, Stage,
-    StandardScaler, ACCUMULATOR_STATE_VERSION, MAX_NORMAL_EQUATIONS_CONDITION,
+    Model, ModelFile, Pca, PcaAccumulator, PcaModel, PolynomialDesign, Ridge, RidgeAccumulator,
+    RidgeReport, SavedGbdt, SavedModel, ScalerModel, SoftmaxModel, SoftmaxRegression, SolveMethod,
+    Stage, StandardScaler, ACCUMULATOR_STATE_VERSION, MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,

@@ -1,7 +1,9 @@
 //! Certification against NIST's Statistical Reference Datasets (StRD): linear least squares
 //! (Norris, Pontius, NoInt1/2, Filip, Longley, Wampler1-5) through `Ridge { alpha: 0 }` and
 //! through its accumulator (chunks merged in a shuffled order), on every ISA this machine
-//! has; univariate summary statistics through `simd_kernels::moments`.
+//! has; the polynomial datasets (Pontius, Filip, Wampler1-5) also through
+//! `Ridge::fit_polynomial` and `RidgeAccumulator::update_polynomial`, whose powers are kept in
+//! double-double; univariate summary statistics through `simd_kernels::moments`.
 //!
 //! Scores are LREs (log relative errors: correct significant digits, capped at 15). The data
 //! live in `shared/nist-strd` beside the workspace (see its README); the tests skip, saying
@@ -12,7 +14,9 @@
 //! into docs/RELIABILITY.md.
 
 use fast_math::{Mat, Par};
-use ml_pipeline::{Ablation, Accumulator, FitIncremental, Ridge, RidgeAccumulator, Target};
+use ml_pipeline::{
+    Ablation, Accumulator, FitIncremental, PolynomialDesign, Ridge, RidgeAccumulator, Target,
+};
 use simd_kernels::Isa;
 use std::path::PathBuf;
 
@@ -130,17 +134,22 @@ fn pow_rounded(x: f64, k: u32) -> f64 {
     exact.pow(k as i32).to_f64().expect("finite")
 }
 
+/// The degree of a one-predictor polynomial model, 0 for the others.
+fn degree(d: &Lls) -> usize {
+    match d.name {
+        "Pontius" => 2,
+        "Filip" => 10,
+        w if w.starts_with("Wampler") => 5,
+        _ => 0,
+    }
+}
+
 /// The design of a dataset: polynomial columns x, x^2, .. for the one-predictor polynomial
 /// models, the predictors as they are otherwise; whether the model has an intercept.
 fn design(d: &Lls) -> (Mat<f64>, bool) {
     let intercept = !d.name.starts_with("NoInt");
     let n = d.y.len();
-    let degree = match d.name {
-        "Pontius" => 2,
-        "Filip" => 10,
-        w if w.starts_with("Wampler") => 5,
-        _ => 0,
-    };
+    let degree = degree(d);
     let x = if degree > 0 {
         Mat::from_fn(n, degree, |i, j| pow_rounded(d.x[i][0], j as u32 + 1))
     } else {
@@ -150,8 +159,17 @@ fn design(d: &Lls) -> (Mat<f64>, bool) {
 }
 
 /// LREs of every certified coefficient (intercept first where there is one), then of the
-/// residual standard deviation.
-fn score(d: &Lls, x: &Mat<f64>, intercept: bool, m: &ml_pipeline::LinearModel) -> Vec<f64> {
+/// residual standard deviation. The residuals are exact: rational arithmetic on the model and
+/// the design (`x + lo` for a double-double design).
+fn score(
+    d: &Lls,
+    x: &Mat<f64>,
+    lo: Option<&Mat<f64>>,
+    intercept: bool,
+    m: &ml_pipeline::LinearModel,
+) -> Vec<f64> {
+    use num_rational::BigRational;
+    use num_traits::ToPrimitive;
     let got: Vec<f64> = if intercept {
         std::iter::once(m.intercept)
             .chain(m.coef.iter().copied())
@@ -161,16 +179,22 @@ fn score(d: &Lls, x: &Mat<f64>, intercept: bool, m: &ml_pipeline::LinearModel) -
     };
     assert_eq!(got.len(), d.coef.len(), "{}: coefficient count", d.name);
     let mut out: Vec<f64> = got.iter().zip(&d.coef).map(|(&g, &c)| lre(g, c)).collect();
+    let q = |v: f64| BigRational::from_float(v).expect("finite");
     let n = d.y.len();
-    let rss: f64 = (0..n)
-        .map(|i| {
-            let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
-            let p: f64 = row.iter().zip(&m.coef).map(|(a, b)| a * b).sum::<f64>() + m.intercept;
-            (d.y[i] - p).powi(2)
-        })
-        .sum();
+    let mut rss = BigRational::from_float(0.0).expect("zero");
+    for i in 0..n {
+        let mut r = q(d.y[i]) - q(m.intercept);
+        for (j, &w) in m.coef.iter().enumerate() {
+            let v = q(x[(i, j)]) + lo.map_or_else(|| q(0.0), |lo| q(lo[(i, j)]));
+            r -= v * q(w);
+        }
+        rss += &r * &r;
+    }
     let dof = n - d.coef.len();
-    out.push(lre((rss / dof as f64).sqrt(), d.resid_sd));
+    let var = (rss / BigRational::from_integer(dof.into()))
+        .to_f64()
+        .expect("finite");
+    out.push(lre(var.sqrt(), d.resid_sd));
     out
 }
 
@@ -179,18 +203,18 @@ const LLS: [&str; 11] = [
     "Wampler3", "Wampler4", "Wampler5",
 ];
 
-/// The smallest coefficient LRE each dataset must reach on every path (`fit <isa>` and
-/// `accumulator`): the issue's targets (9; Filip 8; Wampler5 6), except Filip. The exact
-/// least-squares solution of Filip's design as float64 holds it (powers correctly rounded)
-/// scores 7.61 (`benches/python/nist_peers.py`, "exact on the float64 design"): no float64
-/// solver can be held to 8 there. The refined fit reaches that solution; so does the
-/// accumulator, which cannot refine (it keeps no rows) but keeps its factor in
-/// double-double (a float64 factor gave 6.8 there).
-fn floor(name: &str) -> f64 {
+/// The smallest coefficient LRE each dataset must reach on a path: the issue's targets (9;
+/// Filip 8; Wampler5 6), except Filip given as a float64 design (`fit <isa>`,
+/// `accumulator`). The exact least-squares solution of Filip's design as float64 (powers
+/// correctly rounded) scores 7.61 (`benches/python/nist_peers.py`, "exact on the float64
+/// design"): no float64 solver can be held to 8 there. The refined fit reaches that
+/// solution; so does the accumulator, which cannot refine (it keeps no rows) but keeps its
+/// factor in double-double (a float64 factor gave 6.8 there). The polynomial paths keep the
+/// powers in double-double and are held to the target.
+fn floor(name: &str, path: &str) -> f64 {
     match name {
-        "Filip" => 7.5,
-        "Wampler5" => 6.0,
-        _ => 9.0,
+        "Filip" if !path.starts_with("polynomial") => 7.5,
+        _ => target(name),
     }
 }
 
@@ -220,6 +244,22 @@ fn fit_whole(isa: Isa, x: &Mat<f64>, y: &[f64], intercept: bool) -> ml_pipeline:
     m
 }
 
+/// The row ranges of the accumulator paths: four uneven chunks.
+fn chunks(n: usize) -> Vec<std::ops::Range<usize>> {
+    let cuts = [0, n / 5, n / 2, (n / 2 + 3).min(n), n];
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// Merges the four chunks' accumulators in a shuffled order.
+fn merge_shuffled(mut parts: Vec<RidgeAccumulator>) -> RidgeAccumulator {
+    let mut left = parts.remove(3);
+    left.merge(&parts[1]).unwrap();
+    let mut right = parts[0].clone();
+    right.merge(&parts[2]).unwrap();
+    right.merge(&left).unwrap();
+    right
+}
+
 /// Fits through the accumulator: four uneven chunks, merged in a shuffled order.
 fn fit_chunked(x: &Mat<f64>, y: &[f64], intercept: bool) -> ml_pipeline::LinearModel {
     let ridge = Ridge {
@@ -227,41 +267,94 @@ fn fit_chunked(x: &Mat<f64>, y: &[f64], intercept: bool) -> ml_pipeline::LinearM
         fit_intercept: intercept,
     };
     let (n, k) = (x.nrows(), x.ncols());
-    let cuts = [0, n / 5, n / 2, (n / 2 + 3).min(n), n];
-    let parts: Vec<RidgeAccumulator> = cuts
-        .windows(2)
-        .map(|w| {
+    let parts = chunks(n)
+        .into_iter()
+        .map(|rows| {
             let mut acc = ridge.accumulator(k);
             acc.update(
-                x.as_ref().submatrix(w[0], 0, w[1] - w[0], k),
-                Target::Values(&y[w[0]..w[1]]),
+                x.as_ref().submatrix(rows.start, 0, rows.len(), k),
+                Target::Values(&y[rows]),
             )
             .unwrap();
             acc
         })
         .collect();
-    let mut left = parts[3].clone();
-    left.merge(&parts[1]).unwrap();
-    let mut right = parts[0].clone();
-    right.merge(&parts[2]).unwrap();
-    right.merge(&left).unwrap();
-    assert_eq!(right.count(), n as u64);
-    ridge.finish(&right).unwrap()
+    let acc = merge_shuffled(parts);
+    assert_eq!(acc.count(), n as u64);
+    ridge.finish(&acc).unwrap()
+}
+
+/// Fits a polynomial dataset through `Ridge::fit_polynomial` on `isa`.
+fn fit_polynomial(isa: Isa, design: &PolynomialDesign, y: &[f64]) -> ml_pipeline::LinearModel {
+    let ab = Ablation {
+        isa,
+        fast_math: true,
+    };
+    let ridge = Ridge {
+        alpha: 0.0,
+        fit_intercept: true,
+    };
+    let (m, report) = ridge.fit_polynomial(ab, design, y, Par::Seq).unwrap();
+    eprintln!("  polynomial {isa}: {report:?}");
+    m
+}
+
+/// Fits a polynomial dataset through `RidgeAccumulator::update_polynomial`: four uneven
+/// chunks, merged in a shuffled order.
+fn fit_polynomial_chunked(x: &[f64], degree: usize, y: &[f64]) -> ml_pipeline::LinearModel {
+    let ridge = Ridge {
+        alpha: 0.0,
+        fit_intercept: true,
+    };
+    let parts = chunks(y.len())
+        .into_iter()
+        .map(|rows| {
+            let mut acc = ridge.accumulator(degree);
+            let design = PolynomialDesign::new(&x[rows.clone()], degree).unwrap();
+            acc.update_polynomial(&design, &y[rows]).unwrap();
+            acc
+        })
+        .collect();
+    ridge.finish(&merge_shuffled(parts)).unwrap()
 }
 
 /// `(dataset, path, min coefficient LRE, residual-sd LRE)` for every dataset and path
-/// ("fit <isa>", "accumulator").
+/// ("fit <isa>", "accumulator", and for the polynomial models "polynomial <isa>",
+/// "polynomial accumulator").
 fn lls_results(dir: &std::path::Path) -> Vec<(&'static str, String, f64, f64)> {
     let mut rows = Vec::new();
     for name in LLS {
         let d = read_lls(dir, name);
         let (x, intercept) = design(&d);
-        let mut paths: Vec<(String, ml_pipeline::LinearModel)> = Isa::available()
-            .map(|isa| (format!("fit {isa}"), fit_whole(isa, &x, &d.y, intercept)))
+        let mut paths: Vec<(String, ml_pipeline::LinearModel, Option<Mat<f64>>)> = Isa::available()
+            .map(|isa| {
+                (
+                    format!("fit {isa}"),
+                    fit_whole(isa, &x, &d.y, intercept),
+                    None,
+                )
+            })
             .collect();
-        paths.push(("accumulator".into(), fit_chunked(&x, &d.y, intercept)));
-        for (path, m) in paths {
-            let s = score(&d, &x, intercept, &m);
+        paths.push(("accumulator".into(), fit_chunked(&x, &d.y, intercept), None));
+        let degree = degree(&d);
+        if degree > 0 {
+            let xs: Vec<f64> = d.x.iter().map(|r| r[0]).collect();
+            let pd = PolynomialDesign::new(&xs, degree).unwrap();
+            assert_eq!(
+                pd.rounded().get(3, degree - 1),
+                x[(3, degree - 1)],
+                "{name}: rounding"
+            );
+            let lo = Mat::from_fn(xs.len(), degree, |i, j| pd.rounding_errors().get(i, j));
+            for isa in Isa::available() {
+                let m = fit_polynomial(isa, &pd, &d.y);
+                paths.push((format!("polynomial {isa}"), m, Some(lo.clone())));
+            }
+            let m = fit_polynomial_chunked(&xs, degree, &d.y);
+            paths.push(("polynomial accumulator".into(), m, Some(lo)));
+        }
+        for (path, m, lo) in paths {
+            let s = score(&d, &x, lo.as_ref(), intercept, &m);
             let (coefs, sd) = s.split_at(s.len() - 1);
             let min = coefs.iter().copied().fold(f64::INFINITY, f64::min);
             rows.push((name, path, min, sd[0]));
@@ -279,17 +372,20 @@ fn least_squares_reach_the_certified_digits_on_every_isa_and_the_accumulator() {
     }
     let mut failures = Vec::new();
     for (name, path, min, _) in &rows {
-        if *min < floor(name) {
-            failures.push(format!("{name} {path}: {min:.2} < {}", floor(name)));
+        if *min < floor(name, path) {
+            failures.push(format!("{name} {path}: {min:.2} < {}", floor(name, path)));
         }
     }
     // The answer's quality does not depend on the ISA: within one digit of each other.
-    for name in LLS {
+    for (name, kind) in LLS.iter().flat_map(|n| [(n, "fit "), (n, "polynomial ")]) {
         let fits: Vec<f64> = rows
             .iter()
-            .filter(|r| r.0 == name && r.1.starts_with("fit"))
+            .filter(|r| r.0 == *name && r.1.starts_with(kind) && r.1 != "polynomial accumulator")
             .map(|r| r.2)
             .collect();
+        if fits.is_empty() {
+            continue;
+        }
         let (lo, hi) = fits
             .iter()
             .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
@@ -390,7 +486,7 @@ fn lre_table() {
             names.join(",")
         );
         for (name, path, min, sd) in &rows {
-            let (t, f) = (target(name), floor(name));
+            let (t, f) = (target(name), floor(name, path));
             println!("lls\t{name}\t{t}\t{f}\t{path}\t{min}\t{sd}");
         }
         for (name, isa, mean, sd) in &uni {

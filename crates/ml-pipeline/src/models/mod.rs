@@ -26,7 +26,7 @@ pub use pca::{Pca, PcaModel};
 pub use pca_accumulator::PcaAccumulator;
 pub use persist::{Model, SavedModel, Stage, MODEL_FORMAT, MODEL_VERSION};
 pub use ridge::{
-    Ridge, RidgeAccumulator, RidgeReport, SolveMethod, ACCUMULATOR_STATE_VERSION,
+    PolynomialDesign, Ridge, RidgeAccumulator, RidgeReport, SolveMethod, ACCUMULATOR_STATE_VERSION,
     MAX_NORMAL_EQUATIONS_CONDITION,
 };
 pub use saved_gbdt::{GbdtFormat, SavedGbdt};

@@ -54,6 +54,12 @@ impl Dd {
         Dd { hi: v, lo: 0.0 }
     }
 
+    /// The pair `hi + lo` as it is, for parts taken from a normalized value.
+    #[inline(always)]
+    pub(in crate::models) const fn from_parts(hi: f64, lo: f64) -> Dd {
+        Dd { hi, lo }
+    }
+
     /// The nearest f64 (the pair is normalized, so `hi` is within half an ulp; adding `lo`
     /// rounds it correctly except in ties).
     #[inline(always)]
@@ -68,7 +74,7 @@ impl Dd {
 
     /// `self * b` for an f64 `b` (DWTimesFP3, within `2 u^2`).
     #[inline(always)]
-    fn mul_f64(self, b: f64) -> Dd {
+    pub(in crate::models) fn mul_f64(self, b: f64) -> Dd {
         let (ch, cl1) = two_prod(self.hi, b);
         let cl3 = self.lo.mul_add(b, cl1);
         fast_two_sum(ch, cl3)

@@ -13,6 +13,7 @@ use simd_kernels::Isa;
 
 mod dd;
 mod gram;
+mod polynomial;
 mod refine;
 mod solve;
 mod state;
@@ -20,7 +21,7 @@ mod tsqr;
 
 pub(in crate::models) use dd::Dd;
 use gram::{GramStats, CHUNK_ROWS};
-use refine::Refinement;
+pub use polynomial::PolynomialDesign;
 use solve::{dot2, normal_equations};
 pub use solve::{RidgeReport, SolveMethod};
 pub use state::ACCUMULATOR_STATE_VERSION;
@@ -170,29 +171,11 @@ impl Ridge {
             Some((_, cond)) => cond,
             None => f64::INFINITY,
         };
-        // Second pass: QR of the centered data, by row ranges merged in row order.
-        let acc = map_row_ranges(n, threads, |rows| {
-            let mut acc = QrState::<f64>::new(k);
-            let rows_x = x.submatrix(rows.start, 0, rows.len(), k);
-            acc.update_unchecked(ablation.isa, rows_x, &y[rows]);
-            acc
-        })
-        .iter()
-        .fold(QrState::new(k), |mut a, b| {
-            a.merge(ablation.isa, b);
-            a
-        });
-        let (mut model, mut report, r) = acc.solve(ablation.isa, self.alpha, self.fit_intercept)?;
+        // Second pass: QR of the centered data, refined against the rows.
+        let (model, mut report) = self.qr_refined(ablation, x, None, y, threads)?;
         if !report.condition_estimate.is_finite() {
             report.condition_estimate = condition_estimate;
         }
-        report.refinement_steps = Refinement {
-            r: &r,
-            mean_x: &acc.mean[..k],
-            alpha: self.alpha,
-            fit_intercept: self.fit_intercept,
-        }
-        .run(x, y, &mut model, threads);
         Ok((model, report))
     }
 

@@ -77,6 +77,7 @@ impl Refinement<'_> {
     pub(super) fn run(
         &self,
         x: MatRef<'_, f64>,
+        lo: Option<MatRef<'_, f64>>,
         y: &[f64],
         model: &mut LinearModel,
         threads: usize,
@@ -88,7 +89,7 @@ impl Refinement<'_> {
         let mut last = f64::INFINITY;
         let mut kept = 0;
         for _ in 0..MAX_STEPS {
-            let (dw, db) = self.correction(x, y, model, threads);
+            let (dw, db) = self.correction(x, lo, y, model, threads);
             let size = dw.iter().map(|v| v.abs()).fold(0.0f64, f64::max);
             // Divergence (eps * cond(X) >= 1) or the noise floor: keep the current iterate.
             if !size.is_finite() || size >= last {
@@ -110,12 +111,13 @@ impl Refinement<'_> {
     fn correction(
         &self,
         x: MatRef<'_, f64>,
+        lo: Option<MatRef<'_, f64>>,
         y: &[f64],
         model: &LinearModel,
         threads: usize,
     ) -> (Vec<f64>, f64) {
         let (n, k) = (x.nrows(), x.ncols());
-        let parts = map_row_ranges(n, threads, |rows| gradient_part(x, y, model, rows));
+        let parts = map_row_ranges(n, threads, |rows| gradient_part(x, lo, y, model, rows));
         let (mut g, mut total) = (vec![Sum2::default(); k], Sum2::default());
         for (pg, pt) in &parts {
             g.iter_mut().zip(pg).for_each(|(a, b)| a.add_sum(b));
@@ -160,11 +162,12 @@ impl Refinement<'_> {
     }
 }
 
-/// `X^T r` and `sum(r)` over `rows`, with `r = y - b - X w`, every sum compensated. Rows go
-/// in blocks whose residuals are built column by column (contiguous reads of a
-/// column-major `X`).
+/// `X^T r` and `sum(r)` over `rows`, with `r = y - b - X w` (`X = x + lo` where `lo` is
+/// given), every sum compensated. Rows go in blocks whose residuals are built column by
+/// column (contiguous reads of a column-major `X`).
 fn gradient_part(
     x: MatRef<'_, f64>,
+    lo: Option<MatRef<'_, f64>>,
     y: &[f64],
     model: &LinearModel,
     rows: std::ops::Range<usize>,
@@ -176,24 +179,15 @@ fn gradient_part(
     let mut r = [0.0; BLOCK_ROWS];
     for b0 in rows.clone().step_by(BLOCK_ROWS) {
         let m = BLOCK_ROWS.min(rows.end - b0);
-        let block = x.submatrix(b0, 0, m, k);
+        let blocks = [Some(x), lo].map(|d| d.map(|d| d.submatrix(b0, 0, m, k)));
         for (acc, &yi) in resid[..m].iter_mut().zip(&y[b0..b0 + m]) {
             *acc = Sum2::default();
             acc.add(yi);
             acc.add(-model.intercept);
         }
         for (j, &w) in model.coef.iter().enumerate() {
-            match block.col_slice(j) {
-                Some(col) => {
-                    for (acc, &v) in resid[..m].iter_mut().zip(col) {
-                        acc.add_product(-v, w);
-                    }
-                }
-                None => {
-                    for (i, acc) in resid[..m].iter_mut().enumerate() {
-                        acc.add_product(-block.get(i, j), w);
-                    }
-                }
+            for block in blocks.iter().flatten() {
+                subtract_column(&mut resid[..m], *block, j, w);
             }
         }
         for (ri, acc) in r[..m].iter_mut().zip(&resid[..m]) {
@@ -201,26 +195,49 @@ fn gradient_part(
             total.add(*ri);
         }
         for (j, gj) in g.iter_mut().enumerate() {
-            match block.col_slice(j) {
-                Some(col) => {
-                    // Four interleaved sums: one compensated sum is a chain of dependent
-                    // additions; four keep the adders busy.
-                    let mut lanes = [Sum2::default(); 4];
-                    let (cols, rs) = (col.chunks_exact(4), r[..m].chunks_exact(4));
-                    let (col_tail, r_tail) = (cols.remainder(), rs.remainder());
-                    for (c4, r4) in cols.zip(rs) {
-                        for l in 0..4 {
-                            lanes[l].add_product(c4[l], r4[l]);
-                        }
-                    }
-                    for (&v, &ri) in col_tail.iter().zip(r_tail) {
-                        lanes[0].add_product(v, ri);
-                    }
-                    lanes.iter().for_each(|l| gj.add_sum(l));
-                }
-                None => (0..m).for_each(|i| gj.add_product(block.get(i, j), r[i])),
+            for block in blocks.iter().flatten() {
+                add_column_dot(gj, *block, j, &r[..m]);
             }
         }
     }
     (g, total)
+}
+
+/// `resid -= w * block[.., j]`, compensated.
+fn subtract_column(resid: &mut [Sum2], block: MatRef<'_, f64>, j: usize, w: f64) {
+    match block.col_slice(j) {
+        Some(col) => {
+            for (acc, &v) in resid.iter_mut().zip(col) {
+                acc.add_product(-v, w);
+            }
+        }
+        None => {
+            for (i, acc) in resid.iter_mut().enumerate() {
+                acc.add_product(-block.get(i, j), w);
+            }
+        }
+    }
+}
+
+/// `gj += block[.., j] . r`, compensated.
+fn add_column_dot(gj: &mut Sum2, block: MatRef<'_, f64>, j: usize, r: &[f64]) {
+    match block.col_slice(j) {
+        Some(col) => {
+            // Four interleaved sums: one compensated sum is a chain of dependent additions;
+            // four keep the adders busy.
+            let mut lanes = [Sum2::default(); 4];
+            let (cols, rs) = (col.chunks_exact(4), r.chunks_exact(4));
+            let (col_tail, r_tail) = (cols.remainder(), rs.remainder());
+            for (c4, r4) in cols.zip(rs) {
+                for l in 0..4 {
+                    lanes[l].add_product(c4[l], r4[l]);
+                }
+            }
+            for (&v, &ri) in col_tail.iter().zip(r_tail) {
+                lanes[0].add_product(v, ri);
+            }
+            lanes.iter().for_each(|l| gj.add_sum(l));
+        }
+        None => (0..r.len()).for_each(|i| gj.add_product(block.get(i, j), r[i])),
+    }
 }

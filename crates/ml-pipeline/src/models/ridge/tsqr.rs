@@ -79,6 +79,8 @@ pub(in crate::models) trait Field:
 {
     const ZERO: Self;
     fn from_f64(v: f64) -> Self;
+    /// The double-double value, rounded where the type is f64.
+    fn from_dd(v: Dd) -> Self;
     fn to_f64(self) -> f64;
     fn sqrt(self) -> Self;
     /// The mean of a column of data.
@@ -96,6 +98,10 @@ impl Field for f64 {
 
     fn from_f64(v: f64) -> f64 {
         v
+    }
+
+    fn from_dd(v: Dd) -> f64 {
+        v.to_f64()
     }
 
     fn to_f64(self) -> f64 {
@@ -136,6 +142,10 @@ impl Field for Dd {
 
     fn from_f64(v: f64) -> Dd {
         Dd::from_f64(v)
+    }
+
+    fn from_dd(v: Dd) -> Dd {
+        v
     }
 
     fn to_f64(self) -> f64 {
@@ -203,6 +213,35 @@ impl Field for Dd {
     }
 }
 
+/// A value of a data column as a [`QrState`] reads it: an f64, or a double-double.
+pub(super) trait Sample: Copy {
+    /// The mean of a column, in the state's arithmetic.
+    fn mean<T: Field>(isa: Isa, col: &[Self]) -> T;
+    /// The value in the state's arithmetic.
+    fn lift<T: Field>(self) -> T;
+}
+
+impl Sample for f64 {
+    fn mean<T: Field>(isa: Isa, col: &[f64]) -> T {
+        T::mean(isa, col)
+    }
+
+    fn lift<T: Field>(self) -> T {
+        T::from_f64(self)
+    }
+}
+
+impl Sample for Dd {
+    fn mean<T: Field>(_: Isa, col: &[Dd]) -> T {
+        let sum = col.iter().fold(Dd::ZERO, |s, &v| s + v);
+        T::from_dd(sum / Dd::from_f64(col.len() as f64))
+    }
+
+    fn lift<T: Field>(self) -> T {
+        T::from_dd(self)
+    }
+}
+
 /// The state behind [`RidgeAccumulator`] (in [`Dd`]) and `Ridge::fit`'s QR path (in f64):
 /// count, means and the column-major `(k + 1) x (k + 1)` upper factor `R`. The PCA
 /// accumulator keeps one too, over its `k` columns alone (no target column).
@@ -233,7 +272,7 @@ impl<T: Field> QrState<T> {
     /// Adds rows whose shapes and values have been checked.
     pub(super) fn update_unchecked(&mut self, isa: Isa, x: MatRef<'_, f64>, y: &[f64]) {
         let k = x.ncols();
-        self.update_columns(isa, x.nrows(), |j, rows, col| {
+        self.update_columns(isa, x.nrows(), |j, rows, col: &mut Vec<f64>| {
             if j < k {
                 col.extend(rows.map(|i| x.get(i, j)));
             } else {
@@ -245,18 +284,19 @@ impl<T: Field> QrState<T> {
     /// Adds the rows of `x` as they are (every column of the state is a column of `x`),
     /// whose values have been checked.
     pub(in crate::models) fn update_rows_unchecked(&mut self, isa: Isa, x: MatRef<'_, f64>) {
-        self.update_columns(isa, x.nrows(), |j, rows, col| {
+        self.update_columns(isa, x.nrows(), |j, rows, col: &mut Vec<f64>| {
             col.extend(rows.map(|i| x.get(i, j)));
         });
     }
 
     /// Adds `nrows` rows, chunk by chunk: `fill(j, rows, col)` appends column `j`'s values
-    /// of those rows to `col`.
-    fn update_columns(
+    /// of those rows to `col` (f64 data, or double-double values such as a polynomial
+    /// design's powers).
+    pub(super) fn update_columns<S: Sample>(
         &mut self,
         isa: Isa,
         nrows: usize,
-        mut fill: impl FnMut(usize, std::ops::Range<usize>, &mut Vec<f64>),
+        mut fill: impl FnMut(usize, std::ops::Range<usize>, &mut Vec<S>),
     ) {
         let k1 = self.mean.len();
         let mut col = Vec::with_capacity(QR_CHUNK_ROWS);
@@ -268,8 +308,8 @@ impl<T: Field> QrState<T> {
             for j in 0..k1 {
                 col.clear();
                 fill(j, r0..r0 + m, &mut col);
-                let mj = T::mean(isa, &col);
-                block.extend(col.iter().map(|&v| T::from_f64(v) - mj));
+                let mj: T = S::mean(isa, &col);
+                block.extend(col.iter().map(|&v| v.lift::<T>() - mj));
                 mean.push(mj);
             }
             self.absorb(isa, &block, m, m as u64, &mean);

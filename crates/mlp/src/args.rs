@@ -287,6 +287,31 @@ pub struct TrainArgs {
     /// Where to save the model (JSON).
     #[arg(long, value_name = "model.json")]
     pub out: PathBuf,
+    /// Standardize the features (scikit-learn's `StandardScaler`: mean 0, variance 1) before
+    /// the linear model; the model file keeps the scaler, so `predict` reads raw columns.
+    #[arg(long)]
+    pub standardize: bool,
+    /// The column naming each row's series (e.g. `--group symbol` in a long-format file):
+    /// time-ordered splits are made within each series. Rows of a series must be in time
+    /// order; series may be interleaved.
+    #[arg(long, value_name = "COL", visible_alias = "group-by")]
+    pub group: Option<String>,
+    /// Hold out the last F of each series (in (0, 1)), train on the rows before, and print
+    /// the out-of-sample metrics (R^2, RMSE and hit rate; accuracy and log-loss for
+    /// classifiers; pinball loss and coverage for quantiles). The saved model is the one
+    /// trained on the rows before.
+    #[arg(long, value_name = "F", conflicts_with = "walk_forward")]
+    pub test_fraction: Option<f64>,
+    /// Score K expanding-window folds (each series cut into K + 1 blocks in time order; fold
+    /// i trains on blocks 1..=i and tests on block i + 1), print each fold's out-of-sample
+    /// metrics and their mean, then train the saved model on every row.
+    #[arg(long, value_name = "K")]
+    pub walk_forward: Option<usize>,
+    /// Drop the rows with a missing value (empty, NaN or infinite) in the target or, for a
+    /// linear model, a feature, and say how many; without it such a row is an error naming
+    /// its line and column (tree models take missing features as data).
+    #[arg(long)]
+    pub drop_missing: bool,
     /// Hyperparameters of the trees.
     #[command(flatten)]
     pub gbdt: GbdtFlags,

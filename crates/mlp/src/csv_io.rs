@@ -49,7 +49,7 @@ impl TextColumn {
         (0..self.ends.len()).map(|i| self.get(i))
     }
 
-    fn push(&mut self, cell: &[u8]) {
+    pub(crate) fn push(&mut self, cell: &[u8]) {
         self.bytes.extend_from_slice(cell);
         self.ends.push(self.bytes.len());
     }

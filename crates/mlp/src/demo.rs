@@ -355,7 +355,7 @@ pub fn run(args: &DemoArgs, counter: Option<AllocationCounter>) -> CliResult<()>
     // 5. Out-of-sample evaluation: the prediction at tick t is for the return t -> t+1.
     let realized: Vec<f64> = test.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
     let m = realized.len();
-    let r2 = crate::train::r_squared(&realized, &ridge_pred[..m]);
+    let r2 = crate::evaluate::r_squared(&realized, &ridge_pred[..m]);
     let ridge_eval = evaluate(ridge_pred.iter().copied(), &realized);
     let logistic_eval = evaluate(logistic_prob.iter().map(|p| p - 0.5), &realized);
     let logistic_loss = log_loss(&logistic_prob[..m], &realized);

@@ -27,6 +27,7 @@ mod csv_records;
 mod demo;
 mod demo_gbdt;
 mod error;
+mod evaluate;
 mod features_cmd;
 mod features_help;
 mod info;

@@ -1,14 +1,17 @@
 //! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model;
-//! gradient-boosted trees are trained by [`crate::train_gbdt`] on the same selection.
+//! gradient-boosted trees are trained by [`crate::train_gbdt`] on the same selection. With
+//! `--test-fraction` or `--walk-forward`, the model is also scored on rows it did not see,
+//! split in time order within each series ([`crate::evaluate`]).
 
 use crate::args::{ModelKind, TrainArgs};
-use crate::csv_io::{read_numeric, Others};
+use crate::csv_io::{read_columns, Others, Table, TextRequest};
 use crate::error::{CliError, CliResult};
-use crate::train_data::{check_binary_labels, select};
+use crate::evaluate::{format_scores, holdout, score, series, walk_forward, Fold, Task};
+use crate::train_data::{check_binary_labels, select, Selection};
 use fast_math::Par;
 use ml_pipeline::{
     Fit, LogisticRegression, Model, Pca, Predict, Ridge, SavedModel, SoftmaxRegression, Stage,
-    Target, Transform,
+    StandardScaler, Target, Transform,
 };
 use simd_kernels::Isa;
 
@@ -22,6 +25,9 @@ fn check_flags(args: &TrainArgs) -> CliResult<()> {
         ModelKind::Logistic | ModelKind::Softmax if args.alpha.is_some() => Err(CliError::new(
             "--alpha applies to --model ridge, and to --model gbdt with --objective quantile",
         )),
+        ModelKind::Gbdt if args.standardize => Err(CliError::new(
+            "--standardize applies to the linear models; trees do not depend on the features' scale",
+        )),
         ModelKind::Gbdt => crate::train_gbdt::check_flags(args),
         _ => match args.gbdt.first_given() {
             Some(flag) => Err(CliError::new(format!(
@@ -30,6 +36,20 @@ fn check_flags(args: &TrainArgs) -> CliResult<()> {
             None => Ok(()),
         },
     }?;
+    if let Some(f) = args.test_fraction {
+        if !(f > 0.0 && f < 1.0) {
+            return Err(CliError::new(format!(
+                "--test-fraction {f}: expected in (0, 1)"
+            )));
+        }
+    }
+    if let Some(g) = &args.group {
+        if *g == args.target || args.features.as_ref().is_some_and(|f| f.contains(g)) {
+            return Err(CliError::new(format!(
+                "--group {g:?} names the target or a feature column"
+            )));
+        }
+    }
     if let Some(f) = &args.features {
         if f.iter().any(|n| n.is_empty()) {
             return Err(CliError::new(format!(
@@ -52,37 +72,97 @@ fn check_flags(args: &TrainArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// `log(1 + exp(z))` without overflow.
-fn softplus(z: f64) -> f64 {
-    if z > 0.0 {
-        z + (-z).exp().ln_1p()
-    } else {
-        z.exp().ln_1p()
-    }
+/// How the rows are split for evaluation.
+enum Plan {
+    /// Train on every row; in-sample figures only.
+    InSample,
+    /// Train on the first rows of each series, score the rest.
+    Holdout(Fold),
+    /// Score expanding-window folds, then train on every row.
+    WalkForward(Vec<Fold>),
 }
 
-/// Coefficient of determination, as scikit-learn's `r2_score` (1 for a perfect fit of a
-/// constant target, 0 for an imperfect one).
-pub fn r_squared(y: &[f64], pred: &[f64]) -> f64 {
-    let mean = y.iter().sum::<f64>() / y.len() as f64;
-    let ss_tot: f64 = y.iter().map(|v| (v - mean) * (v - mean)).sum();
-    let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum();
-    if ss_tot > 0.0 {
-        1.0 - ss_res / ss_tot
-    } else if ss_res == 0.0 {
-        1.0
-    } else {
-        0.0
-    }
-}
-
-/// Reads, trains, prints the in-sample metrics and saves the model.
+/// Reads, trains, prints the in-sample (and out-of-sample) metrics and saves the model.
 ///
 /// # Errors
-/// Input errors, labels other than 0/1 for logistic regression, training failures and
+/// Input errors, missing values (without `--drop-missing`), labels other than 0/1 for
+/// logistic regression, splits without training or test rows, training failures and
 /// model-file write errors, each as one line.
 pub fn run(args: &TrainArgs) -> CliResult<()> {
     check_flags(args)?;
+    let table = read(args)?;
+    let sel = select(args, &table)?;
+    let dropped = table.nrows() - sel.rows.len();
+    if dropped > 0 {
+        say!("dropped: {dropped} rows with a missing value (--drop-missing)");
+    }
+    let keys = args.group.as_ref().map(|_| &table.text[0]);
+    let runs = series(&sel.rows, keys);
+    let plan = match (args.test_fraction, args.walk_forward) {
+        (Some(f), _) => Plan::Holdout(holdout(&runs, f)?),
+        (None, Some(k)) => Plan::WalkForward(walk_forward(&runs, k)?),
+        (None, None) => Plan::InSample,
+    };
+    let what = match (&args.group, runs.len()) {
+        (Some(g), n) => format!("each of {n} series of {g:?}"),
+        (None, _) => "the file".to_string(),
+    };
+    if let Plan::WalkForward(folds) = &plan {
+        say!(
+            "walk-forward: {} expanding-window folds over {what}, in time order:",
+            folds.len()
+        );
+        let mut all: Vec<Vec<(&'static str, f64)>> = Vec::new();
+        for (i, fold) in folds.iter().enumerate() {
+            let saved = fit_quiet(args, &table, &sel.subset(&fold.train))?;
+            let scores = test_scores(args, &saved, &sel.subset(&fold.test));
+            say!(
+                "  fold {}: {} training rows, {} test rows: {}",
+                i + 1,
+                fold.train.len(),
+                fold.test.len(),
+                format_scores(&scores)
+            );
+            all.push(scores);
+        }
+        let mean: Vec<(&'static str, f64)> = all[0]
+            .iter()
+            .enumerate()
+            .map(|(j, &(name, _))| {
+                (
+                    name,
+                    all.iter().map(|s| s[j].1).sum::<f64>() / all.len() as f64,
+                )
+            })
+            .collect();
+        say!("  mean over folds: {}", format_scores(&mean));
+        say!("final model: trained on every row");
+    }
+    let train = match &plan {
+        Plan::Holdout(fold) => sel.subset(&fold.train),
+        _ => sel.subset(&(0..sel.rows.len()).collect::<Vec<_>>()),
+    };
+    let saved = if args.model == ModelKind::Gbdt {
+        crate::train_gbdt::run(args, &table, &train)?
+    } else {
+        run_linear(args, &table, &train)?
+    };
+    if let Plan::Holdout(fold) = &plan {
+        let scores = test_scores(args, &saved, &sel.subset(&fold.test));
+        say!(
+            "out-of-sample (the last {} of {what}; the model is trained on the {} rows before): {} test rows: {}",
+            args.test_fraction.unwrap_or_default(),
+            fold.train.len(),
+            fold.test.len(),
+            format_scores(&scores)
+        );
+    }
+    Ok(())
+}
+
+/// The table `train` reads: the target, the features (given, or every other numeric
+/// column), and the group column as text.
+fn read(args: &TrainArgs) -> CliResult<Table> {
     let mut required = vec![args.target.clone()];
     let others = match &args.features {
         Some(f) => {
@@ -91,33 +171,83 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         }
         None => Others::Numeric,
     };
-    let table = read_numeric(&args.input, &required, others)?;
-    let sel = select(args, &table)?;
-    if args.model == ModelKind::Gbdt {
-        return crate::train_gbdt::run(args, &table, &sel);
+    let group: Vec<String> = args.group.iter().cloned().collect();
+    let text = TextRequest {
+        required: &group,
+        optional: &[],
+    };
+    let mut table = read_columns(&args.input, &required, others, text)?;
+    if let Some(g) = &args.group {
+        // A numeric group column (an integer id) is a key, not a feature.
+        if let Some(j) = table.names.iter().position(|n| n == g) {
+            table.names.remove(j);
+            table.columns.remove(j);
+        }
     }
-    let (n, k) = (sel.x.nrows(), sel.x.ncols());
-    let y = sel.y.as_slice();
-    let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
+    Ok(table)
+}
 
+/// What the model predicts, for scoring.
+fn task(args: &TrainArgs, saved: &SavedModel) -> Task {
+    match (&saved.model, saved.output()) {
+        (Model::Softmax(m), _) => Task::Multiclass {
+            classes: m.classes.clone(),
+        },
+        (_, ml_pipeline::Output::Probabilities(k)) => Task::Multiclass {
+            classes: (0..k).map(|c| c as f64).collect(),
+        },
+        (_, ml_pipeline::Output::Probability) => Task::Binary,
+        _ => Task::Regression {
+            quantile: (args.gbdt.objective == Some(crate::args::GbdtObjective::Quantile))
+                .then(|| args.alpha.unwrap_or(0.9)),
+        },
+    }
+}
+
+/// The scores of `saved`'s predictions on the rows of `sel`.
+fn test_scores(args: &TrainArgs, saved: &SavedModel, sel: &Selection) -> Vec<(&'static str, f64)> {
+    let width = saved.output().width();
+    let mut out = vec![0.0; sel.rows.len() * width];
+    saved.predict_into(sel.x.as_ref(), &mut out, Par::Rayon(crate::info::threads()));
+    score(&task(args, saved), &sel.y, &out)
+}
+
+/// A model fitted on `sel` without printing or saving anything (a walk-forward fold).
+fn fit_quiet(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<SavedModel> {
+    if args.model == ModelKind::Gbdt {
+        crate::train_gbdt::fit(args, table, sel).map(|t| t.0)
+    } else {
+        fit_linear(args, table, sel).map(|t| t.0)
+    }
+}
+
+/// Fits the linear model of `args` on `sel`, behind the optional scaler and PCA stages;
+/// also returns the line describing it.
+fn fit_linear(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<(SavedModel, String)> {
+    let par = Par::Rayon(crate::info::threads());
+    let training = |e| CliError::pipeline(format!("training on {}", args.input.display()), e);
+    let mut stages = Vec::new();
+    let mut x = sel.x.clone();
+    if args.standardize {
+        let s = StandardScaler
+            .fit(x.as_ref(), Target::None, par)
+            .map_err(|e| CliError::pipeline("--standardize", e))?;
+        x = s.transform(Isa::detect(), x.as_ref());
+        stages.push(Stage::StandardScaler(s));
+    }
     // Optional PCA: the model is trained on the component scores, and the file keeps the
     // projection so `predict` reads the raw columns.
-    let pca = match args.pca {
-        Some(components) => Some(
-            Pca {
-                n_components: components,
-            }
-            .fit(sel.x.as_ref(), Target::None, par)
-            .map_err(|e| CliError::pipeline("--pca", e))?,
-        ),
-        None => None,
-    };
-    let projected = pca
-        .as_ref()
-        .map(|p| p.transform(Isa::detect(), sel.x.as_ref()));
-    let x = projected.as_ref().unwrap_or(&sel.x);
-
-    let (model, summary) = match args.model {
+    if let Some(components) = args.pca {
+        let p = Pca {
+            n_components: components,
+        }
+        .fit(x.as_ref(), Target::None, par)
+        .map_err(|e| CliError::pipeline("--pca", e))?;
+        x = p.transform(Isa::detect(), x.as_ref());
+        stages.push(Stage::Pca(p));
+    }
+    let y = sel.y.as_slice();
+    let (model, line) = match args.model {
         ModelKind::Ridge => {
             let alpha = args.alpha.unwrap_or(1.0);
             let m = Ridge {
@@ -125,44 +255,23 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 fit_intercept: true,
             }
             .fit(x.as_ref(), y, par)
-            .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
-            let mut pred = vec![0.0; n];
-            m.predict_into(x.as_ref(), &mut pred, par);
-            let summary = format!(
-                "model: ridge (alpha {alpha})\nin-sample R^2: {:.6}",
-                r_squared(y, &pred)
-            );
-            (Model::Ridge(m), summary)
+            .map_err(training)?;
+            (Model::Ridge(m), format!("model: ridge (alpha {alpha})"))
         }
         ModelKind::Logistic => {
-            check_binary_labels(args, &table, &sel)?;
+            check_binary_labels(args, table, sel)?;
             let c = args.c.unwrap_or(1.0);
             let m = LogisticRegression {
                 c,
                 ..LogisticRegression::default()
             }
             .fit(x.as_ref(), y, par)
-            .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
-            // The log-odds: the logistic model's linear part.
-            let mut z = vec![0.0; n];
-            m.linear.predict_into(x.as_ref(), &mut z, par);
-            let hits = z
-                .iter()
-                .zip(y)
-                .filter(|(z, y)| (**z > 0.0) == (**y == 1.0))
-                .count();
-            let loss: f64 = z
-                .iter()
-                .zip(y)
-                .map(|(&z, &y)| if y == 1.0 { softplus(-z) } else { softplus(z) })
-                .sum::<f64>()
-                / n as f64;
-            let summary = format!(
-                "model: logistic (C {c}, {} Newton iterations)\nin-sample accuracy: {:.6}\nin-sample log-loss: {loss:.6}",
-                m.iterations,
-                hits as f64 / n as f64
+            .map_err(training)?;
+            let line = format!(
+                "model: logistic (C {c}, {} Newton iterations)",
+                m.iterations
             );
-            (Model::Logistic(m), summary)
+            (Model::Logistic(m), line)
         }
         ModelKind::Softmax => {
             let c = args.c.unwrap_or(1.0);
@@ -171,50 +280,50 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 ..SoftmaxRegression::default()
             }
             .fit(x.as_ref(), y, par)
-            .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
-            let kc = m.classes.len();
-            let mut probs = vec![0.0; n * kc];
-            m.predict_into(x.as_ref(), &mut probs, par);
-            let (mut hits, mut loss) = (0usize, 0.0);
-            for (p, &label) in probs.chunks_exact(kc).zip(y) {
-                let best = p
-                    .iter()
-                    .enumerate()
-                    .fold(0, |b, (j, &v)| if v > p[b] { j } else { b });
-                hits += usize::from(m.classes[best] == label);
-                let truth = m.classes.partition_point(|&c| c < label);
-                loss -= p[truth].ln();
-            }
-            let summary = format!(
-                "model: softmax (C {c}, {kc} classes {:?}, {} Newton iterations)\nin-sample accuracy: {:.6}\nin-sample log-loss: {:.6}",
+            .map_err(training)?;
+            let line = format!(
+                "model: softmax (C {c}, {} classes {:?}, {} Newton iterations)",
+                m.classes.len(),
                 m.classes,
-                m.iterations,
-                hits as f64 / n as f64,
-                loss / n as f64
+                m.iterations
             );
-            (Model::Softmax(m), summary)
+            (Model::Softmax(m), line)
         }
-        ModelKind::Gbdt => unreachable!("trees are trained by train_gbdt::run above"),
+        ModelKind::Gbdt => unreachable!("trees are trained by train_gbdt"),
     };
-    let mut stages = Vec::new();
-    if let Some(p) = pca {
-        let explained: f64 = p.explained_variance_ratio.iter().sum();
-        say!(
-            "pca: {} components, explained variance ratio {explained:.6}",
-            p.n_components()
-        );
-        stages.push(Stage::Pca(p));
-    }
-    let saved = SavedModel::new(sel.features.clone(), stages, model);
+    Ok((SavedModel::new(sel.features.clone(), stages, model), line))
+}
+
+/// Fits the linear model on `sel`, prints what it did and its in-sample metrics, and saves
+/// it.
+fn run_linear(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<SavedModel> {
+    let (saved, line) = fit_linear(args, table, sel)?;
     saved
         .save(&args.out)
         .map_err(|e| CliError::pipeline("saving the model", e))?;
-    say!("{summary}");
+    for stage in &saved.stages {
+        match stage {
+            Stage::StandardScaler(_) => say!("standardize: features centered and scaled (scikit-learn's StandardScaler), kept in the model file"),
+            Stage::Pca(p) => {
+                let explained: f64 = p.explained_variance_ratio.iter().sum();
+                say!(
+                    "pca: {} components, explained variance ratio {explained:.6}",
+                    p.n_components()
+                );
+            }
+            _ => {}
+        }
+    }
+    say!("{line}");
+    for (name, v) in test_scores(args, &saved, sel) {
+        say!("in-sample {name}: {v:.6}");
+    }
+    say!("rows: {} used", sel.rows.len());
     say!(
-        "rows: {n} used, {} skipped (an empty or non-finite cell)",
-        table.nrows() - n
+        "features ({}): {}",
+        sel.features.len(),
+        sel.features.join(", ")
     );
-    say!("features ({k}): {}", sel.features.join(", "));
     say!("saved: {}", args.out.display());
-    Ok(())
+    Ok(saved)
 }

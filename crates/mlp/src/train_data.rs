@@ -17,9 +17,24 @@ pub(crate) struct Selection {
     pub y: Vec<f64>,
 }
 
-/// Chooses the feature columns (given, or every numeric column but the target) and the rows:
-/// those with the target and every feature finite, or for a tree model (which routes a
-/// missing value as it learned to) every row whose target is finite.
+impl Selection {
+    /// The rows at positions `at` of this selection (ascending), as a selection of their own.
+    pub fn subset(&self, at: &[usize]) -> Selection {
+        let k = self.x.ncols();
+        Selection {
+            features: self.features.clone(),
+            rows: at.iter().map(|&i| self.rows[i]).collect(),
+            x: Mat::from_fn(at.len(), k, |i, j| self.x[(at[i], j)]),
+            y: at.iter().map(|&i| self.y[i]).collect(),
+        }
+    }
+}
+
+/// Chooses the feature columns (given, or every numeric column but the target) and the rows.
+/// A missing value (empty cell, NaN, infinity) in the target, or in a feature of a linear
+/// model, is an error naming its line and column, as scikit-learn refuses one, unless
+/// `--drop-missing` drops such rows (a tree model routes a missing feature as it learned to,
+/// so only its target must be present).
 pub(crate) fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
     let trees = args.model == ModelKind::Gbdt;
     let features: Vec<String> = match &args.features {
@@ -43,8 +58,36 @@ pub(crate) fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
         .iter()
         .map(|n| table.column(n).expect("every feature was read"))
         .collect();
+    // The first missing cell of row `i` that matters: the target, then the features.
+    let missing = |i: usize| -> Option<&str> {
+        if !target[i].is_finite() {
+            return Some(&args.target);
+        }
+        if trees {
+            return None;
+        }
+        cols.iter()
+            .zip(&features)
+            .find(|(c, _)| !c[i].is_finite())
+            .map(|(_, n)| n.as_str())
+    };
+    if !args.drop_missing {
+        if let Some((i, col)) = (0..table.nrows()).find_map(|i| missing(i).map(|c| (i, c))) {
+            let count = (0..table.nrows()).filter(|&i| missing(i).is_some()).count();
+            let what = if trees {
+                "trees take missing features, but the target must be present"
+            } else {
+                "linear models need the target and every feature"
+            };
+            return Err(CliError::new(format!(
+                "{}: line {}, column {col:?}: missing value (empty, NaN or infinite; {what}); {count} rows have one: give --drop-missing to train without them",
+                args.input.display(),
+                table.lines[i]
+            )));
+        }
+    }
     let rows: Vec<usize> = (0..table.nrows())
-        .filter(|&i| target[i].is_finite() && (trees || cols.iter().all(|c| c[i].is_finite())))
+        .filter(|&i| missing(i).is_none())
         .collect();
     if rows.is_empty() {
         let what = if trees {

@@ -141,12 +141,18 @@ fn class_count(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<us
     Ok(k)
 }
 
-/// Trains on the selected rows, prints the report, saves the model (and its XGBoost JSON).
+/// Trains on the selected rows (the validation tail held out when asked) without printing:
+/// the model file's form, the trained ensemble, the parameters, the training rows and
+/// validation rows, and the seconds taken.
 ///
 /// # Errors
 /// Labels the objective does not take (with the file line), a validation tail or training
-/// part without rows, training errors, and write errors, each as one line.
-pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<()> {
+/// part without rows, and training errors.
+pub(crate) fn fit(
+    args: &TrainArgs,
+    table: &Table,
+    sel: &Selection,
+) -> CliResult<(SavedModel, Trained)> {
     let mut params = params(args);
     let (x, y) = (&sel.x, &sel.y);
     match &mut params.objective {
@@ -155,7 +161,7 @@ pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult
         _ => {}
     }
     let n = sel.rows.len();
-    // The validation rows are the file's last ones: for time series, the most recent.
+    // The validation rows are the last ones: for time series, the most recent.
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -193,30 +199,59 @@ pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult
         .map_err(|e| CliError::pipeline(format!("training on {}", args.input.display()), e))?;
     let seconds = start.elapsed().as_secs_f64();
     spin.finish_and_clear();
-
     let saved = trained
         .to_saved()
         .map_err(|e| CliError::pipeline("the trained model", e))?;
-    SavedModel::new(sel.features.clone(), vec![], Model::Gbdt(Box::new(saved)))
+    let saved = SavedModel::new(sel.features.clone(), vec![], Model::Gbdt(Box::new(saved)));
+    Ok((
+        saved,
+        Trained {
+            params,
+            trained,
+            n_train,
+            n_valid,
+            seconds,
+            threads,
+        },
+    ))
+}
+
+/// What [`fit`] did, for the report.
+pub(crate) struct Trained {
+    params: GbdtParams,
+    trained: TrainedGbdt,
+    n_train: usize,
+    n_valid: usize,
+    seconds: f64,
+    threads: usize,
+}
+
+/// Trains on the selected rows, prints the report, saves the model (and its XGBoost JSON).
+///
+/// # Errors
+/// As [`fit`], and write errors, each as one line.
+pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<SavedModel> {
+    let (saved, t) = fit(args, table, sel)?;
+    saved
         .save(&args.out)
         .map_err(|e| CliError::pipeline("saving the model", e))?;
     if let Some(path) = &args.gbdt.export_xgboost {
         let mut out = Output::create(Some(path))?;
         let what = out.describe();
-        out.write_all(trained.to_xgboost_json().as_bytes())
+        out.write_all(t.trained.to_xgboost_json().as_bytes())
             .map_err(|e| CliError::io(format!("cannot write {what}"), e))?;
         out.commit()?;
     }
-    report(&params, &trained, seconds, threads);
-    let split = if n_valid > 0 {
-        format!(" ({n_train} training, {n_valid} validation: the file's last rows)")
+    report(&t.params, &t.trained, t.seconds, t.threads);
+    let split = if t.n_valid > 0 {
+        format!(
+            " ({} training, {} validation: the last rows)",
+            t.n_train, t.n_valid
+        )
     } else {
         String::new()
     };
-    say!(
-        "rows: {n} used{split}, {} skipped (an empty or non-finite target)",
-        table.nrows() - n
-    );
+    say!("rows: {} used{split}", sel.rows.len());
     say!(
         "features ({}): {}",
         sel.features.len(),
@@ -226,7 +261,7 @@ pub(crate) fn run(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult
     if let Some(path) = &args.gbdt.export_xgboost {
         say!("xgboost json: {}", path.display());
     }
-    Ok(())
+    Ok(saved)
 }
 
 /// Prints the model, what boosting did (iterations, best one, metrics by iteration), the

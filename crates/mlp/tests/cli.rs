@@ -281,7 +281,14 @@ fn train_ridge_then_predict_round_trip() {
     let names = ["zscore", "momentum", "roll_std", "ema_8"];
     let out = stdout_of(
         mlp()
-            .args(["train", "--target", "log_return", "--model", "ridge"])
+            .args([
+                "train",
+                "--target",
+                "log_return",
+                "--model",
+                "ridge",
+                "--drop-missing",
+            ])
             .args(["--alpha", "0.5", "--features", &names.join(",")])
             .arg("--input")
             .arg(&feats)
@@ -310,11 +317,14 @@ fn train_ridge_then_predict_round_trip() {
         assert!(close(*g, *w, 1e-9), "{g} vs {w}");
     }
     assert!(close(got.intercept, want.intercept, 1e-9));
-    assert!(out.contains(&format!(
-        "rows: {} used, {} skipped",
-        rows.len(),
-        400 - rows.len()
-    )));
+    assert!(out.contains(&format!("rows: {} used", rows.len())), "{out}");
+    assert!(
+        out.contains(&format!(
+            "dropped: {} rows with a missing value (--drop-missing)",
+            400 - rows.len()
+        )),
+        "{out}"
+    );
 
     // In-sample R^2 as printed.
     let mut pred = vec![0.0; x.nrows()];
@@ -378,7 +388,16 @@ fn train_logistic_then_predict_probabilities_and_classes() {
     let model_path = dir.path().join("logit.json");
     let out = stdout_of(
         mlp()
-            .args(["train", "--target", "up", "--model", "logistic", "--c", "2"])
+            .args([
+                "train",
+                "--target",
+                "up",
+                "--model",
+                "logistic",
+                "--c",
+                "2",
+                "--drop-missing",
+            ])
             .arg("--input")
             .arg(&data)
             .arg("--out")
@@ -457,6 +476,7 @@ fn train_with_pca_then_predict_reads_raw_columns() {
                 "ridge",
                 "--pca",
                 "3",
+                "--drop-missing",
             ])
             .args(["--features", &names.join(",")])
             .arg("--input")

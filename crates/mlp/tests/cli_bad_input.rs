@@ -1,9 +1,10 @@
 //! CSV edge cases through the `mlp` program: overflowing numbers, `nan`, empty cells,
 //! files with nothing in them. The rule (docs/RELIABILITY.md): a cell that parses to a
 //! non-finite number (`1e400` is +inf, `nan`, an empty cell) is a gap. `features` keeps it
-//! as a non-finite price, exactly as the library does; `train` skips the row and says how
-//! many it skipped, failing (exit 2, one line) only when no row is left; `predict` leaves
-//! the row's prediction empty.
+//! as a non-finite price, exactly as the library does; `train` refuses it naming its line
+//! and column (as scikit-learn refuses a missing value), or with `--drop-missing` drops the
+//! row and says how many it dropped, failing (exit 2, one line) only when no row is left;
+//! `predict` leaves the row's prediction empty.
 
 mod common;
 
@@ -92,28 +93,46 @@ fn features_keep_overflowing_and_missing_cells_as_the_library_does() {
 }
 
 #[test]
-fn train_skips_rows_with_non_finite_cells_and_counts_them() {
+fn train_refuses_missing_cells_or_drops_them_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (text, _) = gappy_csv();
     let input = write(dir.path(), "t.csv", &text);
     let model = dir.path().join("m.json");
-    let out = stdout_of(
-        mlp()
-            .args([
-                "train",
-                "--target",
-                "y",
-                "--features",
-                "x",
-                "--model",
-                "ridge",
-            ])
-            .arg("--input")
-            .arg(&input)
-            .arg("--out")
-            .arg(&model),
+    let train = || {
+        let mut c = mlp();
+        c.args([
+            "train",
+            "--target",
+            "y",
+            "--features",
+            "x",
+            "--model",
+            "ridge",
+        ])
+        .arg("--input")
+        .arg(&input)
+        .arg("--out")
+        .arg(&model);
+        c
+    };
+    // Row 5 of the data (line 6) holds the first gap: 1e400 in column x.
+    expect_error(
+        &mut train(),
+        &[
+            "t.csv",
+            "line 6",
+            "column \"x\"",
+            "4 rows",
+            "--drop-missing",
+        ],
     );
-    assert!(out.contains("rows: 36 used, 4 skipped"), "{out}");
+    assert!(!model.exists());
+    let out = stdout_of(train().arg("--drop-missing"));
+    assert!(out.contains("rows: 36 used"), "{out}");
+    assert!(
+        out.contains("dropped: 4 rows with a missing value"),
+        "{out}"
+    );
     let saved = ml_pipeline::SavedModel::load(&model).expect("model written");
     let lin = saved.model.linear().expect("a linear model");
     assert!(lin
@@ -161,7 +180,8 @@ fn train_without_a_single_finite_row_exits_2_with_one_line() {
             .arg("--input")
             .arg(&all_bad)
             .arg("--out")
-            .arg(&out),
+            .arg(&out)
+            .arg("--drop-missing"),
         &["bad.csv", "finite"],
     );
     assert!(!out.exists());

@@ -289,7 +289,14 @@ fn predict_keep_carries_key_columns() {
         .arg(&feats));
     let model = dir.path().join("m.json");
     run(mlp()
-        .args(["train", "--target", "log_return", "--model", "ridge"])
+        .args([
+            "train",
+            "--target",
+            "log_return",
+            "--model",
+            "ridge",
+            "--drop-missing",
+        ])
         .args(["--features", "roll_mean,ema_8,momentum", "--input"])
         .arg(&feats)
         .arg("--out")

@@ -333,7 +333,7 @@ fn early_stopping_on_the_last_rows_keeps_the_best_iteration() {
     assert!(want.valid_metric.len() < 400, "stopped early");
     assert_eq!(want.model.n_iterations(), best + 1);
     for needle in [
-        "rows: 1200 used (900 training, 300 validation: the file's last rows)".to_string(),
+        "rows: 1200 used (900 training, 300 validation: the last rows)".to_string(),
         format!("early stopping kept iterations 1..={}", best + 1),
         "<- best".to_string(),
         format!("valid l2 {:.6}", want.valid_metric[best]),

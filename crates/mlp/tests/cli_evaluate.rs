@@ -286,24 +286,23 @@ fn classifiers_and_trees_report_their_own_metrics() {
         "{line}"
     );
     assert!(figure(line, "accuracy") > 0.6, "{line}");
-    let trees = stdout_of(
-        &mut train(
-            &d.path,
-            &model,
-            "y",
-            &[
-                "--model",
-                "gbdt",
-                "--n-estimators",
-                "20",
-                "--min-data-in-leaf",
-                "5",
-                "--walk-forward",
-                "2",
-            ],
-        )
-        .args(["--group", "symbol"]),
-    );
+    let trees = stdout_of(&mut train(
+        &d.path,
+        &model,
+        "y",
+        &[
+            "--model",
+            "gbdt",
+            "--n-estimators",
+            "20",
+            "--min-data-in-leaf",
+            "5",
+            "--walk-forward",
+            "2",
+            "--group",
+            "symbol",
+        ],
+    ));
     assert_eq!(
         trees.lines().filter(|l| l.starts_with("  fold ")).count(),
         2,

@@ -1,15 +1,18 @@
 """GBDT training time and test quality of LightGBM (and XGBoost hist), the peers of our
 histogram trainer (issue 17), on seeded synthetic data shared with the Rust side.
 
-Usage: train_gbdt_peers.py DIR [N_TRAIN]
+Usage: train_gbdt_peers.py DIR [N_TRAIN [N_FEATURES [NUM_LEAVES]]]
+(defaults 200000, 20, 31; `cargo xtask compare-gbdt` passes the issue's sizes and 63 leaves)
 
 Writes DIR/train_x.f64, train_y.f64, test_x.f64, test_y.f64 (float64, row-major, little
 endian) and DIR/manifest.json on first use (a regression target: a sum of smooth and
-step functions of 20 features plus noise; 5% missing values), then trains LightGBM 4.x
-and XGBoost 3.x (`hist`) with the same hyperparameters as `train_gbdt` (100 trees,
-num_leaves 31 / max_leaves 31 leaf-wise, learning rate 0.1, max_bin 255, min_data_in_leaf
-20) on 1 and 2 threads, best of 3 runs each, and prints one JSON object: seconds and test
-RMSE per contender.
+step functions and an interaction of the first 10 features plus noise, the other
+features noise; 10% missing values), then trains LightGBM 4.x and XGBoost 3.x (`hist`)
+with the hyperparameters of the manifest, which `train_gbdt` reads too (100 trees,
+num_leaves / max_leaves leaf-wise, learning rate 0.1, max_bin 255, min_data_in_leaf 20)
+on 1 and 2 threads, best of 3 runs each (each run builds its dataset: binning counts as
+training, as it does in ours), and writes DIR/peers.json: seconds and test RMSE per
+contender.
 """
 import json
 import os
@@ -18,15 +21,15 @@ import time
 
 import numpy as np
 
-N_FEATURES = 20
 N_TEST = 50_000
 TREES = 100
+MISSING = 0.10
 
 
-def make(dir_, n_train):
+def make(dir_, n_train, n_features, num_leaves):
     rng = np.random.default_rng(17)
     n = n_train + N_TEST
-    x = rng.normal(size=(n, N_FEATURES))
+    x = rng.normal(size=(n, n_features))
     y = (
         np.sin(x[:, 0]) * 2
         + (x[:, 1] > 0.3) * 1.5
@@ -35,14 +38,15 @@ def make(dir_, n_train):
         + 0.3 * x[:, 5:10].sum(axis=1)
         + rng.normal(scale=0.5, size=n)
     )
-    x[rng.random(size=x.shape) < 0.05] = np.nan
+    x[rng.random(size=x.shape) < MISSING] = np.nan
     os.makedirs(dir_, exist_ok=True)
     x[:n_train].astype("<f8").tofile(os.path.join(dir_, "train_x.f64"))
     y[:n_train].astype("<f8").tofile(os.path.join(dir_, "train_y.f64"))
     x[n_train:].astype("<f8").tofile(os.path.join(dir_, "test_x.f64"))
     y[n_train:].astype("<f8").tofile(os.path.join(dir_, "test_y.f64"))
     with open(os.path.join(dir_, "manifest.json"), "w") as f:
-        json.dump({"train": n_train, "test": N_TEST, "features": N_FEATURES, "trees": TREES}, f)
+        json.dump({"train": n_train, "test": N_TEST, "features": n_features, "trees": TREES,
+                   "num_leaves": num_leaves, "missing": MISSING}, f)
 
 
 def load(dir_):
@@ -68,15 +72,18 @@ def best_of(fn, runs=3):
 def main():
     dir_ = sys.argv[1]
     n_train = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
+    n_features = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    num_leaves = int(sys.argv[4]) if len(sys.argv) > 4 else 31
     if not os.path.exists(os.path.join(dir_, "manifest.json")):
-        make(dir_, n_train)
+        make(dir_, n_train, n_features, num_leaves)
+    num_leaves = json.load(open(os.path.join(dir_, "manifest.json")))["num_leaves"]
     x, y, xt, yt = load(dir_)
     rmse = lambda p: float(np.sqrt(np.mean((p - yt) ** 2)))
     result = {}
     import lightgbm as lgb
 
     for threads in (1, 2):
-        params = dict(objective="regression", num_leaves=31, learning_rate=0.1, max_bin=255,
+        params = dict(objective="regression", num_leaves=num_leaves, learning_rate=0.1, max_bin=255,
                       min_data_in_leaf=20, num_threads=threads, verbose=-1, seed=0,
                       deterministic=True)
 
@@ -90,7 +97,7 @@ def main():
 
     for threads in (1, 2):
         params = dict(objective="reg:squarederror", tree_method="hist", grow_policy="lossguide",
-                      max_leaves=31, max_depth=0, eta=0.1, max_bin=255, min_child_weight=1e-3,
+                      max_leaves=num_leaves, max_depth=0, eta=0.1, max_bin=255, min_child_weight=1e-3,
                       nthread=threads, seed=0)
 
         def fit():
@@ -100,6 +107,8 @@ def main():
         secs, model = best_of(fit)
         p = model.predict(xgb.DMatrix(xt))
         result[f"xgboost_{threads}t"] = {"version": xgb.__version__, "seconds": secs, "test_rmse": rmse(p)}
+    with open(os.path.join(dir_, "peers.json"), "w") as f:
+        json.dump(result, f)
     print(json.dumps(result))
 
 

@@ -51,6 +51,12 @@ pub enum Task {
     /// on one thread, answers checked; creates a pinned Python
     /// 3.12 venv under target/trees-venv once; writes docs/COMPARISON_TREES.md.
     CompareTrees,
+    /// GBDT training against LightGBM and XGBoost hist, one and two threads.
+    ///
+    /// Sizes `$GBDT_SIZES` (default 100000x50,1000000x50), 100 trees of 63 leaves, 255
+    /// bins; the data under target/gbdt-bench, peers in the venv of `compare-trees`;
+    /// writes docs/COMPARISON_GBDT.md with our time by phase.
+    CompareGbdt,
     /// Our LREs on NIST's StRD per ISA, beside numpy lstsq and statsmodels.
     ///
     /// Runs the ignored test `lre_table` of ml-pipeline's nist_strd and
@@ -290,6 +296,7 @@ mod tests {
         assert!(parse(&["validate", "--quick"]).is_err());
         assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
         assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees)));
+        assert!(matches!(parse(&["compare-gbdt"]), Ok(Task::CompareGbdt)));
         assert!(parse(&[]).is_err());
     }
 }

@@ -6,6 +6,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod compare;
+mod compare_gbdt;
 mod compare_trees;
 mod flags;
 mod fuzz;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Task::Validate => validate::run(),
         Task::Compare => compare::run(),
         Task::CompareTrees => compare_trees::run(),
+        Task::CompareGbdt => compare_gbdt::run(),
         Task::Nist => nist::run(),
         Task::Fuzz(args) => fuzz::run(&args),
         Task::Sanitize(args) => sanitize::run(&args),

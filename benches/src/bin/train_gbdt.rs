@@ -1,32 +1,43 @@
 //! Our histogram GBDT trainer on the data `benches/python/train_gbdt_peers.py` writes
-//! (issue 17): `train_gbdt DIR` trains 100 trees with the same hyperparameters as the
-//! peers there (LightGBM's defaults: 31 leaves leaf-wise, learning rate 0.1, 255 bins,
-//! 20 rows per leaf) on one and two threads, best of 3 runs each, and prints one JSON
-//! object: seconds and test RMSE, the models' predictions through `predict_into`.
+//! (issue 17), and the report of `cargo xtask compare-gbdt`.
+//!
+//! - `train_gbdt time DIR`: trains the trees of DIR's manifest (100 trees, its `num_leaves`
+//!   leaf-wise, learning rate 0.1, 255 bins, 20 rows per leaf: LightGBM's defaults
+//!   otherwise) on one and two threads, best of 3 runs each, and writes DIR/ours.json:
+//!   seconds, test RMSE (the model's predictions through `predict_into`) and the phases of
+//!   the best run.
+//! - `train_gbdt report OUT.md DIR..`: merges each DIR's ours.json and peers.json into
+//!   OUT.md (docs/COMPARISON_GBDT.md).
 
 use fast_math::{Mat, Par};
-use ml_pipeline::models::{GbdtParams, TrainExtras};
+use ml_pipeline::models::{GbdtParams, TrainExtras, TrainPhases};
 use ml_pipeline::Predict;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
-    let Some(dir) = std::env::args().nth(1) else {
-        eprintln!("usage: train_gbdt DIR (written by benches/python/train_gbdt_peers.py)");
-        return ExitCode::from(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["time", dir] => time(Path::new(dir)),
+        ["report", out, dirs @ ..] if !dirs.is_empty() => report(Path::new(out), dirs),
+        _ => Err("usage: train_gbdt time DIR | report OUT.md DIR..".into()),
     };
-    match run(Path::new(&dir)) {
-        Ok(v) => {
-            println!("{v}");
-            ExitCode::SUCCESS
-        }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("train_gbdt: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn read_f64(path: &Path) -> Result<Vec<f64>, String> {
@@ -49,11 +60,8 @@ fn matrix(path: &Path, rows: usize, cols: usize) -> Result<Mat<f64>, String> {
     Ok(Mat::from_fn(rows, cols, |i, j| v[i * cols + j]))
 }
 
-fn run(dir: &Path) -> Result<Value, String> {
-    let manifest: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("manifest.json")).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+fn time(dir: &Path) -> Result<(), String> {
+    let manifest = read_json(&dir.join("manifest.json"))?;
     let get = |k: &str| {
         manifest[k]
             .as_u64()
@@ -67,20 +75,25 @@ fn run(dir: &Path) -> Result<Value, String> {
     let yt = read_f64(&dir.join("test_y.f64"))?;
     let params = GbdtParams {
         n_estimators: trees,
+        num_leaves: get("num_leaves")?,
         ..GbdtParams::default()
     };
     let mut out = serde_json::Map::new();
     for (name, par) in [("ours_1t", Par::Seq), ("ours_2t", Par::Rayon(2))] {
-        let mut best = f64::INFINITY;
+        let mut best: Option<(f64, TrainPhases)> = None;
         let mut model = None;
         for _ in 0..3 {
             let t = Instant::now();
             let trained = params
                 .train(x.as_ref(), &y, TrainExtras::default(), par)
                 .map_err(|e| e.to_string())?;
-            best = best.min(t.elapsed().as_secs_f64());
+            let secs = t.elapsed().as_secs_f64();
+            if best.is_none_or(|(b, _)| secs < b) {
+                best = Some((secs, trained.phases));
+            }
             model = Some(trained.model);
         }
+        let (secs, ph) = best.expect("three runs");
         let model = model.expect("three runs");
         let mut pred = vec![0.0; nt];
         model.predict_into(xt.as_ref(), &mut pred, Par::Seq);
@@ -90,10 +103,111 @@ fn run(dir: &Path) -> Result<Value, String> {
             .map(|(a, b)| (a - b) * (a - b))
             .sum::<f64>()
             / nt as f64;
+        eprintln!("{name}: {secs:.3} s, test RMSE {:.6}", mse.sqrt());
         out.insert(
             name.into(),
-            json!({"seconds": best, "test_rmse": mse.sqrt()}),
+            json!({"seconds": secs, "test_rmse": mse.sqrt(), "phases": {
+                "binning": ph.binning, "gradients": ph.gradients, "histograms": ph.histograms,
+                "split_finding": ph.split_finding, "partitioning": ph.partitioning,
+                "updates": ph.updates, "total": ph.total,
+            }}),
         );
     }
-    Ok(Value::Object(out))
+    let path = dir.join("ours.json");
+    std::fs::write(&path, Value::Object(out).to_string())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The contenders of a report, in order: key in ours.json/peers.json, label, threads.
+const CONTENDERS: [(&str, &str, u32); 6] = [
+    ("ours_1t", "**ours**", 1),
+    ("lightgbm_1t", "LightGBM", 1),
+    ("xgboost_1t", "XGBoost hist", 1),
+    ("ours_2t", "**ours**", 2),
+    ("lightgbm_2t", "LightGBM", 2),
+    ("xgboost_2t", "XGBoost hist", 2),
+];
+
+const PHASES: [&str; 6] = [
+    "binning",
+    "gradients",
+    "histograms",
+    "split_finding",
+    "partitioning",
+    "updates",
+];
+
+fn report(out: &Path, dirs: &[&str]) -> Result<(), String> {
+    let mut s = String::from(
+        "# GBDT training against LightGBM and XGBoost\n\n\
+         Generated by `cargo xtask compare-gbdt` (do not edit by hand). Data: \
+         benches/python/train_gbdt_peers.py (seeded synthetic regression: smooth, step and \
+         interaction terms of 10 features, the rest noise, 10% missing values, 50 000 test \
+         rows). Hyperparameters, the same for every contender: 100 trees, leaf-wise with the \
+         leaves below, learning rate 0.1, 255 bins, 20 rows per leaf (XGBoost: `hist`, \
+         `lossguide`, `max_leaves`). Seconds are the best of 3 runs, each from the raw float64 \
+         matrix (binning included); \"vs LightGBM\" is LightGBM's time over the contender's on \
+         as many threads (above 1: faster than LightGBM).\n",
+    );
+    let _ = writeln!(
+        s,
+        "\nMachine: {}, {} logical CPUs, ISA {:?}.",
+        simd_kernels::probe::cpu_model(),
+        std::thread::available_parallelism().map_or(1, |p| p.get()),
+        simd_kernels::Isa::detect()
+    );
+    for dir in dirs {
+        let dir = Path::new(dir);
+        let m = read_json(&dir.join("manifest.json"))?;
+        let ours = read_json(&dir.join("ours.json"))?;
+        let peers = read_json(&dir.join("peers.json"))?;
+        let entry = |key: &str| {
+            if key.starts_with("ours") {
+                ours[key].clone()
+            } else {
+                peers[key].clone()
+            }
+        };
+        let _ = writeln!(
+            s,
+            "\n## {} rows x {} features, {} leaves\n\n| contender | threads | seconds | vs LightGBM | test RMSE |\n|---|---:|---:|---:|---:|",
+            m["train"], m["features"], m["num_leaves"]
+        );
+        for (key, label, threads) in CONTENDERS {
+            let e = entry(key);
+            let secs = e["seconds"].as_f64().ok_or(format!("{key}: no seconds"))?;
+            let lgb = entry(&format!("lightgbm_{threads}t"))["seconds"]
+                .as_f64()
+                .ok_or("no LightGBM time")?;
+            let version = e["version"]
+                .as_str()
+                .map_or(String::new(), |v| format!(" {v}"));
+            let _ = writeln!(
+                s,
+                "| {label}{version} | {threads} | {secs:.3} | {:.2}x | {:.5} |",
+                lgb / secs,
+                e["test_rmse"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nOur time by phase (best run; wall clock, so on 2 threads the phases that run in \
+             parallel count once):\n\n| threads | {} | total |\n|---:|{}---:|",
+            PHASES.join(" | ").replace('_', " "),
+            "---:|".repeat(PHASES.len())
+        );
+        for (key, threads) in [("ours_1t", 1), ("ours_2t", 2)] {
+            let ph = &ours[key]["phases"];
+            let total = ph["total"].as_f64().unwrap_or(f64::NAN);
+            let cells: String = PHASES
+                .iter()
+                .map(|p| {
+                    let v = ph[*p].as_f64().unwrap_or(f64::NAN);
+                    format!(" {v:.3} s ({:.0}%) |", 100.0 * v / total)
+                })
+                .collect();
+            let _ = writeln!(s, "| {threads} |{cells} {total:.3} s |");
+        }
+    }
+    std::fs::write(out, s).map_err(|e| format!("{}: {e}", out.display()))
 }

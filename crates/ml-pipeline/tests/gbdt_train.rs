@@ -602,3 +602,35 @@ fn a_trained_model_is_saved_and_loaded_in_a_model_file() {
     back.predict_into(x.as_ref(), &mut a, Par::Seq);
     assert_eq!(a, predict_all(&t.model, x.as_ref()));
 }
+
+#[test]
+fn phases_account_for_the_training_time() {
+    let n = 3000;
+    let mut rng = seeded_rng::Rng::new(41);
+    let x = fast_math::Mat::from_fn(n, 4, |_, _| rng.normal());
+    let y: Vec<f64> = (0..n).map(|i| x[(i, 0)] * 2.0 + x[(i, 1)].sin()).collect();
+    let t = ml_pipeline::models::GbdtParams {
+        n_estimators: 10,
+        ..Default::default()
+    }
+    .train(
+        x.as_ref(),
+        &y,
+        ml_pipeline::models::TrainExtras::default(),
+        fast_math::Par::Seq,
+    )
+    .expect("train");
+    let p = t.phases;
+    let parts = [
+        p.binning,
+        p.gradients,
+        p.histograms,
+        p.split_finding,
+        p.partitioning,
+        p.updates,
+    ];
+    assert!(parts.iter().all(|v| v.is_finite() && *v >= 0.0), "{p:?}");
+    assert!(p.histograms > 0.0 && p.binning > 0.0, "{p:?}");
+    let sum: f64 = parts.iter().sum();
+    assert!(sum <= p.total * 1.0001 && sum >= 0.5 * p.total, "{p:?}");
+}

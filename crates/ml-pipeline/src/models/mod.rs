@@ -17,7 +17,8 @@ mod select;
 mod softmax;
 
 pub use gbdt::{
-    GbdtModel, GbdtParams, Growth, Library, Objective, TrainExtras, TrainedGbdt, Validation,
+    GbdtModel, GbdtParams, Growth, Library, Objective, TrainExtras, TrainPhases, TrainedGbdt,
+    Validation,
 };
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};

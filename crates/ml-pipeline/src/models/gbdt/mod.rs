@@ -43,7 +43,7 @@ mod value;
 mod xgboost;
 
 pub use model::{GbdtModel, Library};
-pub use train::{GbdtParams, Growth, Objective, TrainExtras, TrainedGbdt, Validation};
+pub use train::{GbdtParams, Growth, Objective, TrainExtras, TrainPhases, TrainedGbdt, Validation};
 
 use crate::error::{PipelineError, Result};
 use std::path::Path;

@@ -3,10 +3,10 @@
 //! from the base margin), the validation metric and early stopping.
 
 use super::binning::{sample_rows_of, Binned};
-use super::grow::{Grower, Tree, TreeNode};
+use super::grow::{GrowClock, Grower, Tree, TreeNode};
 use super::histograms::Builder;
 use super::objective::{weighted_quantile, Objective};
-use super::params::{GbdtParams, TrainExtras, TrainedGbdt, MODEL};
+use super::params::{timed, GbdtParams, TrainExtras, TrainPhases, TrainedGbdt, MODEL};
 use super::partition::Partition;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
@@ -16,6 +16,8 @@ use crate::models::gbdt::model::GbdtModel;
 use crate::models::gbdt::objective::Link;
 use fast_math::{MatRef, Par};
 use seeded_rng::Rng;
+use std::cell::Cell;
+use std::time::Instant;
 
 /// Streams drawn from `seed` for each random choice, so changing one (say, bagging) leaves
 /// the others as they were.
@@ -155,15 +157,23 @@ pub(super) fn train(
     extras: &TrainExtras<'_>,
     par: Par,
 ) -> TrainedGbdt {
+    let start = Instant::now();
     let (n, k) = (x.nrows(), x.ncols());
     let ones = vec![1.0; n];
     let w = extras.weights.unwrap_or(&ones);
-    let binned = Binned::fit(x, p.max_bin, p.bin_construct_sample_cnt, p.seed);
+    let (binning, gradients, updates) = (Cell::new(0.0), Cell::new(0.0), Cell::new(0.0));
+    let clock = GrowClock::default();
+    let binned = timed(&binning, || {
+        Binned::fit(x, p.max_bin, p.bin_construct_sample_cnt, p.seed)
+    });
     let valid = extras.valid.map(|v| {
         let vw = v
             .weights
             .map_or_else(|| vec![1.0; v.y.len()], <[f64]>::to_vec);
-        (Binned::with_mappers(v.x, binned.mappers.clone()), v.y, vw)
+        let vb = timed(&binning, || {
+            Binned::with_mappers(v.x, binned.mappers.clone())
+        });
+        (vb, v.y, vw)
     });
     let (margins, base_score) = p.objective.base_margins(y, w);
     let groups = p.objective.n_groups();
@@ -194,9 +204,11 @@ pub(super) fn train(
             bag = Some(rows.into_iter().map(|r| r as u32).collect());
         }
         // Every group's gradients come from the margins before this iteration's trees.
-        for (g, pairs) in gh.iter_mut().enumerate() {
-            p.objective.gradients(y, w, &scores, g, pairs);
-        }
+        timed(&gradients, || {
+            for (g, pairs) in gh.iter_mut().enumerate() {
+                p.objective.gradients(y, w, &scores, g, pairs);
+            }
+        });
         let mut grown = Vec::with_capacity(groups);
         for (g, pairs) in gh.iter().enumerate() {
             let features = sample_features(&usable, p.feature_fraction, &mut feature_rng);
@@ -211,8 +223,10 @@ pub(super) fn train(
                     isa: ablation.isa,
                     threads: par.threads(),
                 },
+                clock: &clock,
             };
             let (mut tree, partition, leaves) = grower.grow(pairs, bag.clone());
+            let leaf_values = Instant::now();
             for (leaf, &node) in leaves.iter().enumerate() {
                 let TreeNode::Leaf { value, sums } = &mut tree.nodes[node] else {
                     continue;
@@ -229,6 +243,7 @@ pub(super) fn train(
                 };
                 *value = (p.learning_rate * raw) as f32;
             }
+            updates.set(updates.get() + leaf_values.elapsed().as_secs_f64());
             grown.push(Grown {
                 tree,
                 partition,
@@ -239,16 +254,21 @@ pub(super) fn train(
         if it > 0 && grown.iter().all(|t| t.tree.nodes.len() == 1) {
             break;
         }
-        for (g, grown) in grown.into_iter().enumerate() {
-            add_grown(&grown, &binned, bagged.as_deref(), &mut scores, g);
-            if let (Some((vb, _, _)), Some(vs)) = (&valid, &mut valid_scores) {
-                add_tree(&grown.tree, vb, vs, g);
+        let metrics = timed(&updates, || {
+            for (g, grown) in grown.into_iter().enumerate() {
+                add_grown(&grown, &binned, bagged.as_deref(), &mut scores, g);
+                if let (Some((vb, _, _)), Some(vs)) = (&valid, &mut valid_scores) {
+                    add_tree(&grown.tree, vb, vs, g);
+                }
+                trees.push(grown.tree);
             }
-            trees.push(grown.tree);
-        }
-        train_history.push(p.objective.metric(y, w, &scores));
-        if let (Some((_, vy, vw)), Some(vs)) = (&valid, &valid_scores) {
-            let metric = p.objective.metric(vy, vw, vs);
+            train_history.push(p.objective.metric(y, w, &scores));
+            valid
+                .as_ref()
+                .zip(valid_scores.as_ref())
+                .map(|((_, vy, vw), vs)| p.objective.metric(vy, vw, vs))
+        });
+        if let Some(metric) = metrics {
             history.push(metric);
             if best.is_none_or(|(_, b)| metric < b) {
                 best = Some((it, metric));
@@ -276,6 +296,15 @@ pub(super) fn train(
     );
     train_history.truncate(t.model.n_iterations());
     t.train_metric = train_history;
+    t.phases = TrainPhases {
+        binning: binning.get(),
+        gradients: gradients.get(),
+        histograms: clock.histograms.get(),
+        split_finding: clock.splits.get(),
+        partitioning: clock.partition.get(),
+        updates: updates.get(),
+        total: start.elapsed().as_secs_f64(),
+    };
     t
 }
 
@@ -350,6 +379,7 @@ fn finish(
         train_metric: Vec::new(),
         metric_name: p.objective.metric_name(),
         best_iteration,
+        phases: TrainPhases::default(),
         params: p.clone(),
         trees,
         base_score,

@@ -4,10 +4,12 @@
 
 use super::binning::Binned;
 use super::histograms::Builder;
+use super::params::timed;
 use super::partition::Partition;
 use super::split::{best_split, Candidate, Rules, Sums};
 use crate::models::gbdt::compiled::{RawNode, Split};
 use crate::models::gbdt::xgboost::f32_less_as_f64_le;
+use std::cell::Cell;
 
 /// How trees grow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +118,15 @@ pub(super) struct Grower<'a> {
     pub max_depth: Option<usize>,
     pub growth: Growth,
     pub builder: Builder<'a>,
+    pub clock: &'a GrowClock,
+}
+
+/// Seconds a grower spent in each phase, summed over the trees it grew.
+#[derive(Default)]
+pub(super) struct GrowClock {
+    pub histograms: Cell<f64>,
+    pub splits: Cell<f64>,
+    pub partition: Cell<f64>,
 }
 
 struct Leaf {
@@ -136,16 +147,21 @@ impl Grower<'_> {
         let total = self.builder.binned.total_bins;
         let mut hist = vec![[0.0; 2]; total];
         let sums;
+        let clock = self.clock;
         let partition = match rows {
             None => {
-                self.builder.build(None, gh, &mut hist);
+                timed(&clock.histograms, || {
+                    self.builder.build(None, gh, &mut hist)
+                });
                 sums = sum_pairs(gh);
                 #[allow(clippy::cast_possible_truncation)] // checked: rows fit in u32
                 Partition::new((0..binned.rows as u32).collect())
             }
             Some(rows) => {
-                let ordered = gather(gh, &rows);
-                self.builder.build(Some(&rows), &ordered, &mut hist);
+                let ordered = timed(&clock.partition, || gather(gh, &rows));
+                timed(&clock.histograms, || {
+                    self.builder.build(Some(&rows), &ordered, &mut hist);
+                });
                 sums = sum_pairs(&ordered);
                 Partition::new(rows)
             }
@@ -161,7 +177,7 @@ impl Grower<'_> {
             best: None,
             hist,
         }];
-        leaves[0].best = self.best(&leaves[0]);
+        leaves[0].best = timed(&clock.splits, || self.best(&leaves[0]));
         while leaves.len() < self.num_leaves {
             let Some(l) = self.pick(&leaves) else { break };
             let Some(c) = leaves[l].best.take() else {
@@ -169,13 +185,15 @@ impl Grower<'_> {
             };
             let col = &binned.cols[c.feature];
             let missing = binned.mappers[c.feature].missing_bin();
-            let r = partition.split(l, |row| {
-                let b = col[row as usize];
-                if b == missing {
-                    c.default_left
-                } else {
-                    b <= c.bin
-                }
+            let r = timed(&clock.partition, || {
+                partition.split(l, |row| {
+                    let b = col[row as usize];
+                    if b == missing {
+                        c.default_left
+                    } else {
+                        b <= c.bin
+                    }
+                })
             });
             let left = Sums {
                 n: partition.rows(l).len(),
@@ -219,9 +237,11 @@ impl Grower<'_> {
                 };
                 let rows = partition.rows(small);
                 let mut small_hist = vec![[0.0; 2]; total];
-                self.builder
-                    .build(Some(rows), &gather(gh, rows), &mut small_hist);
-                self.builder.subtract(&mut parent_hist, &small_hist);
+                let pairs = timed(&clock.partition, || gather(gh, rows));
+                timed(&clock.histograms, || {
+                    self.builder.build(Some(rows), &pairs, &mut small_hist);
+                    self.builder.subtract(&mut parent_hist, &small_hist);
+                });
                 (left_hist, right_hist) = if small_is_left {
                     (small_hist, parent_hist)
                 } else {
@@ -243,8 +263,10 @@ impl Grower<'_> {
                 best: None,
             });
             if more {
-                leaves[l].best = self.best(&leaves[l]);
-                leaves[r].best = self.best(&leaves[r]);
+                timed(&clock.splits, || {
+                    leaves[l].best = self.best(&leaves[l]);
+                    leaves[r].best = self.best(&leaves[r]);
+                });
             }
         }
         let leaf_nodes = leaves.iter().map(|l| l.node).collect();

@@ -30,7 +30,7 @@ mod partition;
 mod split;
 
 pub use objective::Objective;
-pub use params::{GbdtParams, Growth, TrainExtras, TrainedGbdt, Validation};
+pub use params::{GbdtParams, Growth, TrainExtras, TrainPhases, TrainedGbdt, Validation};
 
 use super::model::GbdtModel;
 use crate::ablation::Ablation;

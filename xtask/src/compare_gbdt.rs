@@ -1,0 +1,103 @@
+//! `cargo xtask compare-gbdt`: our histogram GBDT trainer against LightGBM and XGBoost
+//! `hist` on the same data and hyperparameters, one and two threads (issue 17); writes
+//! docs/COMPARISON_GBDT.md.
+//!
+//! For each size of `$GBDT_SIZES` (`ROWSxFEATURES`, comma-separated; default the issue's
+//! `100000x50,1000000x50`), benches/python/train_gbdt_peers.py writes the data once into
+//! target/gbdt-bench/ROWSxFEATURES and times the peers, then `train_gbdt time` times ours;
+//! `train_gbdt report` writes the document. Run it on an otherwise idle machine.
+
+use crate::cmd::{self, cargo, root};
+use crate::venv;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Leaves per tree: the issue's 63.
+const NUM_LEAVES: &str = "63";
+
+/// `(rows, features)` of each size.
+fn sizes() -> Result<Vec<(String, String)>, String> {
+    let spec = std::env::var("GBDT_SIZES").unwrap_or_else(|_| "100000x50,1000000x50".into());
+    spec.split(',')
+        .map(|s| {
+            let (r, f) = s
+                .trim()
+                .split_once('x')
+                .ok_or(format!("GBDT_SIZES: {s:?} is not ROWSxFEATURES"))?;
+            for v in [r, f] {
+                if v.parse::<u64>().map_or(true, |v| v == 0) {
+                    return Err(format!(
+                        "GBDT_SIZES: {s:?}: {v:?} is not a positive integer"
+                    ));
+                }
+            }
+            if f.parse::<u64>().unwrap_or(0) < 10 {
+                return Err(format!(
+                    "GBDT_SIZES: {s:?}: the data needs at least 10 features"
+                ));
+            }
+            Ok((r.to_string(), f.to_string()))
+        })
+        .collect()
+}
+
+pub fn run() -> Result<(), String> {
+    let root = root();
+    let sizes = sizes()?;
+    let python = venv::trees_python("compare-gbdt")?;
+    step(
+        "build",
+        cargo().args(["build", "--release", "-p", "benches", "--bin", "train_gbdt"]),
+    )?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let exe = target.join("release/train_gbdt");
+    let mut dirs = Vec::new();
+    for (rows, features) in &sizes {
+        let dir = root.join(format!("target/gbdt-bench/{rows}x{features}x{NUM_LEAVES}"));
+        step(
+            &format!("peers {rows}x{features}"),
+            Command::new(&python)
+                .arg(root.join("benches/python/train_gbdt_peers.py"))
+                .arg(&dir)
+                .args([rows, features, NUM_LEAVES]),
+        )?;
+        step(
+            &format!("ours {rows}x{features}"),
+            Command::new(&exe).arg("time").arg(&dir),
+        )?;
+        dirs.push(dir);
+    }
+    step(
+        "report",
+        Command::new(&exe)
+            .arg("report")
+            .arg(root.join("docs/COMPARISON_GBDT.md"))
+            .args(&dirs),
+    )
+}
+
+fn step(name: &str, cmd: &mut Command) -> Result<(), String> {
+    cmd::step("compare-gbdt", name, cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_refuse_bad_specs() {
+        // One test body: the variable is process-wide.
+        std::env::set_var("GBDT_SIZES", "1000x20, 50x12");
+        assert_eq!(
+            sizes().unwrap(),
+            vec![("1000".into(), "20".into()), ("50".into(), "12".into())]
+        );
+        for bad in ["1000", "0x20", "10x5", "ax20"] {
+            std::env::set_var("GBDT_SIZES", bad);
+            assert!(sizes().is_err(), "{bad}");
+        }
+        std::env::remove_var("GBDT_SIZES");
+        assert_eq!(sizes().unwrap().len(), 2);
+    }
+}

@@ -4,8 +4,10 @@
 //!
 //! For each size of `$GBDT_SIZES` (`ROWSxFEATURES`, comma-separated; default the issue's
 //! `100000x50,1000000x50`), benches/python/train_gbdt_peers.py writes the data once into
-//! target/gbdt-bench/ROWSxFEATURES and times the peers, then `train_gbdt time` times ours;
-//! `train_gbdt report` writes the document. Run it on an otherwise idle machine.
+//! target/gbdt-bench/ROWSxFEATURESxLEAVES and times the peers, then `train_gbdt time` times
+//! ours, for `$GBDT_ROUNDS` rounds (default 2) that alternate the two, each round's results
+//! kept (`peers_R.json`, `ours_R.json`); `train_gbdt report` takes each contender's best
+//! over the rounds and writes the document. Run it on an otherwise idle machine.
 
 use crate::cmd::{self, cargo, root};
 use crate::venv;
@@ -55,26 +57,48 @@ pub fn run() -> Result<(), String> {
     let mut dirs = Vec::new();
     for (rows, features) in &sizes {
         let dir = root.join(format!("target/gbdt-bench/{rows}x{features}x{NUM_LEAVES}"));
-        step(
-            &format!("peers {rows}x{features}"),
-            Command::new(&python)
-                .arg(root.join("benches/python/train_gbdt_peers.py"))
-                .arg(&dir)
-                .args([rows, features, NUM_LEAVES]),
-        )?;
-        step(
-            &format!("ours {rows}x{features}"),
-            Command::new(&exe).arg("time").arg(&dir),
-        )?;
+        for round in 0..rounds() {
+            step(
+                &format!("peers {rows}x{features}"),
+                Command::new(&python)
+                    .arg(root.join("benches/python/train_gbdt_peers.py"))
+                    .arg(&dir)
+                    .args([rows, features, NUM_LEAVES]),
+            )?;
+            keep(&dir, "peers", round)?;
+            step(
+                &format!("ours {rows}x{features}"),
+                Command::new(&exe).arg("time").arg(&dir),
+            )?;
+            keep(&dir, "ours", round)?;
+        }
         dirs.push(dir);
     }
     step(
         "report",
         Command::new(&exe)
             .arg("report")
+            .arg(rounds().to_string())
             .arg(root.join("docs/COMPARISON_GBDT.md"))
             .args(&dirs),
     )
+}
+
+/// Rounds of peers-then-ours (`$GBDT_ROUNDS`, default 2).
+fn rounds() -> usize {
+    std::env::var("GBDT_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(2)
+}
+
+/// Renames `dir/WHO.json` to `dir/WHO_ROUND.json` (rounds of an earlier run are replaced as
+/// this run reaches them; the report reads the rounds of this run only).
+fn keep(dir: &std::path::Path, who: &str, round: usize) -> Result<(), String> {
+    let from = dir.join(format!("{who}.json"));
+    let to = dir.join(format!("{who}_{round}.json"));
+    std::fs::rename(&from, &to).map_err(|e| format!("{}: {e}", from.display()))
 }
 
 fn step(name: &str, cmd: &mut Command) -> Result<(), String> {

@@ -9,6 +9,7 @@ use super::partition::Partition;
 use super::split::{best_split, Candidate, Rules, Sums};
 use crate::models::gbdt::compiled::{RawNode, Split};
 use crate::models::gbdt::xgboost::f32_less_as_f64_le;
+use fast_math::{for_each_job, Par};
 use std::cell::Cell;
 
 /// How trees grow.
@@ -295,24 +296,58 @@ impl Grower<'_> {
         }
     }
 
-    /// The best split of a leaf over the used features (the first feature on ties).
+    /// The best split of a leaf over the used features (the first feature on ties); the
+    /// features split among the builder's threads when the leaf's histogram is large enough
+    /// to repay it, each group's best then compared in feature order, so the answer does not
+    /// depend on the thread count.
     fn best(&self, leaf: &Leaf) -> Option<Candidate> {
         if leaf.hist.is_empty() || self.max_depth.is_some_and(|d| leaf.depth >= d) {
             return None;
         }
         let binned = self.builder.binned;
-        let mut best: Option<Candidate> = None;
-        for &j in self.builder.features {
-            let c = best_split(&leaf.hist[binned.range(j)], j, leaf.sums, &self.rules);
-            if let Some(c) = c {
-                if best.is_none_or(|b| c.gain > b.gain) {
-                    best = Some(c);
+        let features = self.builder.features;
+        let rules = self.rules;
+        let best_of = |group: &[usize]| {
+            let mut best: Option<Candidate> = None;
+            for &j in group {
+                let c = best_split(&leaf.hist[binned.range(j)], j, leaf.sums, &rules);
+                if let Some(c) = c {
+                    if best.is_none_or(|b| c.gain > b.gain) {
+                        best = Some(c);
+                    }
                 }
             }
+            best
+        };
+        let threads = self
+            .builder
+            .threads
+            .min(leaf.hist.len() / MIN_BINS_PER_THREAD)
+            .max(1);
+        if threads <= 1 {
+            return best_of(features);
         }
-        best
+        let groups: Vec<&[usize]> = features.chunks(features.len().div_ceil(threads)).collect();
+        let mut found = vec![None; groups.len()];
+        let jobs: Vec<(&[usize], &mut Option<Candidate>)> =
+            groups.into_iter().zip(found.iter_mut()).collect();
+        for_each_job(Par::Rayon(threads), jobs, |(group, out)| {
+            *out = best_of(group)
+        });
+        found
+            .into_iter()
+            .flatten()
+            .fold(None, |best, c| match best {
+                Some(b) if c.gain <= b.gain => Some(b),
+                _ => Some(c),
+            })
     }
 }
+
+/// Histogram entries (bins over all used features) below which a leaf's split search stays
+/// on one thread: a search costs a few nanoseconds per bin, a hand-off to another thread
+/// of the pool a few microseconds.
+const MIN_BINS_PER_THREAD: usize = 2048;
 
 /// `gh` of `rows`, in that order.
 fn gather(gh: &[[f32; 2]], rows: &[u32]) -> Vec<[f32; 2]> {

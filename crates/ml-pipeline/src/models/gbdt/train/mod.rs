@@ -73,7 +73,12 @@ impl GbdtParams {
     ) -> Result<TrainedGbdt> {
         self.check()?;
         boost::check_data(self, x, y, &extras)?;
-        Ok(boost::train(self, ablation, x, y, &extras, par))
+        // The whole run inside the pool: the parallel steps of each leaf (thousands per
+        // model) then start from one of the pool's own threads, which hands work to the others
+        // without a sleeping caller to wake up at the end of each.
+        Ok(fast_math::install(par, |_| {
+            boost::train(self, ablation, x, y, &extras, par)
+        }))
     }
 }
 

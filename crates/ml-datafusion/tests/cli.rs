@@ -162,3 +162,13 @@ fn errors_are_one_line_with_status_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     mlp_sql().assert().code(2);
 }
+
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn cluster_says_it_needs_the_ballista_feature() {
+    mlp_sql()
+        .args(["--cluster", "127.0.0.1:50050", "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(contains("built without the ballista feature"));
+}

@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: every check, bottom up, then a summary table. Steps: fmt, tidy (in
 //! this process), clippy, the tests of each layer, then of the DataFusion adapter
-//! (`ml-datafusion`, in the `engine` profile), simd-kernels' tests under each ISA,
+//! (`ml-datafusion` with its `ballista` feature, in the `engine` profile: its DataFusion tests
+//! and a test on a Ballista cluster on loopback), simd-kernels' tests under each ISA,
 //! valgrind memcheck of zero-copy-pool, docs.
 
 use crate::cmd::{cargo, on_path, root, run_timed};
@@ -16,6 +17,9 @@ const LAYERS: [&str; 6] = [
     "ml-pipeline",
     "mlp",
 ];
+
+/// The adapter's Ballista feature (scheduler, executor, `mlp-sql --cluster`, the cluster test).
+const BALLISTA: &str = "ml-datafusion/ballista";
 
 /// Pool stress iterations under valgrind, which runs code about 50x slower.
 const VALGRIND_STRESS_ITERS: &str = "2000";
@@ -40,12 +44,16 @@ pub fn run() -> Result<(), String> {
         cargo().args(["fmt", "--all", "--", "--check"]),
     ));
     steps.push(tidy());
+    // With the adapter's Ballista feature, so its cluster code is linted too; the feature
+    // only changes the DataFusion this check builds (with its default features), not how many.
     steps.push(timed(
         "clippy".into(),
         cargo().args([
             "clippy",
             "--workspace",
             "--all-targets",
+            "--features",
+            BALLISTA,
             "--",
             "-D",
             "warnings",
@@ -58,10 +66,20 @@ pub fn run() -> Result<(), String> {
         ));
     }
     // The DataFusion adapter after the core: its own profile, which builds the engine at
-    // opt-level 0 (see `[profile.engine]` in the workspace manifest).
+    // opt-level 0 (see `[profile.engine]` in the workspace manifest). One build with the
+    // Ballista feature runs its DataFusion tests and the test on a Ballista cluster
+    // (`tests/ballista.rs`: a scheduler and two executors on loopback).
     steps.push(timed(
-        "test ml-datafusion".into(),
-        cargo().args(["test", "-p", "ml-datafusion", "--profile", "engine"]),
+        "test ml-datafusion --features ballista".into(),
+        cargo().args([
+            "test",
+            "-p",
+            "ml-datafusion",
+            "--profile",
+            "engine",
+            "--features",
+            BALLISTA,
+        ]),
     ));
     for isa in [Isa::Scalar, Isa::Avx2Fma, Isa::Avx512] {
         let name = format!("test simd-kernels SIMD_KERNELS_ISA={}", isa.name());

@@ -40,6 +40,11 @@ pub struct Args {
     /// Partitions each query is split into (default: one per core).
     #[arg(long, value_name = "N")]
     pub partitions: Option<usize>,
+    /// Run on the Ballista cluster whose scheduler (`mlp-scheduler`) listens at HOST:PORT
+    /// instead of in this process (when built with the `ballista` feature). Table paths
+    /// must be readable by every executor.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub cluster: Option<String>,
     /// The SQL (statements separated by `;`; the last one's result is written).
     #[arg(required_unless_present = "file")]
     pub query: Option<String>,
@@ -217,6 +222,21 @@ fn write_result(output: Option<&Path>, schema: Arc<Schema>, batches: &[RecordBat
     }
 }
 
+/// A context on the cluster whose scheduler is at `scheduler`.
+#[cfg(feature = "ballista")]
+async fn cluster_context(scheduler: &str, config: SessionConfig) -> Result<SessionContext> {
+    crate::cluster::remote_context(scheduler, config).await
+}
+
+/// Without the `ballista` feature: an error saying so.
+#[cfg(not(feature = "ballista"))]
+async fn cluster_context(scheduler: &str, _config: SessionConfig) -> Result<SessionContext> {
+    Err(fail(format!(
+        "--cluster {scheduler}: this mlp-sql was built without the ballista feature \
+         (cargo build -p ml-datafusion --features ballista)"
+    )))
+}
+
 /// Runs the program on parsed arguments.
 ///
 /// # Errors
@@ -226,8 +246,14 @@ pub async fn run(args: &Args) -> Result<()> {
     if let Some(p) = args.partitions {
         config = config.with_target_partitions(p.max(1));
     }
-    let ctx = SessionContext::new_with_config(config);
-    crate::register(&ctx);
+    let ctx = match &args.cluster {
+        None => {
+            let ctx = SessionContext::new_with_config(config);
+            crate::register(&ctx);
+            ctx
+        }
+        Some(scheduler) => cluster_context(scheduler, config).await?,
+    };
     for t in &args.tables {
         register_table(&ctx, t).await?;
     }

@@ -45,6 +45,8 @@
 
 mod args;
 pub mod cli;
+#[cfg(feature = "ballista")]
+pub mod cluster;
 mod fit;
 mod fit_linear;
 mod fit_pca;

@@ -162,3 +162,31 @@ fn errors_are_one_line_with_status_2() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     mlp_sql().assert().code(2);
 }
+
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn cluster_says_it_needs_the_ballista_feature() {
+    mlp_sql()
+        .args(["--cluster", "127.0.0.1:50050", "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(contains("built without the ballista feature"));
+}
+
+#[cfg(feature = "ballista")]
+#[test]
+fn a_cluster_that_is_not_there_is_one_line_with_status_2() {
+    // A port free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = mlp_sql()
+        .args(["--cluster", &format!("127.0.0.1:{port}"), "SELECT 1"])
+        .assert()
+        .code(2)
+        .stderr(contains(format!("127.0.0.1:{port}")));
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

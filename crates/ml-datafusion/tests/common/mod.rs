@@ -240,3 +240,41 @@ pub fn assert_close(a: f64, b: f64, tol: f64, floor: f64, what: &str) {
         "{what}: {a:e} vs {b:e} (tolerance {tol:e})"
     );
 }
+
+/// Both JSON values have the same shape and text, and numbers equal to `tol` relative.
+pub fn assert_json_close(a: &serde_json::Value, b: &serde_json::Value, tol: f64, at: &str) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            assert_close(x.as_f64().unwrap(), y.as_f64().unwrap(), tol, 1e-300, at);
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: lengths");
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                assert_json_close(x, y, tol, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(
+                x.keys().collect::<Vec<_>>(),
+                y.keys().collect::<Vec<_>>(),
+                "{at}"
+            );
+            for (k, v) in x {
+                assert_json_close(v, &y[k], tol, &format!("{at}.{k}"));
+            }
+        }
+        (x, y) => assert_eq!(x, y, "{at}"),
+    }
+}
+
+/// Model files (JSON text, one per group) equal to 1e-10 relative, group by group.
+pub fn assert_models_close(got: &[Option<String>], want: &[Option<String>], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: models");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let parse = |s: &Option<String>| -> serde_json::Value {
+            serde_json::from_str(s.as_deref().expect("a model")).expect("a model file")
+        };
+        assert_json_close(&parse(g), &parse(w), 1e-10, &format!("{what}, group {i}"));
+    }
+}

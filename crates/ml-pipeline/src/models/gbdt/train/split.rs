@@ -81,9 +81,26 @@ pub(super) struct Candidate {
 
 /// The best split of a leaf with totals `total` on a feature whose histogram is `hist`
 /// (value bins, then the missing bin), or `None` when no allowed split gains enough.
+pub(super) fn best_split(
+    hist: &[[f64; 2]],
+    feature: usize,
+    total: Sums,
+    rules: &Rules,
+) -> Option<Candidate> {
+    // Without an L1 penalty a leaf's gain is `G^2 / (H + lambda_l2)`, bit for bit what the
+    // soft threshold gives (`signum(G) |G| = G`): the scan then skips its branches.
+    if rules.lambda_l1 == 0.0 {
+        scan::<false>(hist, feature, total, rules)
+    } else {
+        scan::<true>(hist, feature, total, rules)
+    }
+}
+
+/// [`best_split`], with the L1 soft threshold or without.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // rounded row estimates
 #[allow(clippy::cast_precision_loss)] // row counts are far below 2^53
-pub(super) fn best_split(
+#[inline(always)]
+fn scan<const L1: bool>(
     hist: &[[f64; 2]],
     feature: usize,
     total: Sums,
@@ -93,56 +110,79 @@ pub(super) fn best_split(
     if value_bins < 2 || !rules.splittable(total) {
         return None;
     }
+    let gain_of = |g: f64, h: f64| {
+        let t = if L1 { rules.threshold_l1(g) } else { g };
+        let denom = h + rules.lambda_l2;
+        if denom > 0.0 {
+            t * t / denom
+        } else {
+            0.0
+        }
+    };
     let missing = hist[value_bins];
     let has_missing = missing != [0.0, 0.0];
     let rows_per_hessian = total.n as f64 / total.h;
-    let min_gain = rules.leaf_gain(total) + rules.min_gain_to_split;
-    let mut best: Option<Candidate> = None;
+    let parent = gain_of(total.g, total.h);
+    // A split is kept when its gain beats this bar: the parent's gain plus
+    // `min_gain_to_split`, then the best split so far.
+    let mut bar = parent + rules.min_gain_to_split;
+    // `child_ok` of both children, in the loop's terms: rows at least this, hessian at least
+    // `min_sum_hessian_in_leaf`.
+    let min_rows = rules.min_data_in_leaf.max(1);
+    let min_hessian = rules.min_sum_hessian_in_leaf;
+    let mut best: Option<(usize, bool)> = None;
     for missing_left in [false, true] {
         if missing_left && !has_missing {
             break;
         }
-        let mut left = if missing_left { missing } else { [0.0, 0.0] };
+        let [mut lg, mut lh] = if missing_left { missing } else { [0.0, 0.0] };
         for (bin, e) in hist[..value_bins - 1].iter().enumerate() {
-            left[0] += e[0];
-            left[1] += e[1];
+            lg += e[0];
+            lh += e[1];
             // LightGBM's estimate, `hessian * rows / hessian_total + 0.5` truncated: a
             // conversion instruction, where `f64::round` is a library call on baseline x86-64.
-            let n_left = ((left[1] * rows_per_hessian + 0.5) as usize).min(total.n);
-            let l = Sums {
-                g: left[0],
-                h: left[1],
-                n: n_left,
-            };
-            let r = Sums {
-                g: total.g - left[0],
-                h: total.h - left[1],
-                n: total.n - n_left,
-            };
-            if !rules.child_ok(l) || !rules.child_ok(r) {
+            let nl = ((lh * rows_per_hessian + 0.5) as usize).min(total.n);
+            let (rg, rh) = (total.g - lg, total.h - lh);
+            if nl < min_rows || total.n - nl < min_rows || lh < min_hessian || rh < min_hessian {
                 continue;
             }
-            let gain = rules.leaf_gain(l) + rules.leaf_gain(r);
-            if gain <= min_gain || best.is_some_and(|b| gain <= b.gain) {
-                continue;
+            let gain = gain_of(lg, lh) + gain_of(rg, rh);
+            if gain > bar {
+                bar = gain;
+                best = Some((bin, missing_left));
             }
-            best = Some(Candidate {
-                gain,
-                feature,
-                bin: bin as u8,
-                default_left: if has_missing {
-                    missing_left
-                } else {
-                    l.n >= r.n
-                },
-                left: l,
-                right: r,
-            });
         }
     }
-    best.map(|mut b| {
-        b.gain -= rules.leaf_gain(total);
-        b
+    // The winner's sums, recomputed as the scan summed them.
+    let (bin, missing_left) = best?;
+    let [mut lg, mut lh] = if missing_left { missing } else { [0.0, 0.0] };
+    for e in &hist[..=bin] {
+        lg += e[0];
+        lh += e[1];
+    }
+    let nl = ((lh * rows_per_hessian + 0.5) as usize).min(total.n);
+    let left = Sums {
+        g: lg,
+        h: lh,
+        n: nl,
+    };
+    let right = Sums {
+        g: total.g - lg,
+        h: total.h - lh,
+        n: total.n - nl,
+    };
+    #[allow(clippy::cast_possible_truncation)] // bins fit u8 (at most 255 value bins)
+    Some(Candidate {
+        gain: bar - parent,
+        feature,
+        bin: bin as u8,
+        default_left: if has_missing {
+            missing_left
+        } else {
+            left.n >= right.n
+        },
+        left,
+        right,
     })
 }
 

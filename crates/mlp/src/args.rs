@@ -34,8 +34,33 @@ pub enum Command {
     /// infinite input get empty prediction cells; a tree model takes an empty or NaN cell as
     /// a missing value, as the library does.
     Predict(PredictArgs),
+    /// Write a tree model of a model file as another library's file: XGBoost JSON, which
+    /// `xgboost.Booster(model_file=...)` loads and predicts the same from.
+    Export(ExportArgs),
     /// Version, CPU model, detected and available instruction sets.
     Info,
+}
+
+/// Flags of `mlp export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// A model file written by `mlp train --model gbdt` (or holding an imported XGBoost JSON
+    /// model).
+    #[arg(long, value_name = "model.json")]
+    pub model: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum, default_value = "xgboost")]
+    pub format: ExportFormat,
+    /// Where to write it.
+    #[arg(long, value_name = "x.json")]
+    pub out: PathBuf,
+}
+
+/// Formats `mlp export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// XGBoost's JSON model (`Booster.save_model("m.json")`).
+    Xgboost,
 }
 
 /// Flags of `mlp demo`.

@@ -28,6 +28,7 @@ mod demo;
 mod demo_gbdt;
 mod error;
 mod evaluate;
+mod export;
 mod features_cmd;
 mod features_help;
 mod info;
@@ -75,6 +76,7 @@ where
         args::Command::Features(a) => features_cmd::run(&a),
         args::Command::Train(a) => train::run(&a),
         args::Command::Predict(a) => predict::run(&a),
+        args::Command::Export(a) => export::run(&a),
         args::Command::Info => {
             info::run();
             Ok(())

@@ -375,7 +375,60 @@ fn exported_xgboost_json_loads_and_predicts_the_same() {
         let from_file = predict(&out, &csv);
         assert_eq!(predict(&xgb, &csv), from_file, "{objective}");
         assert_same(&imported, &d, &from_file, objective);
+        // `mlp export` writes the same file from the model file.
+        let exported = dir.path().join("e.json");
+        mlp()
+            .args(["export", "--format", "xgboost", "--model"])
+            .arg(&out)
+            .arg("--out")
+            .arg(&exported)
+            .assert()
+            .success();
+        assert_eq!(
+            std::fs::read(&exported).expect("exported"),
+            text,
+            "{objective}"
+        );
     }
+}
+
+#[test]
+fn export_refuses_what_an_xgboost_file_cannot_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("d.csv");
+    write_csv(&data(200, 1), &csv);
+    let linear = dir.path().join("ridge.json");
+    mlp()
+        .args([
+            "train",
+            "--model",
+            "ridge",
+            "--target",
+            "value",
+            "--features",
+            "a,b,c,d",
+            "--drop-missing",
+        ])
+        .arg("--input")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&linear)
+        .assert()
+        .success();
+    let out = dir.path().join("x.json");
+    let mut cmd = mlp();
+    cmd.args(["export", "--model"])
+        .arg(&linear)
+        .arg("--out")
+        .arg(&out);
+    common::expect_error(&mut cmd, &["a linear model"]);
+    let mut cmd = mlp();
+    cmd.args(["export", "--model"])
+        .arg(dir.path().join("absent.json"))
+        .arg("--out")
+        .arg(&out);
+    common::expect_error(&mut cmd, &["absent.json"]);
+    assert!(!out.exists());
 }
 
 /// Runs `mlp train` with `args`; expects status 2 and one line `mlp: ...` with `needle`, and

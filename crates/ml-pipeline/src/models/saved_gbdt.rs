@@ -137,6 +137,11 @@ impl SavedGbdt {
         &self.source
     }
 
+    /// The iterations [`truncate`](Self::truncate) kept, if it was called.
+    pub fn kept_iterations(&self) -> Option<usize> {
+        self.iterations
+    }
+
     /// The record a model file holds.
     fn record(&self) -> GbdtRecord<'_> {
         let text = match self.format {

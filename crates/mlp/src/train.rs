@@ -1,9 +1,11 @@
-//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model;
+//! `mlp train`: fit ridge, logistic or softmax regression on columns of a CSV, Parquet or
+//! Arrow file and save the model;
 //! gradient-boosted trees are trained by [`crate::train_gbdt`] on the same selection.
 
 use crate::args::{ModelKind, TrainArgs};
-use crate::csv_io::{read_numeric, Others};
+use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
+use crate::input::Input;
 use crate::train_data::{check_binary_labels, select};
 use fast_math::Par;
 use ml_pipeline::{
@@ -91,7 +93,12 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         }
         None => Others::Numeric,
     };
-    let table = read_numeric(&args.input, &required, others)?;
+    let input = Input::open(&args.input, args.read.format, args.read.sep)?;
+    let shown = input.shown().to_string();
+    let table = input.read(&required, others, TextRequest::default())?;
+    if let Some(note) = table.index_note() {
+        eprintln!("mlp: note: {shown}: {note}");
+    }
     let sel = select(args, &table)?;
     if args.model == ModelKind::Gbdt {
         return crate::train_gbdt::run(args, &table, &sel);

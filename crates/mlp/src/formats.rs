@@ -7,8 +7,8 @@ use std::path::Path;
 /// A file format the program reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Delimited text with a header row (comma unless `--sep`; gzip-compressed when the name
-    /// ends in `.gz` or the bytes say so).
+    /// Delimited text with a header row (comma-separated unless `--sep` or `.tsv`;
+    /// gzip-compressed when the name ends in `.gz`, or reading, when the bytes are gzip's).
     Csv,
     /// Apache Parquet.
     Parquet,

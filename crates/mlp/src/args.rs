@@ -1,10 +1,11 @@
 //! Command-line syntax (clap derive): the subcommands and their flags.
 
+use crate::formats::{parse_sep, Format};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// mlp: rolling features, model training and prediction on CSV files, and a demo of the
-/// whole zero-allocation pipeline on a synthetic market.
+/// mlp: rolling features, model training and prediction on CSV, Parquet and Arrow files, and
+/// a demo of the whole zero-allocation pipeline on a synthetic market.
 #[derive(Debug, Parser)]
 #[command(name = "mlp", version, about, long_about = None)]
 pub struct Cli {
@@ -25,12 +26,12 @@ pub enum Command {
     /// optionally with forward targets for training; with --group, of each symbol's rows
     /// separately in a long-format file (`date,symbol,...` rows, symbols interleaved).
     Features(FeaturesArgs),
-    /// Train a ridge, logistic or softmax regression, or gradient-boosted trees, on CSV
-    /// columns and save it as a model file.
+    /// Train a ridge, logistic or softmax regression, or gradient-boosted trees, on columns of
+    /// a CSV, Parquet or Arrow file and save it as a model file.
     // Boxed: the tree flags make it several times larger than the other variants.
     Train(Box<TrainArgs>),
-    /// Predict every row of a CSV file with a saved model, or a tree ensemble saved by XGBoost
-    /// (.json, .ubj) or LightGBM (.txt). For linear models, rows with an empty, NaN or
+    /// Predict every row of a CSV, Parquet or Arrow file with a saved model, or a tree
+    /// ensemble saved by XGBoost (.json, .ubj) or LightGBM (.txt). For linear models, rows with an empty, NaN or
     /// infinite input get empty prediction cells; a tree model takes an empty or NaN cell as
     /// a missing value, as the library does.
     Predict(PredictArgs),
@@ -80,13 +81,31 @@ pub struct DemoArgs {
     pub repeats: usize,
 }
 
+/// How `--input` is read: its format and CSV separator.
+#[derive(Debug, Default, clap::Args)]
+pub struct ReadFlags {
+    /// The input's format, whatever its extension [default: by extension, else by content,
+    /// else csv].
+    #[arg(long, value_enum, value_name = "FMT")]
+    pub format: Option<Format>,
+    /// CSV field separator: one character, or tab (also `\t`), comma, semicolon, pipe, space
+    /// [default: comma; tab for .tsv].
+    #[arg(long, value_name = "C", value_parser = parse_sep)]
+    pub sep: Option<u8>,
+}
+
 /// Flags of `mlp features`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = crate::features_help::COLUMNS)]
 pub struct FeaturesArgs {
-    /// Input CSV file with a header row.
-    #[arg(long, value_name = "F.csv")]
+    /// Input file: CSV with a header row (.csv, .tsv, .txt, gzip-compressed as .gz),
+    /// Parquet (.parquet, .pq) or Arrow IPC (.arrow, .feather, .ipc); `-` reads standard
+    /// input (CSV unless --format says otherwise).
+    #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
+    /// How the input is read.
+    #[command(flatten)]
+    pub read: ReadFlags,
     /// The price column, for price features only (today's output): bar features only with
     /// bar columns named by --open/--high/--low/--volume.
     #[arg(long, value_name = "COL", conflicts_with = "close")]
@@ -134,9 +153,15 @@ pub struct FeaturesArgs {
     /// (e.g. `--keep date,symbol,price`).
     #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
     pub keep: Vec<String>,
-    /// Output CSV file (default: standard output).
-    #[arg(long, value_name = "FILE.csv")]
+    /// Output file, its format by extension: CSV (.csv, .tsv; gzip-compressed as .gz; any
+    /// other extension), Parquet (.parquet, .pq) or Arrow IPC (.arrow, .feather, .ipc). `-` or
+    /// none: CSV on standard output. Written through a temporary file, renamed when complete.
+    #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The output's format, whatever its extension (e.g. `--output - --output-format
+    /// parquet` for Parquet on standard output).
+    #[arg(long, value_enum, value_name = "FMT")]
+    pub output_format: Option<Format>,
     /// Print the time spent reading, computing and writing to standard error.
     #[arg(long)]
     pub timings: bool,
@@ -286,9 +311,14 @@ impl GbdtFlags {
 /// Flags of `mlp train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Input CSV file with a header row.
-    #[arg(long, value_name = "F.csv")]
+    /// Input file: CSV with a header row (.csv, .tsv, .txt, gzip-compressed as .gz),
+    /// Parquet (.parquet, .pq) or Arrow IPC (.arrow, .feather, .ipc); `-` reads standard
+    /// input. A leading unnamed column (pandas' index) is not taken as a feature.
+    #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
+    /// How the input is read.
+    #[command(flatten)]
+    pub read: ReadFlags,
     /// Name of the target column (0/1 labels for logistic and gbdt's binary objective).
     #[arg(long, value_name = "COL")]
     pub target: String,
@@ -350,10 +380,15 @@ pub struct PredictArgs {
     /// content.
     #[arg(long, value_name = "model.json|m.ubj|m.txt")]
     pub model: PathBuf,
-    /// Input CSV file holding the model's feature columns (read by name). A tree model's
-    /// categorical features are read as their integer codes.
-    #[arg(long, value_name = "F.csv")]
+    /// Input file holding the model's feature columns (read by name): CSV with a header row
+    /// (.csv, .tsv, .txt, gzip-compressed as .gz), Parquet (.parquet, .pq) or Arrow IPC
+    /// (.arrow, .feather, .ipc); `-` reads standard input. A tree model's categorical
+    /// features are read as their integer codes.
+    #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
+    /// How the input is read.
+    #[command(flatten)]
+    pub read: ReadFlags,
     /// The input columns, in the model's order (needed for a tree model whose file names no
     /// features; otherwise they replace the model's names).
     #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
@@ -367,7 +402,13 @@ pub struct PredictArgs {
     /// position.
     #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
     pub keep: Vec<String>,
-    /// Output CSV file (default: standard output).
-    #[arg(long, value_name = "FILE.csv")]
+    /// Output file, its format by extension: CSV (.csv, .tsv; gzip-compressed as .gz; any
+    /// other extension), Parquet (.parquet, .pq) or Arrow IPC (.arrow, .feather, .ipc). `-` or
+    /// none: CSV on standard output. Written through a temporary file, renamed when complete.
+    #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The output's format, whatever its extension (e.g. `--output - --output-format
+    /// parquet` for Parquet on standard output).
+    #[arg(long, value_enum, value_name = "FMT")]
+    pub output_format: Option<Format>,
 }

@@ -1,72 +1,12 @@
-//! Streaming CSV input (columns chosen by name, parsed as `f64` or kept verbatim as text) and
-//! output written through a temporary file and a rename, so a failure never leaves a partial
-//! file behind.
+//! Streaming CSV input: columns chosen by name, parsed as `f64` (pandas' missing-value tokens
+//! read as missing) or kept verbatim as text. Other formats and the choice between them are
+//! [`crate::input`]'s; CSV output is [`crate::csv_out`]'s.
 
 use crate::csv_records::Records;
 use crate::error::{CliError, CliResult};
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
-
-/// Numeric (and text) columns read from a CSV file.
-#[derive(Debug)]
-pub struct Table {
-    /// Column names: the requested ones in the order asked, then any others kept.
-    pub names: Vec<String>,
-    /// One vector of values per name (NaN for empty cells and `nan`).
-    pub columns: Vec<Vec<f64>>,
-    /// Line in the file where each data row starts (1-based; the header is line 1).
-    pub lines: Vec<u64>,
-    /// Names of the text columns read ([`read_columns`]): the required ones in the order
-    /// asked, then the optional ones found, as the header spells them.
-    pub text_names: Vec<String>,
-    /// One column of cells per text name.
-    pub text: Vec<TextColumn>,
-}
-
-/// The cells of one column as the file holds them (quotes removed, escapes resolved, spaces
-/// kept; only a CRLF line ending's carriage return is dropped): dates, symbols, any column
-/// carried through to the output unchanged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TextColumn {
-    bytes: Vec<u8>,
-    /// Cell `i` is `bytes[ends[i - 1]..ends[i]]` (from 0 for the first).
-    ends: Vec<usize>,
-}
-
-impl TextColumn {
-    /// Cell `i`.
-    ///
-    /// # Panics
-    /// If `i` is not below the number of rows.
-    pub fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-
-    /// Every cell, in row order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
-        (0..self.ends.len()).map(|i| self.get(i))
-    }
-
-    pub(crate) fn push(&mut self, cell: &[u8]) {
-        self.bytes.extend_from_slice(cell);
-        self.ends.push(self.bytes.len());
-    }
-}
-
-impl Table {
-    /// Number of data rows.
-    pub fn nrows(&self) -> usize {
-        self.lines.len()
-    }
-
-    /// The column called `name`.
-    pub fn column(&self, name: &str) -> Option<&[f64]> {
-        let j = self.names.iter().position(|n| n == name)?;
-        Some(&self.columns[j])
-    }
-}
+use crate::table::is_index_name;
+pub use crate::table::{RowKind, Table, TextColumn};
+use std::io::{self, Read};
 
 /// Which columns [`read_numeric`] keeps besides the required ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,15 +17,50 @@ pub enum Others {
     Numeric,
 }
 
+/// pandas' default missing-value tokens (`read_csv`'s `na_values`), besides the empty cell:
+/// read as missing (NaN) in a numeric column. `nan`, `NaN` and `-nan` parse as numbers anyway.
+pub const NA_TOKENS: [&[u8]; 18] = [
+    b"NA",
+    b"N/A",
+    b"n/a",
+    b"NULL",
+    b"null",
+    b"None",
+    b"<NA>",
+    b"NaN",
+    b"nan",
+    b"-NaN",
+    b"-nan",
+    b"#N/A",
+    b"#N/A N/A",
+    b"#NA",
+    b"-1.#IND",
+    b"-1.#QNAN",
+    b"1.#IND",
+    b"1.#QNAN",
+];
+
 /// Parses one cell: surrounding ASCII spaces ignored, empty means NaN, otherwise anything
-/// `f64::from_str` accepts (`1`, `-2.5e-3`, `nan`, `inf`, ...).
+/// `f64::from_str` accepts (`1`, `-2.5e-3`, `nan`, `inf`, ...) or, only when that fails, one
+/// of pandas' [`NA_TOKENS`] (NaN).
 #[inline]
 fn parse_cell(bytes: &[u8]) -> Option<f64> {
     let b = bytes.trim_ascii();
     if b.is_empty() {
         return Some(f64::NAN);
     }
-    std::str::from_utf8(b).ok()?.parse().ok()
+    match std::str::from_utf8(b).ok().and_then(|s| s.parse().ok()) {
+        Some(v) => Some(v),
+        None => missing_token(b),
+    }
+}
+
+/// NaN when `cell` is one of [`NA_TOKENS`]; the slow path of [`parse_cell`], taken only by a
+/// cell that is not a number.
+#[cold]
+#[inline(never)]
+fn missing_token(cell: &[u8]) -> Option<f64> {
+    NA_TOKENS.contains(&cell).then_some(f64::NAN)
 }
 
 /// One column being read: where it is in the record and where its values go.
@@ -108,41 +83,18 @@ pub struct TextRequest<'a> {
     pub optional: &'a [&'a str],
 }
 
-/// Reads the columns `required` (every cell must be a number or empty, else an error naming
-/// the line and column) and, with [`Others::Numeric`], every other all-numeric column.
+/// Reads the columns `required` (every cell must be a number or missing, else an error naming
+/// the line and column) and, with [`Others::Numeric`], every other all-numeric column but a
+/// leading pandas index ([`Table::index_column`]).
 ///
-/// The file is streamed record by record into one reused buffer. A UTF-8 byte-order mark
+/// The source is streamed record by record into one reused buffer. A UTF-8 byte-order mark
 /// before the header, LF or CRLF line endings and quoted fields are accepted (a file with
-/// classic-Mac CR-only line endings is an error); a row with another
-/// number of fields than the header is an error naming its line.
+/// classic-Mac CR-only line endings is an error); a row with another number of fields than
+/// the header is an error naming its line. `shown` names the source in error messages.
 ///
 /// # Errors
-/// A [`CliError`] for a file that cannot be opened or read, an empty file, a missing or
-/// duplicated required column, a ragged row or a non-numeric cell.
-pub fn read_numeric(path: &Path, required: &[String], others: Others) -> CliResult<Table> {
-    read_columns(path, required, others, TextRequest::default())
-}
-
-/// [`read_numeric`], and the columns of `text` as text ([`Table::text`]). A column may be
-/// read both ways (a price carried to the output as written, and parsed).
-///
-/// # Errors
-/// As [`read_numeric`], and for a required text column missing or duplicated.
-pub fn read_columns(
-    path: &Path,
-    required: &[String],
-    others: Others,
-    text: TextRequest<'_>,
-) -> CliResult<Table> {
-    let shown = path.display().to_string();
-    let file = File::open(path).map_err(|e| CliError::io(format!("cannot open {shown}"), e))?;
-    read_columns_from(file, &shown, required, others, text)
-}
-
-/// [`read_numeric`] over any reader; `shown` names the source in error messages.
-///
-/// # Errors
-/// As [`read_numeric`], except opening.
+/// A [`CliError`] for a source that cannot be read, an empty one, a missing or duplicated
+/// required column, a ragged row or a non-numeric cell.
 pub fn read_numeric_from(
     source: impl Read,
     shown: &str,
@@ -152,10 +104,11 @@ pub fn read_numeric_from(
     read_columns_from(source, shown, required, others, TextRequest::default())
 }
 
-/// [`read_columns`] over any reader; `shown` names the source in error messages.
+/// [`read_numeric_from`], and the columns of `text` as text ([`Table::text`]). A column may
+/// be read both ways (a price carried to the output as written, and parsed).
 ///
 /// # Errors
-/// As [`read_columns`], except opening.
+/// As [`read_numeric_from`], and for a required text column missing or duplicated.
 pub fn read_columns_from(
     source: impl Read,
     shown: &str,
@@ -163,7 +116,20 @@ pub fn read_columns_from(
     others: Others,
     text: TextRequest<'_>,
 ) -> CliResult<Table> {
-    let mut record = Records::new(source);
+    let (records, header) = open_records(source, b',', shown)?;
+    read_body(records, &header, shown, required, others, text)
+}
+
+/// The records of a CSV source separated by `sep`, and its header (the first record), read.
+///
+/// # Errors
+/// A source that cannot be read, an empty one, a header name that is not UTF-8.
+pub(crate) fn open_records<R: Read>(
+    source: R,
+    sep: u8,
+    shown: &str,
+) -> CliResult<(Records<R>, Vec<String>)> {
+    let mut record = Records::new(source, sep);
     let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
     let Some(header_line) = record.next_record().map_err(read_err)? else {
         return Err(CliError::new(format!(
@@ -171,12 +137,27 @@ pub fn read_columns_from(
         )));
     };
     let header = header_names(&record, shown, header_line)?;
-    let width = header.len();
+    Ok((record, header))
+}
 
+/// The rest of [`read_columns_from`]: the data records after the `header` read by
+/// [`open_records`].
+pub(crate) fn read_body<R: Read>(
+    mut record: Records<R>,
+    header: &[String],
+    shown: &str,
+    required: &[String],
+    others: Others,
+    text: TextRequest<'_>,
+) -> CliResult<Table> {
+    let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
+    let width = header.len();
+    let index_column = (others == Others::Numeric && width > 1 && is_index_name(&header[0]))
+        .then(|| header[0].clone());
     let mut slots: Vec<Slot> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for name in required {
-        let field = find_column(shown, &header, name)?;
+        let field = find_column(shown, header, name)?;
         slots.push(Slot {
             field,
             values: Vec::new(),
@@ -188,7 +169,7 @@ pub fn read_columns_from(
     }
     if others == Others::Numeric {
         for (field, name) in header.iter().enumerate() {
-            if names.contains(name) {
+            if names.contains(name) || (field == 0 && index_column.is_some()) {
                 continue;
             }
             slots.push(Slot {
@@ -205,7 +186,7 @@ pub fn read_columns_from(
     let mut text_fields: Vec<usize> = Vec::new();
     let mut text_names: Vec<String> = Vec::new();
     for name in text.required {
-        text_fields.push(find_column(shown, &header, name)?);
+        text_fields.push(find_column(shown, header, name)?);
         text_names.push(name.clone());
     }
     for want in text.optional {
@@ -236,7 +217,7 @@ pub fn read_columns_from(
             let cell = record.field(slot.field);
             match parse_cell(cell) {
                 Some(v) => {
-                    slot.any_value |= !v.is_nan() || !cell.trim_ascii().is_empty();
+                    slot.any_value |= !v.is_nan();
                     slot.values.push(v);
                 }
                 None if slot.strict => {
@@ -269,8 +250,10 @@ pub fn read_columns_from(
         names: Vec::with_capacity(slots.len()),
         columns: Vec::with_capacity(slots.len()),
         lines,
+        rows_are: RowKind::Line,
         text_names,
         text: text_columns,
+        index_column,
     };
     for (slot, name) in slots.into_iter().zip(names) {
         if slot.strict || (slot.numeric && slot.any_value) {
@@ -279,24 +262,6 @@ pub fn read_columns_from(
         }
     }
     Ok(table)
-}
-
-/// The column names of the file at `path` (its first record), as [`read_columns`] reads
-/// them: to choose columns by the names a file has before reading them.
-///
-/// # Errors
-/// As [`read_columns`], for the file and its header.
-pub fn read_header(path: &Path) -> CliResult<Vec<String>> {
-    let shown = path.display().to_string();
-    let file = File::open(path).map_err(|e| CliError::io(format!("cannot open {shown}"), e))?;
-    let mut record = Records::new(file);
-    let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
-    match record.next_record().map_err(read_err)? {
-        Some(line) => header_names(&record, &shown, line),
-        None => Err(CliError::new(format!(
-            "{shown}: the file is empty (a header row is required)"
-        ))),
-    }
 }
 
 /// The header record's names, trimmed; an error for a name that is not UTF-8 or holds a
@@ -324,7 +289,7 @@ fn header_names<R: Read>(record: &Records<R>, shown: &str, line: u64) -> CliResu
 }
 
 /// The field of the one header column called `name`.
-fn find_column(shown: &str, header: &[String], name: &str) -> CliResult<usize> {
+pub(crate) fn find_column(shown: &str, header: &[String], name: &str) -> CliResult<usize> {
     let mut at = header.iter().enumerate().filter(|(_, h)| *h == name);
     let Some((field, _)) = at.next() else {
         return Err(CliError::new(format!(
@@ -346,216 +311,4 @@ fn ragged(shown: &str, line: u64, len: usize, width: usize) -> CliError {
     CliError::new(format!(
         "{shown}: line {line} has {len} {fields}, the header has {width}"
     ))
-}
-
-/// Where output goes: standard output, or a temporary file renamed over the target by
-/// [`Output::commit`]. Dropping an uncommitted file output removes the temporary file.
-pub enum Output {
-    /// Buffered standard output.
-    Stdout(BufWriter<io::Stdout>),
-    /// A temporary file beside the target.
-    File {
-        /// The buffered temporary file (None once committed).
-        writer: Option<BufWriter<File>>,
-        /// The temporary file's path.
-        tmp: PathBuf,
-        /// The final path.
-        target: PathBuf,
-    },
-}
-
-impl Output {
-    /// Standard output when `path` is None, else a temporary file in `path`'s directory.
-    ///
-    /// # Errors
-    /// A [`CliError`] when the temporary file cannot be created.
-    pub fn create(path: Option<&Path>) -> CliResult<Output> {
-        let Some(path) = path else {
-            return Ok(Output::Stdout(BufWriter::with_capacity(
-                1 << 16,
-                io::stdout(),
-            )));
-        };
-        let tmp = temp_path(path);
-        let file = File::create(&tmp).map_err(|e| {
-            CliError::io(format!("cannot create output file {}", path.display()), e)
-        })?;
-        Ok(Output::File {
-            writer: Some(BufWriter::with_capacity(1 << 16, file)),
-            tmp,
-            target: path.to_path_buf(),
-        })
-    }
-
-    /// A description of the destination for messages.
-    pub fn describe(&self) -> String {
-        match self {
-            Output::Stdout(_) => "standard output".into(),
-            Output::File { target, .. } => target.display().to_string(),
-        }
-    }
-
-    /// Flushes, and for a file syncs it and renames it over the target.
-    ///
-    /// # Errors
-    /// A [`CliError`] naming the output when any step fails (the temporary file is removed).
-    pub fn commit(mut self) -> CliResult<()> {
-        let what = self.describe();
-        let err = |e: io::Error| CliError::io(format!("cannot write {what}"), e);
-        match &mut self {
-            Output::Stdout(w) => w.flush().map_err(err),
-            Output::File {
-                writer,
-                tmp,
-                target,
-            } => {
-                let Some(w) = writer.take() else {
-                    return Ok(());
-                };
-                let file = w.into_inner().map_err(|e| err(e.into_error()))?;
-                file.sync_all().map_err(err)?;
-                drop(file);
-                std::fs::rename(&*tmp, &*target).map_err(err)
-            }
-        }
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if let Output::File {
-            writer: writer @ Some(_),
-            tmp,
-            ..
-        } = self
-        {
-            drop(writer.take());
-            let _ = std::fs::remove_file(&*tmp);
-        }
-    }
-}
-
-impl Write for Output {
-    #[inline]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Stdout(w) => w.write(buf),
-            Output::File { writer, .. } => match writer {
-                Some(w) => w.write(buf),
-                None => Err(io::Error::other("output already committed")),
-            },
-        }
-    }
-
-    #[inline]
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.write_all(buf),
-            Output::File { writer, .. } => match writer {
-                Some(w) => w.write_all(buf),
-                None => Err(io::Error::other("output already committed")),
-            },
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.flush(),
-            Output::File { writer, .. } => writer.as_mut().map_or(Ok(()), |w| w.flush()),
-        }
-    }
-}
-
-/// The temporary file beside `path` that an output goes through before its final rename:
-/// `dir/.name.tmp<pid>`, on the same file system, so the rename cannot fail half-way.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    dir.join(format!(".{name}.tmp{}", std::process::id()))
-}
-
-/// Appends one CSV cell for `v` to `line`: empty for NaN, `inf`/`-inf` for infinities, else
-/// the shortest text that reads back as the same `f64` (zmij; exponent notation for very small
-/// or large magnitudes).
-#[inline]
-pub fn push_cell(line: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        line.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-    } else if v.is_nan() {
-        // An empty cell.
-    } else if v > 0.0 {
-        line.extend_from_slice(b"inf");
-    } else {
-        line.extend_from_slice(b"-inf");
-    }
-}
-
-/// Appends one CSV cell holding `text` as it is, quoted when it holds a comma, quote or line
-/// break.
-#[inline]
-pub fn push_text_cell(line: &mut Vec<u8>, text: &[u8]) {
-    if !text
-        .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
-        line.extend_from_slice(text);
-        return;
-    }
-    line.push(b'"');
-    for &b in text {
-        if b == b'"' {
-            line.push(b'"');
-        }
-        line.push(b);
-    }
-    line.push(b'"');
-}
-
-/// The output header with the `--keep` columns first: `keep`, then `names`.
-///
-/// # Errors
-/// A column named twice in `keep`, or also one of `names` (the output would have two
-/// columns of that name).
-pub fn header_with_kept(keep: &[String], names: &[String]) -> CliResult<Vec<String>> {
-    for (i, k) in keep.iter().enumerate() {
-        if keep[..i].contains(k) {
-            return Err(CliError::new(format!("--keep names {k:?} twice")));
-        }
-        if names.contains(k) {
-            return Err(CliError::new(format!(
-                "--keep {k:?}: the output already has a column of that name; the input's \
-                 would make a second one (leave it out of --keep)"
-            )));
-        }
-    }
-    Ok(keep.iter().chain(names).cloned().collect())
-}
-
-/// Appends row `row` of each of `columns` as text cells, each followed by a comma: the kept
-/// input columns that start an output row.
-#[inline]
-pub fn push_kept_cells(line: &mut Vec<u8>, columns: &[TextColumn], row: usize) {
-    for col in columns {
-        push_text_cell(line, col.get(row));
-        line.push(b',');
-    }
-}
-
-/// Writes a header row, quoting names that need it.
-pub fn write_header(w: &mut impl Write, names: &[String]) -> io::Result<()> {
-    let mut line = Vec::new();
-    for (j, name) in names.iter().enumerate() {
-        if j > 0 {
-            line.push(b',');
-        }
-        push_text_cell(&mut line, name.as_bytes());
-    }
-    line.push(b'\n');
-    w.write_all(&line)
 }

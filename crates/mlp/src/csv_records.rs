@@ -32,11 +32,13 @@ pub(crate) struct Records<R> {
 }
 
 impl<R: Read> Records<R> {
-    /// A reader of `source`; one leading byte-order mark is dropped.
-    pub(crate) fn new(source: R) -> Self {
+    /// A reader of `source` whose fields are separated by `sep` (`b','` for CSV); one
+    /// leading byte-order mark is dropped.
+    pub(crate) fn new(source: R, sep: u8) -> Self {
         Records {
             source,
             parser: csv_core::ReaderBuilder::new()
+                .delimiter(sep)
                 // Records end at '\n' only; a CR before it stays in the last cell, where
                 // every use trims it with the spaces.
                 .terminator(csv_core::Terminator::Any(b'\n'))

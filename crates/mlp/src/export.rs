@@ -7,7 +7,7 @@
 //! first iterations (XGBoost would read every tree), or one set to raw margins.
 
 use crate::args::{ExportArgs, ExportFormat};
-use crate::csv_io::Output;
+use crate::csv_out::Output;
 use crate::error::{CliError, CliResult};
 use ml_pipeline::{GbdtFormat, Model, SavedModel};
 use std::io::Write;

@@ -3,18 +3,17 @@
 //! demand.
 
 use crate::args::FeaturesArgs;
-use crate::csv_io::{
-    header_with_kept, push_cell, push_kept_cells, read_columns, read_header, write_header, Others,
-    Output, TextColumn, TextRequest,
-};
+use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
+use crate::input::Input;
+use crate::sink::{self, OutputColumns};
+use crate::table::TextColumn;
 use fast_math::Par;
 use ml_pipeline::features::forward_target_names;
 use ml_pipeline::{
     extract_bar_features, extract_bar_features_grouped, forward_targets, BarInputs, Bars,
     FeatureConfig, Groups, PipelineError,
 };
-use std::io::Write;
 use std::time::Instant;
 
 /// Header names (ignoring case) of a column that tells symbols apart: read even without
@@ -129,9 +128,10 @@ fn config(args: &FeaturesArgs, inputs: BarInputs) -> FeatureConfig {
 /// Input, configuration and output errors, each as one line; a bad bar (non-positive price,
 /// negative volume, high below low) names its line.
 pub fn run(args: &FeaturesArgs) -> CliResult<()> {
-    let shown = args.input.display().to_string();
     let t0 = Instant::now();
-    let bar_columns = BarColumns::resolve(args, &read_header(&args.input)?, &shown)?;
+    let input = Input::open(&args.input, args.read.format, args.read.sep)?;
+    let shown = input.shown().to_string();
+    let bar_columns = BarColumns::resolve(args, input.header(), &shown)?;
     let cfg = config(args, bar_columns.inputs());
     let flag = if args.windows.is_empty() {
         "--window"
@@ -143,7 +143,7 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     forward_targets(&[], None, horizons).map_err(|e| CliError::pipeline("--horizon", e))?;
     let mut out_names = cfg.names();
     out_names.extend(forward_target_names(horizons));
-    let header = header_with_kept(&args.keep, &out_names)?;
+    sink::check_kept(&args.keep, &out_names)?;
 
     let mut text = args.keep.clone();
     if let Some(g) = args.group.as_ref().filter(|g| !args.keep.contains(g)) {
@@ -159,7 +159,7 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
         optional,
     };
     let numeric = bar_columns.names();
-    let table = read_columns(&args.input, &numeric, Others::Skip, request)?;
+    let table = input.read(&numeric, Others::Skip, request)?;
     let col = |name: &Option<String>| name.as_ref().and_then(|n| table.column(n));
     let bars = Bars {
         open: col(&bar_columns.open),
@@ -170,9 +170,9 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     };
     let positive_close = cfg.bars.any() || !cfg.return_horizons.is_empty() || !horizons.is_empty();
     bars.check(positive_close).map_err(|e| match e {
-        // The file's line, not the data row the library counts.
+        // The file's line (or a columnar file's row), not the data row the library counts.
         PipelineError::InvalidBar { row, problem } => {
-            CliError::new(format!("{shown}: line {}: {problem}", table.lines[row]))
+            CliError::new(format!("{shown}: {}: {problem}", table.place(row)))
         }
         other => CliError::pipeline("features", other),
     })?;
@@ -223,24 +223,16 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
 
     let t2 = Instant::now();
     let kept = &table.text[..args.keep.len()];
-    let mut out = Output::create(args.output.as_deref())?;
-    let what = out.describe();
-    let io_err = |e| CliError::io(format!("cannot write {what}"), e);
-    write_header(&mut out, &header).map_err(io_err)?;
-    let mut line = Vec::with_capacity(32 * header.len());
+    let columns = OutputColumns::floats(&args.keep, &out_names);
+    let mut out = sink::create(args.output.as_deref(), args.output_format, &columns)?;
+    let mut values = Vec::with_capacity(out_names.len());
     for t in 0..fm.nrows() {
-        line.clear();
-        push_kept_cells(&mut line, kept, t);
-        for (j, &v) in fm.row(t).iter().chain(targets.row(t)).enumerate() {
-            if j > 0 {
-                line.push(b',');
-            }
-            push_cell(&mut line, v);
-        }
-        line.push(b'\n');
-        out.write_all(&line).map_err(io_err)?;
+        values.clear();
+        values.extend_from_slice(fm.row(t));
+        values.extend_from_slice(targets.row(t));
+        out.push_row(kept, t, &values)?;
     }
-    out.commit()?;
+    out.finish()?;
     let t_write = t2.elapsed();
 
     if args.timings {

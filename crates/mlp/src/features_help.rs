@@ -39,4 +39,4 @@ Targets (--horizon h; for training, never read by a feature):
 
 Bar columns must hold positive prices (close too, with bar features or targets), volumes
 of at least 0 and a high no lower than its low: a row that breaks this is an error naming
-its line. Empty cells are gaps.";
+its line (its row in Parquet and Arrow). Empty cells are gaps.";

@@ -2,8 +2,9 @@
 //!
 //! The `mlp` binary is a thin `main` around [`run_to_exit_code`]; keeping the program in a library
 //! lets the tests and fuzz targets drive its argument handling and CSV ingestion
-//! ([`csv_io`]) in-process. Everything only the program needs (argument parsing, CSV
-//! reading and writing, progress bars, plots) lives here, not in the library crates.
+//! ([`csv_io`]) in-process. Everything only the program needs (argument parsing, reading and
+//! writing CSV, Parquet and Arrow files ([`input`], [`sink`]), progress bars, plots) lives
+//! here, not in the library crates.
 //!
 //! Subcommands: `demo` (synthetic market, training, out-of-sample evaluation, tick-by-tick
 //! replay with latency, allocation and speedup measurements), `features` (of one series, or
@@ -22,7 +23,11 @@ macro_rules! say {
 }
 
 mod args;
+mod arrow_cells;
+mod columnar_in;
+mod columnar_out;
 pub mod csv_io;
+pub mod csv_out;
 mod csv_records;
 mod demo;
 mod demo_gbdt;
@@ -31,10 +36,14 @@ mod evaluate;
 mod export;
 mod features_cmd;
 mod features_help;
+pub mod formats;
 mod info;
+pub mod input;
 mod plot;
 mod predict;
 mod progress;
+pub mod sink;
+pub mod table;
 mod train;
 mod train_data;
 mod train_gbdt;

@@ -1,6 +1,6 @@
 //! The demo's SVG: predicted against realized returns, and the equity curves.
 
-use crate::csv_io::Output;
+use crate::csv_out::Output;
 use crate::error::{CliError, CliResult};
 use plotters::prelude::*;
 use std::io::Write;

@@ -1,14 +1,12 @@
-//! `mlp predict`: apply a model to every row of a CSV file: a model file of `mlp train`, or a
+//! `mlp predict`: apply a model to every row of a CSV, Parquet or Arrow file: a model file of `mlp train`, or a
 //! tree ensemble saved by XGBoost or LightGBM.
 
 use crate::args::PredictArgs;
-use crate::csv_io::{
-    header_with_kept, push_cell, push_kept_cells, read_columns, write_header, Others, Output,
-    TextRequest,
-};
+use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
+use crate::input::Input;
+use crate::sink::{self, OutputColumns, ValueKind};
 use ml_pipeline::{Model, ModelFile, Output as ModelOutput, Predict, SavedModel};
-use std::io::Write;
 
 /// Loads the model (its kind told from the file's content), reads its feature columns by
 /// name (or those of `--features`) and writes one prediction row per input row:
@@ -74,40 +72,34 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         },
         _ => layout,
     };
-    let header = header_with_kept(&args.keep, &layout.header)?;
+    sink::check_kept(&args.keep, &layout.header)?;
     let text = TextRequest {
         required: &args.keep,
         optional: &[],
     };
-    let table = read_columns(&args.input, &names, Others::Skip, text)?;
+    let input = Input::open(&args.input, args.read.format, args.read.sep)?;
+    let table = input.read(&names, Others::Skip, text)?;
     let mut raw = vec![0.0; names.len()];
     let mut scratch = vec![0.0; model.scratch_len()];
     let mut values = vec![0.0; model.output().width()];
+    let mut cells = vec![f64::NAN; layout.header.len()];
 
-    let mut out = Output::create(args.output.as_deref())?;
-    let what = out.describe();
-    let io_err = |e| CliError::io(format!("cannot write {what}"), e);
-    write_header(&mut out, &header).map_err(io_err)?;
-    let mut line = Vec::with_capacity(64);
+    let columns = layout.columns(&args.keep);
+    let mut out = sink::create(args.output.as_deref(), args.output_format, &columns)?;
     for i in 0..table.nrows() {
         for (r, col) in raw.iter_mut().zip(&table.columns) {
             *r = col[i];
         }
-        line.clear();
-        push_kept_cells(&mut line, &table.text, i);
         if tree || raw.iter().all(|v| v.is_finite()) {
             model.predict_one(&raw, &mut scratch, &mut values);
-            layout.push_row(&mut line, &values);
-        } else if header.len() == 1 {
-            // A quoted empty field, not a blank line, which CSV readers skip.
-            line.extend_from_slice(b"\"\"");
+            layout.cells(&values, &mut cells);
         } else {
-            line.resize(line.len() + layout.header.len() - 1, b',');
+            // Empty cells (a CSV output of one column writes `""`, not a blank line).
+            cells.fill(f64::NAN);
         }
-        line.push(b'\n');
-        out.write_all(&line).map_err(io_err)?;
+        out.push_row(&table.text, i, &cells)?;
     }
-    out.commit()
+    out.finish()
 }
 
 /// The CSV columns the model reads: `--features` (as many as the model reads), else the
@@ -178,31 +170,36 @@ impl Layout {
         Some(Layout { header, extra })
     }
 
-    /// Appends one row's cells (without the newline).
-    fn push_row(&self, line: &mut Vec<u8>, values: &[f64]) {
-        for (j, &v) in values.iter().enumerate() {
-            if j > 0 {
-                line.push(b',');
+    /// The output's columns: `kept`, then the predictions (the class column an integer one,
+    /// unless it holds softmax labels).
+    fn columns(&self, kept: &[String]) -> OutputColumns {
+        let mut columns = OutputColumns::floats(kept, &self.header);
+        if matches!(self.extra, Extra::Threshold | Extra::Argmax) {
+            if let Some(last) = columns.values.last_mut() {
+                last.1 = ValueKind::Int;
             }
-            push_cell(line, v);
         }
-        match self.extra {
-            Extra::None => {}
-            Extra::Threshold => {
-                line.extend_from_slice(if values[0] > 0.5 { b",1" } else { b",0" });
-            }
+        columns
+    }
+
+    /// One row's cells from the model's `values`: the values, then the derived column if any.
+    fn cells(&self, values: &[f64], cells: &mut [f64]) {
+        cells[..values.len()].copy_from_slice(values);
+        let class = match &self.extra {
+            Extra::None => return,
+            Extra::Threshold => f64::from(u8::from(values[0] > 0.5)),
             Extra::Argmax | Extra::ArgmaxLabel(_) => {
                 let best =
                     values
                         .iter()
                         .enumerate()
                         .fold(0, |best, (j, &v)| if v > values[best] { j } else { best });
-                line.push(b',');
                 match &self.extra {
-                    Extra::ArgmaxLabel(labels) => push_cell(line, labels[best]),
-                    _ => line.extend_from_slice(best.to_string().as_bytes()),
+                    Extra::ArgmaxLabel(labels) => labels[best],
+                    _ => best as f64,
                 }
             }
-        }
+        };
+        cells[values.len()] = class;
     }
 }

@@ -1,12 +1,14 @@
-//! `mlp train`: fit ridge, logistic or softmax regression on CSV columns and save the model;
-//! gradient-boosted trees are trained by [`crate::train_gbdt`] on the same selection. With
-//! `--test-fraction` or `--walk-forward`, the model is also scored on rows it did not see,
-//! split in time order within each series ([`crate::evaluate`]).
+//! `mlp train`: fit ridge, logistic or softmax regression on columns of a CSV, Parquet or
+//! Arrow file and save the model; gradient-boosted trees are trained by
+//! [`crate::train_gbdt`] on the same selection. With `--test-fraction` or `--walk-forward`,
+//! the model is also scored on rows it did not see, split in time order within each series
+//! ([`crate::evaluate`]).
 
 use crate::args::{ModelKind, TrainArgs};
-use crate::csv_io::{read_columns, Others, Table, TextRequest};
+use crate::csv_io::{Others, Table, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::evaluate::{format_scores, holdout, score, series, walk_forward, Fold, Task};
+use crate::input::Input;
 use crate::train_data::{check_binary_labels, select, Selection};
 use fast_math::Par;
 use ml_pipeline::{
@@ -176,7 +178,12 @@ fn read(args: &TrainArgs) -> CliResult<Table> {
         required: &group,
         optional: &[],
     };
-    let mut table = read_columns(&args.input, &required, others, text)?;
+    let input = Input::open(&args.input, args.read.format, args.read.sep)?;
+    let shown = input.shown().to_string();
+    let mut table = input.read(&required, others, text)?;
+    if let Some(note) = table.index_note() {
+        eprintln!("mlp: note: {shown}: {note}");
+    }
     if let Some(g) = &args.group {
         // A numeric group column (an integer id) is a key, not a feature.
         if let Some(j) = table.names.iter().position(|n| n == g) {

@@ -2,8 +2,8 @@
 //! their values, and the label checks shared by the classifiers.
 
 use crate::args::{ModelKind, TrainArgs};
-use crate::csv_io::Table;
 use crate::error::{CliError, CliResult};
+use crate::table::Table;
 use fast_math::Mat;
 
 /// The columns used for training, the rows used, and their values.
@@ -80,9 +80,9 @@ pub(crate) fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
                 "linear models need the target and every feature"
             };
             return Err(CliError::new(format!(
-                "{}: line {}, column {col:?}: missing value (empty, NaN or infinite; {what}); {count} rows have one: give --drop-missing to train without them",
+                "{}: {}, column {col:?}: missing value (empty, NaN or infinite; {what}); {count} rows have one: give --drop-missing to train without them",
                 args.input.display(),
-                table.lines[i]
+                table.place(i)
             )));
         }
     }
@@ -111,7 +111,7 @@ pub(crate) fn select(args: &TrainArgs, table: &Table) -> CliResult<Selection> {
     })
 }
 
-/// Every label 0 or 1, else an error naming the first other one's file line.
+/// Every label 0 or 1, else an error naming the first other one's line (CSV) or row.
 pub(crate) fn check_binary_labels(
     args: &TrainArgs,
     table: &Table,
@@ -120,9 +120,9 @@ pub(crate) fn check_binary_labels(
     let y = &sel.y;
     match y.iter().position(|&v| v != 0.0 && v != 1.0) {
         Some(i) => Err(CliError::new(format!(
-            "{}: line {}, column {:?}: label {} is not 0 or 1",
+            "{}: {}, column {:?}: label {} is not 0 or 1",
             args.input.display(),
-            table.lines[sel.rows[i]],
+            table.place(sel.rows[i]),
             args.target,
             y[i]
         ))),

@@ -3,8 +3,9 @@
 //! the model file, and optionally the XGBoost JSON of the same model.
 
 use crate::args::{GbdtFlags, GbdtObjective, GrowthKind, TrainArgs};
-use crate::csv_io::{Output, Table};
+use crate::csv_out::Output;
 use crate::error::{CliError, CliResult};
+use crate::table::Table;
 use crate::train_data::{check_binary_labels, Selection};
 use fast_math::Par;
 use ml_pipeline::models::{GbdtParams, Growth, Objective, TrainExtras, TrainedGbdt, Validation};
@@ -114,7 +115,7 @@ pub(crate) fn check_flags(args: &TrainArgs) -> CliResult<()> {
 }
 
 /// The class count of multiclass labels: the largest label plus one, after checking every
-/// label is an integer in 0..=65535 (an error names the first other one's file line).
+/// label is an integer in 0..=65535 (an error names the first other one's line or row).
 fn class_count(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<usize> {
     let y = &sel.y;
     let bad = y
@@ -122,9 +123,9 @@ fn class_count(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<us
         .position(|&v| !((0.0..=65535.0).contains(&v) && v.fract() == 0.0));
     if let Some(i) = bad {
         return Err(CliError::new(format!(
-            "{}: line {}, column {:?}: label {} is not a class 0, 1, 2, ..",
+            "{}: {}, column {:?}: label {} is not a class 0, 1, 2, ..",
             args.input.display(),
-            table.lines[sel.rows[i]],
+            table.place(sel.rows[i]),
             args.target,
             y[i]
         )));

@@ -51,13 +51,19 @@ pub const LIBRARY_CRATES: [&str; 5] = [
 ];
 
 /// Crates only a program needs (argument parsing, terminal output, plots, file formats).
-pub const PROGRAM_ONLY: [&str; 6] = [
+pub const PROGRAM_ONLY: [&str; 12] = [
     "clap",
     "indicatif",
     "plotters",
     "csv-core",
     "zmij",
     "memchr",
+    "arrow-array",
+    "arrow-schema",
+    "arrow-ipc",
+    "parquet",
+    "flate2",
+    "bytes",
 ];
 
 /// The crates of `crates/`, bottom layer first; each may depend only on crates of the

@@ -1,0 +1,178 @@
+//! Parquet and Arrow IPC output of `features` and `predict`: rows gathered into record
+//! batches of [`BATCH_ROWS`] and written through the `parquet` and `arrow-ipc` writers to an
+//! [`Output`] (a temporary file renamed when done, or standard output).
+//!
+//! Columns: the kept input columns as `Utf8` text (the cells the CSV output would hold), the
+//! numbers as `Float64` ([`ValueKind::Int`] ones as `Int64`), null where the CSV has an
+//! empty cell. Parquet is Snappy-compressed, with dictionary encoding for the text columns
+//! only (floats rarely repeat), in row groups of [`ROW_GROUP_ROWS`]; Arrow IPC is the
+//! uncompressed file format (Feather v2).
+
+use crate::csv_out::Output;
+use crate::error::{CliError, CliResult};
+use crate::formats::Format;
+use crate::sink::{OutputColumns, RowSink, ValueKind};
+use crate::table::TextColumn;
+use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_ipc::writer::FileWriter;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use std::sync::Arc;
+
+/// Rows per record batch written.
+pub const BATCH_ROWS: usize = 1 << 16;
+
+/// Rows per Parquet row group at most: the writer holds a row group's encoded pages in
+/// memory until it is complete.
+pub const ROW_GROUP_ROWS: usize = 1 << 18;
+
+/// The writer of a [`ColumnarSink`].
+enum Writer {
+    Parquet(Box<ArrowWriter<Output>>),
+    Arrow(Box<FileWriter<Output>>),
+}
+
+/// One column of numbers being gathered.
+enum Numbers {
+    Float(Float64Builder),
+    Int(Int64Builder),
+}
+
+/// Rows written as Parquet or Arrow IPC.
+pub struct ColumnarSink {
+    writer: Writer,
+    schema: SchemaRef,
+    kept: Vec<StringBuilder>,
+    values: Vec<Numbers>,
+    rows: usize,
+    what: String,
+}
+
+impl ColumnarSink {
+    /// A sink writing `columns` to `out` as `format` (Parquet or Arrow); the schema is fixed
+    /// here.
+    ///
+    /// # Errors
+    /// The writer cannot be created (the schema written to `out`).
+    pub fn new(out: Output, format: Format, columns: &OutputColumns) -> CliResult<Self> {
+        let what = out.describe();
+        let text = columns
+            .kept
+            .iter()
+            .map(|n| Field::new(n, DataType::Utf8, true));
+        let numbers = columns.values.iter().map(|(n, kind)| {
+            let dt = match kind {
+                ValueKind::Float => DataType::Float64,
+                ValueKind::Int => DataType::Int64,
+            };
+            Field::new(n, dt, true)
+        });
+        let schema = Arc::new(Schema::new(text.chain(numbers).collect::<Vec<_>>()));
+        let err = |e: String| CliError::new(format!("cannot write {what}: {e}"));
+        let writer = match format {
+            Format::Parquet => {
+                let mut props = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .set_dictionary_enabled(false)
+                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+                for name in &columns.kept {
+                    props =
+                        props.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
+                }
+                let w = ArrowWriter::try_new(out, schema.clone(), Some(props.build()))
+                    .map_err(|e| err(e.to_string()))?;
+                Writer::Parquet(Box::new(w))
+            }
+            Format::Arrow | Format::Csv => {
+                let w = FileWriter::try_new(out, &schema).map_err(|e| err(e.to_string()))?;
+                Writer::Arrow(Box::new(w))
+            }
+        };
+        let cap = BATCH_ROWS;
+        Ok(ColumnarSink {
+            writer,
+            schema,
+            kept: columns
+                .kept
+                .iter()
+                .map(|_| StringBuilder::with_capacity(cap, 16 * cap))
+                .collect(),
+            values: columns
+                .values
+                .iter()
+                .map(|(_, kind)| match kind {
+                    ValueKind::Float => Numbers::Float(Float64Builder::with_capacity(cap)),
+                    ValueKind::Int => Numbers::Int(Int64Builder::with_capacity(cap)),
+                })
+                .collect(),
+            rows: 0,
+            what,
+        })
+    }
+
+    /// Writes the rows gathered as one record batch.
+    fn flush_batch(&mut self) -> CliResult<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for b in &mut self.kept {
+            arrays.push(Arc::new(b.finish()));
+        }
+        for b in &mut self.values {
+            arrays.push(match b {
+                Numbers::Float(b) => Arc::new(b.finish()),
+                Numbers::Int(b) => Arc::new(b.finish()),
+            });
+        }
+        self.rows = 0;
+        let what = &self.what;
+        let err = |e: String| CliError::new(format!("cannot write {what}: {e}"));
+        let batch =
+            RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| err(e.to_string()))?;
+        match &mut self.writer {
+            Writer::Parquet(w) => w.write(&batch).map_err(|e| err(e.to_string())),
+            Writer::Arrow(w) => w.write(&batch).map_err(|e| err(e.to_string())),
+        }
+    }
+}
+
+impl RowSink for ColumnarSink {
+    fn push_row(&mut self, kept: &[TextColumn], row: usize, values: &[f64]) -> CliResult<()> {
+        for (b, col) in self.kept.iter_mut().zip(kept) {
+            // Cells are the input's bytes: UTF-8 for Parquet and Arrow input, and for CSV
+            // input as good as the file (invalid sequences replaced).
+            match std::str::from_utf8(col.get(row)) {
+                Ok(s) => b.append_value(s),
+                Err(_) => b.append_value(String::from_utf8_lossy(col.get(row))),
+            }
+        }
+        for (b, &v) in self.values.iter_mut().zip(values) {
+            let v = (!v.is_nan()).then_some(v);
+            match b {
+                Numbers::Float(b) => b.append_option(v),
+                Numbers::Int(b) => b.append_option(v.map(|v| v as i64)),
+            }
+        }
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> CliResult<()> {
+        self.flush_batch()?;
+        let what = self.what;
+        let err = |e: String| CliError::new(format!("cannot write {what}: {e}"));
+        let out = match self.writer {
+            Writer::Parquet(w) => w.into_inner().map_err(|e| err(e.to_string()))?,
+            Writer::Arrow(w) => w.into_inner().map_err(|e| err(e.to_string()))?,
+        };
+        out.commit()
+    }
+}

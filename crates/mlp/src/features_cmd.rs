@@ -6,7 +6,8 @@ use crate::args::FeaturesArgs;
 use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::input::Input;
-use crate::sink::{self, OutputColumns};
+use crate::sink::OutputColumns;
+use crate::sink_open;
 use crate::table::TextColumn;
 use fast_math::Par;
 use ml_pipeline::features::forward_target_names;
@@ -143,7 +144,7 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     forward_targets(&[], None, horizons).map_err(|e| CliError::pipeline("--horizon", e))?;
     let mut out_names = cfg.names();
     out_names.extend(forward_target_names(horizons));
-    sink::check_kept(&args.keep, &out_names)?;
+    sink_open::check_kept(&args.keep, &out_names)?;
 
     let mut text = args.keep.clone();
     if let Some(g) = args.group.as_ref().filter(|g| !args.keep.contains(g)) {
@@ -224,7 +225,7 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     let t2 = Instant::now();
     let kept = &table.text[..args.keep.len()];
     let columns = OutputColumns::floats(&args.keep, &out_names);
-    let mut out = sink::create(args.output.as_deref(), args.output_format, &columns)?;
+    let mut out = sink_open::create(args.output.as_deref(), args.output_format, &columns)?;
     let mut values = Vec::with_capacity(out_names.len());
     for t in 0..fm.nrows() {
         values.clear();

@@ -43,6 +43,7 @@ mod plot;
 mod predict;
 mod progress;
 pub mod sink;
+pub mod sink_open;
 pub mod table;
 mod train;
 mod train_data;

@@ -5,7 +5,8 @@ use crate::args::PredictArgs;
 use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::input::Input;
-use crate::sink::{self, OutputColumns, ValueKind};
+use crate::sink::{OutputColumns, ValueKind};
+use crate::sink_open;
 use ml_pipeline::{Model, ModelFile, Output as ModelOutput, Predict, SavedModel};
 
 /// Loads the model (its kind told from the file's content), reads its feature columns by
@@ -72,7 +73,7 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         },
         _ => layout,
     };
-    sink::check_kept(&args.keep, &layout.header)?;
+    sink_open::check_kept(&args.keep, &layout.header)?;
     let text = TextRequest {
         required: &args.keep,
         optional: &[],
@@ -85,7 +86,7 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
     let mut cells = vec![f64::NAN; layout.header.len()];
 
     let columns = layout.columns(&args.keep);
-    let mut out = sink::create(args.output.as_deref(), args.output_format, &columns)?;
+    let mut out = sink_open::create(args.output.as_deref(), args.output_format, &columns)?;
     for i in 0..table.nrows() {
         for (r, col) in raw.iter_mut().zip(&table.columns) {
             *r = col[i];

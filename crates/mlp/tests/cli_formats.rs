@@ -452,7 +452,14 @@ fn pandas_missing_tokens_are_missing_values() {
     let model = dir.path().join("m.json");
     let out = stdout(
         mlp()
-            .args(["train", "--target", "y", "--model", "ridge", "--drop-missing"])
+            .args([
+                "train",
+                "--target",
+                "y",
+                "--model",
+                "ridge",
+                "--drop-missing",
+            ])
             .arg("--input")
             .arg(&input)
             .arg("--out")
@@ -462,7 +469,10 @@ fn pandas_missing_tokens_are_missing_values() {
     // Every numeric column with a missing token is still a feature; rows with one dropped.
     assert!(out.contains("features (2): x, z"), "{out}");
     assert!(out.contains("rows: 8 used"), "{out}");
-    assert!(out.contains("dropped: 32 rows with a missing value"), "{out}");
+    assert!(
+        out.contains("dropped: 32 rows with a missing value"),
+        "{out}"
+    );
 }
 
 #[test]

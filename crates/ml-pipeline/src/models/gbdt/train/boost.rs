@@ -3,10 +3,10 @@
 //! from the base margin), the validation metric and early stopping.
 
 use super::binning::{sample_rows_of, Binned};
-use super::grow::{GrowClock, Grower, Tree, TreeNode};
+use super::grow::{timed, GrowClock, Grower, Tree, TreeNode};
 use super::histograms::Builder;
 use super::objective::{weighted_quantile, Objective};
-use super::params::{timed, GbdtParams, TrainExtras, TrainPhases, TrainedGbdt, MODEL};
+use super::params::{GbdtParams, TrainExtras, TrainPhases, TrainedGbdt, MODEL};
 use super::partition::Partition;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};

@@ -4,7 +4,6 @@
 
 use super::binning::Binned;
 use super::histograms::Builder;
-use super::params::timed;
 use super::partition::Partition;
 use super::split::{best_split, Candidate, Rules, Sums};
 use crate::models::gbdt::compiled::{RawNode, Split};
@@ -342,6 +341,14 @@ impl Grower<'_> {
                 _ => Some(c),
             })
     }
+}
+
+/// Adds the wall-clock time of `f` to `acc` (seconds).
+pub(super) fn timed<T>(acc: &std::cell::Cell<f64>, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let out = f();
+    acc.set(acc.get() + t.elapsed().as_secs_f64());
+    out
 }
 
 /// Histogram entries (bins over all used features) below which a leaf's split search stays

@@ -165,14 +165,6 @@ pub struct TrainPhases {
     pub total: f64,
 }
 
-/// Adds the wall-clock time of `f` to `acc` (seconds).
-pub(super) fn timed<T>(acc: &std::cell::Cell<f64>, f: impl FnOnce() -> T) -> T {
-    let t = std::time::Instant::now();
-    let out = f();
-    acc.set(acc.get() + t.elapsed().as_secs_f64());
-    out
-}
-
 /// The model name in hyperparameter errors.
 pub(super) const MODEL: &str = "gbdt";
 

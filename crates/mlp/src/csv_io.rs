@@ -8,7 +8,7 @@ use crate::table::is_index_name;
 pub use crate::table::{RowKind, Table, TextColumn};
 use std::io::{self, Read};
 
-/// Which columns [`read_numeric`] keeps besides the required ones.
+/// Which columns [`read_numeric_from`] keeps besides the required ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Others {
     /// Only the required columns.
@@ -73,7 +73,7 @@ struct Slot {
     any_value: bool,
 }
 
-/// The columns [`read_columns`] reads besides the numeric ones it is given.
+/// The columns [`read_columns_from`] reads besides the numeric ones it is given.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TextRequest<'a> {
     /// Columns read as text; each must be in the header.

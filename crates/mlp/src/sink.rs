@@ -1,6 +1,6 @@
 //! Where the rows of `features` and `predict` go, whatever the format: a [`RowSink`] takes
 //! one output row at a time (the kept input cells, then the numbers) and writes CSV
-//! ([`crate::csv_out::CsvSink`]) or Parquet / Arrow IPC ([`crate::columnar_out::ColumnarSink`]);
+//! (`csv_out::CsvSink`) or Parquet / Arrow IPC (`columnar_out::ColumnarSink`);
 //! [`crate::sink_open`] chooses and opens one.
 
 use crate::error::CliResult;

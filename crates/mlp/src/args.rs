@@ -25,7 +25,8 @@ pub enum Command {
     /// VWAP, volume), one output row per input row (empty cell where a feature is undefined),
     /// optionally with forward targets for training; with --group, of each symbol's rows
     /// separately in a long-format file (`date,symbol,...` rows, symbols interleaved).
-    Features(FeaturesArgs),
+    // Boxed, as `Train`: its flags make it several times larger than the small variants.
+    Features(Box<FeaturesArgs>),
     /// Train a ridge, logistic or softmax regression, or gradient-boosted trees, on columns of
     /// a CSV, Parquet or Arrow file and save it as a model file.
     // Boxed: the tree flags make it several times larger than the other variants.
@@ -149,6 +150,11 @@ pub struct FeaturesArgs {
     /// rows stay in input order.
     #[arg(long, visible_alias = "group-by", value_name = "COL")]
     pub group: Option<String>,
+    /// Check that the rows of each series (of each --group value, or of the file) are in the
+    /// order of this column (a date, time or number; equal values allowed): a row out of
+    /// order is an error naming it, instead of features computed over shuffled time.
+    #[arg(long, value_name = "COL")]
+    pub order_by: Option<String>,
     /// Input columns copied as written to the front of each output row, comma-separated
     /// (e.g. `--keep date,symbol,price`).
     #[arg(long, value_name = "A,B,..", value_delimiter = ',')]

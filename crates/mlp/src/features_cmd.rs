@@ -6,6 +6,7 @@ use crate::args::FeaturesArgs;
 use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::input::Input;
+use crate::order::check_order;
 use crate::sink::OutputColumns;
 use crate::sink_open;
 use crate::table::TextColumn;
@@ -147,8 +148,10 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     sink_open::check_kept(&args.keep, &out_names)?;
 
     let mut text = args.keep.clone();
-    if let Some(g) = args.group.as_ref().filter(|g| !args.keep.contains(g)) {
-        text.push(g.clone());
+    for c in [&args.group, &args.order_by].into_iter().flatten() {
+        if !text.contains(c) {
+            text.push(c.clone());
+        }
     }
     let optional: &[&str] = if args.group.is_none() {
         &SYMBOL_COLUMNS
@@ -184,6 +187,10 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
         let j = table.text_names.iter().position(|n| n == name);
         &table.text[j.expect("requested columns are read")]
     };
+    if let Some(o) = &args.order_by {
+        let group = args.group.as_deref().map(|g| (g, column(g)));
+        check_order(&shown, &table, (o, column(o)), group)?;
+    }
     let prices = bars.close;
     let groups = match &args.group {
         Some(name) => {

@@ -39,6 +39,7 @@ mod features_help;
 pub mod formats;
 mod info;
 pub mod input;
+mod order;
 mod plot;
 mod predict;
 mod progress;

@@ -316,3 +316,42 @@ fn predict_keep_carries_key_columns() {
     assert_eq!(got[0][2], "");
     assert!(got[rows.len() - 1][2].parse::<f64>().is_ok());
 }
+
+#[test]
+fn order_by_checks_time_order_within_each_symbol() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, rows) = long_file(dir.path(), &[("AAA", 30), ("BBB", 20)]);
+    let args = [
+        "features", "--column", "price", "--window", "4", "--group", "symbol",
+    ];
+    // Interleaved symbols, each in time order: accepted, and the output is unchanged.
+    let (plain, _) = run(mlp().args(args).arg("--input").arg(&input));
+    let (ordered, _) = run(mlp()
+        .args(args)
+        .args(["--order-by", "date", "--input"])
+        .arg(&input));
+    assert_eq!(plain, ordered);
+    // Swap two rows of AAA: the later one now comes first.
+    let aaa: Vec<usize> = (0..rows.len()).filter(|&i| rows[i][1] == "AAA").collect();
+    let (a, b) = (aaa[5], aaa[6]);
+    let mut lines: Vec<String> = std::fs::read_to_string(&input)
+        .expect("read")
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.swap(a + 1, b + 1);
+    let shuffled = dir.path().join("shuffled.csv");
+    std::fs::write(&shuffled, lines.join("\n") + "\n").expect("write");
+    common::expect_error(
+        mlp()
+            .args(args)
+            .args(["--order-by", "date", "--input"])
+            .arg(&shuffled),
+        &[
+            &format!("line {}", b + 2),
+            &format!("line {}", a + 2),
+            "symbol \"AAA\"",
+            "time order",
+        ],
+    );
+}

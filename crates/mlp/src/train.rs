@@ -140,14 +140,19 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         say!("  mean over folds: {}", format_scores(&mean));
         say!("final model: trained on every row");
     }
+    // Only a held-out split copies its training rows; otherwise the selection is used as is.
+    let held;
     let train = match &plan {
-        Plan::Holdout(fold) => sel.subset(&fold.train),
-        _ => sel.subset(&(0..sel.rows.len()).collect::<Vec<_>>()),
+        Plan::Holdout(fold) => {
+            held = sel.subset(&fold.train);
+            &held
+        }
+        _ => &sel,
     };
     let saved = if args.model == ModelKind::Gbdt {
-        crate::train_gbdt::run(args, &table, &train)?
+        crate::train_gbdt::run(args, &table, train)?
     } else {
-        run_linear(args, &table, &train)?
+        run_linear(args, &table, train)?
     };
     if let Plan::Holdout(fold) = &plan {
         let scores = test_scores(args, &saved, &sel.subset(&fold.test));

@@ -107,6 +107,11 @@ pub struct FeaturesArgs {
     /// How the input is read.
     #[command(flatten)]
     pub read: ReadFlags,
+    /// The five bar columns at once, in this order: open, high, low, close, volume (e.g.
+    /// `--ohlcv o,h,l,c,v`); instead of --open/--high/--low/--close/--volume.
+    #[arg(long, value_name = "O,H,L,C,V", value_delimiter = ',', num_args = 1,
+          conflicts_with_all = ["column", "close", "open", "high", "low", "volume"])]
+    pub ohlcv: Vec<String>,
     /// The price column, for price features only (today's output): bar features only with
     /// bar columns named by --open/--high/--low/--volume.
     #[arg(long, value_name = "COL", conflicts_with = "close")]
@@ -155,10 +160,18 @@ pub struct FeaturesArgs {
     /// order is an error naming it, instead of features computed over shuffled time.
     #[arg(long, value_name = "COL")]
     pub order_by: Option<String>,
+    /// With --order-by: sort the rows of each series by that column instead of refusing rows
+    /// out of order (a stable sort: rows of equal time keep their file order); the output
+    /// rows stay in input order, each with the features of its place in time.
+    #[arg(long, requires = "order_by")]
+    pub sort: bool,
     /// Input columns copied as written to the front of each output row, comma-separated
-    /// (e.g. `--keep date,symbol,price`).
+    /// (e.g. `--keep date,symbol,price`) [default: every input column].
     #[arg(long, value_name = "A,B,..", value_delimiter = ',')]
     pub keep: Vec<String>,
+    /// Copy no input column to the output: the features (and targets) only.
+    #[arg(long, conflicts_with = "keep")]
+    pub no_keep: bool,
     /// Output file, its format by extension: CSV (.csv, .tsv; gzip-compressed as .gz; any
     /// other extension), Parquet (.parquet, .pq) or Arrow IPC (.arrow, .feather, .ipc). `-` or
     /// none: CSV on standard output. Written through a temporary file, renamed when complete.

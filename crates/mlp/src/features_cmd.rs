@@ -6,7 +6,7 @@ use crate::args::FeaturesArgs;
 use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::input::Input;
-use crate::order::check_order;
+use crate::order::{check_order, time_order};
 use crate::sink::OutputColumns;
 use crate::sink_open;
 use crate::table::TextColumn;
@@ -40,6 +40,22 @@ impl BarColumns {
     /// (`--close`, or the column named close) and every bar column named by a flag or, when
     /// not, found by its usual name.
     fn resolve(args: &FeaturesArgs, header: &[String], shown: &str) -> CliResult<BarColumns> {
+        if !args.ohlcv.is_empty() {
+            let [open, high, low, close, volume] = <[String; 5]>::try_from(args.ohlcv.clone())
+                .map_err(|given| {
+                    CliError::new(format!(
+                        "--ohlcv {:?}: expected five column names, open,high,low,close,volume",
+                        given.join(",")
+                    ))
+                })?;
+            return Ok(BarColumns {
+                close,
+                open: Some(open),
+                high: Some(high),
+                low: Some(low),
+                volume: Some(volume),
+            });
+        }
         let by_name = |name: &str| {
             header
                 .iter()
@@ -145,9 +161,14 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     forward_targets(&[], None, horizons).map_err(|e| CliError::pipeline("--horizon", e))?;
     let mut out_names = cfg.names();
     out_names.extend(forward_target_names(horizons));
-    sink_open::check_kept(&args.keep, &out_names)?;
+    let keep: Vec<String> = match (args.no_keep, args.keep.is_empty()) {
+        (true, _) => Vec::new(),
+        (false, true) => kept_by_default(input.header(), &out_names, &shown),
+        (false, false) => args.keep.clone(),
+    };
+    sink_open::check_kept(&keep, &out_names)?;
 
-    let mut text = args.keep.clone();
+    let mut text = keep.clone();
     for c in [&args.group, &args.order_by].into_iter().flatten() {
         if !text.contains(c) {
             text.push(c.clone());
@@ -187,14 +208,49 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
         let j = table.text_names.iter().position(|n| n == name);
         &table.text[j.expect("requested columns are read")]
     };
-    if let Some(o) = &args.order_by {
-        let group = args.group.as_deref().map(|g| (g, column(g)));
-        check_order(&shown, &table, (o, column(o)), group)?;
-    }
+    // With --sort, `order[j]` is the input row at place `j` in time; the features are
+    // computed in that order and written back to each row's input place.
+    let order = match &args.order_by {
+        Some(o) if args.sort => time_order(column(o)),
+        Some(o) => {
+            let group = args.group.as_deref().map(|g| (g, column(g)));
+            check_order(&shown, &table, (o, column(o)), group)?;
+            None
+        }
+        None => None,
+    };
+    let sorted: Vec<Vec<f64>>;
+    let bars = match &order {
+        Some(order) => {
+            sorted = [
+                bars.open,
+                bars.high,
+                bars.low,
+                Some(bars.close),
+                bars.volume,
+            ]
+            .iter()
+            .map(|c| c.map_or_else(Vec::new, |c| order.iter().map(|&i| c[i]).collect()))
+            .collect();
+            let col = |j: usize, given: Option<&[f64]>| given.map(|_| sorted[j].as_slice());
+            Bars {
+                open: col(0, bars.open),
+                high: col(1, bars.high),
+                low: col(2, bars.low),
+                close: &sorted[3],
+                volume: col(4, bars.volume),
+            }
+        }
+        None => bars,
+    };
     let prices = bars.close;
     let groups = match &args.group {
         Some(name) => {
-            let (groups, keys) = Groups::from_keys(column(name).iter());
+            let cells = column(name);
+            let (groups, keys) = match &order {
+                Some(order) => Groups::from_keys(order.iter().map(|&i| cells.get(i))),
+                None => Groups::from_keys(cells.iter()),
+            };
             warn_short_groups(name, &groups, &keys, &cfg);
             Some(groups)
         }
@@ -230,14 +286,16 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     let t_features = t1.elapsed();
 
     let t2 = Instant::now();
-    let kept = &table.text[..args.keep.len()];
-    let columns = OutputColumns::floats(&args.keep, &out_names);
+    let kept = &table.text[..keep.len()];
+    let columns = OutputColumns::floats(&keep, &out_names);
     let mut out = sink_open::create(args.output.as_deref(), args.output_format, &columns)?;
     let mut values = Vec::with_capacity(out_names.len());
+    let place = order.as_deref().map(inverse);
     for t in 0..fm.nrows() {
+        let at = place.as_ref().map_or(t, |p| p[t]);
         values.clear();
-        values.extend_from_slice(fm.row(t));
-        values.extend_from_slice(targets.row(t));
+        values.extend_from_slice(fm.row(at));
+        values.extend_from_slice(targets.row(at));
         out.push_row(kept, t, &values)?;
     }
     out.finish()?;
@@ -253,6 +311,33 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
         );
     }
     Ok(())
+}
+
+/// The input's columns carried into the output when `--keep` is not given: all of them,
+/// but one named as an output column or as an earlier input column (the output would have
+/// two columns of that name), which is left out with a note.
+fn kept_by_default(header: &[String], out_names: &[String], shown: &str) -> Vec<String> {
+    let mut keep: Vec<String> = Vec::with_capacity(header.len());
+    for name in header {
+        if out_names.contains(name) || keep.contains(name) {
+            eprintln!(
+                "mlp: note: {shown}: input column {name:?} is not copied to the output, which \
+                 has a column of that name (choose the kept columns with --keep)"
+            );
+        } else {
+            keep.push(name.clone());
+        }
+    }
+    keep
+}
+
+/// Where each input row goes: `inverse(order)[order[j]] == j`.
+fn inverse(order: &[usize]) -> Vec<usize> {
+    let mut place = vec![0; order.len()];
+    for (j, &i) in order.iter().enumerate() {
+        place[i] = j;
+    }
+    place
 }
 
 /// From which row of a series every feature is defined, and why; with the fix when the

@@ -1,5 +1,6 @@
 //! `--order-by COL`: the check that the rows of each series are in time order, since rolling
-//! features of a series read its rows in file order.
+//! features of a series read its rows in file order; with `--sort`, the order to read them in
+//! instead.
 //!
 //! Order values compare as numbers when both cells parse as numbers (epoch seconds, bar
 //! indices: `9` before `10`), else as text, byte by byte, which orders ISO 8601 dates and
@@ -61,6 +62,31 @@ pub(crate) fn check_order(
     Ok(())
 }
 
+/// The rows in time order, for `--sort`: a stable sort of the row numbers by their `order`
+/// cell, as numbers when every cell is one (`9` before `10`), else as text, byte by byte
+/// (ISO 8601 dates and times). `None` when the rows already are in that order, so a sorted
+/// file costs no copy. Sorting the whole file sorts each series too: a group's rows keep
+/// their relative order within it.
+pub(crate) fn time_order(cells: &TextColumn) -> Option<Vec<usize>> {
+    let numbers: Option<Vec<f64>> = cells
+        .iter()
+        .map(|c| {
+            std::str::from_utf8(c.trim_ascii())
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|v| !v.is_nan())
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    match &numbers {
+        Some(v) if v.is_sorted_by(|a, b| a <= b) => return None,
+        Some(v) => order.sort_by(|&a, &b| v[a].total_cmp(&v[b])),
+        None if cells.iter().is_sorted() => return None,
+        None => order.sort_by(|&a, &b| cells.get(a).cmp(cells.get(b))),
+    }
+    Some(order)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +105,34 @@ mod tests {
         );
         // A number against text: as text.
         assert_eq!(compare(b"10", b"a"), Ordering::Less);
+    }
+
+    fn column(cells: &[&str]) -> TextColumn {
+        let mut c = TextColumn::default();
+        for cell in cells {
+            c.push(cell.as_bytes());
+        }
+        c
+    }
+
+    #[test]
+    fn time_order_is_stable_and_numeric_when_it_can_be() {
+        assert_eq!(time_order(&column(&["1", "2", "2", "10"])), None);
+        assert_eq!(
+            time_order(&column(&["10", "9", "9", "1"])),
+            Some(vec![3, 1, 2, 0])
+        );
+        assert_eq!(
+            time_order(&column(&[
+                "2024-01-02",
+                "2024-01-01",
+                "2024-01-02",
+                "2024-01-01"
+            ])),
+            Some(vec![1, 3, 0, 2])
+        );
+        // One cell that is not a number: every cell compares as text.
+        assert_eq!(time_order(&column(&["9", "10", "x"])), Some(vec![1, 0, 2]));
+        assert_eq!(time_order(&column(&[])), None);
     }
 }

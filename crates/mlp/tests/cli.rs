@@ -169,7 +169,7 @@ fn features_to_stdout_equal_extract_features() {
     let input = fixture("prices.csv");
     let out = stdout_of(
         mlp()
-            .args(["features", "--column", "close", "--input"])
+            .args(["features", "--no-keep", "--column", "close", "--input"])
             .arg(&input),
     );
     let (header, rows) = read_csv(&out);
@@ -192,7 +192,15 @@ fn features_window_flag_and_output_file() {
     let outpath = dir.path().join("feats.csv");
     let input = fixture("prices.csv");
     mlp()
-        .args(["features", "--column", "close", "--window", "16", "--input"])
+        .args([
+            "features",
+            "--no-keep",
+            "--column",
+            "close",
+            "--window",
+            "16",
+            "--input",
+        ])
         .arg(&input)
         .arg("--output")
         .arg(&outpath)
@@ -215,7 +223,15 @@ fn features_window_flag_and_output_file() {
 fn features_accept_bom_crlf_quotes_and_number_forms() {
     let out = stdout_of(
         mlp()
-            .args(["features", "--column", "close", "--window", "4", "--input"])
+            .args([
+                "features",
+                "--no-keep",
+                "--column",
+                "close",
+                "--window",
+                "4",
+                "--input",
+            ])
             .arg(fixture("bom_crlf_quoted.csv")),
     );
     let (_, rows) = read_csv(&out);
@@ -233,7 +249,15 @@ fn features_treat_empty_and_nan_cells_as_missing() {
     let input = fixture("with_gaps.csv");
     let out = stdout_of(
         mlp()
-            .args(["features", "--column", "close", "--window", "8", "--input"])
+            .args([
+                "features",
+                "--no-keep",
+                "--column",
+                "close",
+                "--window",
+                "8",
+                "--input",
+            ])
             .arg(&input),
     );
     let (_, rows) = read_csv(&out);
@@ -251,7 +275,15 @@ fn features_treat_empty_and_nan_cells_as_missing() {
 fn features_file(dir: &Path) -> PathBuf {
     let path = dir.join("feats.csv");
     mlp()
-        .args(["features", "--column", "close", "--window", "16", "--input"])
+        .args([
+            "features",
+            "--no-keep",
+            "--column",
+            "close",
+            "--window",
+            "16",
+            "--input",
+        ])
         .arg(fixture("prices.csv"))
         .arg("--output")
         .arg(&path)

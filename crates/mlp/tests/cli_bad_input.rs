@@ -71,7 +71,15 @@ fn features_keep_overflowing_and_missing_cells_as_the_library_does() {
     let input = write(dir.path(), "t.csv", &text);
     let out = stdout_of(
         mlp()
-            .args(["features", "--column", "x", "--window", "4", "--input"])
+            .args([
+                "features",
+                "--no-keep",
+                "--column",
+                "x",
+                "--window",
+                "4",
+                "--input",
+            ])
             .arg(&input),
     );
     let fm = extract_features(&prices, &FeatureConfig::with_window(4), Par::Seq).expect("ok");

@@ -52,6 +52,12 @@ fn run(cmd: &mut Command) -> (String, String) {
     (text(out.stdout), text(out.stderr))
 }
 
+/// Runs `cmd`, expects a usage error (clap's exit status 2), returns its standard error.
+fn usage_error(cmd: &mut Command) -> String {
+    let out = cmd.assert().code(2).get_output().clone();
+    String::from_utf8(out.stderr).expect("utf-8")
+}
+
 /// A feature cell holds exactly `want` (empty for NaN; numbers read back bit for bit).
 fn assert_cell(got: &str, want: f64, what: &str) {
     if want.is_nan() {
@@ -114,7 +120,15 @@ fn without_group_a_symbol_column_of_several_values_is_warned_about() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input, rows) = long_file(dir.path(), &[("AAPL", 200), ("MSFT", 150)]);
     let (out, err) = run(mlp()
-        .args(["features", "--column", "price", "--window", "16", "--input"])
+        .args([
+            "features",
+            "--no-keep",
+            "--column",
+            "price",
+            "--window",
+            "16",
+            "--input",
+        ])
         .arg(&input));
     assert_eq!(err.lines().count(), 1, "{err}");
     for needle in [
@@ -354,4 +368,90 @@ fn order_by_checks_time_order_within_each_symbol() {
             "time order",
         ],
     );
+}
+
+#[test]
+fn sort_computes_each_series_in_time_order_and_keeps_the_input_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, _) = long_file(dir.path(), &[("AAA", 40), ("BBB", 25), ("CCC", 3)]);
+    let args = [
+        "features",
+        "--column",
+        "price",
+        "--windows",
+        "4,8",
+        "--horizon",
+        "1",
+        "--group",
+        "symbol",
+        "--order-by",
+        "date",
+    ];
+    let (sorted, _) = run(mlp().args(args).arg("--input").arg(&input));
+    // Every input column is kept by default: the rows are keyed by date and symbol.
+    let (header, want) = read_cells(&sorted);
+    assert_eq!(header[..3], ["date", "symbol", "price"]);
+    // The same rows in a scrambled order (a fixed permutation).
+    let text = std::fs::read_to_string(&input).expect("read");
+    let mut lines: Vec<&str> = text.lines().skip(1).collect();
+    let n = lines.len();
+    let mut order: Vec<usize> = (0..n).map(|i| (i * 37 + 11) % n).collect();
+    order.dedup();
+    assert_eq!(order.len(), n, "37 is prime to the row count");
+    lines = order.iter().map(|&i| lines[i]).collect();
+    let scrambled = dir.path().join("scrambled.csv");
+    std::fs::write(
+        &scrambled,
+        format!("date,symbol,price\n{}\n", lines.join("\n")),
+    )
+    .expect("write");
+    common::expect_error(
+        mlp().args(args).arg("--input").arg(&scrambled),
+        &["time order"],
+    );
+    let (out, _) = run(mlp()
+        .args(args)
+        .arg("--sort")
+        .arg("--input")
+        .arg(&scrambled));
+    let (header2, got) = read_cells(&out);
+    assert_eq!(header, header2);
+    assert_eq!(got.len(), n);
+    for (j, &i) in order.iter().enumerate() {
+        // Row j of the scrambled file is row i of the sorted one: same cells, bit for bit.
+        assert_eq!(got[j], want[i], "scrambled row {j} (sorted row {i})");
+    }
+    // --sort needs the column to sort by (a usage error, as clap reports them).
+    let refused = usage_error(
+        mlp()
+            .args(["features", "--column", "price", "--sort", "--input"])
+            .arg(&scrambled),
+    );
+    assert!(refused.contains("--order-by"), "{refused}");
+}
+
+#[test]
+fn keep_defaults_to_every_input_column_and_no_keep_to_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, rows) = long_file(dir.path(), &[("AAA", 12), ("BBB", 12)]);
+    let base = [
+        "features", "--column", "price", "--window", "4", "--group", "symbol",
+    ];
+    let (all, _) = run(mlp().args(base).arg("--input").arg(&input));
+    let (header, cells) = read_cells(&all);
+    assert_eq!(header[..4], ["date", "symbol", "price", "log_return"]);
+    for (t, r) in rows.iter().enumerate() {
+        assert_eq!(cells[t][..3], r[..], "row {t}");
+    }
+    let (none, _) = run(mlp().args(base).arg("--no-keep").arg("--input").arg(&input));
+    let (header, cells) = read_cells(&none);
+    assert_eq!(header[0], "log_return");
+    assert_eq!(cells.len(), rows.len());
+    let refused = usage_error(
+        mlp()
+            .args(base)
+            .args(["--no-keep", "--keep", "date", "--input"])
+            .arg(&input),
+    );
+    assert!(refused.contains("cannot be used with"), "{refused}");
 }

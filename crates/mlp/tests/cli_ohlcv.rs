@@ -144,7 +144,15 @@ fn column_keeps_the_price_only_output_and_flags_pick_bar_columns() {
     let input = bar_file(dir.path(), 120, |_, _| {});
     // --column: today's output, whatever bar columns the file has.
     let (out, _) = run(mlp()
-        .args(["features", "--column", "Close", "--window", "16", "--input"])
+        .args([
+            "features",
+            "--no-keep",
+            "--column",
+            "Close",
+            "--window",
+            "16",
+            "--input",
+        ])
         .arg(&input));
     let (header, got) = read_cells(&out);
     let cfg = FeatureConfig::with_window(16);
@@ -159,7 +167,7 @@ fn column_keeps_the_price_only_output_and_flags_pick_bar_columns() {
 
     // No flag: the bar columns by name, whatever their case; one window, suffixed.
     let (out, _) = run(mlp()
-        .args(["features", "--window", "16", "--input"])
+        .args(["features", "--no-keep", "--window", "16", "--input"])
         .arg(&input));
     let (header, _) = read_cells(&out);
     for name in [
@@ -170,9 +178,28 @@ fn column_keeps_the_price_only_output_and_flags_pick_bar_columns() {
     ] {
         assert!(header.iter().any(|h| h == name), "{name} in {header:?}");
     }
+    // --ohlcv names the five at once: the same output as finding them by name.
+    let (by_flag, _) = run(mlp()
+        .args(["features", "--no-keep", "--window", "16"])
+        .args(["--ohlcv", "Open,High,Low,Close,Volume", "--input"])
+        .arg(&input));
+    assert_eq!(by_flag, out);
+    common::expect_error(
+        mlp()
+            .args(["features", "--ohlcv", "Open,High,Low,Close", "--input"])
+            .arg(&input),
+        &["--ohlcv", "five column names"],
+    );
     // --column with --volume: price features and the volume ones only.
     let (out, _) = run(mlp()
-        .args(["features", "--column", "Close", "--volume", "Volume"])
+        .args([
+            "features",
+            "--no-keep",
+            "--column",
+            "Close",
+            "--volume",
+            "Volume",
+        ])
         .args(["--window", "16", "--input"])
         .arg(&input));
     let (header, _) = read_cells(&out);

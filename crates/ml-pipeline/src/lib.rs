@@ -76,4 +76,6 @@ pub use pipeline::{
     FitReport, IntegratedMlPipeline, ModelSpec, PipelineBuilder, PipelineConfig, PipelineMetrics,
     Prediction,
 };
-pub use traits::{likeliest, Accumulator, Fit, FitIncremental, Output, Predict, Target, Transform};
+pub use traits::{
+    likeliest, Accumulator, Fit, FitIncremental, Output, Predict, RowChunks, Target, Transform,
+};

@@ -287,6 +287,30 @@ pub trait Transform {
     }
 }
 
+/// Training rows read in chunks, from the first row each time a pass is asked for: a file
+/// read again, a table held elsewhere. Fits that take one
+/// ([`Ridge::fit_chunks`](crate::Ridge::fit_chunks),
+/// [`StandardScaler::fit_chunks`](crate::StandardScaler::fit_chunks)) hold one chunk at a
+/// time, whatever the number of rows, and read the data as many times as they need.
+pub trait RowChunks {
+    /// The source's own errors (a read that failed), which also carry the fit's.
+    type Error: From<PipelineError>;
+
+    /// Feature columns of every chunk.
+    fn n_features(&self) -> usize;
+
+    /// Calls `visit` with every chunk in row order, from the first row: its features
+    /// (`rows x n_features`) and its target (one value per row; empty when there is none).
+    /// The first error, of the source or of `visit` (converted), ends the pass.
+    ///
+    /// # Errors
+    /// The source's read errors, or `visit`'s.
+    fn pass(
+        &mut self,
+        visit: &mut dyn FnMut(MatRef<'_, f64>, &[f64]) -> Result<()>,
+    ) -> std::result::Result<(), Self::Error>;
+}
+
 /// Statistics of a fit that can be gathered piece by piece and combined: chunks of a file,
 /// row ranges on threads, partitions on machines.
 pub trait Accumulator: Clone + Send {

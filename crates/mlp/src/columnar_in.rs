@@ -173,6 +173,75 @@ impl Columnar {
         })
     }
 
+    /// The numeric columns to read: `required` (each must have a numeric type, else an error
+    /// naming it and its type) then, with [`Others::Numeric`], every other numeric column
+    /// but `index`; as (field, name, required).
+    fn numeric_columns(
+        &self,
+        required: &[String],
+        others: Others,
+        index: Option<&str>,
+    ) -> CliResult<Vec<(usize, String, bool)>> {
+        let shown = &self.shown;
+        let header = self.header();
+        let fields = self.schema.fields();
+        let type_of = |j: usize| fields[j].data_type();
+        let mut numeric = Vec::new();
+        for name in required {
+            let j = find_column(shown, &header, name)?;
+            if !is_numeric(type_of(j)) {
+                return Err(CliError::new(format!(
+                    "{shown}: column {name:?} holds {} values, not numbers (a numeric column \
+                     is an integer, float, decimal or boolean one)",
+                    type_of(j)
+                )));
+            }
+            numeric.push((j, name.clone(), true));
+        }
+        if others == Others::Numeric {
+            for (j, name) in header.iter().enumerate() {
+                let skip = required.contains(name) || index == Some(name.as_str());
+                if !skip && is_numeric(type_of(j)) {
+                    numeric.push((j, name.clone(), false));
+                }
+            }
+        }
+        Ok(numeric)
+    }
+
+    /// The numeric columns `required` (and, with [`Others::Numeric`], every other numeric
+    /// column but pandas' index) a batch at a time: [`NumericChunks::next_chunk`] gives a
+    /// [`Table`] of each batch (no text columns), all of them holding the same columns
+    /// (one all null so far included).
+    ///
+    /// # Errors
+    /// As [`Columnar::read`].
+    pub fn chunks(self, required: &[String], others: Others) -> CliResult<NumericChunks> {
+        let header = self.header();
+        let index_column = header
+            .iter()
+            .enumerate()
+            .find(|(j, n)| (*j == 0 || n.starts_with("__index_level_")) && is_index_name(n))
+            .filter(|_| others == Others::Numeric && header.len() > 1)
+            .map(|(_, n)| n.clone());
+        let numeric = self.numeric_columns(required, others, index_column.as_deref())?;
+        let mut projection: Vec<usize> = numeric.iter().map(|c| c.0).collect();
+        projection.sort_unstable();
+        projection.dedup();
+        let at = numeric
+            .iter()
+            .map(|c| projection.binary_search(&c.0).expect("projected"))
+            .collect();
+        let batches = self.batches(&projection).map_err(CliError::new)?;
+        Ok(NumericChunks {
+            batches,
+            names: numeric.into_iter().map(|c| c.1).collect(),
+            at,
+            rows: 0,
+            index_column,
+        })
+    }
+
     /// Reads the columns `required` as numbers (each must have a numeric type, else an error
     /// naming it and its type) and, with [`Others::Numeric`], every other numeric column
     /// that is not all null and not pandas' index; and the `text` columns as text.
@@ -197,26 +266,11 @@ impl Columnar {
             .map(|(_, n)| n.clone());
 
         // (field, name, values, strict, any value)
-        let mut numeric: Vec<(usize, String, Vec<f64>, bool, bool)> = Vec::new();
-        for name in required {
-            let j = find_column(&shown, &header, name)?;
-            if !is_numeric(type_of(j)) {
-                return Err(CliError::new(format!(
-                    "{shown}: column {name:?} holds {} values, not numbers (a numeric column \
-                     is an integer, float, decimal or boolean one)",
-                    type_of(j)
-                )));
-            }
-            numeric.push((j, name.clone(), Vec::new(), true, false));
-        }
-        if others == Others::Numeric {
-            for (j, name) in header.iter().enumerate() {
-                let skip = required.contains(name) || index_column.as_ref() == Some(name);
-                if !skip && is_numeric(type_of(j)) {
-                    numeric.push((j, name.clone(), Vec::new(), false, false));
-                }
-            }
-        }
+        let mut numeric: Vec<(usize, String, Vec<f64>, bool, bool)> = self
+            .numeric_columns(required, others, index_column.as_deref())?
+            .into_iter()
+            .map(|(j, name, strict)| (j, name, Vec::new(), strict, false))
+            .collect();
         let mut wanted: Vec<(usize, String)> = Vec::new();
         for name in text.required {
             wanted.push((find_column(&shown, &header, name)?, name.clone()));
@@ -278,6 +332,59 @@ impl Columnar {
                 table.columns.push(values);
             }
         }
+        Ok(table)
+    }
+}
+
+/// The numeric columns of a columnar file, a batch at a time ([`Columnar::chunks`]).
+pub struct NumericChunks {
+    batches: Batches,
+    names: Vec<String>,
+    /// Where each name's column is in a batch.
+    at: Vec<usize>,
+    /// Rows handed out so far.
+    rows: u64,
+    index_column: Option<String>,
+}
+
+impl NumericChunks {
+    /// The next batch's rows (none once every row is read).
+    ///
+    /// # Errors
+    /// A damaged file, naming it.
+    pub fn next_chunk(&mut self) -> CliResult<Table> {
+        let mut table = Table {
+            names: self.names.clone(),
+            columns: Vec::with_capacity(self.names.len()),
+            lines: Vec::new(),
+            rows_are: RowKind::Row,
+            text_names: Vec::new(),
+            text: Vec::new(),
+            index_column: self.index_column.clone(),
+        };
+        // Batches of no rows (an empty row group) are skipped.
+        let batch = loop {
+            match self.batches.next() {
+                None => {
+                    table.columns = vec![Vec::new(); self.names.len()];
+                    return Ok(table);
+                }
+                Some(b) => {
+                    let b = b.map_err(CliError::new)?;
+                    if b.num_rows() > 0 {
+                        break b;
+                    }
+                }
+            }
+        };
+        for &a in &self.at {
+            let mut values = Vec::with_capacity(batch.num_rows());
+            push_numbers(batch.column(a).as_ref(), &mut values);
+            table.columns.push(values);
+        }
+        let n = batch.num_rows() as u64;
+        table.lines = (self.rows + 1..=self.rows + n).collect();
+        self.rows += n;
         Ok(table)
     }
 }

@@ -143,125 +143,185 @@ pub(crate) fn open_records<R: Read>(
 /// The rest of [`read_columns_from`]: the data records after the `header` read by
 /// [`open_records`].
 pub(crate) fn read_body<R: Read>(
-    mut record: Records<R>,
+    record: Records<R>,
     header: &[String],
     shown: &str,
     required: &[String],
     others: Others,
     text: TextRequest<'_>,
 ) -> CliResult<Table> {
-    let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
-    let width = header.len();
-    let index_column = (others == Others::Numeric && width > 1 && is_index_name(&header[0]))
-        .then(|| header[0].clone());
-    let mut slots: Vec<Slot> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    for name in required {
-        let field = find_column(shown, header, name)?;
-        slots.push(Slot {
-            field,
-            values: Vec::new(),
-            strict: true,
-            numeric: true,
-            any_value: false,
-        });
-        names.push(name.clone());
-    }
-    if others == Others::Numeric {
-        for (field, name) in header.iter().enumerate() {
-            if names.contains(name) || (field == 0 && index_column.is_some()) {
-                continue;
-            }
-            slots.push(Slot {
-                field,
-                values: Vec::new(),
-                strict: false,
-                numeric: true,
-                any_value: false,
-            });
-            names.push(name.clone());
-        }
-    }
-
-    let mut text_fields: Vec<usize> = Vec::new();
-    let mut text_names: Vec<String> = Vec::new();
-    for name in text.required {
-        text_fields.push(find_column(shown, header, name)?);
-        text_names.push(name.clone());
-    }
-    for want in text.optional {
-        if let Some(field) = header.iter().position(|h| h.eq_ignore_ascii_case(want)) {
-            if !text_fields.contains(&field) {
-                text_fields.push(field);
-                text_names.push(header[field].clone());
-            }
-        }
-    }
-    let mut text_columns: Vec<TextColumn> =
-        text_fields.iter().map(|_| TextColumn::default()).collect();
-
-    let mut lines = Vec::new();
-    while let Some(line) = record.next_record().map_err(read_err)? {
-        // Blank lines are skipped, as by pandas (`skip_blank_lines`); the parser drops
-        // "\n" lines itself but hands on the "\r" of a CRLF one.
-        if record.len() == 1 && matches!(record.field(0), b"" | b"\r") {
-            continue;
-        }
-        if record.len() != width {
-            return Err(ragged(shown, line, record.len(), width));
-        }
-        for slot in &mut slots {
-            if !slot.numeric {
-                continue;
-            }
-            let cell = record.field(slot.field);
-            match parse_cell(cell) {
-                Some(v) => {
-                    slot.any_value |= !v.is_nan();
-                    slot.values.push(v);
-                }
-                None if slot.strict => {
-                    return Err(CliError::new(format!(
-                        "{shown}: line {line}, column {} ({:?}): {:?} is not a number",
-                        slot.field + 1,
-                        header[slot.field],
-                        String::from_utf8_lossy(cell.trim_ascii())
-                    )));
-                }
-                None => {
-                    slot.numeric = false;
-                    slot.values = Vec::new();
-                }
-            }
-        }
-        for (col, &field) in text_columns.iter_mut().zip(&text_fields) {
-            let cell = record.field(field);
-            let cell = if field + 1 == width {
-                cell.strip_suffix(b"\r").unwrap_or(cell)
-            } else {
-                cell
-            };
-            col.push(cell);
-        }
-        lines.push(line);
-    }
-
-    let mut table = Table {
-        names: Vec::with_capacity(slots.len()),
-        columns: Vec::with_capacity(slots.len()),
-        lines,
-        rows_are: RowKind::Line,
-        text_names,
-        text: text_columns,
-        index_column,
-    };
-    for (slot, name) in slots.into_iter().zip(names) {
-        if slot.strict || (slot.numeric && slot.any_value) {
+    let mut body = CsvChunks::new(record, header, shown, required, others, text)?;
+    let mut table = body.next_chunk(usize::MAX)?;
+    // A lenient column is kept only when it holds a value somewhere.
+    let read = body.slots.iter().filter(|s| s.strict || s.numeric);
+    let keep: Vec<bool> = read.map(|s| s.strict || s.any_value).collect();
+    let columns = std::mem::take(&mut table.columns);
+    let names = std::mem::take(&mut table.names);
+    for ((name, column), keep) in names.into_iter().zip(columns).zip(keep) {
+        if keep {
             table.names.push(name);
-            table.columns.push(slot.values);
+            table.columns.push(column);
         }
     }
     Ok(table)
+}
+
+/// The data records of a CSV source read a chunk of rows at a time ([`CsvChunks::next_chunk`]).
+/// A lenient column ([`Others::Numeric`]) found not numeric in one chunk is left out of that
+/// chunk and every later one; one numeric so far is in each chunk's table, even when all its
+/// cells so far are empty ([`read_body`], reading everything, leaves those out).
+pub struct CsvChunks<R: Read> {
+    record: Records<R>,
+    header: Vec<String>,
+    shown: String,
+    slots: Vec<Slot>,
+    names: Vec<String>,
+    text_fields: Vec<usize>,
+    text_names: Vec<String>,
+    index_column: Option<String>,
+}
+
+impl<R: Read> CsvChunks<R> {
+    /// The columns to read, found in `header` (the header record already read).
+    ///
+    /// # Errors
+    /// A required column (numeric or text) missing or named twice in the header.
+    pub(crate) fn new(
+        record: Records<R>,
+        header: &[String],
+        shown: &str,
+        required: &[String],
+        others: Others,
+        text: TextRequest<'_>,
+    ) -> CliResult<Self> {
+        let width = header.len();
+        let index_column = (others == Others::Numeric && width > 1 && is_index_name(&header[0]))
+            .then(|| header[0].clone());
+        let slot = |field, strict| Slot {
+            field,
+            values: Vec::new(),
+            strict,
+            numeric: true,
+            any_value: false,
+        };
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for name in required {
+            slots.push(slot(find_column(shown, header, name)?, true));
+            names.push(name.clone());
+        }
+        if others == Others::Numeric {
+            for (field, name) in header.iter().enumerate() {
+                if names.contains(name) || (field == 0 && index_column.is_some()) {
+                    continue;
+                }
+                slots.push(slot(field, false));
+                names.push(name.clone());
+            }
+        }
+        let mut text_fields: Vec<usize> = Vec::new();
+        let mut text_names: Vec<String> = Vec::new();
+        for name in text.required {
+            text_fields.push(find_column(shown, header, name)?);
+            text_names.push(name.clone());
+        }
+        for want in text.optional {
+            if let Some(field) = header.iter().position(|h| h.eq_ignore_ascii_case(want)) {
+                if !text_fields.contains(&field) {
+                    text_fields.push(field);
+                    text_names.push(header[field].clone());
+                }
+            }
+        }
+        Ok(CsvChunks {
+            record,
+            header: header.to_vec(),
+            shown: shown.to_string(),
+            slots,
+            names,
+            text_fields,
+            text_names,
+            index_column,
+        })
+    }
+
+    /// The next `max_rows` data rows (fewer at the end; none once every row is read).
+    ///
+    /// # Errors
+    /// A read error, a ragged row, a non-numeric cell in a required column; each naming the
+    /// line.
+    pub(crate) fn next_chunk(&mut self, max_rows: usize) -> CliResult<Table> {
+        let shown = &self.shown;
+        let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
+        let width = self.header.len();
+        let mut text_columns: Vec<TextColumn> =
+            self.text_fields.iter().map(|_| TextColumn::default()).collect();
+        let mut lines = Vec::new();
+        while lines.len() < max_rows {
+            let Some(line) = self.record.next_record().map_err(read_err)? else {
+                break;
+            };
+            let record = &self.record;
+            // Blank lines are skipped, as by pandas (`skip_blank_lines`); the parser drops
+            // "\n" lines itself but hands on the "\r" of a CRLF one.
+            if record.len() == 1 && matches!(record.field(0), b"" | b"\r") {
+                continue;
+            }
+            if record.len() != width {
+                return Err(ragged(shown, line, record.len(), width));
+            }
+            for slot in &mut self.slots {
+                if !slot.numeric {
+                    continue;
+                }
+                let cell = record.field(slot.field);
+                match parse_cell(cell) {
+                    Some(v) => {
+                        slot.any_value |= !v.is_nan();
+                        slot.values.push(v);
+                    }
+                    None if slot.strict => {
+                        return Err(CliError::new(format!(
+                            "{shown}: line {line}, column {} ({:?}): {:?} is not a number",
+                            slot.field + 1,
+                            self.header[slot.field],
+                            String::from_utf8_lossy(cell.trim_ascii())
+                        )));
+                    }
+                    None => {
+                        slot.numeric = false;
+                        slot.values = Vec::new();
+                    }
+                }
+            }
+            for (col, &field) in text_columns.iter_mut().zip(&self.text_fields) {
+                let cell = record.field(field);
+                let cell = if field + 1 == width {
+                    cell.strip_suffix(b"\r").unwrap_or(cell)
+                } else {
+                    cell
+                };
+                col.push(cell);
+            }
+            lines.push(line);
+        }
+        let mut table = Table {
+            names: Vec::with_capacity(self.slots.len()),
+            columns: Vec::with_capacity(self.slots.len()),
+            lines,
+            rows_are: RowKind::Line,
+            text_names: self.text_names.clone(),
+            text: text_columns,
+            index_column: self.index_column.clone(),
+        };
+        for (slot, name) in self.slots.iter_mut().zip(&self.names) {
+            if slot.strict || slot.numeric {
+                table.names.push(name.clone());
+                table.columns.push(std::mem::take(&mut slot.values));
+            }
+        }
+        Ok(table)
+    }
 }
 
 /// The header record's names, trimmed; an error for a name that is not UTF-8 or holds a

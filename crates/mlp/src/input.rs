@@ -3,8 +3,8 @@
 //! input) and reads the header; [`Input::read`] reads the columns asked for into a
 //! [`Table`].
 
-use crate::columnar_in::Columnar;
-use crate::csv_io::{open_records, read_body, Others, TextRequest};
+use crate::columnar_in::{Columnar, NumericChunks};
+use crate::csv_io::{open_records, read_body, CsvChunks, Others, TextRequest};
 use crate::csv_records::Records;
 use crate::error::{CliError, CliResult};
 use crate::formats::{by_content, by_extension, choose, is_stdio, Format, CSV};
@@ -116,6 +116,26 @@ impl Input {
         &self.shown
     }
 
+    /// The numeric columns `required` (and, with [`Others::Numeric`], every other numeric
+    /// one but pandas' index) a chunk of rows at a time, for a pass that holds one chunk in
+    /// memory ([`Chunks::next_chunk`]).
+    ///
+    /// # Errors
+    /// A missing, duplicated or (columnar files) non-numeric column.
+    pub fn chunks(self, required: &[String], others: Others) -> CliResult<Chunks> {
+        Ok(match self.body {
+            Body::Csv(records) => Chunks::Csv(Box::new(CsvChunks::new(
+                *records,
+                &self.header,
+                &self.shown,
+                required,
+                others,
+                TextRequest::default(),
+            )?)),
+            Body::Columnar(c) => Chunks::Columnar(c.chunks(required, others)?),
+        })
+    }
+
     /// Reads the columns `required` as numbers, with [`Others::Numeric`] every other numeric
     /// column too (not pandas' index), and the `text` columns as text.
     ///
@@ -133,6 +153,33 @@ impl Input {
                 read_body(*records, &self.header, &self.shown, required, others, text)
             }
             Body::Columnar(c) => c.read(required, others, text),
+        }
+    }
+}
+
+/// Rows of CSV read per chunk: a few MB of numbers for tens of columns.
+const CSV_CHUNK_ROWS: usize = 1 << 16;
+
+/// An input read a chunk of rows at a time ([`Input::chunks`]): CSV in chunks of
+/// [`CSV_CHUNK_ROWS`] rows, Parquet and Arrow a batch at a time.
+pub enum Chunks {
+    /// CSV text.
+    Csv(Box<CsvChunks<Box<dyn Read>>>),
+    /// Parquet or Arrow IPC.
+    Columnar(NumericChunks),
+}
+
+impl Chunks {
+    /// The next rows, as a table of the numeric columns; none (a table of no rows) once
+    /// every row is read. Every chunk of a columnar file holds the same columns; a CSV
+    /// chunk leaves out a lenient column found not to be numeric in it or an earlier chunk.
+    ///
+    /// # Errors
+    /// A read error or malformed row, named as [`Input::read`] names them.
+    pub fn next_chunk(&mut self) -> CliResult<Table> {
+        match self {
+            Chunks::Csv(c) => c.next_chunk(CSV_CHUNK_ROWS),
+            Chunks::Columnar(c) => c.next_chunk(),
         }
     }
 }

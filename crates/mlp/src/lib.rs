@@ -49,6 +49,7 @@ pub mod table;
 mod train;
 mod train_data;
 mod train_gbdt;
+mod train_stream;
 
 pub use demo::AllocationCounter;
 pub use error::{CliError, CliResult};

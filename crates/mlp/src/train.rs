@@ -92,6 +92,9 @@ enum Plan {
 /// model-file write errors, each as one line.
 pub fn run(args: &TrainArgs) -> CliResult<()> {
     check_flags(args)?;
+    if crate::train_stream::applies(args) {
+        return crate::train_stream::run(args).map(|_| ());
+    }
     let table = read(args)?;
     let sel = select(args, &table)?;
     let dropped = table.nrows() - sel.rows.len();

@@ -58,6 +58,66 @@ impl Fit for StandardScaler {
     }
 }
 
+impl StandardScaler {
+    /// Learns means and scales from every row of `data`, read in one pass chunk by chunk
+    /// (the chunks' moments merged by Chan et al.'s update): [`Fit::fit`]'s answer up to
+    /// rounding, in memory for one chunk.
+    ///
+    /// # Errors
+    /// `data`'s own errors; [`PipelineError::EmptyData`] for no rows,
+    /// [`PipelineError::ShapeMismatch`] for a chunk of another width,
+    /// [`PipelineError::NonFinite`] naming the row (from the first of the data) and column.
+    pub fn fit_chunks<S: crate::RowChunks>(
+        &self,
+        data: &mut S,
+    ) -> std::result::Result<ScalerModel, S::Error> {
+        let k = data.n_features();
+        let isa = Isa::detect();
+        let mut moments = vec![simd_kernels::Moments::default(); k];
+        let mut col = Vec::new();
+        let mut seen = 0usize;
+        data.pass(&mut |x, _| {
+            if x.nrows() == 0 {
+                return Ok(());
+            }
+            if x.ncols() != k {
+                return Err(PipelineError::ShapeMismatch {
+                    what: "chunk feature columns",
+                    expected: k,
+                    got: x.ncols(),
+                });
+            }
+            check_xy(x, None).map_err(|e| match e {
+                PipelineError::NonFinite { row, col, value } => PipelineError::NonFinite {
+                    row: row + seen,
+                    col,
+                    value,
+                },
+                other => other,
+            })?;
+            for (j, m) in moments.iter_mut().enumerate() {
+                col.clear();
+                col.extend((0..x.nrows()).map(|i| x.get(i, j)));
+                *m = m.merge(&simd_kernels::moments_with(isa, &col));
+            }
+            seen += x.nrows();
+            Ok(())
+        })?;
+        if seen == 0 || k == 0 {
+            return Err(PipelineError::EmptyData { rows: seen, cols: k }.into());
+        }
+        let scale = moments
+            .iter()
+            .map(|m| (m.m2 / seen as f64).sqrt())
+            .map(|sd| if sd > 0.0 { sd } else { 1.0 })
+            .collect();
+        Ok(ScalerModel {
+            mean: moments.iter().map(|m| m.mean).collect(),
+            scale,
+        })
+    }
+}
+
 impl ScalerModel {
     /// Checks a model read from a file: as many scales as means, finite values, positive
     /// scales, `k` features.

@@ -17,6 +17,7 @@ mod polynomial;
 mod refine;
 mod solve;
 mod state;
+mod streamed;
 mod tsqr;
 
 pub(in crate::models) use dd::Dd;

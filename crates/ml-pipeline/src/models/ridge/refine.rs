@@ -86,10 +86,29 @@ impl Refinement<'_> {
         if n == 0 || k == 0 {
             return 0;
         }
+        let steps = self.run_passes(n, model, |m| {
+            Ok::<_, std::convert::Infallible>(gradient(x, lo, y, m, threads))
+        });
+        match steps {
+            Ok(kept) => kept,
+        }
+    }
+
+    /// [`Refinement::run`] over rows read by `gradient`: each call is one pass over the `n`
+    /// rows returning `X^T r` and `sum(r)` for the model it is given ([`gradient`] of the
+    /// rows, summed over any split with [`Sum2::add_sum`]). A pass's error ends the
+    /// refinement with it.
+    pub(super) fn run_passes<E>(
+        &self,
+        n: usize,
+        model: &mut LinearModel,
+        mut gradient: impl FnMut(&LinearModel) -> Result<Gradient, E>,
+    ) -> Result<usize, E> {
         let mut last = f64::INFINITY;
         let mut kept = 0;
         for _ in 0..MAX_STEPS {
-            let (dw, db) = self.correction(x, lo, y, model, threads);
+            let (g, total) = gradient(model)?;
+            let (dw, db) = self.correction(n, &g, total, model);
             let size = dw.iter().map(|v| v.abs()).fold(0.0f64, f64::max);
             // Divergence (eps * cond(X) >= 1) or the noise floor: keep the current iterate.
             if !size.is_finite() || size >= last {
@@ -104,25 +123,19 @@ impl Refinement<'_> {
             }
             last = size;
         }
-        kept
+        Ok(kept)
     }
 
-    /// The correction `(dw, db)` of one step.
+    /// The correction `(dw, db)` of one step, from the gradient `g = X^T r` and
+    /// `total = sum(r)` over the `n` rows.
     fn correction(
         &self,
-        x: MatRef<'_, f64>,
-        lo: Option<MatRef<'_, f64>>,
-        y: &[f64],
+        n: usize,
+        g: &[Sum2],
+        total: Sum2,
         model: &LinearModel,
-        threads: usize,
     ) -> (Vec<f64>, f64) {
-        let (n, k) = (x.nrows(), x.ncols());
-        let parts = map_row_ranges(n, threads, |rows| gradient_part(x, lo, y, model, rows));
-        let (mut g, mut total) = (vec![Sum2::default(); k], Sum2::default());
-        for (pg, pt) in &parts {
-            g.iter_mut().zip(pg).for_each(|(a, b)| a.add_sum(b));
-            total.add_sum(pt);
-        }
+        let k = g.len();
         let total = total.value();
         let mut dw: Vec<f64> = g
             .iter()
@@ -160,6 +173,28 @@ impl Refinement<'_> {
         };
         (dw, db)
     }
+}
+
+/// `X^T r` (one compensated sum per feature) and `sum(r)`, with `r = y - b - X w`.
+pub(super) type Gradient = (Vec<Sum2>, Sum2);
+
+/// [`Gradient`] of every row of `x` (`x + lo` where `lo` is given), the rows split among
+/// `threads` and the parts summed in row order.
+pub(super) fn gradient(
+    x: MatRef<'_, f64>,
+    lo: Option<MatRef<'_, f64>>,
+    y: &[f64],
+    model: &LinearModel,
+    threads: usize,
+) -> Gradient {
+    let (n, k) = (x.nrows(), x.ncols());
+    let parts = map_row_ranges(n, threads, |rows| gradient_part(x, lo, y, model, rows));
+    let (mut g, mut total) = (vec![Sum2::default(); k], Sum2::default());
+    for (pg, pt) in &parts {
+        g.iter_mut().zip(pg).for_each(|(a, b)| a.add_sum(b));
+        total.add_sum(pt);
+    }
+    (g, total)
 }
 
 /// `X^T r` and `sum(r)` over `rows`, with `r = y - b - X w` (`X = x + lo` where `lo` is

@@ -77,5 +77,6 @@ pub use pipeline::{
     Prediction,
 };
 pub use traits::{
-    likeliest, Accumulator, Fit, FitIncremental, Output, Predict, RowChunks, Target, Transform,
+    likeliest, Accumulator, ChunkVisitor, Fit, FitIncremental, Output, Predict, RowChunks, Target,
+    Transform,
 };

@@ -287,6 +287,9 @@ pub trait Transform {
     }
 }
 
+/// What a [`RowChunks`] pass calls with each chunk: its features and its target.
+pub type ChunkVisitor<'a> = dyn FnMut(MatRef<'_, f64>, &[f64]) -> Result<()> + 'a;
+
 /// Training rows read in chunks, from the first row each time a pass is asked for: a file
 /// read again, a table held elsewhere. Fits that take one
 /// ([`Ridge::fit_chunks`](crate::Ridge::fit_chunks),
@@ -305,10 +308,7 @@ pub trait RowChunks {
     ///
     /// # Errors
     /// The source's read errors, or `visit`'s.
-    fn pass(
-        &mut self,
-        visit: &mut dyn FnMut(MatRef<'_, f64>, &[f64]) -> Result<()>,
-    ) -> std::result::Result<(), Self::Error>;
+    fn pass(&mut self, visit: &mut ChunkVisitor<'_>) -> std::result::Result<(), Self::Error>;
 }
 
 /// Statistics of a fit that can be gathered piece by piece and combined: chunks of a file,

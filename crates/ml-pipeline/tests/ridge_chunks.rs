@@ -2,9 +2,9 @@
 //! same rows: both solve paths (normal equations, QR with refinement), chunk sizes from one
 //! row to all of them, every thread count; errors with rows counted from the data's start.
 
-use fast_math::{Mat, MatRef, Par};
+use fast_math::{Mat, Par};
 use ml_pipeline::{
-    Fit, PipelineError, Ridge, RowChunks, SolveMethod, StandardScaler, Target,
+    ChunkVisitor, Fit, PipelineError, Ridge, RowChunks, SolveMethod, StandardScaler, Target,
 };
 
 /// Rows of a matrix in memory, handed out `chunk` rows at a time (the last chunk shorter);
@@ -23,10 +23,7 @@ impl RowChunks for InMemory<'_> {
         self.x.ncols()
     }
 
-    fn pass(
-        &mut self,
-        visit: &mut dyn FnMut(MatRef<'_, f64>, &[f64]) -> ml_pipeline::Result<()>,
-    ) -> Result<(), PipelineError> {
+    fn pass(&mut self, visit: &mut ChunkVisitor<'_>) -> Result<(), PipelineError> {
         self.passes += 1;
         let (n, k) = (self.x.nrows(), self.x.ncols());
         for r0 in (0..n).step_by(self.chunk) {
@@ -131,7 +128,9 @@ fn chunked_scaler_equals_the_in_memory_scaler() {
             chunk,
             passes: 0,
         };
-        let got = StandardScaler.fit_chunks(&mut data).expect("chunked scaler");
+        let got = StandardScaler
+            .fit_chunks(&mut data)
+            .expect("chunked scaler");
         assert_eq!(data.passes, 1);
         assert_close(&got.mean, &want.mean, 1e-13, "mean");
         assert_close(&got.scale, &want.scale, 1e-13, "scale");
@@ -150,11 +149,15 @@ fn errors_name_rows_from_the_start_of_the_data() {
     };
     let ridge = Ridge::default();
     match ridge.fit_chunks(&mut data, Par::Seq) {
-        Err(PipelineError::NonFinite { row: 57, col: 2, .. }) => {}
+        Err(PipelineError::NonFinite {
+            row: 57, col: 2, ..
+        }) => {}
         other => panic!("expected NonFinite at row 57, column 2: {other:?}"),
     }
     match StandardScaler.fit_chunks(&mut data) {
-        Err(PipelineError::NonFinite { row: 57, col: 2, .. }) => {}
+        Err(PipelineError::NonFinite {
+            row: 57, col: 2, ..
+        }) => {}
         other => panic!("expected NonFinite at row 57, column 2: {other:?}"),
     }
     let empty = Mat::<f64>::zeros(0, 3);
@@ -200,10 +203,7 @@ impl RowChunks for FailsOnSecondPass<'_> {
         self.0.n_features()
     }
 
-    fn pass(
-        &mut self,
-        visit: &mut dyn FnMut(MatRef<'_, f64>, &[f64]) -> ml_pipeline::Result<()>,
-    ) -> Result<(), SourceError> {
+    fn pass(&mut self, visit: &mut ChunkVisitor<'_>) -> Result<(), SourceError> {
         if self.0.passes == 1 {
             return Err(SourceError::Gone);
         }

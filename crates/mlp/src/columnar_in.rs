@@ -9,7 +9,7 @@ use crate::arrow_cells::{is_numeric, is_text, push_numbers, TextCells};
 use crate::csv_io::{find_column, Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::table::{is_index_name, RowKind, Table};
-use arrow_array::RecordBatch;
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_ipc::reader::{FileReader, FileReaderBuilder, StreamReader};
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
@@ -254,6 +254,22 @@ impl Columnar {
         others: Others,
         text: TextRequest<'_>,
     ) -> CliResult<Table> {
+        self.read_with_arrays(required, others, text, &[])
+            .map(|(table, _)| table)
+    }
+
+    /// [`Columnar::read`], and the columns `arrays` as they are in the file (any type), each
+    /// one array of every row: carried to a Parquet or Arrow output in their own type.
+    ///
+    /// # Errors
+    /// As [`Columnar::read`], and for a column of `arrays` missing or named twice.
+    pub fn read_with_arrays(
+        self,
+        required: &[String],
+        others: Others,
+        text: TextRequest<'_>,
+        arrays: &[String],
+    ) -> CliResult<(Table, Vec<ArrayRef>)> {
         let shown = self.shown.clone();
         let header = self.header();
         let fields = self.schema.fields().clone();
@@ -294,8 +310,13 @@ impl Columnar {
         }
         let text_names = wanted.into_iter().map(|w| w.1).collect();
 
+        let mut raw: Vec<(usize, Vec<ArrayRef>)> = Vec::new();
+        for name in arrays {
+            raw.push((find_column(&shown, &header, name)?, Vec::new()));
+        }
         let mut projection: Vec<usize> = numeric.iter().map(|c| c.0).collect();
         projection.extend(texts.iter().map(|t| t.0));
+        projection.extend(raw.iter().map(|r| r.0));
         projection.sort_unstable();
         projection.dedup();
         let hint = self.rows_hint();
@@ -313,6 +334,9 @@ impl Columnar {
             }
             for (j, cells) in &mut texts {
                 cells.push(batch.column(at(*j)).as_ref());
+            }
+            for (j, parts) in &mut raw {
+                parts.push(batch.column(at(*j)).clone());
             }
             nrows += batch.num_rows();
         }
@@ -332,7 +356,19 @@ impl Columnar {
                 table.columns.push(values);
             }
         }
-        Ok(table)
+        let mut whole = Vec::with_capacity(raw.len());
+        for ((j, parts), name) in raw.into_iter().zip(arrays) {
+            whole.push(match parts.len() {
+                1 => parts.into_iter().next().expect("one part"),
+                0 => arrow_array::new_empty_array(type_of(j)),
+                _ => {
+                    let parts: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+                    arrow_select::concat::concat(&parts)
+                        .map_err(|e| CliError::new(format!("{shown}: column {name:?}: {e}")))?
+                }
+            });
+        }
+        Ok((table, whole))
     }
 }
 

@@ -2,7 +2,9 @@
 //! batches of [`BATCH_ROWS`] and written through the `parquet` and `arrow-ipc` writers to an
 //! [`Output`] (a temporary file renamed when done, or standard output).
 //!
-//! Columns: the kept input columns as `Utf8` text (the cells the CSV output would hold), the
+//! Columns: the kept input columns in their input type when given as arrays
+//! ([`OutputColumns::typed_kept`], from a Parquet or Arrow input), else as `Utf8` text (the
+//! cells the CSV output would hold); the
 //! numbers as `Float64` ([`ValueKind::Int`] ones as `Int64`), null where the CSV has an
 //! empty cell. Parquet is Snappy-compressed, with dictionary encoding for the text columns
 //! only (floats rarely repeat), in row groups of [`ROW_GROUP_ROWS`]; Arrow IPC is the
@@ -15,6 +17,7 @@ use crate::sink::{OutputColumns, RowSink, ValueKind};
 use crate::table::TextColumn;
 use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{Float64Array, Int64Array, StringArray};
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
@@ -47,6 +50,10 @@ pub struct ColumnarSink {
     writer: Writer,
     schema: SchemaRef,
     kept: Vec<StringBuilder>,
+    /// The kept columns given as arrays ([`OutputColumns::typed_kept`]), sliced per batch.
+    typed: Vec<ArrayRef>,
+    /// Rows in the batches already written.
+    written: usize,
     values: Vec<Numbers>,
     rows: usize,
     what: String,
@@ -60,10 +67,13 @@ impl ColumnarSink {
     /// The writer cannot be created (the schema written to `out`).
     pub fn new(out: Output, format: Format, columns: &OutputColumns) -> CliResult<Self> {
         let what = out.describe();
-        let text = columns
-            .kept
-            .iter()
-            .map(|n| Field::new(n, DataType::Utf8, true));
+        let typed = &columns.typed_kept;
+        let text = columns.kept.iter().enumerate().map(|(j, n)| {
+            let dt = typed
+                .get(j)
+                .map_or(DataType::Utf8, |a| a.data_type().clone());
+            Field::new(n, dt, true)
+        });
         let numbers = columns.values.iter().map(|(n, kind)| {
             let dt = match kind {
                 ValueKind::Float => DataType::Float64,
@@ -99,8 +109,11 @@ impl ColumnarSink {
             kept: columns
                 .kept
                 .iter()
+                .skip(typed.len())
                 .map(|_| StringBuilder::with_capacity(cap, 16 * cap))
                 .collect(),
+            typed: typed.clone(),
+            written: 0,
             values: columns
                 .values
                 .iter()
@@ -120,6 +133,9 @@ impl ColumnarSink {
             return Ok(());
         }
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for a in &self.typed {
+            arrays.push(a.slice(self.written, self.rows));
+        }
         for b in &mut self.kept {
             arrays.push(Arc::new(b.finish()));
         }
@@ -129,6 +145,7 @@ impl ColumnarSink {
                 Numbers::Int(b) => Arc::new(b.finish()),
             });
         }
+        self.written += self.rows;
         self.rows = 0;
         let what = &self.what;
         let err = |e: String| CliError::new(format!("cannot write {what}: {e}"));
@@ -175,4 +192,37 @@ impl RowSink for ColumnarSink {
         };
         out.commit()
     }
+}
+
+/// A kept column of text cells (a CSV input's) as the array a Parquet or Arrow output holds,
+/// typed as pandas' `read_csv` would type it: `Int64` when every cell is an integer, else
+/// `Float64` when every cell is a number, else `Utf8`; missing cells (empty, pandas' `NA`
+/// tokens) are nulls in a number column.
+pub fn typed_from_text(col: &TextColumn) -> ArrayRef {
+    let cells = || col.iter().map(|c| c.trim_ascii());
+    let missing = |c: &[u8]| c.is_empty() || crate::csv_io::NA_TOKENS.contains(&c);
+    let parse = |c: &[u8]| std::str::from_utf8(c).ok().map(str::to_string);
+    let ints: Option<Vec<Option<i64>>> = cells()
+        .map(|c| match missing(c) {
+            true => Some(None),
+            false => parse(c).and_then(|s| s.parse().ok()).map(Some),
+        })
+        .collect();
+    if let Some(v) = ints.filter(|v| v.iter().any(Option::is_some)) {
+        return Arc::new(Int64Array::from(v));
+    }
+    let floats: Option<Vec<Option<f64>>> = cells()
+        .map(|c| match missing(c) {
+            true => Some(None),
+            false => parse(c)
+                .and_then(|s| s.parse::<f64>().ok())
+                .map(|v| (!v.is_nan()).then_some(v)),
+        })
+        .collect();
+    if let Some(v) = floats.filter(|v| v.iter().any(Option::is_some)) {
+        return Arc::new(Float64Array::from(v));
+    }
+    Arc::new(StringArray::from_iter_values(
+        col.iter().map(|c| String::from_utf8_lossy(c).into_owned()),
+    ))
 }

@@ -254,8 +254,11 @@ impl<R: Read> CsvChunks<R> {
         let shown = &self.shown;
         let read_err = |e: io::Error| CliError::io(format!("cannot read {shown}"), e);
         let width = self.header.len();
-        let mut text_columns: Vec<TextColumn> =
-            self.text_fields.iter().map(|_| TextColumn::default()).collect();
+        let mut text_columns: Vec<TextColumn> = self
+            .text_fields
+            .iter()
+            .map(|_| TextColumn::default())
+            .collect();
         let mut lines = Vec::new();
         while lines.len() < max_rows {
             let Some(line) = self.record.next_record().map_err(read_err)? else {

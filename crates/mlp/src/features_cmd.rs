@@ -3,7 +3,6 @@
 //! demand.
 
 use crate::args::FeaturesArgs;
-use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::input::Input;
 use crate::order::{check_order, time_order};
@@ -168,23 +167,20 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     };
     sink_open::check_kept(&keep, &out_names)?;
 
-    let mut text = keep.clone();
-    for c in [&args.group, &args.order_by].into_iter().flatten() {
-        if !text.contains(c) {
-            text.push(c.clone());
-        }
-    }
+    let columnar_out = sink_open::is_columnar(args.output.as_deref(), args.output_format);
+    let text: Vec<String> = [&args.group, &args.order_by]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     let optional: &[&str] = if args.group.is_none() {
         &SYMBOL_COLUMNS
     } else {
         &[]
     };
-    let request = TextRequest {
-        required: &text,
-        optional,
-    };
     let numeric = bar_columns.names();
-    let table = input.read(&numeric, Others::Skip, request)?;
+    let (table, typed_kept) =
+        sink_open::read_with_kept(input, &numeric, &text, optional, &keep, columnar_out)?;
     let col = |name: &Option<String>| name.as_ref().and_then(|n| table.column(n));
     let bars = Bars {
         open: col(&bar_columns.open),
@@ -286,8 +282,13 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     let t_features = t1.elapsed();
 
     let t2 = Instant::now();
-    let kept = &table.text[..keep.len()];
-    let columns = OutputColumns::floats(&keep, &out_names);
+    let kept = if columnar_out {
+        &[][..]
+    } else {
+        &table.text[..keep.len()]
+    };
+    let mut columns = OutputColumns::floats(&keep, &out_names);
+    columns.typed_kept = typed_kept;
     let mut out = sink_open::create(args.output.as_deref(), args.output_format, &columns)?;
     let mut values = Vec::with_capacity(out_names.len());
     let place = order.as_deref().map(inverse);
@@ -318,15 +319,20 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
 /// two columns of that name), which is left out with a note.
 fn kept_by_default(header: &[String], out_names: &[String], shown: &str) -> Vec<String> {
     let mut keep: Vec<String> = Vec::with_capacity(header.len());
+    let mut left_out: Vec<&str> = Vec::new();
     for name in header {
         if out_names.contains(name) || keep.contains(name) {
-            eprintln!(
-                "mlp: note: {shown}: input column {name:?} is not copied to the output, which \
-                 has a column of that name (choose the kept columns with --keep)"
-            );
+            left_out.push(name);
         } else {
             keep.push(name.clone());
         }
+    }
+    if !left_out.is_empty() {
+        eprintln!(
+            "mlp: note: {shown}: input columns not copied to the output, which has columns of \
+             those names: {} (choose the kept columns with --keep)",
+            left_out.join(", ")
+        );
     }
     keep
 }

@@ -116,6 +116,32 @@ impl Input {
         &self.shown
     }
 
+    /// Whether the input is Parquet or Arrow IPC (its columns have Arrow types).
+    pub fn is_columnar(&self) -> bool {
+        matches!(self.body, Body::Columnar(_))
+    }
+
+    /// [`Input::read`] of a Parquet or Arrow input, and the columns `arrays` in their own
+    /// Arrow type, one array each (see [`Columnar::read_with_arrays`]).
+    ///
+    /// # Errors
+    /// As [`Input::read`].
+    ///
+    /// # Panics
+    /// For a CSV input (see [`Input::is_columnar`]).
+    pub fn read_with_arrays(
+        self,
+        required: &[String],
+        others: Others,
+        text: TextRequest<'_>,
+        arrays: &[String],
+    ) -> CliResult<(Table, Vec<arrow_array::ArrayRef>)> {
+        match self.body {
+            Body::Columnar(c) => c.read_with_arrays(required, others, text, arrays),
+            Body::Csv(_) => panic!("read_with_arrays of a CSV input"),
+        }
+    }
+
     /// The numeric columns `required` (and, with [`Others::Numeric`], every other numeric
     /// one but pandas' index) a chunk of rows at a time, for a pass that holds one chunk in
     /// memory ([`Chunks::next_chunk`]).

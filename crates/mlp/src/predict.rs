@@ -2,7 +2,6 @@
 //! tree ensemble saved by XGBoost or LightGBM.
 
 use crate::args::PredictArgs;
-use crate::csv_io::{Others, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::input::Input;
 use crate::sink::{OutputColumns, ValueKind};
@@ -74,18 +73,22 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         _ => layout,
     };
     sink_open::check_kept(&args.keep, &layout.header)?;
-    let text = TextRequest {
-        required: &args.keep,
-        optional: &[],
-    };
     let input = Input::open(&args.input, args.read.format, args.read.sep)?;
-    let table = input.read(&names, Others::Skip, text)?;
+    let columnar_out = sink_open::is_columnar(args.output.as_deref(), args.output_format);
+    let (table, typed_kept) =
+        sink_open::read_with_kept(input, &names, &[], &[], &args.keep, columnar_out)?;
+    let kept = if columnar_out {
+        &[][..]
+    } else {
+        &table.text[..]
+    };
     let mut raw = vec![0.0; names.len()];
     let mut scratch = vec![0.0; model.scratch_len()];
     let mut values = vec![0.0; model.output().width()];
     let mut cells = vec![f64::NAN; layout.header.len()];
 
-    let columns = layout.columns(&args.keep);
+    let mut columns = layout.columns(&args.keep);
+    columns.typed_kept = typed_kept;
     let mut out = sink_open::create(args.output.as_deref(), args.output_format, &columns)?;
     for i in 0..table.nrows() {
         for (r, col) in raw.iter_mut().zip(&table.columns) {
@@ -98,7 +101,7 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
             // Empty cells (a CSV output of one column writes `""`, not a blank line).
             cells.fill(f64::NAN);
         }
-        out.push_row(&table.text, i, &cells)?;
+        out.push_row(kept, i, &cells)?;
     }
     out.finish()
 }

@@ -24,6 +24,11 @@ pub struct OutputColumns {
     pub kept: Vec<String>,
     /// Names and kinds of the columns of numbers.
     pub values: Vec<(String, ValueKind)>,
+    /// The kept columns as the input's Arrow arrays (one per kept name, every row), when
+    /// both input and output are Parquet or Arrow: written in their own type (timestamps,
+    /// dictionaries, integers stay what they were). Empty: the kept columns are text cells,
+    /// passed to [`RowSink::push_row`].
+    pub typed_kept: Vec<arrow_array::ArrayRef>,
 }
 
 impl OutputColumns {
@@ -35,6 +40,7 @@ impl OutputColumns {
                 .iter()
                 .map(|n| (n.clone(), ValueKind::Float))
                 .collect(),
+            typed_kept: Vec::new(),
         }
     }
 
@@ -47,8 +53,9 @@ impl OutputColumns {
 /// Rows of output, written one at a time; nothing is visible at the destination before
 /// [`RowSink::finish`] succeeds (a file output goes through a temporary file and a rename).
 pub trait RowSink {
-    /// Writes one row: cell `row` of each of `kept` (as many as the kept names), then
-    /// `values` (as many as the value columns).
+    /// Writes one row: cell `row` of each of `kept` (as many as the kept names; none when
+    /// the columns were given as [`OutputColumns::typed_kept`], whose rows are written in
+    /// the order pushed), then `values` (as many as the value columns).
     ///
     /// # Errors
     /// A write error, naming the destination.

@@ -10,12 +10,13 @@
 use crate::args::{ModelKind, TrainArgs};
 use crate::csv_io::Others;
 use crate::error::{CliError, CliResult};
+use crate::evaluate::Scores;
 use crate::formats::is_stdio;
 use crate::input::Input;
 use crate::table::{Place, Table};
 use fast_math::{Mat, MatRef, Par};
 use ml_pipeline::{
-    Model, PipelineError, Predict, Ridge, RowChunks, SavedModel, ScalerModel, Stage,
+    ChunkVisitor, Model, PipelineError, Predict, Ridge, RowChunks, SavedModel, ScalerModel, Stage,
     StandardScaler, Transform,
 };
 use simd_kernels::{Isa, Moments};
@@ -51,6 +52,9 @@ impl PassError {
     }
 }
 
+/// What [`FileRows::each_chunk`] calls with each chunk's features and target.
+type PassVisitor<'a> = dyn FnMut(MatRef<'_, f64>, &[f64]) -> Result<(), PassError> + 'a;
+
 /// The training rows of a file: the feature columns and the target, read again from the
 /// start at each pass; standardized when a scaler is set.
 struct FileRows<'a> {
@@ -65,13 +69,10 @@ struct FileRows<'a> {
 impl FileRows<'_> {
     /// Calls `visit` with each chunk's rows (those without a missing value) as features and
     /// target.
-    fn each_chunk(
-        &mut self,
-        visit: &mut dyn FnMut(MatRef<'_, f64>, &[f64]) -> Result<(), PassError>,
-    ) -> Result<(), PassError> {
+    fn each_chunk(&mut self, visit: &mut PassVisitor<'_>) -> Result<(), PassError> {
         let args = self.args;
-        let input = Input::open(&args.input, args.read.format, args.read.sep)
-            .map_err(PassError::Input)?;
+        let input =
+            Input::open(&args.input, args.read.format, args.read.sep).map_err(PassError::Input)?;
         let mut chunks = input
             .chunks(&self.columns, Others::Skip)
             .map_err(PassError::Input)?;
@@ -134,10 +135,7 @@ impl RowChunks for FileRows<'_> {
         self.columns.len() - 1
     }
 
-    fn pass(
-        &mut self,
-        visit: &mut dyn FnMut(MatRef<'_, f64>, &[f64]) -> ml_pipeline::Result<()>,
-    ) -> Result<(), PassError> {
+    fn pass(&mut self, visit: &mut ChunkVisitor<'_>) -> Result<(), PassError> {
         self.each_chunk(&mut |x, y| visit(x, y).map_err(PassError::Fit))
     }
 }
@@ -242,10 +240,7 @@ pub(crate) fn run(args: &TrainArgs) -> CliResult<SavedModel> {
 
 /// R^2, RMSE and hit rate of `saved` on the rows, in one more pass, with the names, order
 /// and definitions of the in-memory path's figures (`evaluate::score`); and the row count.
-fn in_sample(
-    rows: &mut FileRows<'_>,
-    saved: &SavedModel,
-) -> Result<(Vec<(&'static str, f64)>, u64), PassError> {
+fn in_sample(rows: &mut FileRows<'_>, saved: &SavedModel) -> Result<(Scores, u64), PassError> {
     let mut y_moments = Moments::default();
     let (mut ss_res, mut hits, mut signed) = (0.0, 0u64, 0u64);
     let mut out = Vec::new();

@@ -23,7 +23,9 @@ const ROWS: usize = 70_001;
 /// `x1, x2, note, y`: `note` is numeric until row 66 000 (a word there), `x2` is missing on
 /// every 997th row, `y` is linear in `x1` and `x2` plus a deterministic wobble.
 fn columns() -> (Vec<f64>, Vec<f64>, Vec<String>, Vec<f64>) {
-    let x1: Vec<f64> = (0..ROWS).map(|i| 100.0 + (i as f64 * 0.013).sin()).collect();
+    let x1: Vec<f64> = (0..ROWS)
+        .map(|i| 100.0 + (i as f64 * 0.013).sin())
+        .collect();
     let x2: Vec<f64> = (0..ROWS)
         .map(|i| {
             if i % 997 == 5 {
@@ -34,7 +36,13 @@ fn columns() -> (Vec<f64>, Vec<f64>, Vec<String>, Vec<f64>) {
         })
         .collect();
     let note = (0..ROWS)
-        .map(|i| if i == 66_000 { "n/a-ish".into() } else { format!("{}", i % 7) })
+        .map(|i| {
+            if i == 66_000 {
+                "n/a-ish".into()
+            } else {
+                format!("{}", i % 7)
+            }
+        })
         .collect();
     let y = (0..ROWS)
         .map(|i| 1.5 + 0.8 * x1[i] - 2.0 * x2[i].max(-10.0) + 0.01 * (i as f64 * 1.7).sin())
@@ -69,12 +77,17 @@ fn write_parquet(path: &Path) {
 
 /// Trains from `input` (a path, or `-` with `stdin`), returns the printed lines and model.
 fn train(dir: &Path, input: &str, stdin: Option<Vec<u8>>, extra: &[&str]) -> (String, SavedModel) {
-    let out = dir.join(format!("m{}.json", extra.len() + input.len() + stdin.is_some() as usize));
+    let out = dir.join(format!(
+        "m{}.json",
+        extra.len() + input.len() + stdin.is_some() as usize
+    ));
     let mut cmd = mlp();
-    cmd.args(["train", "--model", "ridge", "--target", "y", "--input", input])
-        .args(extra)
-        .arg("--out")
-        .arg(&out);
+    cmd.args([
+        "train", "--model", "ridge", "--target", "y", "--input", input,
+    ])
+    .args(extra)
+    .arg("--out")
+    .arg(&out);
     if let Some(bytes) = stdin {
         cmd.write_stdin(bytes);
     }
@@ -94,7 +107,12 @@ fn assert_same(streamed: &(String, SavedModel), in_memory: &(String, SavedModel)
     let (Model::Ridge(ma), Model::Ridge(mb)) = (&a.model, &b.model) else {
         panic!("ridge models expected");
     };
-    for (x, y) in ma.coef.iter().chain([&ma.intercept]).zip(mb.coef.iter().chain([&mb.intercept])) {
+    for (x, y) in ma
+        .coef
+        .iter()
+        .chain([&ma.intercept])
+        .zip(mb.coef.iter().chain([&mb.intercept]))
+    {
         assert!(close(*x, *y, 1e-10), "coefficient {x} vs {y}");
     }
     assert_eq!(a.stages.len(), b.stages.len());
@@ -102,7 +120,12 @@ fn assert_same(streamed: &(String, SavedModel), in_memory: &(String, SavedModel)
         let (Stage::StandardScaler(sa), Stage::StandardScaler(sb)) = (sa, sb) else {
             panic!("scaler stages expected");
         };
-        for (x, y) in sa.mean.iter().chain(&sa.scale).zip(sb.mean.iter().chain(&sb.scale)) {
+        for (x, y) in sa
+            .mean
+            .iter()
+            .chain(&sa.scale)
+            .zip(sb.mean.iter().chain(&sb.scale))
+        {
             assert!(close(*x, *y, 1e-12), "scaler {x} vs {y}");
         }
     }
@@ -132,7 +155,10 @@ fn chunked_training_equals_in_memory_training() {
     write_csv(&csv);
     let bytes = std::fs::read(&csv).expect("read back");
     let csv_s = csv.to_str().expect("utf-8 path");
-    for extra in [&["--drop-missing"][..], &["--drop-missing", "--standardize"]] {
+    for extra in [
+        &["--drop-missing"][..],
+        &["--drop-missing", "--standardize"],
+    ] {
         let streamed = train(dir.path(), csv_s, None, extra);
         let in_memory = train(dir.path(), "-", Some(bytes.clone()), extra);
         assert_same(&streamed, &in_memory);
@@ -157,10 +183,19 @@ fn chunked_training_refuses_missing_values_naming_the_first() {
     let csv = dir.path().join("rows.csv");
     write_csv(&csv);
     let mut cmd = mlp();
-    cmd.args(["train", "--model", "ridge", "--target", "y", "--features", "x1,x2", "--input"])
-        .arg(&csv)
-        .arg("--out")
-        .arg(dir.path().join("m.json"));
+    cmd.args([
+        "train",
+        "--model",
+        "ridge",
+        "--target",
+        "y",
+        "--features",
+        "x1,x2",
+        "--input",
+    ])
+    .arg(&csv)
+    .arg("--out")
+    .arg(dir.path().join("m.json"));
     // Row 5 (0-based) is line 7; 71 rows of 70 001 miss x2.
     common::expect_error(&mut cmd, &["line 7", "\"x2\"", "71 rows", "--drop-missing"]);
 }

@@ -104,7 +104,11 @@ impl StandardScaler {
             Ok(())
         })?;
         if seen == 0 || k == 0 {
-            return Err(PipelineError::EmptyData { rows: seen, cols: k }.into());
+            return Err(PipelineError::EmptyData {
+                rows: seen,
+                cols: k,
+            }
+            .into());
         }
         let scale = moments
             .iter()

@@ -49,7 +49,11 @@ impl Ridge {
             let n = check_chunk(x, y, k, seen)?;
             let part = map_row_ranges(n, threads, |rows| {
                 let mut acc = GramStats::new(k);
-                acc.update_unchecked(ablation, x.submatrix(rows.start, 0, rows.len(), k), &y[rows]);
+                acc.update_unchecked(
+                    ablation,
+                    x.submatrix(rows.start, 0, rows.len(), k),
+                    &y[rows],
+                );
                 acc
             })
             .iter()
@@ -62,7 +66,11 @@ impl Ridge {
             Ok(())
         })?;
         if seen == 0 || k == 0 {
-            return Err(PipelineError::EmptyData { rows: seen, cols: k }.into());
+            return Err(PipelineError::EmptyData {
+                rows: seen,
+                cols: k,
+            }
+            .into());
         }
         let (a, b) = stats.system(self.alpha, self.fit_intercept);
         let condition_estimate = match normal_equations(ablation.isa, &a, &b) {
@@ -89,7 +97,11 @@ impl Ridge {
             let n = check_chunk(x, y, k, 0)?;
             for part in map_row_ranges(n, threads, |rows| {
                 let mut part = QrState::<f64>::new(k);
-                part.update_unchecked(ablation.isa, x.submatrix(rows.start, 0, rows.len(), k), &y[rows]);
+                part.update_unchecked(
+                    ablation.isa,
+                    x.submatrix(rows.start, 0, rows.len(), k),
+                    &y[rows],
+                );
                 part
             }) {
                 acc.merge(ablation.isa, &part);

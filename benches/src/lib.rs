@@ -1,11 +1,16 @@
 //! Shared pieces of the benches: seeded data generators and the naive baselines, i.e. the
-//! plain loops a user would write without this project.
+//! plain loops a user would write without this project; the results and reports of
+//! `validate`; and the parts of the compare tasks that more than one binary or section uses
+//! (rounds, the end-to-end rows).
 
 pub mod chart;
+pub mod e2e;
+pub mod e2e_report;
 pub mod measure;
 pub mod naive;
 pub mod report;
 pub mod results;
+pub mod rounds;
 pub mod trees;
 
 /// Deterministic pseudo-random values in [-1, 1) (the workspace's [`seeded_rng`]), so every

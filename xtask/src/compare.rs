@@ -1,10 +1,14 @@
 //! `cargo xtask compare`: ours against numpy, SciPy, scikit-learn, pandas and Polars on the
 //! same data, single-threaded, with answers checked; writes docs/COMPARISON.md.
 //!
-//! Runs the peers in the pinned Python venv of [`venv`] (created once), writes the
-//! data from Rust, then alternates our timings and the peers' for several rounds.
+//! Runs the peers in the pinned Python venv of [`venv`] (created once). The `ops` rows:
+//! writes the data from Rust, then alternates our timings and the peers' for several
+//! rounds. The `e2e` rows are [`compare_e2e`]'s. `--only GROUP` runs one group; the report
+//! reads what each group's last run left.
 
 use crate::cmd::{self, cargo, root};
+use crate::compare_e2e;
+use crate::flags::{CompareArgs, CompareGroup};
 use crate::venv;
 use std::path::Path;
 use std::process::Command;
@@ -13,23 +17,52 @@ use std::process::Command;
 /// wants more: the report takes medians).
 const ROUNDS: usize = 2;
 
-pub fn run() -> Result<(), String> {
-    let root = root();
+pub fn run(args: &CompareArgs) -> Result<(), String> {
+    // A bad E2E_ROWS fails here, not after the ops rows' minutes.
+    let e2e = args
+        .runs(CompareGroup::E2e)
+        .then(compare_e2e::plan)
+        .transpose()?;
     let python = venv::python("compare")?;
-    step(
-        "build",
-        cargo().args(["build", "--release", "-p", "benches", "--bin", "compare"]),
-    )?;
-    let exe = root.join("target/release/compare");
-    let data = root.join("target/compare-data");
-    step("write data", Command::new(&exe).arg("data").arg(&data))?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "benches", "--bin", "compare"]);
+    if e2e.is_some() {
+        build.args(["-p", "mlp", "--bin", "mlp"]);
+    }
+    step("build", &mut build)?;
+    let exe = cmd::target_dir().join("release/compare");
+    let data = root().join("target/compare-data");
     let rounds = std::env::var("COMPARE_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&r| r >= 1)
         .unwrap_or(ROUNDS);
-    alternate("compare", rounds, &exe, &python, "compare_peers.py", &data)?;
+    if args.runs(CompareGroup::Ops) {
+        step("write data", Command::new(&exe).arg("data").arg(&data))?;
+        clear_rounds(&data)?;
+        alternate("compare", rounds, &exe, &python, "compare_peers.py", &data)?;
+    }
+    if let Some(plan) = &e2e {
+        let dir = data.join("e2e");
+        clear_rounds(&dir)?;
+        compare_e2e::run(plan, &exe, &python, &dir, rounds)?;
+    }
     step("report", Command::new(&exe).arg("report").arg(&data))
+}
+
+/// Removes the `ours_*.json` and `peers_*.json` rounds an earlier run left in `dir`, so
+/// only this run's rounds go into the report.
+pub fn clear_rounds(dir: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if (name.starts_with("ours_") || name.starts_with("peers_")) && name.ends_with(".json") {
+            std::fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Rounds of `exe time DATA ROUND` then the peers' `benches/python/SCRIPT DATA ROUND` (on

@@ -11,7 +11,6 @@
 
 use crate::cmd::{self, cargo, root};
 use crate::venv;
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Leaves per tree: the 63.
@@ -51,9 +50,7 @@ pub fn run() -> Result<(), String> {
         "build",
         cargo().args(["build", "--release", "-p", "benches", "--bin", "train_gbdt"]),
     )?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let exe = target.join("release/train_gbdt");
+    let exe = cmd::target_dir().join("release/train_gbdt");
     let mut dirs = Vec::new();
     for (rows, features) in &sizes {
         let dir = root.join(format!("target/gbdt-bench/{rows}x{features}x{NUM_LEAVES}"));

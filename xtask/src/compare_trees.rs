@@ -8,7 +8,6 @@
 
 use crate::cmd::{self, cargo, root};
 use crate::venv;
-use std::path::PathBuf;
 use std::process::Command;
 
 /// Rounds of ours-then-peers (`$TREES_ROUNDS`, default 2): one round of the 1M-row batches
@@ -34,10 +33,7 @@ pub fn run() -> Result<(), String> {
             "compare_trees",
         ]),
     )?;
-    // The build honours CARGO_TARGET_DIR; so does the path of what it built.
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let exe = target.join("release/compare_trees");
+    let exe = cmd::target_dir().join("release/compare_trees");
     let data = root.join("target/tree-bench");
     if !data.join("manifest.json").exists() {
         step(
@@ -47,16 +43,7 @@ pub fn run() -> Result<(), String> {
                 .arg(&data),
         )?;
     }
-    // Only this run's rounds go into the report.
-    for entry in std::fs::read_dir(&data)
-        .map_err(|e| e.to_string())?
-        .flatten()
-    {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if (name.starts_with("ours_") || name.starts_with("peers_")) && name.ends_with(".json") {
-            std::fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
-        }
-    }
+    crate::compare::clear_rounds(&data)?;
     crate::compare::alternate(
         "compare-trees",
         rounds(),

@@ -40,9 +40,12 @@ pub enum Task {
     Validate,
     /// Ours against numpy, SciPy, scikit-learn, pandas and Polars on the same data.
     ///
-    /// One thread each, answers checked, rounds alternated; creates a pinned Python venv
-    /// under target/compare-venv once; writes docs/COMPARISON.md.
-    Compare,
+    /// One thread each, answers checked, rounds alternated (`COMPARE_ROUNDS`, default 2);
+    /// creates a pinned Python venv under target/compare-venv once; writes
+    /// docs/COMPARISON.md. The `e2e` rows time `mlp features` end to end (Parquet in, Parquet
+    /// or CSV out) against Polars and pandas on `E2E_ROWS` rows (default 5000000) of 20
+    /// symbols, at the thread counts of `E2E_THREADS` (default 1,2).
+    Compare(CompareArgs),
     /// Tree-ensemble inference against XGBoost, LightGBM, Treelite, lleaves, ONNX Runtime.
     ///
     /// 500 trees of depth 6 over 50 features, trained by XGBoost and LightGBM into
@@ -115,6 +118,32 @@ impl BenchLayer {
             BenchLayer::Pipeline => "pipeline",
             BenchLayer::Gbdt => "gbdt",
         }
+    }
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Only this group of rows (default: both); the report keeps the other group's rows
+    /// from its last run.
+    #[arg(long, value_name = "GROUP")]
+    pub only: Option<CompareGroup>,
+}
+
+/// A group of rows of `compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompareGroup {
+    /// Kernels and models (matmul, ridge, rolling moments, ...) against numpy, SciPy,
+    /// scikit-learn, pandas and Polars.
+    Ops,
+    /// `mlp features` end to end on OHLCV bars against Polars and pandas (issue 15).
+    E2e,
+}
+
+impl CompareArgs {
+    /// Whether `group`'s rows run.
+    pub fn runs(&self, group: CompareGroup) -> bool {
+        self.only.is_none_or(|g| g == group)
     }
 }
 
@@ -297,6 +326,15 @@ mod tests {
         assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
         assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees)));
         assert!(matches!(parse(&["compare-gbdt"]), Ok(Task::CompareGbdt)));
+        let Task::Compare(c) = parse(&["compare", "--only", "e2e"]).unwrap() else {
+            panic!("not compare")
+        };
+        assert!(c.runs(CompareGroup::E2e) && !c.runs(CompareGroup::Ops));
+        let Task::Compare(c) = parse(&["compare"]).unwrap() else {
+            panic!("not compare")
+        };
+        assert!(c.runs(CompareGroup::E2e) && c.runs(CompareGroup::Ops));
+        assert!(parse(&["compare", "--only", "gpu"]).is_err());
         assert!(parse(&[]).is_err());
     }
 }

@@ -6,6 +6,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod compare;
+mod compare_e2e;
 mod compare_gbdt;
 mod compare_trees;
 mod flags;
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         Task::Tidy => tidy::run(),
         Task::Bench(args) => bench::run(&args),
         Task::Validate => validate::run(),
-        Task::Compare => compare::run(),
+        Task::Compare(args) => compare::run(&args),
         Task::CompareTrees => compare_trees::run(),
         Task::CompareGbdt => compare_gbdt::run(),
         Task::Nist => nist::run(),

@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Pinned peer versions (Python 3.11).
-const PINS: [&str; 6] = [
+const PINS: [&str; 7] = [
     "numpy==2.4.6",
     "scipy==1.17.1",
     "scikit-learn==1.9.1",
     "pandas==3.1.1",
     "polars==2.1.0",
     "statsmodels==0.15.0",
+    // pandas' read_parquet and to_parquet, and the end-to-end rows' data and answer check.
+    "pyarrow==26.0.1",
 ];
 
 /// The venv's `python`. The venv, `target/compare-venv`, is created and the pins installed
@@ -68,8 +70,20 @@ fn python_in(task: &str, dir: &str, interpreter: &str, pins: &[&str]) -> Result<
 /// Sets the peers' thread pools to one thread, so a comparison with our single-threaded
 /// code is even and the two shared cores stay free.
 pub fn single_threaded(cmd: &mut Command) -> &mut Command {
-    cmd.env("OMP_NUM_THREADS", "1")
-        .env("OPENBLAS_NUM_THREADS", "1")
-        .env("MKL_NUM_THREADS", "1")
-        .env("POLARS_MAX_THREADS", "1")
+    threads(cmd, 1)
+}
+
+/// Sets the thread pools of the peers (and rayon's, for ours) to `n` threads.
+pub fn threads(cmd: &mut Command, n: usize) -> &mut Command {
+    let n = n.to_string();
+    for var in [
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "POLARS_MAX_THREADS",
+        "RAYON_NUM_THREADS",
+    ] {
+        cmd.env(var, &n);
+    }
+    cmd
 }

@@ -269,7 +269,7 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
             None
         }
     };
-    let par = Par::Rayon(std::thread::available_parallelism().map_or(1, |p| p.get()));
+    let par = Par::Rayon(crate::info::threads());
     let fm = match &groups {
         Some(groups) => extract_bar_features_grouped(&bars, groups, &cfg, par),
         // One series, sequentially: the output is then the library's `Par::Seq` values bit

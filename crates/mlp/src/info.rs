@@ -13,9 +13,14 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Hardware threads this process may use.
+/// Threads the commands use: `RAYON_NUM_THREADS` when set to a positive number (as rayon
+/// itself reads it), else the hardware threads this process may use.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |p| p.get())
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
 }
 
 /// Prints version, CPU, threads, detected and available ISAs, and the measured FMA peak of

@@ -15,9 +15,10 @@ use crate::error::{CliError, CliResult};
 use crate::formats::Format;
 use crate::sink::{OutputColumns, RowSink, ValueKind};
 use crate::table::TextColumn;
-use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_array::{Float64Array, Int64Array, StringArray};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
@@ -39,10 +40,38 @@ enum Writer {
     Arrow(Box<FileWriter<Output>>),
 }
 
-/// One column of numbers being gathered.
-enum Numbers {
-    Float(Float64Builder),
-    Int(Int64Builder),
+/// One column of numbers being gathered (NaN for a missing value), its kind as written.
+struct Numbers {
+    kind: ValueKind,
+    values: Vec<f64>,
+}
+
+impl Numbers {
+    /// The gathered values as an array (null where NaN); the column is then empty again,
+    /// with as much room.
+    fn finish(&mut self) -> ArrayRef {
+        let nulls = self
+            .values
+            .iter()
+            .any(|v| v.is_nan())
+            .then(|| NullBuffer::from_iter(self.values.iter().map(|v| !v.is_nan())));
+        let array: ArrayRef = match self.kind {
+            ValueKind::Float => {
+                let room = self.values.capacity();
+                let values = std::mem::replace(&mut self.values, Vec::with_capacity(room));
+                Arc::new(Float64Array::new(ScalarBuffer::from(values), nulls))
+            }
+            ValueKind::Int => Arc::new(Int64Array::new(
+                self.values
+                    .iter()
+                    .map(|&v| if v.is_nan() { 0 } else { v as i64 })
+                    .collect(),
+                nulls,
+            )),
+        };
+        self.values.clear();
+        array
+    }
 }
 
 /// Rows written as Parquet or Arrow IPC.
@@ -89,9 +118,18 @@ impl ColumnarSink {
                     .set_compression(Compression::SNAPPY)
                     .set_dictionary_enabled(false)
                     .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
-                for name in &columns.kept {
-                    props =
-                        props.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
+                // Dictionaries for kept text (symbols repeat), not for timestamps or numbers.
+                for (j, name) in columns.kept.iter().enumerate() {
+                    let text = typed.get(j).is_none_or(|a| {
+                        matches!(
+                            a.data_type(),
+                            DataType::Utf8 | DataType::LargeUtf8 | DataType::Dictionary(..)
+                        )
+                    });
+                    if text {
+                        props = props
+                            .set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
+                    }
                 }
                 let w = ArrowWriter::try_new(out, schema.clone(), Some(props.build()))
                     .map_err(|e| err(e.to_string()))?;
@@ -117,9 +155,9 @@ impl ColumnarSink {
             values: columns
                 .values
                 .iter()
-                .map(|(_, kind)| match kind {
-                    ValueKind::Float => Numbers::Float(Float64Builder::with_capacity(cap)),
-                    ValueKind::Int => Numbers::Int(Int64Builder::with_capacity(cap)),
+                .map(|&(_, kind)| Numbers {
+                    kind,
+                    values: Vec::with_capacity(cap),
                 })
                 .collect(),
             rows: 0,
@@ -140,10 +178,7 @@ impl ColumnarSink {
             arrays.push(Arc::new(b.finish()));
         }
         for b in &mut self.values {
-            arrays.push(match b {
-                Numbers::Float(b) => Arc::new(b.finish()),
-                Numbers::Int(b) => Arc::new(b.finish()),
-            });
+            arrays.push(b.finish());
         }
         self.written += self.rows;
         self.rows = 0;
@@ -169,11 +204,7 @@ impl RowSink for ColumnarSink {
             }
         }
         for (b, &v) in self.values.iter_mut().zip(values) {
-            let v = (!v.is_nan()).then_some(v);
-            match b {
-                Numbers::Float(b) => b.append_option(v),
-                Numbers::Int(b) => b.append_option(v.map(|v| v as i64)),
-            }
+            b.values.push(v);
         }
         self.rows += 1;
         if self.rows == BATCH_ROWS {

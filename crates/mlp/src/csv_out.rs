@@ -57,7 +57,10 @@ impl Output {
         }
     }
 
-    /// Flushes, and for a file syncs it and renames it over the target.
+    /// Flushes, and for a file renames it over the target: readers see the old file or the
+    /// whole new one, never a part. The file is not synced to disk (neither pandas nor
+    /// Polars do; on a 450 MB output the sync alone took 0.85 s): the rename protects from
+    /// a failed run, not from a power cut.
     ///
     /// # Errors
     /// A [`CliError`] naming the output when any step fails (the temporary file is removed).
@@ -75,7 +78,6 @@ impl Output {
                     return Ok(());
                 };
                 let file = w.into_inner().map_err(|e| err(e.into_error()))?;
-                file.sync_all().map_err(err)?;
                 drop(file);
                 std::fs::rename(&*tmp, &*target).map_err(err)
             }

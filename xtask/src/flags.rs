@@ -66,6 +66,12 @@ pub enum Task {
     /// benches/python/nist_peers.py (in the venv of `compare`); rewrites the generated part
     /// of docs/RELIABILITY.md's "Numerical accuracy" section.
     Nist,
+    /// Peak memory of `mlp train --model ridge` on `RSS_ROWS` rows (default 5000000) x 20
+    /// features of Parquet: the file read in chunks against the same file read into memory
+    /// from standard input.
+    ///
+    /// Runs benches/python/train_rss.py in the venv of `compare`; data in target/train-rss.
+    TrainRss,
     /// The cargo-fuzz targets of fuzz/ on the nightly toolchain; not part of ci.
     ///
     /// Prints runs per target and writes target/fuzz.json; crashes land in
@@ -324,6 +330,7 @@ mod tests {
         assert!(parse(&["ci", "extra"]).is_err());
         assert!(parse(&["validate", "--quick"]).is_err());
         assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
+        assert!(matches!(parse(&["train-rss"]), Ok(Task::TrainRss)));
         assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees)));
         assert!(matches!(parse(&["compare-gbdt"]), Ok(Task::CompareGbdt)));
         let Task::Compare(c) = parse(&["compare", "--only", "e2e"]).unwrap() else {

@@ -14,6 +14,7 @@ mod fuzz;
 mod nist;
 mod sanitize;
 mod tidy;
+mod train_rss;
 mod validate;
 mod venv;
 
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Task::CompareTrees => compare_trees::run(),
         Task::CompareGbdt => compare_gbdt::run(),
         Task::Nist => nist::run(),
+        Task::TrainRss => train_rss::run(),
         Task::Fuzz(args) => fuzz::run(&args),
         Task::Sanitize(args) => sanitize::run(&args),
     };

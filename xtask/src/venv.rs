@@ -58,8 +58,10 @@ fn python_in(task: &str, dir: &str, interpreter: &str, pins: &[&str]) -> Result<
         step(
             task,
             "install peers",
-            Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet"])
+            // `python -m pip`, not `bin/pip`: a venv directory that was moved keeps a working
+            // interpreter link but a `pip` whose first line names the old place.
+            Command::new(venv.join("bin/python"))
+                .args(["-m", "pip", "install", "--quiet"])
                 .args(pins),
         )?;
         std::fs::write(&marker, &pins_text).map_err(|e| e.to_string())?;

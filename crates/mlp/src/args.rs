@@ -191,7 +191,8 @@ pub struct FeaturesArgs {
 pub enum ModelKind {
     /// Ridge regression (scikit-learn's `Ridge(alpha)`, with intercept).
     Ridge,
-    /// L2 logistic regression (scikit-learn's `LogisticRegression(C=c)`, labels 0/1).
+    /// L2 logistic regression (scikit-learn's `LogisticRegression(C=c)`): binary on 0/1
+    /// labels, multinomial (as softmax) on any other labels.
     Logistic,
     /// Multinomial logistic regression over any number of class labels (scikit-learn's
     /// `LogisticRegression(C=c)` on multiclass data).

@@ -9,7 +9,7 @@ use crate::csv_io::{Others, Table, TextRequest};
 use crate::error::{CliError, CliResult};
 use crate::evaluate::{format_scores, holdout, score, series, walk_forward, Fold, Task};
 use crate::input::Input;
-use crate::train_data::{check_binary_labels, select, Selection};
+use crate::train_data::{select, Selection};
 use fast_math::Par;
 use ml_pipeline::{
     Fit, LogisticRegression, Model, Pca, Predict, Ridge, SavedModel, SoftmaxRegression, Stage,
@@ -273,8 +273,35 @@ fn fit_linear(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<(Sa
             .map_err(training)?;
             (Model::Ridge(m), format!("model: ridge (alpha {alpha})"))
         }
+        // Labels other than 0 and 1 (three classes, or two named otherwise): the
+        // multinomial model, as scikit-learn's `LogisticRegression` fits on such labels.
+        ModelKind::Logistic | ModelKind::Softmax
+            if args.model == ModelKind::Softmax || y.iter().any(|&v| v != 0.0 && v != 1.0) =>
+        {
+            if args.model == ModelKind::Logistic {
+                check_class_labels(args, table, sel)?;
+            }
+            let c = args.c.unwrap_or(1.0);
+            let m = SoftmaxRegression {
+                c,
+                ..SoftmaxRegression::default()
+            }
+            .fit(x.as_ref(), y, par)
+            .map_err(training)?;
+            let line = format!(
+                "model: {} (C {c}, {} classes {:?}, {} Newton iterations)",
+                if args.model == ModelKind::Softmax {
+                    "softmax"
+                } else {
+                    "logistic, multinomial"
+                },
+                m.classes.len(),
+                m.classes,
+                m.iterations
+            );
+            (Model::Softmax(m), line)
+        }
         ModelKind::Logistic => {
-            check_binary_labels(args, table, sel)?;
             let c = args.c.unwrap_or(1.0);
             let m = LogisticRegression {
                 c,
@@ -288,25 +315,26 @@ fn fit_linear(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<(Sa
             );
             (Model::Logistic(m), line)
         }
-        ModelKind::Softmax => {
-            let c = args.c.unwrap_or(1.0);
-            let m = SoftmaxRegression {
-                c,
-                ..SoftmaxRegression::default()
-            }
-            .fit(x.as_ref(), y, par)
-            .map_err(training)?;
-            let line = format!(
-                "model: softmax (C {c}, {} classes {:?}, {} Newton iterations)",
-                m.classes.len(),
-                m.classes,
-                m.iterations
-            );
-            (Model::Softmax(m), line)
-        }
+        ModelKind::Softmax => unreachable!("softmax is fitted by the multinomial arm"),
         ModelKind::Gbdt => unreachable!("trees are trained by train_gbdt"),
     };
     Ok((SavedModel::new(sel.features.clone(), stages, model), line))
+}
+
+/// Every label a whole number (a class), else an error naming the first other one's line
+/// or row: scikit-learn refuses a continuous target for a classifier too.
+fn check_class_labels(args: &TrainArgs, table: &Table, sel: &Selection) -> CliResult<()> {
+    match sel.y.iter().position(|v| v.fract() != 0.0) {
+        Some(i) => Err(CliError::new(format!(
+            "{}: {}, column {:?}: label {} is not a class (a whole number): logistic regression \
+             predicts classes; for a continuous target use --model ridge or gbdt",
+            args.input.display(),
+            table.place(sel.rows[i]),
+            args.target,
+            sel.y[i]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Fits the linear model on `sel`, prints what it did and its in-sample metrics, and saves

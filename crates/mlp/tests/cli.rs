@@ -651,8 +651,8 @@ fn bad_inputs_exit_2_with_one_line() {
         &["--pca", "n_components must be in 1..=1"],
     );
     expect_error(
-        &mut train(&["--target", "volume", "--model", "logistic"]),
-        &["line 2", "is not 0 or 1"],
+        &mut train(&["--target", "close", "--model", "logistic"]),
+        &["line 2", "is not a class", "--model ridge"],
     );
     expect_error(
         &mut train(&["--target", "volume", "--model", "ridge", "--c", "1"]),

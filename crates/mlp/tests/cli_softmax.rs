@@ -85,6 +85,34 @@ fn softmax_trains_and_predicts_labels_with_class_probabilities() {
 }
 
 #[test]
+fn logistic_on_three_classes_is_the_multinomial_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _) = iris_csv(dir.path());
+    let train = |model: &str, out: &std::path::Path| {
+        Command::cargo_bin("mlp")
+            .unwrap()
+            .args(["train", "--model", model, "--target", "species", "--input"])
+            .arg(&data)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    let printed = String::from_utf8(train("logistic", &a)).unwrap();
+    assert!(
+        printed.contains("model: logistic, multinomial (C 1, 3 classes [10.0, 20.0, 30.0]"),
+        "{printed}"
+    );
+    train("softmax", &b);
+    // The same model file, byte for byte.
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
 fn alpha_is_refused_for_softmax() {
     let dir = tempfile::tempdir().unwrap();
     let (data, _) = iris_csv(dir.path());

@@ -63,6 +63,9 @@ pub struct Run {
 /// but the timings line, is passed on.
 pub fn run_mlp(mlp: &Path, dir: &Path, format: &str) -> Result<Run, String> {
     let out_path = dir.join(format!("ours.{format}"));
+    // The peers write to a path that does not exist yet; so does ours (replacing the last
+    // run's file would add the freeing of its blocks to our time).
+    let _ = std::fs::remove_file(&out_path);
     let mut cmd = Command::new(mlp);
     cmd.args(FEATURE_ARGS)
         .arg("--input")

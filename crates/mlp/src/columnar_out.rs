@@ -21,9 +21,11 @@ use arrow_array::{Float64Array, Int64Array, StringArray};
 use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use std::sync::Arc;
 
@@ -36,8 +38,79 @@ pub const ROW_GROUP_ROWS: usize = 1 << 18;
 
 /// The writer of a [`ColumnarSink`].
 enum Writer {
-    Parquet(Box<ArrowWriter<Output>>),
+    Parquet(Box<ParquetColumns>),
     Arrow(Box<FileWriter<Output>>),
+}
+
+/// A Parquet file written a row group at a time, its columns encoded by several threads:
+/// the encoding (statistics, levels, Snappy) is most of a write, and columns are
+/// independent.
+struct ParquetColumns {
+    file: SerializedFileWriter<Output>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    /// The current row group's column writers, and its index and rows so far.
+    writers: Vec<ArrowColumnWriter>,
+    group: usize,
+    rows: usize,
+    threads: usize,
+}
+
+impl ParquetColumns {
+    /// Encodes one batch's columns into the current row group (the columns split into one
+    /// contiguous range per thread), closing the group once it holds [`ROW_GROUP_ROWS`].
+    fn write(&mut self, arrays: &[ArrayRef], rows: usize) -> parquet::errors::Result<()> {
+        let mut leaves = Vec::with_capacity(arrays.len());
+        for (field, array) in self.schema.fields().iter().zip(arrays) {
+            leaves.extend(compute_leaves(field, array)?);
+        }
+        let per = leaves.len().div_ceil(self.threads.max(1)).max(1);
+        std::thread::scope(|s| {
+            let jobs: Vec<_> = self
+                .writers
+                .chunks_mut(per)
+                .zip(leaves.chunks(per))
+                .map(|(writers, leaves)| {
+                    s.spawn(move || -> parquet::errors::Result<()> {
+                        for (w, leaf) in writers.iter_mut().zip(leaves) {
+                            w.write(leaf)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            jobs.into_iter()
+                .try_for_each(|j| j.join().expect("an encoding thread panicked"))
+        })?;
+        self.rows += rows;
+        if self.rows >= ROW_GROUP_ROWS {
+            self.close_group()?;
+        }
+        Ok(())
+    }
+
+    /// Appends the current row group's column chunks to the file, in column order.
+    fn close_group(&mut self) -> parquet::errors::Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        self.group += 1;
+        let next = self.factory.create_column_writers(self.group)?;
+        let writers = std::mem::replace(&mut self.writers, next);
+        let mut group = self.file.next_row_group()?;
+        for w in writers {
+            w.close()?.append_to_row_group(&mut group)?;
+        }
+        group.close()?;
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// Closes the last row group and the file; returns the output.
+    fn finish(mut self) -> parquet::errors::Result<Output> {
+        self.close_group()?;
+        self.file.into_inner()
+    }
 }
 
 /// One column of numbers being gathered (NaN for a missing value), its kind as written.
@@ -131,9 +204,23 @@ impl ColumnarSink {
                             .set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
                     }
                 }
+                // The arrow writer sets up the file (the Arrow schema kept in its metadata, so
+                // readers get the kept columns' types back); its lower-level parts write it.
                 let w = ArrowWriter::try_new(out, schema.clone(), Some(props.build()))
                     .map_err(|e| err(e.to_string()))?;
-                Writer::Parquet(Box::new(w))
+                let (file, factory) = w.into_serialized_writer().map_err(|e| err(e.to_string()))?;
+                let writers = factory
+                    .create_column_writers(0)
+                    .map_err(|e| err(e.to_string()))?;
+                Writer::Parquet(Box::new(ParquetColumns {
+                    file,
+                    factory,
+                    schema: schema.clone(),
+                    writers,
+                    group: 0,
+                    rows: 0,
+                    threads: crate::info::threads(),
+                }))
             }
             Format::Arrow | Format::Csv => {
                 let w = FileWriter::try_new(out, &schema).map_err(|e| err(e.to_string()))?;
@@ -187,7 +274,9 @@ impl ColumnarSink {
         let batch =
             RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| err(e.to_string()))?;
         match &mut self.writer {
-            Writer::Parquet(w) => w.write(&batch).map_err(|e| err(e.to_string())),
+            Writer::Parquet(w) => w
+                .write(batch.columns(), batch.num_rows())
+                .map_err(|e| err(e.to_string())),
             Writer::Arrow(w) => w.write(&batch).map_err(|e| err(e.to_string())),
         }
     }
@@ -218,7 +307,7 @@ impl RowSink for ColumnarSink {
         let what = self.what;
         let err = |e: String| CliError::new(format!("cannot write {what}: {e}"));
         let out = match self.writer {
-            Writer::Parquet(w) => w.into_inner().map_err(|e| err(e.to_string()))?,
+            Writer::Parquet(w) => w.finish().map_err(|e| err(e.to_string()))?,
             Writer::Arrow(w) => w.into_inner().map_err(|e| err(e.to_string()))?,
         };
         out.commit()

@@ -208,3 +208,40 @@ fn a_parquet_input_keeps_its_own_arrow_types_in_features_and_predict() {
     let second = second.lines().nth(1).expect("a row");
     assert!(second.starts_with("AAA,2024-01-02 09:00:00,"), "{second}");
 }
+
+#[test]
+fn parquet_output_is_the_same_file_whatever_the_threads_and_holds_every_row() {
+    // More rows than a row group (262 144) and than a batch: several of each.
+    const N: usize = 300_001;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("p.csv");
+    let mut text = String::from("close\n");
+    for i in 0..N {
+        text.push_str(&format!("{}\n", 100.0 + (i as f64 * 0.01).sin()));
+    }
+    std::fs::write(&csv, text).expect("write");
+    let write = |threads: &str, name: &str| {
+        let out = dir.path().join(name);
+        mlp()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["features", "--column", "close", "--window", "4", "--input"])
+            .arg(&csv)
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    let one = write("1", "one.parquet");
+    let two = write("2", "two.parquet");
+    assert!(std::fs::read(&one).expect("one") == std::fs::read(&two).expect("two"));
+    let b = read_parquet(&two);
+    assert_eq!(b.num_rows(), N);
+    let close = b.column(0).as_primitive::<Float64Type>();
+    for i in [0, 262_143, 262_144, N - 1] {
+        assert_eq!(
+            close.value(i).to_bits(),
+            (100.0 + (i as f64 * 0.01).sin()).to_bits()
+        );
+    }
+}

@@ -166,10 +166,10 @@ pub(crate) fn read_body<R: Read>(
     Ok(table)
 }
 
-/// The data records of a CSV source read a chunk of rows at a time ([`CsvChunks::next_chunk`]).
+/// The data records of a CSV source read a chunk of rows at a time (`CsvChunks::next_chunk`).
 /// A lenient column ([`Others::Numeric`]) found not numeric in one chunk is left out of that
 /// chunk and every later one; one numeric so far is in each chunk's table, even when all its
-/// cells so far are empty ([`read_body`], reading everything, leaves those out).
+/// cells so far are empty (`read_body`, reading everything, leaves those out).
 pub struct CsvChunks<R: Read> {
     record: Records<R>,
     header: Vec<String>,

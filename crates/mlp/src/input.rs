@@ -122,7 +122,7 @@ impl Input {
     }
 
     /// [`Input::read`] of a Parquet or Arrow input, and the columns `arrays` in their own
-    /// Arrow type, one array each (see [`Columnar::read_with_arrays`]).
+    /// Arrow type, one array each (see `Columnar::read_with_arrays`).
     ///
     /// # Errors
     /// As [`Input::read`].
@@ -187,7 +187,7 @@ impl Input {
 const CSV_CHUNK_ROWS: usize = 1 << 16;
 
 /// An input read a chunk of rows at a time ([`Input::chunks`]): CSV in chunks of
-/// [`CSV_CHUNK_ROWS`] rows, Parquet and Arrow a batch at a time.
+/// `CSV_CHUNK_ROWS` (65 536) rows, Parquet and Arrow a batch at a time.
 pub enum Chunks {
     /// CSV text.
     Csv(Box<CsvChunks<Box<dyn Read>>>),

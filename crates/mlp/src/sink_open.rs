@@ -72,7 +72,7 @@ pub fn check_kept(keep: &[String], names: &[String]) -> CliResult<()> {
 /// first in [`Table::text`] (a name in both `keep` and `text` read once); for a Parquet or
 /// Arrow output (`columnar_out`) they are arrays, in [`OutputColumns::typed_kept`]'s terms:
 /// the input's own arrays when it is Parquet or Arrow, else typed from their text
-/// ([`typed_from_text`]), and `Table::text` holds `text` only.
+/// (`columnar_out::typed_from_text`), and `Table::text` holds `text` only.
 ///
 /// # Errors
 /// As [`Input::read`].

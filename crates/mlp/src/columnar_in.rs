@@ -173,6 +173,18 @@ impl Columnar {
         })
     }
 
+    /// pandas' index column (a leading unnamed or `Unnamed: 0` one, `__index_level_0__`),
+    /// not read as a feature by [`Others::Numeric`]; none otherwise.
+    fn index_column(&self, others: Others) -> Option<String> {
+        let header = self.header();
+        header
+            .iter()
+            .enumerate()
+            .find(|(j, n)| (*j == 0 || n.starts_with("__index_level_")) && is_index_name(n))
+            .filter(|_| others == Others::Numeric && header.len() > 1)
+            .map(|(_, n)| n.clone())
+    }
+
     /// The numeric columns to read: `required` (each must have a numeric type, else an error
     /// naming it and its type) then, with [`Others::Numeric`], every other numeric column
     /// but `index`; as (field, name, required).
@@ -217,13 +229,7 @@ impl Columnar {
     /// # Errors
     /// As [`Columnar::read`].
     pub fn chunks(self, required: &[String], others: Others) -> CliResult<NumericChunks> {
-        let header = self.header();
-        let index_column = header
-            .iter()
-            .enumerate()
-            .find(|(j, n)| (*j == 0 || n.starts_with("__index_level_")) && is_index_name(n))
-            .filter(|_| others == Others::Numeric && header.len() > 1)
-            .map(|(_, n)| n.clone());
+        let index_column = self.index_column(others);
         let numeric = self.numeric_columns(required, others, index_column.as_deref())?;
         let mut projection: Vec<usize> = numeric.iter().map(|c| c.0).collect();
         projection.sort_unstable();
@@ -274,12 +280,7 @@ impl Columnar {
         let header = self.header();
         let fields = self.schema.fields().clone();
         let type_of = |j: usize| fields[j].data_type();
-        let index_column = header
-            .iter()
-            .enumerate()
-            .find(|(j, n)| (*j == 0 || n.starts_with("__index_level_")) && is_index_name(n))
-            .filter(|_| others == Others::Numeric && header.len() > 1)
-            .map(|(_, n)| n.clone());
+        let index_column = self.index_column(others);
 
         // (field, name, values, strict, any value)
         let mut numeric: Vec<(usize, String, Vec<f64>, bool, bool)> = self

@@ -78,3 +78,16 @@ pub(crate) fn check_newton_settings(
     }
     Ok(())
 }
+
+/// `e` with its row counted from the first row of the data when the rows came in chunks and
+/// `seen` rows came before the chunk that failed.
+pub(crate) fn shift_row(e: PipelineError, seen: usize) -> PipelineError {
+    match e {
+        PipelineError::NonFinite { row, col, value } => PipelineError::NonFinite {
+            row: row + seen,
+            col,
+            value,
+        },
+        other => other,
+    }
+}

@@ -1,6 +1,6 @@
 //! Standardization of features, as scikit-learn's `StandardScaler`.
 
-use super::checks::check_xy;
+use super::checks::{check_xy, shift_row};
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
 use crate::traits::{Fit, Target, Transform};
@@ -87,14 +87,7 @@ impl StandardScaler {
                     got: x.ncols(),
                 });
             }
-            check_xy(x, None).map_err(|e| match e {
-                PipelineError::NonFinite { row, col, value } => PipelineError::NonFinite {
-                    row: row + seen,
-                    col,
-                    value,
-                },
-                other => other,
-            })?;
+            check_xy(x, None).map_err(|e| shift_row(e, seen))?;
             for (j, m) in moments.iter_mut().enumerate() {
                 col.clear();
                 col.extend((0..x.nrows()).map(|i| x.get(i, j)));

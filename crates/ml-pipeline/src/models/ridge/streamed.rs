@@ -9,7 +9,7 @@
 //! in row order, so the answer does not depend on thread timing; it differs from `fit`'s on
 //! the same rows only by the order of the merges (rounding).
 
-use super::super::checks::{check_finite, check_shapes};
+use super::super::checks::{check_finite, check_shapes, shift_row};
 use super::super::linear::LinearModel;
 use super::gram::GramStats;
 use super::refine::{gradient, Refinement, Sum2};
@@ -149,16 +149,4 @@ fn check_chunk(x: MatRef<'_, f64>, y: &[f64], k: usize, seen: usize) -> Result<u
     }
     check_shapes(x, Some(y)).map_err(|e| shift_row(e, seen))?;
     Ok(x.nrows())
-}
-
-/// A chunk's error with its row counted from the first row of the data.
-fn shift_row(e: PipelineError, seen: usize) -> PipelineError {
-    match e {
-        PipelineError::NonFinite { row, col, value } => PipelineError::NonFinite {
-            row: row + seen,
-            col,
-            value,
-        },
-        other => other,
-    }
 }

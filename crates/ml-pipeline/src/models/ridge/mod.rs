@@ -154,8 +154,28 @@ impl Ridge {
             // Finite values whose sums overflowed pass, as they always have.
             check_finite(x, Some(y))?;
         }
+        let condition_estimate = match self.normal_equations_fit(ablation, &stats) {
+            Ok(fitted) => return Ok(fitted),
+            Err(cond) => cond,
+        };
+        // Second pass: QR of the centered data, refined against the rows.
+        let (model, mut report) = self.qr_refined(ablation, x, None, y, threads)?;
+        if !report.condition_estimate.is_finite() {
+            report.condition_estimate = condition_estimate;
+        }
+        Ok((model, report))
+    }
+
+    /// The fast path of a fit from its Gram statistics: the normal equations, when their
+    /// condition estimate is at most [`MAX_NORMAL_EQUATIONS_CONDITION`]; else `Err` with
+    /// that estimate (infinite when the solve failed), and the caller takes the QR path.
+    fn normal_equations_fit(
+        &self,
+        ablation: Ablation,
+        stats: &GramStats,
+    ) -> std::result::Result<(LinearModel, RidgeReport), f64> {
         let (a, b) = stats.system(self.alpha, self.fit_intercept);
-        let condition_estimate = match normal_equations(ablation.isa, &a, &b) {
+        match normal_equations(ablation.isa, &a, &b) {
             Some((coef, cond)) if cond <= MAX_NORMAL_EQUATIONS_CONDITION => {
                 let intercept = if self.fit_intercept {
                     stats.mean_y - dot2(&stats.mean_x, &coef)
@@ -167,17 +187,11 @@ impl Ridge {
                     condition_estimate: cond,
                     refinement_steps: 0,
                 };
-                return Ok((LinearModel { coef, intercept }, report));
+                Ok((LinearModel { coef, intercept }, report))
             }
-            Some((_, cond)) => cond,
-            None => f64::INFINITY,
-        };
-        // Second pass: QR of the centered data, refined against the rows.
-        let (model, mut report) = self.qr_refined(ablation, x, None, y, threads)?;
-        if !report.condition_estimate.is_finite() {
-            report.condition_estimate = condition_estimate;
+            Some((_, cond)) => Err(cond),
+            None => Err(f64::INFINITY),
         }
-        Ok((model, report))
     }
 
     /// [`FitIncremental::finish`], with the report of how the system was solved (always

@@ -13,9 +13,9 @@ use super::super::checks::{check_finite, check_shapes, shift_row};
 use super::super::linear::LinearModel;
 use super::gram::GramStats;
 use super::refine::{gradient, Refinement, Sum2};
-use super::solve::{dot2, normal_equations, RidgeReport, SolveMethod};
+use super::solve::RidgeReport;
 use super::tsqr::QrState;
-use super::{Ridge, MAX_NORMAL_EQUATIONS_CONDITION};
+use super::Ridge;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
 use crate::traits::{Fit, RowChunks};
@@ -72,23 +72,9 @@ impl Ridge {
             }
             .into());
         }
-        let (a, b) = stats.system(self.alpha, self.fit_intercept);
-        let condition_estimate = match normal_equations(ablation.isa, &a, &b) {
-            Some((coef, cond)) if cond <= MAX_NORMAL_EQUATIONS_CONDITION => {
-                let intercept = if self.fit_intercept {
-                    stats.mean_y - dot2(&stats.mean_x, &coef)
-                } else {
-                    0.0
-                };
-                let report = RidgeReport {
-                    method: SolveMethod::NormalEquations,
-                    condition_estimate: cond,
-                    refinement_steps: 0,
-                };
-                return Ok((LinearModel { coef, intercept }, report));
-            }
-            Some((_, cond)) => cond,
-            None => f64::INFINITY,
+        let condition_estimate = match self.normal_equations_fit(ablation, &stats) {
+            Ok(fitted) => return Ok(fitted),
+            Err(cond) => cond,
         };
 
         // The QR factor of the centered data, then refinement against the rows.

@@ -31,6 +31,7 @@ mod dispatch;
 mod float;
 pub mod gemm;
 mod generic;
+mod heaps;
 mod histogram;
 mod isa;
 mod moments;
@@ -38,6 +39,9 @@ pub mod probe;
 mod simd;
 
 pub use float::Float;
+#[cfg(target_arch = "x86_64")]
+pub use heaps::HEAP_WALK_ENV_VAR;
+pub use heaps::{Heaps, HEAPS_MAX_DEPTH};
 pub use histogram::{histogram_gh, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with};
 pub use isa::{Isa, ISA_ENV_VAR};
 pub use moments::Moments;

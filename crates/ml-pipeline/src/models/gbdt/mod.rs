@@ -37,9 +37,11 @@ mod lightgbm;
 mod model;
 mod objective;
 mod packed;
+mod perfect;
 mod train;
 mod ubjson;
 mod value;
+mod walkers;
 mod xgboost;
 
 pub use model::{GbdtModel, Library};

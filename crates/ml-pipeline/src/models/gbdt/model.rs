@@ -3,6 +3,7 @@
 use super::compiled::Forest;
 use super::objective::Link;
 use super::packed::{Packed, PackedCache, PackedForest, Rank};
+use super::walkers::{with_walk, Walk};
 use crate::error::{PipelineError, Result};
 use crate::traits::{check_batch, Output, Predict};
 use crate::workers::for_row_ranges_into;
@@ -64,12 +65,6 @@ pub struct GbdtModel {
     pub(super) raw_margin: bool,
 }
 
-/// Walks run together (see `Packed::walk`): trees for one row.
-const LANES: usize = 16;
-/// Rows walking one tree together in a batch: more chains in flight than `LANES`, since the
-/// batch has rows to spare.
-const ROW_LANES: usize = 8;
-
 /// Rows a batch prediction evaluates together, tree by tree: enough to reuse each tree
 /// while it is in cache, few enough that the rows stay in L1.
 const BLOCK: usize = 32;
@@ -114,6 +109,21 @@ impl GbdtModel {
     #[inline]
     pub(super) fn packed(&self) -> &PackedForest {
         self.packed.get(&self.forest)
+    }
+
+    /// The form the trees are walked in: `"perfect"` (complete heaps of 4- or 8-byte nodes,
+    /// for forests close to complete, such as depth-limited ones) or `"packed"` (pre-order
+    /// nodes with child links, for any other forest and for categorical splits).
+    pub fn layout(&self) -> &'static str {
+        let perfect = match self.packed() {
+            PackedForest::Narrow(p) => p.perfect().is_some(),
+            PackedForest::Wide(p) => p.perfect().is_some(),
+        };
+        if perfect {
+            "perfect"
+        } else {
+            "packed"
+        }
     }
 
     /// The library that trained the model.
@@ -217,10 +227,19 @@ impl GbdtModel {
     /// Sums the used trees' leaves for a row (`x`, its ranks `q`) into `m` (one value per
     /// group), in the library's precision and order: XGBoost starts from the base margin and
     /// adds tree after tree in float32; LightGBM adds tree after tree in float64 from zero.
+    /// `places` is the walk's scratch.
     #[inline]
-    fn margins<Q: Rank, const SLOW: bool>(&self, p: &Packed<Q>, x: &[f64], q: &[Q], m: &mut [f64]) {
+    fn margins<Q: Rank, W: Walk<Q>>(
+        &self,
+        (w, isa): (&W, Isa),
+        x: &[f64],
+        q: &[Q],
+        places: &mut [u32],
+        m: &mut [f64],
+    ) {
         m.copy_from_slice(&self.base_margin);
         let f = &self.forest;
+        let used = self.used_trees;
         // One group (regression, binary): the sum stays in a register. Through memory, each
         // addition would wait on the store of the one before (store forwarding, conversions):
         // a chain of ~15 cycles per tree, the larger part of a single-row prediction.
@@ -229,44 +248,17 @@ impl GbdtModel {
                 #[allow(clippy::cast_possible_truncation)] // float32 sums, as XGBoost's
                 let mut s = *m as f32;
                 #[allow(clippy::cast_possible_truncation)]
-                self.each_leaf::<Q, SLOW>(p, x, q, |_, leaf| s += leaf as f32);
+                w.row_leaves(isa, used, x, q, places, |_, leaf| s += leaf as f32);
                 *m = f64::from(s);
             }
             ([m], Library::LightGbm) => {
                 let mut s = *m;
-                self.each_leaf::<Q, SLOW>(p, x, q, |_, leaf| s += leaf);
+                w.row_leaves(isa, used, x, q, places, |_, leaf| s += leaf);
                 *m = s;
             }
-            (m, _) => self.each_leaf::<Q, SLOW>(p, x, q, |t, leaf| {
+            (m, _) => w.row_leaves(isa, used, x, q, places, |t, leaf| {
                 self.add(&mut m[f.group(t)], leaf);
             }),
-        }
-    }
-
-    /// Calls `visit(t, leaf)` for every used tree `t` in order, with the leaf the row reaches.
-    #[inline(always)]
-    fn each_leaf<Q: Rank, const SLOW: bool>(
-        &self,
-        p: &Packed<Q>,
-        x: &[f64],
-        q: &[Q],
-        mut visit: impl FnMut(usize, f64),
-    ) {
-        let f = &self.forest;
-        let used = self.used_trees;
-        // LANES trees walked together, their leaves then visited one by one in tree order.
-        let mut t = 0;
-        while t + LANES <= used {
-            let trees = std::array::from_fn(|k| t + k);
-            let leaves = p.walk::<LANES, SLOW>(f, trees, [q; LANES], [x; LANES]);
-            for (k, leaf) in leaves.into_iter().enumerate() {
-                visit(t + k, leaf);
-            }
-            t += LANES;
-        }
-        for t in t..used {
-            let [leaf] = p.walk::<1, SLOW>(f, [t], [q], [x]);
-            visit(t, leaf);
         }
     }
 
@@ -275,22 +267,20 @@ impl GbdtModel {
     #[inline]
     fn predict_packed<Q: Rank>(
         &self,
-        p: &Packed<Q>,
+        (p, isa): (&Packed<Q>, Isa),
         x: &[f64],
-        ranks: &mut [f64],
+        (ranks, places): (&mut [f64], &mut [f64]),
         margins: &mut [f64],
         out: &mut [f64],
     ) {
         let q = p.ranks_in(ranks);
         p.rank_row(x, q);
         let q: &[Q] = q;
+        let places: &mut [u32] = bytemuck::cast_slice_mut(places);
         let g = self.n_groups;
-        let m = |m: &mut [f64]| {
-            if p.has_slow() {
-                self.margins::<Q, true>(p, x, q, m);
-            } else {
-                self.margins::<Q, false>(p, x, q, m);
-            }
+        let f = &self.forest;
+        let mut m = |m: &mut [f64]| {
+            with_walk!(p, f, |w| self.margins((w, isa), x, q, places, m));
             self.finish(m);
         };
         if out.len() == g {
@@ -310,6 +300,31 @@ impl GbdtModel {
         };
     }
 
+    /// Scratch words of a row's ranks, and of its leaf places (a perfect forest's walk
+    /// writes one `u32` per tree).
+    fn scratch_parts(&self) -> (usize, usize) {
+        let packed = self.packed();
+        let perfect = match packed {
+            PackedForest::Narrow(p) => p.perfect().is_some(),
+            PackedForest::Wide(p) => p.perfect().is_some(),
+        };
+        let places = if perfect {
+            self.forest.n_trees().div_ceil(2)
+        } else {
+            0
+        };
+        (packed.scratch_words(), places)
+    }
+
+    /// Scratch words of margins kept apart from the output (a class-index output).
+    fn margin_scratch(&self) -> usize {
+        if self.output().width() < self.n_groups {
+            self.n_groups
+        } else {
+            0
+        }
+    }
+
     /// Turns margins into the output (the first `output().width()` values of `m`).
     #[inline]
     fn finish(&self, m: &mut [f64]) {
@@ -325,9 +340,10 @@ impl GbdtModel {
     /// Predicts the rows of `x` in `rows` into `out`, `BLOCK` rows at a time, tree-major
     /// within a block. Each row's sum still runs tree after tree, so results equal
     /// `predict_one`'s bit for bit.
-    fn predict_block_rows<Q: Rank, const SLOW: bool>(
+    fn predict_block_rows<Q: Rank, W: Walk<Q>>(
         &self,
         p: &Packed<Q>,
+        w: &W,
         x: MatRef<'_, f64>,
         rows: std::ops::Range<usize>,
         out: &mut [f64],
@@ -337,6 +353,8 @@ impl GbdtModel {
         let mut xs = vec![0.0; BLOCK * k];
         let mut qs = vec![Q::ZERO; BLOCK * rl];
         let mut ms = vec![0.0; BLOCK * g];
+        let mut places = vec![0u32; BLOCK];
+        let isa = Isa::detect();
         let f = &self.forest;
         let mut start = rows.start;
         for o in out.chunks_mut(BLOCK * width) {
@@ -350,25 +368,13 @@ impl GbdtModel {
                 p.rank_row(xr, &mut qs[r * rl..(r + 1) * rl]);
                 ms[r * g..(r + 1) * g].copy_from_slice(&self.base_margin);
             }
-            let row = |r: usize| (&xs[r * k..(r + 1) * k], &qs[r * rl..(r + 1) * rl]);
+            // Sums still run tree after tree per row.
             for t in 0..self.used_trees {
                 let grp = f.group(t);
-                // ROW_LANES rows walk the tree together; sums still run tree after tree per row.
-                let mut r = 0;
-                while r + ROW_LANES <= n {
-                    let xr = std::array::from_fn(|j| row(r + j).0);
-                    let qr = std::array::from_fn(|j| row(r + j).1);
-                    let leaves = p.walk::<ROW_LANES, SLOW>(f, [t; ROW_LANES], qr, xr);
-                    for (j, leaf) in leaves.into_iter().enumerate() {
-                        self.add(&mut ms[(r + j) * g + grp], leaf);
-                    }
-                    r += ROW_LANES;
-                }
-                for r in r..n {
-                    let (xr, qr) = row(r);
-                    let [leaf] = p.walk::<1, SLOW>(f, [t], [qr], [xr]);
+                let (xs, qs) = ((&xs[..n * k], k), (&qs[..n * rl], rl));
+                w.tree_leaves(isa, t, xs, qs, n, &mut places, |r, leaf| {
                     self.add(&mut ms[r * g + grp], leaf);
-                }
+                });
             }
             for (r, orow) in o.chunks_exact_mut(width).enumerate().take(n) {
                 let m = &mut ms[r * g..(r + 1) * g];
@@ -382,15 +388,20 @@ impl GbdtModel {
     /// `predict_block_rows` for the packed form's rank type and nodes.
     fn predict_rows(&self, x: MatRef<'_, f64>, rows: std::ops::Range<usize>, out: &mut [f64]) {
         match self.packed() {
-            PackedForest::Narrow(p) if p.has_slow() => {
-                self.predict_block_rows::<_, true>(p, x, rows, out);
-            }
-            PackedForest::Narrow(p) => self.predict_block_rows::<_, false>(p, x, rows, out),
-            PackedForest::Wide(p) if p.has_slow() => {
-                self.predict_block_rows::<_, true>(p, x, rows, out);
-            }
-            PackedForest::Wide(p) => self.predict_block_rows::<_, false>(p, x, rows, out),
+            PackedForest::Narrow(p) => self.predict_rows_with(p, x, rows, out),
+            PackedForest::Wide(p) => self.predict_rows_with(p, x, rows, out),
         }
+    }
+
+    fn predict_rows_with<Q: Rank>(
+        &self,
+        p: &Packed<Q>,
+        x: MatRef<'_, f64>,
+        rows: std::ops::Range<usize>,
+        out: &mut [f64],
+    ) {
+        with_walk!(p, &self.forest, |w| self
+            .predict_block_rows(p, w, x, rows, out));
     }
 }
 
@@ -419,21 +430,19 @@ impl Predict for GbdtModel {
         }
     }
 
-    /// A row's threshold ranks (see `packed`), and for a multiclass model whose output is a
-    /// class index (XGBoost's `multi:softmax`) its margins.
+    /// A row's threshold ranks (see `packed`), for a multiclass model whose output is a
+    /// class index (XGBoost's `multi:softmax`) its margins, and for a perfect forest the
+    /// leaf places of its trees (see `perfect`).
     fn scratch_len(&self) -> usize {
-        let margins = if self.output().width() < self.n_groups {
-            self.n_groups
-        } else {
-            0
-        };
-        self.packed().scratch_words() + margins
+        let (ranks, places) = self.scratch_parts();
+        ranks + self.margin_scratch() + places
     }
 
     #[inline]
     fn predict_one_with(&self, isa: Isa, x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
-        // The traversal is scalar on every ISA (loads and selects, not arithmetic,
-        // dominate); the ISA is still checked so callers get the interface's contract.
+        // The heap walks of a perfect forest run on `isa` (gathers on AVX2); the packed
+        // walk is scalar on every ISA (dependent loads and selects, which SIMD does not
+        // shorten); the ISA is checked either way, as the interface promises.
         assert!(
             isa.is_supported(),
             "predict_one_with: the CPU lacks {isa:?}"
@@ -458,11 +467,17 @@ impl Predict for GbdtModel {
             "predict_one: scratch of {} values, model needs {need}",
             scratch.len()
         );
-        let packed = self.packed();
-        let (ranks, margins) = scratch.split_at_mut(packed.scratch_words());
-        match packed {
-            PackedForest::Narrow(p) => self.predict_packed(p, x, ranks, margins, out),
-            PackedForest::Wide(p) => self.predict_packed(p, x, ranks, margins, out),
+        let (rank_words, place_words) = self.scratch_parts();
+        let (ranks, rest) = scratch.split_at_mut(rank_words);
+        let (margins, rest) = rest.split_at_mut(self.margin_scratch());
+        let places = &mut rest[..place_words];
+        match self.packed() {
+            PackedForest::Narrow(p) => {
+                self.predict_packed((p, isa), x, (ranks, places), margins, out);
+            }
+            PackedForest::Wide(p) => {
+                self.predict_packed((p, isa), x, (ranks, places), margins, out);
+            }
         }
     }
 

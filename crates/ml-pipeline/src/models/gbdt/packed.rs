@@ -30,6 +30,7 @@
 //! without them is walked by code that has no such test at all.
 
 use super::compiled::{Forest, Test, LIGHTGBM_ZERO, MAX_NODES};
+use super::perfect::Perfect;
 use std::sync::OnceLock;
 
 /// `Packed::next` flag: the node is decided by [`Forest::slow_left`].
@@ -98,6 +99,8 @@ pub(super) struct Packed<Q> {
     n: usize,
     /// Whether any node is `SLOW`.
     has_slow: bool,
+    /// The same trees as complete heaps, when the forest is close to complete.
+    perfect: Option<Perfect>,
 }
 
 /// The packed form of a forest: `u16` ranks when they fit, else `u32`.
@@ -233,7 +236,7 @@ impl<Q: Rank> Packed<Q> {
                 _ => 0.0,
             })
             .collect();
-        Self {
+        let mut packed = Self {
             nodes,
             values,
             cuts: flat,
@@ -241,11 +244,36 @@ impl<Q: Rank> Packed<Q> {
             cut_bits,
             n,
             has_slow,
-        }
+            perfect: None,
+        };
+        packed.perfect = Perfect::build(forest, &packed);
+        packed
     }
 
-    /// Ranks a row holds: four per feature.
+    /// The perfect form of the trees, when they have one.
+    #[inline]
+    pub fn perfect(&self) -> Option<&Perfect> {
+        self.perfect.as_ref()
+    }
+
+    /// Node `i`'s rank slot and limit.
+    pub fn slot_lim(&self, i: usize) -> (Q, Q) {
+        (self.nodes[i].slot, self.nodes[i].lim)
+    }
+
+    /// Node `i`'s leaf value (0 at a split).
+    pub fn leaf_value(&self, i: usize) -> f64 {
+        self.values[i]
+    }
+
+    /// Ranks a row holds: four per feature, and two spare (32-bit gathers of the last rank
+    /// read past it; see `Perfect`).
     pub fn rank_len(&self) -> usize {
+        4 * self.n + 2
+    }
+
+    /// The slots nodes read: `4 * n` (the module table's four per feature).
+    pub fn slot_count(&self) -> usize {
         4 * self.n
     }
 
@@ -372,7 +400,7 @@ impl<Q: Rank> Packed<Q> {
             debug_assert!(s < q.len(), "slot {s} of {}", q.len());
             // SAFETY: `build` makes slots below `4 * n` (a feature below the forest's
             // `row_len` = `n`, plus a variant times `n`), and `walk` checked that `q` holds
-            // `rank_len() = 4 * n` ranks.
+            // `rank_len() = 4 * n + 2` ranks.
             let r = unsafe { *q.get_unchecked(s) };
             r < node.lim
         };

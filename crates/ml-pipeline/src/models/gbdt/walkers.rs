@@ -1,0 +1,177 @@
+//! The walks a prediction can take through a forest's compiled form, behind one trait:
+//! the packed nodes' lockstep walks (any forest), or the kernel layer's heap walks (nearly
+//! complete forests, see `Perfect`). [`with_walk!`] picks the one a forest allows.
+
+use super::compiled::Forest;
+use super::packed::{Packed, Rank};
+use super::perfect::Perfect;
+use simd_kernels::Isa;
+
+/// Walks that find the leaves rows reach, for a `GbdtModel`'s predictions.
+pub(super) trait Walk<Q> {
+    /// Calls `visit(t, leaf)` for trees `0..used` in order, with the leaf the row `x` (ranks
+    /// `q`) reaches in each; `places` is scratch of at least `used` values.
+    fn row_leaves(
+        &self,
+        isa: Isa,
+        used: usize,
+        x: &[f64],
+        q: &[Q],
+        places: &mut [u32],
+        visit: impl FnMut(usize, f64),
+    );
+
+    /// Calls `visit(r, leaf)` for rows `0..n` in order, with the leaf row `r` (values
+    /// `xs[r * k..]`, ranks `qs[r * stride..]`) reaches in tree `t`; `places` is scratch of
+    /// at least `n` values.
+    #[allow(clippy::too_many_arguments)] // a row block's layout: values, ranks, their strides
+    fn tree_leaves(
+        &self,
+        isa: Isa,
+        t: usize,
+        xs: (&[f64], usize),
+        qs: (&[Q], usize),
+        n: usize,
+        places: &mut [u32],
+        visit: impl FnMut(usize, f64),
+    );
+}
+
+/// Trees walked together for one row (see `Packed::walk`).
+const LANES: usize = 16;
+/// Rows walking one tree together in a batch: more chains in flight than `LANES`, since the
+/// batch has rows to spare.
+const ROW_LANES: usize = 8;
+
+/// The packed nodes' walk, with or without categorical (`SLOW`) nodes.
+pub(super) struct PackedWalk<'a, Q, const SLOW: bool>(pub &'a Packed<Q>, pub &'a Forest);
+
+impl<Q: Rank, const SLOW: bool> Walk<Q> for PackedWalk<'_, Q, SLOW> {
+    #[inline(always)]
+    fn row_leaves(
+        &self,
+        _: Isa,
+        used: usize,
+        x: &[f64],
+        q: &[Q],
+        _: &mut [u32],
+        mut visit: impl FnMut(usize, f64),
+    ) {
+        let (p, f) = (self.0, self.1);
+        // LANES trees walked together, their leaves then visited one by one in tree order.
+        let mut t = 0;
+        while t + LANES <= used {
+            let trees = std::array::from_fn(|k| t + k);
+            let leaves = p.walk::<LANES, SLOW>(f, trees, [q; LANES], [x; LANES]);
+            for (k, leaf) in leaves.into_iter().enumerate() {
+                visit(t + k, leaf);
+            }
+            t += LANES;
+        }
+        for t in t..used {
+            let [leaf] = p.walk::<1, SLOW>(f, [t], [q], [x]);
+            visit(t, leaf);
+        }
+    }
+
+    #[inline(always)]
+    fn tree_leaves(
+        &self,
+        _: Isa,
+        t: usize,
+        (xs, k): (&[f64], usize),
+        (qs, stride): (&[Q], usize),
+        n: usize,
+        _: &mut [u32],
+        mut visit: impl FnMut(usize, f64),
+    ) {
+        let (p, f) = (self.0, self.1);
+        let row = |r: usize| (&xs[r * k..(r + 1) * k], &qs[r * stride..(r + 1) * stride]);
+        // ROW_LANES rows walk the tree together.
+        let mut r = 0;
+        while r + ROW_LANES <= n {
+            let xr = std::array::from_fn(|j| row(r + j).0);
+            let qr = std::array::from_fn(|j| row(r + j).1);
+            let leaves = p.walk::<ROW_LANES, SLOW>(f, [t; ROW_LANES], qr, xr);
+            for (j, leaf) in leaves.into_iter().enumerate() {
+                visit(r + j, leaf);
+            }
+            r += ROW_LANES;
+        }
+        for r in r..n {
+            let (xr, qr) = row(r);
+            let [leaf] = p.walk::<1, SLOW>(f, [t], [qr], [xr]);
+            visit(r, leaf);
+        }
+    }
+}
+
+/// The heap walks of a perfect forest (`u16` ranks only: `Perfect::build` makes no other).
+pub(super) struct PerfectWalk<'a>(pub &'a Perfect);
+
+impl<Q: Rank> Walk<Q> for PerfectWalk<'_> {
+    #[inline(always)]
+    fn row_leaves(
+        &self,
+        isa: Isa,
+        used: usize,
+        _: &[f64],
+        q: &[Q],
+        places: &mut [u32],
+        visit: impl FnMut(usize, f64),
+    ) {
+        self.0
+            .row_leaves(isa, narrow(q), &mut places[..used], visit);
+    }
+
+    #[inline(always)]
+    fn tree_leaves(
+        &self,
+        isa: Isa,
+        t: usize,
+        _: (&[f64], usize),
+        (qs, stride): (&[Q], usize),
+        n: usize,
+        places: &mut [u32],
+        visit: impl FnMut(usize, f64),
+    ) {
+        self.0
+            .tree_leaves(isa, t, narrow(qs), stride, &mut places[..n], visit);
+    }
+}
+
+/// `q` as the `u16` ranks it is (a perfect forest exists only over `u16` ranks).
+#[inline(always)]
+fn narrow<Q: Rank>(q: &[Q]) -> &[u16] {
+    assert_eq!(
+        std::mem::size_of::<Q>(),
+        2,
+        "perfect forests have u16 ranks"
+    );
+    bytemuck::cast_slice(q)
+}
+
+/// Runs `$run` with `$w` bound to the walk packed form `$p` (of forest `$f`) allows: the
+/// heap walk when it has a perfect form, else the packed walk (with categorical nodes or
+/// without).
+macro_rules! with_walk {
+    ($p:expr, $f:expr, |$w:ident| $run:expr) => {{
+        use $crate::models::gbdt::walkers::{PackedWalk, PerfectWalk};
+        let p = $p;
+        match p.perfect() {
+            Some(perfect) => {
+                let $w = &PerfectWalk(perfect);
+                $run
+            }
+            None if p.has_slow() => {
+                let $w = &PackedWalk::<_, true>(p, $f);
+                $run
+            }
+            None => {
+                let $w = &PackedWalk::<_, false>(p, $f);
+                $run
+            }
+        }
+    }};
+}
+pub(super) use with_walk;

@@ -27,6 +27,7 @@
 
 mod arch;
 pub mod cache;
+mod cuts;
 mod dispatch;
 mod float;
 pub mod gemm;
@@ -38,6 +39,7 @@ mod moments;
 pub mod probe;
 mod simd;
 
+pub use cuts::Cuts;
 pub use float::Float;
 #[cfg(target_arch = "x86_64")]
 pub use heaps::HEAP_WALK_ENV_VAR;

@@ -377,12 +377,12 @@ mod tests {
             match PackedForest::new(self) {
                 PackedForest::Narrow(p) => {
                     let mut q = vec![0; p.rank_len()];
-                    p.rank_row(x, &mut q);
+                    p.rank_row(simd_kernels::Isa::detect(), x, &mut q);
                     p.walk::<1, true>(self, [t], [&q], [x])[0]
                 }
                 PackedForest::Wide(p) => {
                     let mut q = vec![0; p.rank_len()];
-                    p.rank_row(x, &mut q);
+                    p.rank_row(simd_kernels::Isa::detect(), x, &mut q);
                     p.walk::<1, true>(self, [t], [&q], [x])[0]
                 }
             }

@@ -274,7 +274,7 @@ impl GbdtModel {
         out: &mut [f64],
     ) {
         let q = p.ranks_in(ranks);
-        p.rank_row(x, q);
+        p.rank_row(isa, x, q);
         let q: &[Q] = q;
         let places: &mut [u32] = bytemuck::cast_slice_mut(places);
         let g = self.n_groups;
@@ -365,7 +365,7 @@ impl GbdtModel {
                 for (j, v) in xr.iter_mut().enumerate() {
                     *v = x.get(start + r, j);
                 }
-                p.rank_row(xr, &mut qs[r * rl..(r + 1) * rl]);
+                p.rank_row(isa, xr, &mut qs[r * rl..(r + 1) * rl]);
                 ms[r * g..(r + 1) * g].copy_from_slice(&self.base_margin);
             }
             // Sums still run tree after tree per row.

@@ -8,7 +8,7 @@
 //!
 //! Ranks. Each feature's thresholds over all trees are sorted once (`cuts`). A row is
 //! turned into ranks once per prediction: `rank(x)` = the number of cuts below `x` (a
-//! binary search per feature). Then for the cut `t_j`, `x <= t_j` exactly when
+//! 16-ary search per feature, [`simd_kernels::Cuts`]). Then for the cut `t_j`, `x <= t_j` exactly when
 //! `rank(x) <= j`, that is `rank(x) < j + 1`: the same float64 comparisons decide both, so
 //! the integer test is exact for every input, with no rounding anywhere.
 //!
@@ -31,12 +31,13 @@
 
 use super::compiled::{Forest, Test, LIGHTGBM_ZERO, MAX_NODES};
 use super::perfect::Perfect;
+use simd_kernels::{Cuts, Isa};
 use std::sync::OnceLock;
 
 /// `Packed::next` flag: the node is decided by [`Forest::slow_left`].
 const SLOW: u32 = 1 << 31;
-/// Features whose rank searches run together (see `Packed::ranks_from`).
-const RANK_LANES: usize = 8;
+/// Features ranked per kernel call (see `Packed::rank_row`).
+const RANK_CHUNK: usize = 16;
 // Every child index of a forest leaves the flag bit clear.
 const _: () = assert!(MAX_NODES < SLOW as usize);
 
@@ -87,14 +88,8 @@ pub(super) struct Packed<Q> {
     /// Each node's leaf value (0 for a split), apart from the nodes: the walk reads one per
     /// tree, at its end, so the nodes it reads on the way stay twice as dense.
     values: Vec<f64>,
-    /// Each feature's distinct numeric thresholds as a search block (see `ranks_from`):
-    /// -inf, the thresholds ascending, +inf up to `2^bits - 1` of them; blocks one after
-    /// another.
-    cuts: Vec<f64>,
-    /// Where feature `f`'s block starts (its -inf).
-    cut_base: Vec<usize>,
-    /// Feature `f`'s search steps: the bit length of its threshold count.
-    cut_bits: Vec<u32>,
+    /// Each feature's distinct numeric thresholds, as the kernel layer's search trees.
+    cuts: Cuts,
     /// Features a row has ranks for (the forest's `row_len`).
     n: usize,
     /// Whether any node is `SLOW`.
@@ -176,16 +171,6 @@ fn cuts(forest: &Forest) -> Vec<Vec<f64>> {
 impl<Q: Rank> Packed<Q> {
     fn build(forest: &Forest, cuts: &[Vec<f64>]) -> Self {
         let n = forest.row_len();
-        let (mut cut_base, mut cut_bits) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut flat = Vec::with_capacity(2 * cuts.iter().map(Vec::len).sum::<usize>() + n);
-        for c in cuts {
-            let bits = usize::BITS - c.len().leading_zeros();
-            cut_base.push(flat.len());
-            cut_bits.push(bits);
-            flat.push(f64::NEG_INFINITY);
-            flat.extend_from_slice(c);
-            flat.resize(flat.len() + (1 << bits) - 1 - c.len(), f64::INFINITY);
-        }
         let mut has_slow = false;
         let nodes = (0..forest.n_nodes())
             .map(|i| {
@@ -239,9 +224,7 @@ impl<Q: Rank> Packed<Q> {
         let mut packed = Self {
             nodes,
             values,
-            cuts: flat,
-            cut_base,
-            cut_bits,
+            cuts: Cuts::new(cuts),
             n,
             has_slow,
             perfect: None,
@@ -293,19 +276,27 @@ impl<Q: Rank> Packed<Q> {
         &mut ranks[..self.rank_len()]
     }
 
-    /// Writes the ranks of row `x` into `q` ([`rank_len`](Self::rank_len) values). Values
-    /// a short row lacks are missing (NaN).
+    /// Writes the ranks of row `x` into `q` ([`rank_len`](Self::rank_len) values), the
+    /// searches on `isa`. Values a short row lacks are missing (NaN).
     #[inline]
-    pub fn rank_row(&self, x: &[f64], q: &mut [Q]) {
+    pub fn rank_row(&self, isa: Isa, x: &[f64], q: &mut [Q]) {
         let n = self.n;
         let (right, rest) = q.split_at_mut(n);
         let (left, rest) = rest.split_at_mut(n);
         let (zero_left, zero_right) = rest.split_at_mut(n);
-        for f0 in (0..n).step_by(RANK_LANES) {
-            let (ranks, values) = self.ranks_from(f0, x);
-            for (k, (&r, &v)) in ranks.iter().zip(&values).enumerate().take(n - f0) {
+        for f0 in (0..n).step_by(RANK_CHUNK) {
+            let len = RANK_CHUNK.min(n - f0);
+            // Missing past the row's end (an element loop: no call to a copy routine).
+            let values: [f64; RANK_CHUNK] =
+                std::array::from_fn(|k| x.get(f0 + k).copied().unwrap_or(f64::NAN));
+            let mut ranks = [0u32; RANK_CHUNK];
+            self.cuts
+                .ranks_with(isa, f0, &values[..len], &mut ranks[..len]);
+            for (k, (&r, &v)) in ranks.iter().zip(&values).enumerate().take(len) {
                 let f = f0 + k;
-                let r = Q::from_index(r);
+                // A rank is at most the feature's threshold count, which fits `Q` (checked
+                // when the forest is packed).
+                let r = Q::from_index(r as usize);
                 let nan = v.is_nan();
                 let missing = nan | (v.abs() <= LIGHTGBM_ZERO);
                 right[f] = if nan { Q::MAX } else { r };
@@ -314,42 +305,6 @@ impl<Q: Rank> Packed<Q> {
                 zero_right[f] = if missing { Q::MAX } else { r };
             }
         }
-    }
-
-    /// The ranks of features `f0..f0 + RANK_LANES` of `x` (0 past the last feature and for
-    /// NaN), and the values ranked (NaN past the row's end): one binary search per feature, the searches in lockstep so that their
-    /// independent chains of loads overlap.
-    ///
-    /// Each search is binary lifting: the rank is the largest `p` with `p == 0` or
-    /// `cuts[p - 1] < v`, built bit by bit from the top. A feature's block is padded (+inf,
-    /// below no value) to `2^bits - 1` thresholds, so every probe lands inside it and needs
-    /// no length test, and starts with -inf, so that a lane whose search has fewer steps
-    /// than the group's probes `rank + 0`, reads the -inf (or a threshold it already knows
-    /// is below `v`) and keeps its rank.
-    #[inline(always)]
-    fn ranks_from(&self, f0: usize, x: &[f64]) -> ([usize; RANK_LANES], [f64; RANK_LANES]) {
-        // Lanes past the last feature search feature 0's block with no step of their own.
-        let mut base = [0; RANK_LANES];
-        let mut mask = [0; RANK_LANES];
-        let mut v = [f64::NAN; RANK_LANES];
-        let mut steps = 0;
-        for k in 0..RANK_LANES.min(self.n - f0) {
-            let f = f0 + k;
-            base[k] = self.cut_base[f];
-            mask[k] = (1 << self.cut_bits[f]) - 1;
-            v[k] = x.get(f).copied().unwrap_or(f64::NAN);
-            steps = steps.max(self.cut_bits[f]);
-        }
-        let mut rank = [0; RANK_LANES];
-        for s in (0..steps).rev() {
-            for k in 0..RANK_LANES {
-                let probe = rank[k] + ((1 << s) & mask[k]);
-                // `probe <= mask[k] = 2^bits - 1`: within the block.
-                let c = self.cuts[base[k] + probe];
-                rank[k] = std::hint::select_unpredictable(c < v[k], probe, rank[k]);
-            }
-        }
-        (rank, v)
     }
 
     /// The leaves `L` walks reach, in lockstep (see `Forest`'s module notes): walk `k` goes
@@ -497,7 +452,7 @@ mod tests {
 
     fn check<Q: Rank>(forest: &Forest, p: &Packed<Q>, trees: &[Vec<RawNode>], x: &[f64]) {
         let mut q = vec![Q::ZERO; p.rank_len()];
-        p.rank_row(x, &mut q);
+        p.rank_row(Isa::detect(), x, &mut q);
         for (t, nodes) in trees.iter().enumerate() {
             let want = reference(nodes, x);
             assert_eq!(
@@ -578,7 +533,7 @@ mod tests {
                 .collect();
             let PackedForest::Narrow(p) = PackedForest::new(&forest) else { panic!("narrow") };
             let mut q = vec![0u16; p.rank_len()];
-            p.rank_row(&x, &mut q);
+            p.rank_row(Isa::detect(), &x, &mut q);
             for f in 0..n {
                 let below = want[f].iter().filter(|&&c| c < x[f]).count();
                 let (nan, r) = (x[f].is_nan(), u16::try_from(below).unwrap());

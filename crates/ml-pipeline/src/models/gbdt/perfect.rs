@@ -26,6 +26,9 @@ use simd_kernels::{Heaps, Isa, HEAPS_MAX_DEPTH};
 const MAX_DEPTH: u32 = 12;
 const _: () = assert!(MAX_DEPTH <= HEAPS_MAX_DEPTH);
 
+/// Trees a single-row walk hands to the kernel at a time.
+const ROW_CHUNK: usize = 32;
+
 /// A forest of complete trees of one depth, in heap order, and their leaf values.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Perfect {
@@ -106,10 +109,16 @@ impl Perfect {
         places: &mut [u32],
         mut visit: impl FnMut(usize, f64),
     ) {
-        self.heaps.leaves_with(isa, q, 0, places);
         let width = 1usize << self.heaps.depth();
-        for (t, &place) in places.iter().enumerate() {
-            visit(t, self.leaves[t * width + place as usize]);
+        // A chunk's leaves are summed right after its walks, so the summation (a chain of
+        // dependent additions, in the library's order) runs while the next chunk's loads
+        // are in flight, instead of after all the walks.
+        for (c, places) in places.chunks_mut(ROW_CHUNK).enumerate() {
+            let first = c * ROW_CHUNK;
+            self.heaps.leaves_with(isa, q, first, places);
+            for (t, &place) in (first..).zip(places.iter()) {
+                visit(t, self.leaves[t * width + place as usize]);
+            }
         }
     }
 
@@ -213,7 +222,7 @@ mod tests {
                     .map(|&k| VALUES.get(k).copied().unwrap_or(if k == 8 { f64::NAN } else { 0.7 }))
                     .collect();
                 let mut q = vec![0u16; p.rank_len()];
-                p.rank_row(&x, &mut q);
+                p.rank_row(Isa::detect(), &x, &mut q);
                 let want: Vec<f64> = (0..forest.n_trees())
                     .map(|t| p.walk::<1, false>(&forest, [t], [&q], [&x])[0])
                     .collect();

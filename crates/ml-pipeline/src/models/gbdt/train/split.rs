@@ -31,6 +31,7 @@ pub(super) struct Rules {
 }
 
 impl Rules {
+    #[inline(always)]
     fn threshold_l1(&self, g: f64) -> f64 {
         g.signum() * (g.abs() - self.lambda_l1).max(0.0)
     }
@@ -127,26 +128,49 @@ fn scan<const L1: bool>(
     // `min_sum_hessian_in_leaf`.
     let min_rows = rules.min_data_in_leaf.max(1);
     let min_hessian = rules.min_sum_hessian_in_leaf;
+    // The row-count tests of both children as float tests on `y = lh * rows_per_hessian +
+    // 0.5` (LightGBM's estimate before truncation, `nl = min(trunc(y), n)`): `nl >= min_rows`
+    // exactly when `y >= min_rows`, and `n - nl >= min_rows` exactly when `trunc(y) <= n -
+    // min_rows`, that is `y < n - min_rows + 1` (`splittable` keeps `n >= 2 min_rows`; the
+    // integers are far below 2^53, so exact as f64). A NaN `y` fails both, as the
+    // saturating conversion to 0 did. No float-to-integer conversion is left in the loop.
+    let y_min = min_rows as f64;
+    let y_end = (total.n - min_rows + 1) as f64;
+    // Left sums after each bin (the scan's additions, in its order), then every bin's gain
+    // in a loop without a carried dependency, which the compiler vectorizes (two divisions
+    // per bin dominate the scan); then the first best in bin order, missing right first, as
+    // the sequential scan kept it (strictly greater gains only).
+    let bins = value_bins - 1;
+    // Both ways of the missing bin, when the leaf has missing rows: `passes` 1 or 2, the
+    // second pass's sums start from the missing bin's. Their prefix sums are independent
+    // chains of additions, so one loop runs them side by side.
+    let passes = if has_missing { 2 } else { 1 };
+    let mut lgs = [[0.0f64; 256]; 2];
+    let mut lhs = [[0.0f64; 256]; 2];
+    let (mut g0, mut h0, [mut g1, mut h1]) = (0.0, 0.0, missing);
+    let [lg0, lg1] = &mut lgs;
+    let [lh0, lh1] = &mut lhs;
+    for (k, e) in hist[..bins].iter().enumerate() {
+        g0 += e[0];
+        h0 += e[1];
+        g1 += e[0];
+        h1 += e[1];
+        (lg0[k], lh0[k], lg1[k], lh1[k]) = (g0, h0, g1, h1);
+    }
+    let mut gains = [0.0f64; 256];
     let mut best: Option<(usize, bool)> = None;
-    for missing_left in [false, true] {
-        if missing_left && !has_missing {
-            break;
-        }
-        let [mut lg, mut lh] = if missing_left { missing } else { [0.0, 0.0] };
-        for (bin, e) in hist[..value_bins - 1].iter().enumerate() {
-            lg += e[0];
-            lh += e[1];
-            // LightGBM's estimate, `hessian * rows / hessian_total + 0.5` truncated: a
-            // conversion instruction, where `f64::round` is a library call on baseline x86-64.
-            let nl = ((lh * rows_per_hessian + 0.5) as usize).min(total.n);
+    for (pass, (lgs, lhs)) in lgs.iter().zip(&lhs).enumerate().take(passes) {
+        for ((gain, &lg), &lh) in gains[..bins].iter_mut().zip(lgs).zip(lhs) {
+            let y = lh * rows_per_hessian + 0.5;
             let (rg, rh) = (total.g - lg, total.h - lh);
-            if nl < min_rows || total.n - nl < min_rows || lh < min_hessian || rh < min_hessian {
-                continue;
-            }
-            let gain = gain_of(lg, lh) + gain_of(rg, rh);
+            let ok = y >= y_min && y < y_end && lh >= min_hessian && rh >= min_hessian;
+            let g = gain_of(lg, lh) + gain_of(rg, rh);
+            *gain = if ok { g } else { f64::NEG_INFINITY };
+        }
+        for (bin, &gain) in gains[..bins].iter().enumerate() {
             if gain > bar {
                 bar = gain;
-                best = Some((bin, missing_left));
+                best = Some((bin, pass == 1));
             }
         }
     }

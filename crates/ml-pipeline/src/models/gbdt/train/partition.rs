@@ -35,18 +35,22 @@ impl Partition {
     pub fn split(&mut self, leaf: usize, left: impl Fn(u32) -> bool) -> usize {
         let (s, n) = self.ranges[leaf];
         let range = &mut self.rows[s..s + n];
-        self.scratch.clear();
-        let mut kept = 0;
+        self.scratch.resize(n, 0);
+        let moved_rows = &mut self.scratch[..n];
+        // Branch-free: each row is written to both places and only the count of its side
+        // advances. A row's side is data (half the time either way), which a branch would
+        // mispredict about once in two rows. `kept <= k`, so the write never overtakes the
+        // read, and the left rows keep their order.
+        let (mut kept, mut moved) = (0, 0);
         for k in 0..n {
             let r = range[k];
-            if left(r) {
-                range[kept] = r;
-                kept += 1;
-            } else {
-                self.scratch.push(r);
-            }
+            let l = left(r);
+            range[kept] = r;
+            moved_rows[moved] = r;
+            kept += usize::from(l);
+            moved += usize::from(!l);
         }
-        range[kept..].copy_from_slice(&self.scratch);
+        range[kept..].copy_from_slice(&moved_rows[..moved]);
         self.ranges[leaf] = (s, kept);
         self.ranges.push((s + kept, n - kept));
         self.ranges.len() - 1

@@ -1,6 +1,6 @@
 //! The AVX2 heap walks: eight walks per register, nodes and ranks fetched by `vpgatherdd`.
 
-use super::{Heaps, LANES};
+use super::layout::{Heaps, LANES};
 use std::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_and_si256, _mm256_cmpgt_epi32, _mm256_i32gather_epi32,
     _mm256_mullo_epi32, _mm256_set1_epi32, _mm256_setr_epi32, _mm256_setzero_si256,

@@ -8,7 +8,9 @@
 //! only speed, never an answer. `SIMD_KERNELS_HEAP_WALK=gather|lockstep` overrides it (for
 //! benchmarks of either form).
 
-use super::{avx2, walk_rows_scalar, walk_trees_scalar, Heaps};
+use super::avx2;
+use super::layout::Heaps;
+use super::scalar::{walk_rows_scalar, walk_trees_scalar};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 

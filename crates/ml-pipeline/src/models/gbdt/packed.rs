@@ -30,7 +30,7 @@
 //! without them is walked by code that has no such test at all.
 
 use super::compiled::{Forest, Test, LIGHTGBM_ZERO, MAX_NODES};
-use super::perfect::Perfect;
+use super::perfect::{Nodes, Perfect};
 use simd_kernels::{Cuts, Isa};
 use std::sync::OnceLock;
 
@@ -239,25 +239,10 @@ impl<Q: Rank> Packed<Q> {
         self.perfect.as_ref()
     }
 
-    /// Node `i`'s rank slot and limit.
-    pub fn slot_lim(&self, i: usize) -> (Q, Q) {
-        (self.nodes[i].slot, self.nodes[i].lim)
-    }
-
-    /// Node `i`'s leaf value (0 at a split).
-    pub fn leaf_value(&self, i: usize) -> f64 {
-        self.values[i]
-    }
-
     /// Ranks a row holds: four per feature, and two spare (32-bit gathers of the last rank
     /// read past it; see `Perfect`).
     pub fn rank_len(&self) -> usize {
         4 * self.n + 2
-    }
-
-    /// The slots nodes read: `4 * n` (the module table's four per feature).
-    pub fn slot_count(&self) -> usize {
-        4 * self.n
     }
 
     fn rank_words(&self) -> usize {
@@ -368,6 +353,31 @@ impl<Q: Rank> Packed<Q> {
             node.next
         };
         std::hint::select_unpredictable(left, i + 1, next as usize)
+    }
+}
+
+/// What the perfect form is built from.
+impl<Q: Rank> Nodes for Packed<Q> {
+    fn narrow(&self) -> bool {
+        std::mem::size_of::<Q>() == 2
+    }
+
+    fn has_slow(&self) -> bool {
+        self.has_slow
+    }
+
+    /// `4 * n`: the module table's four slots per feature.
+    fn slot_count(&self) -> usize {
+        4 * self.n
+    }
+
+    fn slot_lim(&self, i: usize) -> (usize, usize) {
+        (self.nodes[i].slot.index(), self.nodes[i].lim.index())
+    }
+
+    /// 0 at a split.
+    fn leaf_value(&self, i: usize) -> f64 {
+        self.values[i]
     }
 }
 

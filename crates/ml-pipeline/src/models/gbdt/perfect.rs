@@ -19,8 +19,22 @@
 //! decided by the [`Forest`] itself).
 
 use super::compiled::{Forest, Test};
-use super::packed::{Packed, Rank};
 use simd_kernels::{Heaps, Isa, HEAPS_MAX_DEPTH};
+
+/// What a perfect form is built from, besides the forest: the packed form's view of its
+/// nodes (see `packed`).
+pub(super) trait Nodes {
+    /// Whether node tests take `u16` ranks (the kernel's nodes hold 16-bit slots and limits).
+    fn narrow(&self) -> bool;
+    /// Whether any node is categorical.
+    fn has_slow(&self) -> bool;
+    /// The slots nodes read are below this.
+    fn slot_count(&self) -> usize;
+    /// Node `i`'s rank slot and limit.
+    fn slot_lim(&self, i: usize) -> (usize, usize);
+    /// Node `i`'s leaf value.
+    fn leaf_value(&self, i: usize) -> f64;
+}
 
 /// Deepest forest packed perfect: a deeper padded tree outgrows the caches the form is for.
 const MAX_DEPTH: u32 = 12;
@@ -41,9 +55,9 @@ impl Perfect {
     /// The perfect form of `forest`, whose packed form is `p`, when it pays: `u16` ranks,
     /// no categorical split, depth at most `MAX_DEPTH`, and padded trees at most twice the
     /// forest's nodes (then the 4-byte nodes take no more room than the 8-byte packed ones).
-    pub fn build<Q: Rank>(forest: &Forest, p: &Packed<Q>) -> Option<Self> {
+    pub fn build(forest: &Forest, p: &impl Nodes) -> Option<Self> {
         let n_trees = forest.n_trees();
-        if std::mem::size_of::<Q>() != 2 || p.has_slow() || n_trees == 0 {
+        if !p.narrow() || p.has_slow() || n_trees == 0 {
             return None;
         }
         let depth = (0..n_trees).map(|t| forest.depth(t)).max().unwrap_or(0);
@@ -77,10 +91,7 @@ impl Perfect {
                     Test::Numeric { right, .. } => {
                         let (slot, lim) = p.slot_lim(i);
                         // u16 ranks: both fit 16 bits.
-                        let (slot, lim) = (
-                            u32::try_from(slot.index()).ok()?,
-                            u32::try_from(lim.index()).ok()?,
-                        );
+                        let (slot, lim) = (u32::try_from(slot).ok()?, u32::try_from(lim).ok()?);
                         nodes[base + h] = slot | lim << 16;
                         // Pre-order: a split's left child follows it.
                         stack.push((2 * h + 1, i + 1));
@@ -141,103 +152,6 @@ impl Perfect {
         let leaves = &self.leaves[t << self.heaps.depth()..(t + 1) << self.heaps.depth()];
         for (r, &place) in places.iter().enumerate() {
             visit(r, leaves[place as usize]);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::compiled::{RawNode, Split, LIGHTGBM_ZERO};
-    use super::super::packed::PackedForest;
-    use super::*;
-    use proptest::prelude::*;
-
-    const VALUES: [f64; 8] = [
-        f64::NEG_INFINITY,
-        -1.5,
-        -0.0,
-        0.0,
-        LIGHTGBM_ZERO,
-        0.25,
-        1.5,
-        f64::INFINITY,
-    ];
-
-    /// A tree of depth at most `depth`, nearly complete (a leaf above the bottom one time
-    /// in eight), from a stream of choices; leaves numbered from `*leaves`.
-    fn tree(choices: &mut impl Iterator<Item = u8>, depth: u32, leaves: &mut f64) -> Vec<RawNode> {
-        let mut nodes = vec![RawNode::Leaf(0.0)];
-        let mut open = vec![(0usize, 0u32)];
-        while let Some((i, d)) = open.pop() {
-            let pick = choices.next().unwrap_or(0);
-            if d == depth || pick.is_multiple_of(8) {
-                *leaves += 1.0;
-                nodes[i] = RawNode::Leaf(*leaves);
-                continue;
-            }
-            let (left, right) = (nodes.len(), nodes.len() + 1);
-            nodes.extend([RawNode::Leaf(0.0), RawNode::Leaf(0.0)]);
-            nodes[i] = RawNode::Split {
-                feature: usize::from(choices.next().unwrap_or(0) % 3),
-                split: Split::Numeric {
-                    threshold: VALUES[usize::from(choices.next().unwrap_or(0)) % VALUES.len()],
-                    nan_left: pick & 1 == 1,
-                    zero_missing: pick & 2 == 2,
-                },
-                left,
-                right,
-            };
-            open.push((right, d + 1));
-            open.push((left, d + 1));
-        }
-        nodes
-    }
-
-    proptest! {
-        /// The heap walk reaches, on every ISA, the leaf the packed walk (tested against
-        /// the textbook walk in `packed`) reaches, for rows with NaN, zeros, ties and
-        /// infinities.
-        #[test]
-        fn heaps_reach_the_packed_walks_leaves(
-            choices in proptest::collection::vec(any::<u8>(), 50..600),
-            depth in 0u32..7,
-            rows in proptest::collection::vec(proptest::collection::vec(0usize..10, 3), 1..6),
-        ) {
-            let mut c = choices.iter().copied().cycle();
-            let mut forest = Forest::default();
-            let mut leaves = 0.0;
-            for _ in 0..(choices.len() / 40).max(1) {
-                forest.push_tree(&tree(&mut c, depth, &mut leaves), 0, 3).unwrap();
-            }
-            let PackedForest::Narrow(p) = PackedForest::new(&forest) else { panic!("narrow") };
-            let Some(perfect) = p.perfect() else {
-                // Only when padding would cost more than twice the nodes.
-                let d = (0..forest.n_trees()).map(|t| forest.depth(t)).max().unwrap_or(0);
-                prop_assert!(forest.n_trees() << d > 2 * forest.n_nodes());
-                return Ok(());
-            };
-            for row in &rows {
-                let x: Vec<f64> = row
-                    .iter()
-                    .map(|&k| VALUES.get(k).copied().unwrap_or(if k == 8 { f64::NAN } else { 0.7 }))
-                    .collect();
-                let mut q = vec![0u16; p.rank_len()];
-                p.rank_row(Isa::detect(), &x, &mut q);
-                let want: Vec<f64> = (0..forest.n_trees())
-                    .map(|t| p.walk::<1, false>(&forest, [t], [&q], [&x])[0])
-                    .collect();
-                for isa in Isa::available() {
-                    let mut places = vec![0; forest.n_trees()];
-                    let mut got = Vec::new();
-                    perfect.row_leaves(isa, &q, &mut places, |_, leaf| got.push(leaf));
-                    prop_assert_eq!(&got, &want, "{:?}, row {:?}", isa, x);
-                    for (t, &want) in want.iter().enumerate() {
-                        let mut got = Vec::new();
-                        perfect.tree_leaves(isa, t, &q, q.len(), &mut places[..1], |_, leaf| got.push(leaf));
-                        prop_assert_eq!(got[0], want, "{:?}, tree {}", isa, t);
-                    }
-                }
-            }
         }
     }
 }

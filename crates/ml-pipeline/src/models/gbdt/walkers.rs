@@ -175,3 +175,100 @@ macro_rules! with_walk {
     }};
 }
 pub(super) use with_walk;
+
+#[cfg(test)]
+mod tests {
+    use super::super::compiled::{Forest, RawNode, Split, LIGHTGBM_ZERO};
+    use super::super::packed::PackedForest;
+    use proptest::prelude::*;
+    use simd_kernels::Isa;
+
+    const VALUES: [f64; 8] = [
+        f64::NEG_INFINITY,
+        -1.5,
+        -0.0,
+        0.0,
+        LIGHTGBM_ZERO,
+        0.25,
+        1.5,
+        f64::INFINITY,
+    ];
+
+    /// A tree of depth at most `depth`, nearly complete (a leaf above the bottom one time
+    /// in eight), from a stream of choices; leaves numbered from `*leaves`.
+    fn tree(choices: &mut impl Iterator<Item = u8>, depth: u32, leaves: &mut f64) -> Vec<RawNode> {
+        let mut nodes = vec![RawNode::Leaf(0.0)];
+        let mut open = vec![(0usize, 0u32)];
+        while let Some((i, d)) = open.pop() {
+            let pick = choices.next().unwrap_or(0);
+            if d == depth || pick.is_multiple_of(8) {
+                *leaves += 1.0;
+                nodes[i] = RawNode::Leaf(*leaves);
+                continue;
+            }
+            let (left, right) = (nodes.len(), nodes.len() + 1);
+            nodes.extend([RawNode::Leaf(0.0), RawNode::Leaf(0.0)]);
+            nodes[i] = RawNode::Split {
+                feature: usize::from(choices.next().unwrap_or(0) % 3),
+                split: Split::Numeric {
+                    threshold: VALUES[usize::from(choices.next().unwrap_or(0)) % VALUES.len()],
+                    nan_left: pick & 1 == 1,
+                    zero_missing: pick & 2 == 2,
+                },
+                left,
+                right,
+            };
+            open.push((right, d + 1));
+            open.push((left, d + 1));
+        }
+        nodes
+    }
+
+    proptest! {
+        /// The heap walk reaches, on every ISA, the leaf the packed walk (tested against
+        /// the textbook walk in `packed`) reaches, for rows with NaN, zeros, ties and
+        /// infinities.
+        #[test]
+        fn heaps_reach_the_packed_walks_leaves(
+            choices in proptest::collection::vec(any::<u8>(), 50..600),
+            depth in 0u32..7,
+            rows in proptest::collection::vec(proptest::collection::vec(0usize..10, 3), 1..6),
+        ) {
+            let mut c = choices.iter().copied().cycle();
+            let mut forest = Forest::default();
+            let mut leaves = 0.0;
+            for _ in 0..(choices.len() / 40).max(1) {
+                forest.push_tree(&tree(&mut c, depth, &mut leaves), 0, 3).unwrap();
+            }
+            let PackedForest::Narrow(p) = PackedForest::new(&forest) else { panic!("narrow") };
+            let Some(perfect) = p.perfect() else {
+                // Only when padding would cost more than twice the nodes.
+                let d = (0..forest.n_trees()).map(|t| forest.depth(t)).max().unwrap_or(0);
+                prop_assert!(forest.n_trees() << d > 2 * forest.n_nodes());
+                return Ok(());
+            };
+            for row in &rows {
+                let x: Vec<f64> = row
+                    .iter()
+                    .map(|&k| VALUES.get(k).copied().unwrap_or(if k == 8 { f64::NAN } else { 0.7 }))
+                    .collect();
+                let mut q = vec![0u16; p.rank_len()];
+                p.rank_row(Isa::detect(), &x, &mut q);
+                let want: Vec<f64> = (0..forest.n_trees())
+                    .map(|t| p.walk::<1, false>(&forest, [t], [&q], [&x])[0])
+                    .collect();
+                for isa in Isa::available() {
+                    let mut places = vec![0; forest.n_trees()];
+                    let mut got = Vec::new();
+                    perfect.row_leaves(isa, &q, &mut places, |_, leaf| got.push(leaf));
+                    prop_assert_eq!(&got, &want, "{:?}, row {:?}", isa, x);
+                    for (t, &want) in want.iter().enumerate() {
+                        let mut got = Vec::new();
+                        perfect.tree_leaves(isa, t, &q, q.len(), &mut places[..1], |_, leaf| got.push(leaf));
+                        prop_assert_eq!(got[0], want, "{:?}, tree {}", isa, t);
+                    }
+                }
+            }
+        }
+    }
+}

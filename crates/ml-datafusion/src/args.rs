@@ -81,8 +81,8 @@ pub(crate) fn floats<'a>(name: &str, array: &'a ArrayRef) -> Result<&'a Float64A
 
 /// The rows of a batch an aggregate reads: those where every argument is non-null and the
 /// `FILTER` clause (if any) holds. `None` when that is every row.
-pub(crate) fn usable_rows(
-    columns: &[&Float64Array],
+pub(crate) fn usable_rows<A: Array>(
+    columns: &[A],
     filter: Option<&BooleanArray>,
 ) -> Option<Vec<bool>> {
     let any_null = columns.iter().any(|c| c.null_count() > 0);

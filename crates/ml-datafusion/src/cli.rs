@@ -17,8 +17,8 @@ use std::sync::Arc;
 #[command(
     name = "mlp-sql",
     about = "Run SQL over Parquet and CSV files with the pipeline's functions (moments, \
-             ridge_fit, ols_fit, pca_fit, predict, predict_proba, rolling_features, \
-             bar_features) registered.",
+             ridge_fit, ols_fit, pca_fit, gbdt_histogram, predict, predict_proba, \
+             rolling_features, bar_features) registered.",
     after_help = "A CSV result flattens struct columns into one column per field (named by \
                   the field, or <column>_<field> where names would repeat); a Parquet result \
                   keeps them as structs.\n\nExample:\n  mlp-sql --table bars=data/bars/ \

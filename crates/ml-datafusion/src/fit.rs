@@ -4,7 +4,7 @@
 //! partial state as the library's encoding in one `List<Float64>` column.
 
 use crate::args::{floats, usable_rows};
-use crate::state::{each_state, state_scalar, states_array};
+use crate::state::{each_state, group_states, state_scalar, states_array};
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Float64Array, StringArray};
 use datafusion::common::{exec_err, DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
@@ -325,10 +325,8 @@ impl<S: FitSpec> GroupsAccumulator for FitGroups<S> {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
-        for (state, &g) in each_state(self.spec.name(), &values[0])?.zip(group_indices) {
-            if let Some(state) = state {
-                self.spec.merge_state(&mut self.accs[g], state)?;
-            }
+        for (g, state) in group_states(self.spec.name(), &values[0], group_indices)? {
+            self.spec.merge_state(&mut self.accs[g], state)?;
         }
         Ok(())
     }

@@ -76,3 +76,15 @@ pub(crate) fn each_state<'a>(
             .then(|| &values[offsets[i] as usize..offsets[i + 1] as usize])
     }))
 }
+
+/// The non-null states of a list array, each with the group it merges into (a
+/// `GroupsAccumulator::merge_batch`'s `group_indices`).
+pub(crate) fn group_states<'a>(
+    name: &str,
+    array: &'a ArrayRef,
+    group_indices: &'a [usize],
+) -> Result<impl Iterator<Item = (usize, &'a [f64])> + 'a> {
+    Ok(each_state(name, array)?
+        .zip(group_indices)
+        .filter_map(|(state, &g)| Some((g, state?))))
+}

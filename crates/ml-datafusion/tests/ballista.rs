@@ -1,7 +1,7 @@
 //! The same SQL on a Ballista cluster as in one process: a scheduler and two executors
 //! (`mlp-scheduler`, `mlp-executor`) started on loopback by the test, over a folder of
 //! Parquet files. Fits equal the single-process run to 1e-10 relative (partial states merge
-//! in another order), rolling features bit for bit; every query's tasks run on both
+//! in another order), `gbdt_histogram` of dyadic gradients and rolling features bit for bit; every query's tasks run on both
 //! executors, and the shuffle is read over Arrow Flight even where it is local, so partial
 //! states cross the wire.
 
@@ -289,6 +289,22 @@ async fn the_same_sql_on_a_ballista_cluster_gives_the_same_fits_and_features() {
         assert_eq!(strings(&got, "symbol"), strings(&want, "symbol"), "{fit}");
         assert_eq!(want.num_rows(), SIZES.len());
         assert_models_close(&strings(&got, "model"), &strings(&want, "model"), fit);
+    }
+
+    // Histograms of dyadic gradients are exact: the same text whichever executor summed
+    // which rows, by symbol (a GroupsAccumulator) and over the whole table (an Accumulator).
+    let histograms = [
+        "SELECT symbol, gbdt_histogram(g, h, b1, b2, b3) AS hist FROM bars GROUP BY symbol \
+         ORDER BY symbol",
+        "SELECT 'all' AS symbol, gbdt_histogram(g, h, b1, b2, b3) AS hist FROM bars",
+    ];
+    for sql in histograms {
+        let want = query(&local, sql).await;
+        let got = on_cluster(&cluster, &remote, sql).await;
+        assert_eq!(strings(&got, "symbol"), strings(&want, "symbol"), "{sql}");
+        let got = strings(&got, "hist");
+        assert!(got.iter().all(Option::is_some), "{sql}: a null histogram");
+        assert_eq!(got, strings(&want, "hist"), "{sql}");
     }
 
     // The program: `mlp-sql --cluster` gives the models the context gave.

@@ -21,7 +21,8 @@ use std::sync::Arc;
 #[command(
     name = "mlp-executor",
     about = "A Ballista executor with the pipeline's functions (moments, ridge_fit, ols_fit, \
-             pca_fit, predict, predict_proba, rolling_features, bar_features) registered. \
+             pca_fit, gbdt_histogram, predict, predict_proba, rolling_features, bar_features) \
+             registered. \
              Start the scheduler (mlp-scheduler) first."
 )]
 pub struct ExecutorArgs {

@@ -28,7 +28,8 @@ pub enum Distribution {
 #[command(
     name = "mlp-scheduler",
     about = "A Ballista scheduler with the pipeline's functions (moments, ridge_fit, ols_fit, \
-             pca_fit, predict, predict_proba, rolling_features, bar_features) registered. \
+             pca_fit, gbdt_histogram, predict, predict_proba, rolling_features, bar_features) \
+             registered. \
              Start it, then executors (mlp-executor), then run queries with \
              mlp-sql --cluster HOST:PORT."
 )]

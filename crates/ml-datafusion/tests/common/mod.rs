@@ -1,11 +1,12 @@
 //! Test data shared by the integration tests: a seeded long-format table of several
-//! symbols (bars, features, a linear target, a 0/1 label), as arrow batches, Parquet files
-//! and CSV.
+//! symbols (bars, features, a linear target, a 0/1 label, and binned features with dyadic
+//! gradients for `gbdt_histogram`), as arrow batches, Parquet files and CSV.
 
 #![allow(dead_code)]
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    UInt8Array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use datafusion::datasource::MemTable;
@@ -19,7 +20,10 @@ use std::sync::Arc;
 pub const K: usize = 3;
 
 /// The table: `symbol, ts, open, high, low, close, volume, x1, x2, x3, y, label`, rows of
-/// each symbol in time order, symbols interleaved; `sizes` rows per symbol.
+/// each symbol in time order, symbols interleaved; `sizes` rows per symbol. As arrow data it
+/// also has `g, h, b1, b2, b3` (not in the CSV): a gradient and a hessian made dyadic from
+/// `y` and `volume` (multiples of 2^-6 and 2^-4, so every sum of them is exact), and the bin
+/// codes of `x1`, `x2`, `x3` (UInt8, Int32, Int64).
 pub struct Table {
     pub symbol: Vec<String>,
     pub ts: Vec<i64>,
@@ -94,10 +98,13 @@ impl Table {
             Field::new("ts", DataType::Int64, false),
         ];
         for n in [
-            "open", "high", "low", "close", "volume", "x1", "x2", "x3", "y", "label",
+            "open", "high", "low", "close", "volume", "x1", "x2", "x3", "y", "label", "g", "h",
         ] {
             fields.push(Field::new(n, DataType::Float64, true));
         }
+        fields.push(Field::new("b1", DataType::UInt8, true));
+        fields.push(Field::new("b2", DataType::Int32, true));
+        fields.push(Field::new("b3", DataType::Int64, true));
         Arc::new(Schema::new(fields))
     }
 
@@ -117,6 +124,21 @@ impl Table {
             f(&self.x[2]),
             f(&self.y),
             f(&self.label),
+            f(&dyadic(&self.y, 64.0)),
+            f(&dyadic(&self.volume, 16.0)),
+            Arc::new(UInt8Array::from_iter_values(
+                range
+                    .clone()
+                    .map(|i| bin(self.x[0][i], -4.0, 32.0, 255) as u8),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                range
+                    .clone()
+                    .map(|i| bin(self.x[1][i], -5.0, 8.0, 63) as i32),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                range.clone().map(|i| bin(self.x[2][i], -4.0, 2.0, 15)),
+            )),
         ];
         RecordBatch::try_new(Self::schema(), cols).unwrap()
     }
@@ -171,6 +193,16 @@ impl Table {
             .filter(|&i| self.symbol[i] == name)
             .collect()
     }
+}
+
+/// Each value rounded to a multiple of `1 / scale` (a power of two).
+fn dyadic(values: &[f64], scale: f64) -> Vec<f64> {
+    values.iter().map(|v| (v * scale).round() / scale).collect()
+}
+
+/// The bin of `x` among bins of width `1 / per` from `lo`, clamped to `0..=last`.
+fn bin(x: f64, lo: f64, per: f64, last: i64) -> i64 {
+    (((x - lo) * per).floor() as i64).clamp(0, last)
 }
 
 /// A context with every function registered and `partitions` target partitions.

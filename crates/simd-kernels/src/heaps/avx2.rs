@@ -85,10 +85,10 @@ pub(super) unsafe fn walk_trees(heaps: &Heaps, ranks: &[u16], first: usize, out:
         let mut h = [zero; GROUPS];
         for _ in 0..depth {
             for g in 0..GROUPS {
-                // SAFETY: lane `k` of group `g` walks tree `t0 + 8g + k`, which exists;
-                // its `h` is an inner place before each of the `depth` steps, so `off + h`
-                // is a node of its block; slots are below `slots` and `ranks` holds
-                // `slots + 1` ranks (row offset 0).
+                // Lane `k` of group `g` walks tree `t0 + 8g + k`, which exists; its `h` is
+                // an inner place before each of the `depth` steps, so `off + h` is a node of
+                // its block; slots are below `slots` and `ranks` holds `slots + 1` ranks.
+                // SAFETY: so every lane's node and rank (row offset 0) are in bounds.
                 h[g] = unsafe { step8(base, qp, h[g], _mm256_add_epi32(off[g], h[g]), zero) };
             }
         }
@@ -163,10 +163,11 @@ pub(super) unsafe fn walk_rows(
         let mut h = [zero; GROUPS];
         for _ in 0..depth {
             for g in 0..groups {
-                // SAFETY: `h` is an inner place of tree `tree`'s block before each step;
-                // a live lane's row `r0 + 8g + k` exists and holds `stride >= slots + 1`
-                // ranks; dead lanes read row `r0`; byte offsets stay below 2^31
-                // (`stride * 8 * LANES < 2^30`).
+                // `h` is an inner place of tree `tree`'s block before each step; a live
+                // lane's row `r0 + 8g + k` exists and holds `stride >= slots + 1` ranks;
+                // dead lanes read row `r0`; byte offsets stay below 2^31 (`stride * 8 *
+                // LANES < 2^30`).
+                // SAFETY: so every lane's node and rank are in bounds.
                 h[g] = unsafe { step8(base, qp, h[g], h[g], rows[g]) };
             }
         }

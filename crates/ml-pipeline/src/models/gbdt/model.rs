@@ -115,11 +115,7 @@ impl GbdtModel {
     /// for forests close to complete, such as depth-limited ones) or `"packed"` (pre-order
     /// nodes with child links, for any other forest and for categorical splits).
     pub fn layout(&self) -> &'static str {
-        let perfect = match self.packed() {
-            PackedForest::Narrow(p) => p.perfect().is_some(),
-            PackedForest::Wide(p) => p.perfect().is_some(),
-        };
-        if perfect {
+        if self.packed().has_perfect() {
             "perfect"
         } else {
             "packed"
@@ -304,11 +300,7 @@ impl GbdtModel {
     /// writes one `u32` per tree).
     fn scratch_parts(&self) -> (usize, usize) {
         let packed = self.packed();
-        let perfect = match packed {
-            PackedForest::Narrow(p) => p.perfect().is_some(),
-            PackedForest::Wide(p) => p.perfect().is_some(),
-        };
-        let places = if perfect {
+        let places = if packed.has_perfect() {
             self.forest.n_trees().div_ceil(2)
         } else {
             0

@@ -140,6 +140,14 @@ impl PackedForest {
         }
     }
 
+    /// Whether the trees also have a perfect form (see `Perfect`).
+    pub fn has_perfect(&self) -> bool {
+        match self {
+            Self::Narrow(p) => p.perfect().is_some(),
+            Self::Wide(p) => p.perfect().is_some(),
+        }
+    }
+
     /// `f64` words of scratch a row's ranks take.
     pub fn scratch_words(&self) -> usize {
         match self {

@@ -24,6 +24,9 @@ pub enum CacheSource {
 pub struct CacheSizes {
     /// Level 1 data cache (private to a core).
     pub l1d: usize,
+    /// Ways of associativity of the L1 data cache: how many lines of one set it holds,
+    /// which decides whether a streamed panel evicts a resident one (GEMM's `KC`).
+    pub l1d_ways: usize,
     /// Level 2 cache (private to a core on current x86_64 parts).
     pub l2: usize,
     /// Last-level cache, the whole of it (shared by the cores listed with it).
@@ -33,10 +36,11 @@ pub struct CacheSizes {
 }
 
 impl CacheSizes {
-    /// The sizes assumed when the machine's cannot be read: 32 KiB L1d, 512 KiB L2 and
-    /// 8 MiB L3, at or below every x86_64 server core of the last decade.
+    /// The sizes assumed when the machine's cannot be read: 32 KiB 8-way L1d, 512 KiB L2
+    /// and 8 MiB L3, at or below every x86_64 server core of the last decade.
     pub const FALLBACK: CacheSizes = CacheSizes {
         l1d: 32 << 10,
+        l1d_ways: 8,
         l2: 512 << 10,
         l3: 8 << 20,
         source: CacheSource::Fallback,
@@ -53,10 +57,13 @@ impl CacheSizes {
 }
 
 /// The caches listed under `dir` (`index0`, `index1`, ... each with `level`, `type` and
-/// `size` files), or `None` unless both L1d and L2 are found. A missing L3 (some small
-/// parts have none) counts as the L2's size.
+/// `size` files, and `ways_of_associativity`), or `None` unless both L1d and L2 are found.
+/// A missing L3 (some small parts have none) counts as the L2's size; a missing or
+/// implausible L1d associativity (0, as some hypervisors report, or more ways than lines)
+/// counts as 8.
 pub fn read_sysfs(dir: &Path) -> Option<CacheSizes> {
     let (mut l1d, mut l2, mut l3) = (None, None, None);
+    let mut l1d_ways = None;
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let path = entry.path();
         let read = |name: &str| std::fs::read_to_string(path.join(name)).ok();
@@ -71,7 +78,12 @@ pub fn read_sysfs(dir: &Path) -> Option<CacheSizes> {
             continue;
         };
         match level.trim() {
-            "1" => l1d = Some(bytes),
+            "1" => {
+                l1d = Some(bytes);
+                l1d_ways = read("ways_of_associativity")
+                    .and_then(|w| w.trim().parse::<usize>().ok())
+                    .filter(|&w| w > 0 && w <= bytes / 64);
+            }
             "2" => l2 = Some(bytes),
             "3" => l3 = Some(bytes),
             _ => {}
@@ -80,6 +92,7 @@ pub fn read_sysfs(dir: &Path) -> Option<CacheSizes> {
     let (l1d, l2) = (l1d?, l2?);
     Some(CacheSizes {
         l1d,
+        l1d_ways: l1d_ways.unwrap_or(8),
         l2,
         l3: l3.unwrap_or(l2),
         source: CacheSource::Sysfs,
@@ -121,24 +134,30 @@ mod tests {
     fn a_sysfs_tree_is_read_skipping_the_instruction_cache() {
         let dir = std::env::temp_dir().join(format!("simd-kernels-cache-{}", std::process::id()));
         let caches = [
-            ("index0", "1", "Data", "48K"),
-            ("index1", "1", "Instruction", "32K"),
-            ("index2", "2", "Unified", "2048K"),
-            ("index3", "3", "Unified", "105M"),
+            ("index0", "1", "Data", "48K", "12"),
+            ("index1", "1", "Instruction", "32K", "8"),
+            ("index2", "2", "Unified", "2048K", "16"),
+            ("index3", "3", "Unified", "105M", "15"),
         ];
-        for (name, level, kind, size) in caches {
+        for (name, level, kind, size, ways) in caches {
             let d = dir.join(name);
             std::fs::create_dir_all(&d).unwrap();
             std::fs::write(d.join("level"), format!("{level}\n")).unwrap();
             std::fs::write(d.join("type"), format!("{kind}\n")).unwrap();
             std::fs::write(d.join("size"), format!("{size}\n")).unwrap();
+            std::fs::write(d.join("ways_of_associativity"), format!("{ways}\n")).unwrap();
         }
         let got = read_sysfs(&dir).unwrap();
+        // A hypervisor that reports no associativity: the fallback's 8 ways.
+        std::fs::write(dir.join("index0").join("ways_of_associativity"), "0\n").unwrap();
+        let zero_ways = read_sysfs(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(zero_ways.l1d_ways, 8);
         assert_eq!(
             got,
             CacheSizes {
                 l1d: 48 << 10,
+                l1d_ways: 12,
                 l2: 2 << 20,
                 l3: 105 << 20,
                 source: CacheSource::Sysfs
@@ -151,5 +170,6 @@ mod tests {
     fn this_machine_reports_plausible_sizes() {
         let c = CacheSizes::detect();
         assert!(c.l1d >= 8 << 10 && c.l1d <= c.l2 && c.l2 <= c.l3, "{c:?}");
+        assert!(c.l1d_ways >= 1 && c.l1d_ways <= c.l1d / 64, "{c:?}");
     }
 }

@@ -33,38 +33,48 @@ pub(super) fn blocking_for(bytes: usize, mr: usize, nr: usize) -> Blocking {
 /// `A` already) and delays the first tile.
 const NC_MAX: usize = 4096;
 
-/// The blocking for caches `c`, elements of `bytes` bytes and an `MR x NR` register tile
-/// (the analytical model of Low et al., "Analytical modeling is enough for high-performance
-/// BLIS", 2016, in its simplest form):
+/// The blocking for caches `c`, elements of `bytes` bytes and an `MR x NR` register tile,
+/// by the analytical model of Low et al. ("Analytical modeling is enough for
+/// high-performance BLIS", ACM TOMS 2016):
 ///
 /// - `KC`: the `KC x NR` micro-panel of `B`, reused by every register tile of a row block,
-///   takes at most 2/3 of L1d, leaving the rest to the `MR x KC` panel of `A` streaming
-///   through (a multiple of 8, between 64 and 1024).
-/// - `MC`: the packed `MC x KC` block of `A`, reused across every micro-panel of `B`, takes at
-///   most half of L2, leaving the rest to the `B` panels and the prefetched next block (a
-///   multiple of MR).
+///   must stay in L1 while the `MR x KC` micro-panel of `A` streams through it. In an
+///   `W`-way set-associative L1 with least-recently-used replacement, that holds when the
+///   two panels together take at most `W - 1` ways of each set (one way is left to the `C`
+///   tile and the stack); sharing those ways in proportion to the panels' sizes (`MR : NR`)
+///   gives `A` `floor((W - 1) * MR / (MR + NR))` ways, and `KC` fills them (a multiple of 8,
+///   between 64 and 1024).
+/// - `MC`: the packed `MC x KC` block of `A`, reused across every micro-panel of `B`, takes
+///   at most a quarter of L2: while it is used the driver prefetches the rows the next block
+///   packs into L2 as well, and the `B` micro-panels pass through it (a multiple of MR).
 /// - `NC`: the packed `KC x NC` block of `B` takes at most half of L3 (a multiple of NR, at
 ///   most 4096).
 ///
-/// What it gives (the table the hand-tuned constants it replaced were measured against):
+/// What it gives:
 ///
-/// | machine (L1d / L2 / L3)             | ISA, type   | MR x NR | MC  | KC   | NC   |
-/// |-------------------------------------|-------------|---------|-----|------|------|
-/// | Xeon, Sapphire Rapids (48K/2M/105M) | AVX-512 f64 | 24 x 8  | 240 | 512  | 4096 |
-/// | Xeon, Sapphire Rapids               | AVX-512 f32 | 48 x 8  | 240 | 1024 | 4096 |
-/// | AMD EPYC, Zen 3 VM (32K/512K/32M)   | AVX2 f64    | 8 x 6   | 72  | 448  | 4092 |
-/// | AMD EPYC, Zen 3 VM                  | AVX2 f32    | 16 x 6  | 64  | 904  | 4092 |
+/// | machine (L1d / L2 / L3)                   | ISA, type   | MR x NR | MC  | KC  | NC   |
+/// |-------------------------------------------|-------------|---------|-----|-----|------|
+/// | AMD EPYC, Zen 3 VM (32K 8-way/512K/32M)   | AVX2 f64    | 8 x 6   | 64  | 256 | 4092 |
+/// | AMD EPYC, Zen 3 VM                        | AVX2 f32    | 16 x 6  | 96  | 320 | 4092 |
+/// | Xeon, Sapphire Rapids (48K 12-way/2M/105M)| AVX-512 f64 | 24 x 8  | 384 | 168 | 4096 |
+/// | Xeon, Sapphire Rapids                     | AVX-512 f32 | 48 x 8  | 672 | 192 | 4096 |
 ///
-/// The Xeon's rows equal (f64) or come close to (f32: MC 336, KC 768) the constants tuned
-/// on it by measurement. On the EPYC the constants tuned on the Xeon's AVX2 path were
-/// (192, 256, 4080); against them the rule's blocks measured within the noise of that shared
-/// host (40 products of 1024 x 1024, five alternated runs each: best 2.83 s against 3.08 s,
-/// median 3.48 s against 3.17 s), and unlike them they leave half of L2 to the `B` panels
-/// and the prefetched next block of `A`.
+/// On the EPYC, `KC = 256` is what the model predicts and what measured fastest: with `MC`
+/// fixed at 72, 40 products of 1024 x 1024 alternated in one process, `KC = 256` beat 192,
+/// 320, 384 and 448 (the earlier rule "the `B` micro-panel fills 2/3 of L1", whose 448 lets
+/// the streaming `A` panel evict `B`) in 30 to 32 of 40 paired rounds; `MC` from 48 to 96
+/// measured within the noise of that shared host. The Xeon's rows were not measured: the
+/// earlier rule gave 240 x 512 (f64) there, close to constants tuned on it, so a session on
+/// an AVX-512 machine should compare the two (`cargo bench -p benches --bench math --
+/// summary`).
 pub fn blocking_for_caches(c: CacheSizes, bytes: usize, mr: usize, nr: usize) -> Blocking {
-    let kc = (c.l1d * 2 / 3 / (nr * bytes)) / 8 * 8;
+    const LINE: usize = 64;
+    let ways = c.l1d_ways.max(2);
+    let sets = (c.l1d / (ways * LINE)).max(1);
+    let a_ways = ((ways - 1) * mr / (mr + nr)).max(1);
+    let kc = (a_ways * sets * LINE / (mr * bytes)) / 8 * 8;
     let kc = kc.clamp(64, 1024);
-    let mc = (c.l2 / 2 / (kc * bytes)) / mr * mr;
+    let mc = (c.l2 / 4 / (kc * bytes)) / mr * mr;
     let mc = mc.max(mr);
     let nc = (c.l3 / 2 / (kc * bytes)).min(NC_MAX) / nr * nr;
     let nc = nc.max(nr);
@@ -76,9 +86,10 @@ mod tests {
     use super::*;
     use simd_kernels::cache::CacheSource;
 
-    fn caches(l1d: usize, l2: usize, l3: usize) -> CacheSizes {
+    fn caches(l1d: usize, l1d_ways: usize, l2: usize, l3: usize) -> CacheSizes {
         CacheSizes {
             l1d,
+            l1d_ways,
             l2,
             l3,
             source: CacheSource::Sysfs,
@@ -87,24 +98,25 @@ mod tests {
 
     #[test]
     fn the_rule_gives_the_documented_table() {
-        let spr = caches(48 << 10, 2 << 20, 105 << 20);
-        let zen = caches(32 << 10, 512 << 10, 32 << 20);
+        let spr = caches(48 << 10, 12, 2 << 20, 105 << 20);
+        let zen = caches(32 << 10, 8, 512 << 10, 32 << 20);
         let b = |mc, kc, nc| Blocking { mc, kc, nc };
-        assert_eq!(blocking_for_caches(spr, 8, 24, 8), b(240, 512, 4096));
-        assert_eq!(blocking_for_caches(spr, 4, 48, 8), b(240, 1024, 4096));
-        assert_eq!(blocking_for_caches(zen, 8, 8, 6), b(72, 448, 4092));
-        assert_eq!(blocking_for_caches(zen, 4, 16, 6), b(64, 904, 4092));
+        assert_eq!(blocking_for_caches(spr, 8, 24, 8), b(384, 168, 4096));
+        assert_eq!(blocking_for_caches(spr, 4, 48, 8), b(672, 192, 4096));
+        assert_eq!(blocking_for_caches(zen, 8, 8, 6), b(64, 256, 4092));
+        assert_eq!(blocking_for_caches(zen, 4, 16, 6), b(96, 320, 4092));
     }
 
     #[test]
     fn blocks_fit_their_caches_and_tiles_on_any_machine() {
         for l1 in [16 << 10, 32 << 10, 48 << 10, 64 << 10] {
             for l2 in [256 << 10, 512 << 10, 1 << 20, 2 << 20] {
-                for l3 in [l2, 8 << 20, 32 << 20, 256 << 20] {
+                for (l3, ways) in [(l2, 4), (8 << 20, 8), (32 << 20, 12), (256 << 20, 16)] {
                     for (bytes, mr, nr) in
                         [(8, 24, 8), (4, 48, 8), (8, 8, 6), (4, 16, 6), (8, 4, 4)]
                     {
-                        let bl = blocking_for_caches(caches(l1, l2, l3), bytes, mr, nr);
+                        let c = caches(l1, ways, l2, l3);
+                        let bl = blocking_for_caches(c, bytes, mr, nr);
                         assert!(bl.mc.is_multiple_of(mr) && bl.mc >= mr, "{bl:?}");
                         assert!(
                             bl.nc.is_multiple_of(nr) && bl.nc >= nr && bl.nc <= NC_MAX,
@@ -115,10 +127,14 @@ mod tests {
                             "{bl:?}"
                         );
                         if bl.kc > 64 {
-                            assert!(bl.kc * nr * bytes <= l1 * 2 / 3, "{bl:?}");
+                            // Both micro-panels fit in W - 1 ways of each L1 set.
+                            let way = l1 / ways;
+                            let lines = |b: usize| b.div_ceil(way);
+                            let (pa, pb) = (bl.kc * mr * bytes, bl.kc * nr * bytes);
+                            assert!(lines(pa) + lines(pb) <= ways - 1, "{bl:?}");
                         }
                         if bl.mc > mr {
-                            assert!(bl.mc * bl.kc * bytes <= l2 / 2, "{bl:?}");
+                            assert!(bl.mc * bl.kc * bytes <= l2 / 4, "{bl:?}");
                         }
                     }
                 }

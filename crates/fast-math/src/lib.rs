@@ -38,7 +38,7 @@ pub use gemm::{blocking, blocking_for_caches, gemm, gemm_with, gram, gram_with, 
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{Mat, MatMut, MatRef, NalgebraView};
 pub use matmul::{matmul, matmul_with, STRASSEN_CUTOFF_ENV};
-pub use par::{for_each_job, install, Par};
+pub use par::{for_each_job, install, set_min_parallel_macs, Par};
 
 mod sealed {
     pub trait Sealed {}

@@ -88,6 +88,8 @@ fn check_case<T: Scalar>(isa: Isa, par: Par, m: usize, n: usize, k: usize, seed:
 }
 
 fn run_all<T: Scalar>() {
+    // Small inputs must take the threaded paths too, whatever this machine measures.
+    fast_math::set_min_parallel_macs(Some(0));
     for isa in Isa::available() {
         for par in [Par::Seq, Par::Rayon(2)] {
             for (s, &(m, n, k)) in SHAPES.iter().enumerate() {
@@ -109,6 +111,8 @@ fn gemm_f32_matches_reference_on_every_isa_layout_and_scalar() {
 
 #[test]
 fn gemm_results_are_reproducible_and_thread_count_independent() {
+    // Small inputs must take the threaded paths too, whatever this machine measures.
+    fast_math::set_min_parallel_macs(Some(0));
     let a = rand_mat::<f64>(300, 500, 1);
     let b = rand_mat::<f64>(500, 200, 2);
     for isa in Isa::available() {
@@ -133,6 +137,8 @@ fn gemm_results_are_reproducible_and_thread_count_independent() {
 
 #[test]
 fn gemm_alpha_zero_does_not_read_a_or_b() {
+    // Small inputs must take the threaded paths too, whatever this machine measures.
+    fast_math::set_min_parallel_macs(Some(0));
     let a = Mat::filled(4, 3, f64::NAN);
     let b = Mat::filled(3, 5, f64::INFINITY);
     let mut c = Mat::filled(4, 5, 2.0);
@@ -168,6 +174,8 @@ fn matmul_matches_reference() {
 
 #[test]
 fn gram_matches_reference_and_is_exactly_symmetric() {
+    // Small inputs must take the threaded paths too, whatever this machine measures.
+    fast_math::set_min_parallel_macs(Some(0));
     for isa in Isa::available() {
         for &(n, k) in &[
             (0usize, 3usize),

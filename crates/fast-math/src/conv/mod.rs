@@ -1,8 +1,8 @@
 //! Full linear convolution (`numpy.convolve(mode="full")`): direct on the SIMD kernels for
 //! short kernels, FFT overlap-add (rustfft) for long ones.
 //!
-//! - [`convolve`] picks the faster method from a cost model whose constants were measured
-//!   on the project machine (see [`use_fft`]).
+//! - [`convolve`] picks the faster method from a cost model whose two rates are measured
+//!   once per process on the machine it runs on (see [`use_fft`]).
 //! - [`fft_convolve`] always uses overlap-add.
 //! - [`ConvPlan`] plans once for a kernel and then convolves into caller buffers without
 //!   allocating.
@@ -16,6 +16,7 @@
 //! assert!(convolve(&[], &[1.0]).is_empty());
 //! ```
 
+mod calibrate;
 mod direct;
 mod overlap_add;
 
@@ -25,19 +26,21 @@ pub use rustfft::num_complex::Complex;
 use overlap_add::full_len;
 use simd_kernels::Isa;
 
-/// Measured nanoseconds per multiply-add of the direct path (blocked `axpy`, AVX-512) on
-/// the project machine, for kernels of 16 to 1024 taps (0.07 to 0.11 measured).
-const DIRECT_NS_PER_MAC: f64 = 0.09;
-/// Shorter inputs up to this length always use the direct path (measured: it won at every
-/// signal length from 10^3 to 10^6 for 2 to 16 taps, and up to 32 taps below 10^4 samples).
+/// Shorter inputs up to this length always use the direct path, without consulting the
+/// model (whose first use measures the machine). At 24 taps the direct path does 24
+/// multiply-adds per output and overlap-add at least about 10 units of work per output (its
+/// best FFT length there, 128 points, yields 2 * 105 outputs per pair of blocks for
+/// 128 * (2 * 7 + 3) = 2176 units), so the shortcut agrees with the model wherever a unit
+/// costs at least 2.4 multiply-adds: 3.3 on an AVX-512 Xeon (Sapphire Rapids class), 1.6 to
+/// 2.4 on an AVX2 AMD EPYC (Zen 3), where the measured crossover lies between 16 taps
+/// (direct faster at every signal length from 10^3 to 10^6) and 32 (FFT faster from 10^4
+/// samples), so at 24 taps the two methods are even there (`cargo bench -p benches --bench
+/// algos -- conv-grid`).
 const DIRECT_ALWAYS_TAPS: usize = 24;
 /// Measured fixed cost of a direct call (output allocation, dispatch).
 const DIRECT_NS_FIXED: f64 = 200.0;
 /// Measured cost per tap and 2048-output block (`axpy` dispatch and bounds).
 const DIRECT_NS_PER_TAP_BLOCK: f64 = 4.0;
-/// Measured nanoseconds per unit of [`fft_cost_units`] (rustfft, AVX; 0.23 to 0.4 while the
-/// data fit in L2, higher once the signal streams from memory, where direct slows alike).
-const FFT_NS_PER_UNIT: f64 = 0.30;
 /// Measured fixed cost of an FFT convolution call (planning from the warm thread-local
 /// planner, the kernel spectrum, allocation).
 const FFT_NS_FIXED: f64 = 700.0;
@@ -47,13 +50,13 @@ fn direct_cost_ns(n: usize, k: usize) -> f64 {
     let short = n.min(k) as f64;
     let blocks = full_len(n, k).div_ceil(2048) as f64;
     DIRECT_NS_FIXED
-        + DIRECT_NS_PER_MAC * n as f64 * k as f64
+        + calibrate::rates().direct_ns_per_mac * n as f64 * k as f64
         + DIRECT_NS_PER_TAP_BLOCK * blocks * short
 }
 
 /// Modelled time in nanoseconds of the overlap-add method for lengths `n` and `k`.
 fn fft_cost_ns(n: usize, k: usize) -> f64 {
-    FFT_NS_FIXED + FFT_NS_PER_UNIT * fft_cost_units(n, k)
+    FFT_NS_FIXED + calibrate::rates().fft_ns_per_unit * fft_cost_units(n, k)
 }
 
 /// Work units of overlap-add for lengths `n` and `k` at the FFT length [`fft_convolve`]
@@ -68,12 +71,16 @@ pub fn fft_cost_units(n: usize, k: usize) -> f64 {
 
 /// Whether [`convolve`] uses the FFT for a signal of `n` and a kernel of `k` samples.
 ///
-/// The choice compares two cost models (as SciPy's `choose_conv_method` does), with
-/// constants measured by the `algos` bench (`conv-grid`) on the project machine (Xeon,
-/// Sapphire Rapids class, AVX-512): the direct path costs about 0.09 ns per multiply-add,
-/// overlap-add about 0.3 ns per unit of `pairs * N * (2 log2 N + 3)` plus 0.7 us per call.
-/// The crossover is a shorter input of about 48 to 64 samples for signals of 10^4 to 10^6
-/// samples (SciPy's model puts it near 330 for its own direct code).
+/// The choice compares two cost models (as SciPy's `choose_conv_method` does): the direct
+/// path costs a rate per multiply-add, overlap-add a rate per unit of
+/// `pairs * N * (2 log2 N + 3)` plus 0.7 us per call. The two rates are measured the first
+/// time a choice needs them, once per process, by timing both methods on an 8192-sample
+/// signal and a 128-tap kernel (about a millisecond), so the crossover is this machine's.
+/// The `algos` bench (`conv-grid`) checks the model against both methods' times over a grid
+/// of lengths. Measured rates: 0.09 ns and 0.30 ns on an AVX-512 Xeon (Sapphire Rapids
+/// class), where the crossover is a shorter input of about 48 to 64 samples for signals of
+/// 10^4 to 10^6 samples (SciPy's model puts it near 330 for its own direct code); 0.14 to
+/// 0.25 ns and 0.38 ns on an AVX2 AMD EPYC (Zen 3), where it lies between 16 and 32.
 pub fn use_fft(n: usize, k: usize) -> bool {
     // Up to 24 taps the direct path won at every measured length (10^3 to 10^6), and tiny
     // problems cannot repay the FFT path's fixed cost: skip the model (it costs a few

@@ -131,7 +131,7 @@ mod tests {
                             let way = l1 / ways;
                             let lines = |b: usize| b.div_ceil(way);
                             let (pa, pb) = (bl.kc * mr * bytes, bl.kc * nr * bytes);
-                            assert!(lines(pa) + lines(pb) <= ways - 1, "{bl:?}");
+                            assert!(lines(pa) + lines(pb) < ways, "{bl:?}");
                         }
                         if bl.mc > mr {
                             assert!(bl.mc * bl.kc * bytes <= l2 / 4, "{bl:?}");

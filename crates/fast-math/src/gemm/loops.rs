@@ -2,7 +2,7 @@
 
 use super::blocking::blocking_for;
 use super::pack::{pack_a_block_op, pack_b_op, prefetch_part, Operand};
-use crate::par::run_in;
+use crate::par::{min_parallel_macs, run_in};
 use crate::{MatMut, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::gemm::MicroKernel;
@@ -52,9 +52,6 @@ impl<T: Scalar> Dest<T> {
     }
 }
 
-/// Smallest `m * n * k` that [`gemm_core`] runs on more than one thread.
-const PAR_MIN_WORK: usize = 128 * 128 * 128;
-
 /// The five-loop driver: every destination gets `beta * C + coef * (A B)` for the `m x n`
 /// product with inner dimension `k >= 1` (`m, n >= 1`). With two destinations (disjoint
 /// matrices of the same shape), each tile is computed once and added to both.
@@ -75,8 +72,8 @@ pub(crate) fn gemm_core<T: Scalar>(
     debug_assert!(m > 0 && n > 0 && k > 0 && !dests.is_empty() && dests.len() <= 2);
     let bl = blocking_for(T::BYTES, kern.mr(), kern.nr());
     let (mr, nr) = (kern.mr(), kern.nr());
-    // Below about 128^3 multiply-adds, waking a second thread costs more than it saves.
-    let par = if m.saturating_mul(n).saturating_mul(k) < PAR_MIN_WORK {
+    // Below this machine's threshold, waking a second thread costs more than it saves.
+    let par = if par.threads() > 1 && m.saturating_mul(n).saturating_mul(k) < min_parallel_macs() {
         Par::Seq
     } else {
         par

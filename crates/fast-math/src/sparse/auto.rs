@@ -4,11 +4,14 @@ use super::csr::{CsrMatrix, SparseError};
 use crate::{Mat, MatRef, Scalar};
 use simd_kernels::Isa;
 
-/// Density below which [`matvec_auto`] keeps CSR storage: measured by the `algos` bench
-/// (`sparse`) on the project machine at 4000 x 4000, where CSR SpMV (12 bytes and one
-/// gather per nonzero) over the fused dense GEMV (8 streamed bytes per element) took
-/// 0.02 / 0.12 / 0.36 / 0.57 / 0.82 / 0.97 of the time at 1 / 10 / 20 / 30 / 40 / 50%
-/// density: the two cost the same just above 50%.
+/// Density below which [`matvec_auto`] keeps CSR storage. Both products stream their
+/// matrix from memory once (CSR SpMV: 12 bytes and one gather per nonzero; the fused dense
+/// GEMV: 8 bytes per element), so the crossover is set by bytes moved more than by the CPU:
+/// by bytes alone it would be 2/3, the gathers bring it down. Measured by the `algos` bench
+/// (`sparse`) at 4000 x 4000, CSR over dense took 0.02 / 0.12 / 0.36 / 0.57 / 0.82 / 0.97
+/// of the time at 1 / 10 / 20 / 30 / 40 / 50% density on an AVX-512 Xeon (Sapphire Rapids
+/// class), and 0.02 / 0.18 / 0.46 / 0.64 / 0.65 / 0.84 on an AVX2 AMD EPYC (Zen 3): 50%
+/// is at or just below the crossover on both, so CSR is never chosen where dense is faster.
 pub const CSR_DENSITY_CROSSOVER: f64 = 0.5;
 
 /// A matrix stored as CSR or dense, whichever multiplies a vector faster for its density.

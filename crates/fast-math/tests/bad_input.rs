@@ -40,6 +40,38 @@ fn gemm_propagates_nan_and_inf_into_exactly_the_affected_entries() {
     }
     let c = matmul(a.as_ref(), b.as_ref(), Par::Seq);
     assert!(c[(4, 0)].is_nan() && c[(0, 0)].is_finite());
+    // One column, and one row, take the streamed GEMV: the same entries are affected, and
+    // beta = 0 still never reads C (here all NaN).
+    let mut c1 = Mat::filled(n, 1, f64::NAN);
+    let b1 = b.as_ref().submatrix(0, 0, n, 1);
+    gemm(1.0, a.as_ref(), b1, 0.0, c1.as_mut(), Par::Seq);
+    for i in 0..n {
+        let v = c1[(i, 0)];
+        match i {
+            4 => assert!(v.is_nan(), "column {i}: {v}"),
+            20 => assert_eq!(v, f64::INFINITY, "column {i}"),
+            _ => assert!(v.is_finite(), "column {i}: {v}"),
+        }
+    }
+    for (row, bad) in [(4, true), (5, false)] {
+        let mut r = Mat::filled(1, n, f64::NAN);
+        gemm(
+            1.0,
+            a.as_ref().submatrix(row, 0, 1, n),
+            b.as_ref(),
+            0.0,
+            r.as_mut(),
+            Par::Seq,
+        );
+        for j in 0..n {
+            assert_eq!(
+                r[(0, j)].is_nan(),
+                bad,
+                "row {row}, column {j}: {}",
+                r[(0, j)]
+            );
+        }
+    }
 }
 
 #[test]

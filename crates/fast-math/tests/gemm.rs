@@ -18,6 +18,8 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (65, 130, 257),
     (1000, 1, 1000),
     (1, 1000, 1),
+    (1, 700, 900),  // one row by many: the transposed GEMV
+    (777, 1, 3),    // one column, a short inner dimension
     (523, 70, 801), // several MC blocks and KC slices
     (2000, 9, 33),  // tall
     (9, 2000, 33),  // wide

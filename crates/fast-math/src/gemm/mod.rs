@@ -15,11 +15,13 @@
 //! algorithm multiplies is not decided here: [`matmul`](crate::matmul()) plans that.
 
 mod blocking;
+mod gemv;
 mod gram;
 mod loops;
 mod pack;
 
 pub use blocking::{blocking, blocking_for_caches, Blocking};
+pub(crate) use gemv::gemv_into;
 pub use gram::{gram, gram_with};
 pub(crate) use loops::{gemm_core, Dest};
 pub(crate) use pack::Operand;
@@ -151,6 +153,13 @@ pub(crate) fn gemm_kernel<T: Scalar>(
     // The kernel's fast store wants unit row stride: a row-major C is C^T = B^T A^T.
     if c.row_stride() != 1 && c.col_stride() == 1 && m > 1 {
         gemm_kernel(kern, alpha, b.t(), a.t(), beta, c.t(), par);
+        return;
+    }
+    // One column (or, transposed, one row): nothing for packing to reuse.
+    if n == 1 && gemv::one_column(kern.isa(), alpha, a, b, beta, &mut c) {
+        return;
+    }
+    if m == 1 && gemv::one_column(kern.isa(), alpha, b.t(), a.t(), beta, &mut c.as_mut().t()) {
         return;
     }
     let dest = Dest::new(&mut c, alpha, beta);

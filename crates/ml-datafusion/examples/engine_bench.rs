@@ -3,7 +3,7 @@
 //! library's grouped feature extraction, on the same seeded data.
 //!
 //! ```text
-//! cargo run --release -p ml-datafusion --example engine_bench -- \
+//! cargo run --profile engine-bench -p ml-datafusion --example engine_bench -- \
 //!     --rows 10000000 --features 20 --symbols 100 --repeats 3
 //! ```
 //!

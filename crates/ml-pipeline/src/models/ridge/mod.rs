@@ -12,6 +12,7 @@ use fast_math::{MatRef, Par};
 use simd_kernels::Isa;
 
 mod dd;
+mod dd_qr;
 mod gram;
 mod polynomial;
 mod refine;

@@ -44,11 +44,13 @@ const QR_CHUNK_ROWS: usize = 512;
 /// the back substitution in it. It cannot revisit the rows to refine its answer, so this is
 /// what keeps the digits float64 QR loses on ill-conditioned designs: on NIST Filip
 /// (`cond(X) ~ 1e9`) it reaches 7.6 correct digits, the exact least-squares solution of the
-/// float64 data, where a float64 factor gives 6.8. The price is time: measured on an AMD
-/// EPYC (AVX2), `update` of 200 000 x 16 rows then `finish` took 0.85-0.94 s, against
-/// 0.06 s with the float64 factor it replaced (about 15x; 17 ns per row per `k^2`; the
-/// Householder QR of a chunk runs in scalar double-double arithmetic, not the SIMD kernels),
-/// and twice the memory, still O(k^2). For speed on large, well-conditioned data, fit with
+/// float64 data, where a float64 factor gives 6.8. The price is time, cut by running the
+/// double-double QR with FMA, vectorized, in independent partial sums (`dd_qr`; the same bits
+/// on every ISA): `cargo run --release -p ml-pipeline --example accumulator_speed` (`update`
+/// of 200 000 x 20 rows, then `finish`) on an AMD EPYC Zen 4 (AVX-512) took 0.164 s with the
+/// AVX-512 build, 0.218 s with AVX2, 0.83 s with the baseline x86-64 build (no FMA), and
+/// 1.01 s before the QR was vectorized; `Ridge::fit` took 0.011-0.016 s on the same rows,
+/// about 10x less. For speed on large, well-conditioned data, fit with
 /// [`Ridge::fit`](crate::Fit::fit), which shares the algorithm but keeps a float64 factor
 /// (SIMD Householder QR, or the normal equations when well conditioned), because it refines
 /// its answer against the rows.
@@ -156,56 +158,12 @@ impl Field for Dd {
         Dd::sqrt(self)
     }
 
-    fn mean(_: Isa, col: &[f64]) -> Dd {
-        let sum = col.iter().fold(Dd::ZERO, |s, &v| s + Dd::from_f64(v));
-        sum / Dd::from_f64(col.len() as f64)
+    fn mean(isa: Isa, col: &[f64]) -> Dd {
+        super::dd_qr::sum(isa, col) / Dd::from_f64(col.len() as f64)
     }
 
-    fn upper_factor(_: Isa, stack: &[Dd], rows: usize, k1: usize) -> Vec<Dd> {
-        if stack.iter().any(|v| !v.is_finite()) {
-            return vec![Dd::from_f64(f64::NAN); k1 * k1];
-        }
-        let mut a = stack.to_vec();
-        for j in 0..k1.min(rows) {
-            let (done, rest) = a.split_at_mut((j + 1) * rows);
-            let v = &mut done[j * rows + j..];
-            // The norm of a column scaled by a power of two near its largest entry (exact),
-            // so that squaring neither overflows nor underflows.
-            let big = v.iter().map(|e| e.hi.abs()).fold(0.0f64, f64::max);
-            if big == 0.0 {
-                continue;
-            }
-            let sc = Dd::from_f64(2f64.powi(-(big.log2().floor().clamp(-1000.0, 1000.0) as i32)));
-            let norm = v
-                .iter()
-                .fold(Dd::ZERO, |s, &e| s + (e * sc) * (e * sc))
-                .sqrt()
-                / sc;
-            // H = I - v v^T / (-alpha v0) maps the column to alpha e1; v0 = x0 - alpha adds
-            // magnitudes (alpha takes the sign opposite to x0), so nothing cancels.
-            let alpha = if v[0].hi >= 0.0 { -norm } else { norm };
-            v[0] = v[0] - alpha;
-            let denom = alpha * v[0];
-            for col in rest.chunks_exact_mut(rows) {
-                let c = &mut col[j..];
-                let w = v
-                    .iter()
-                    .zip(c.iter())
-                    .fold(Dd::ZERO, |s, (&x, &y)| s + x * y);
-                let t = w / denom;
-                c.iter_mut()
-                    .zip(v.iter())
-                    .for_each(|(y, &x)| *y = *y + t * x);
-            }
-            v[0] = alpha;
-        }
-        let mut out = vec![Dd::ZERO; k1 * k1];
-        for j in 0..k1 {
-            for i in 0..=j.min(rows.saturating_sub(1)) {
-                out[i + j * k1] = a[i + j * rows];
-            }
-        }
-        out
+    fn upper_factor(isa: Isa, stack: &[Dd], rows: usize, k1: usize) -> Vec<Dd> {
+        super::dd_qr::upper_factor(isa, stack, rows, k1)
     }
 
     fn dot(a: &[Dd], b: &[Dd]) -> Dd {

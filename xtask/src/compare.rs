@@ -47,7 +47,12 @@ pub fn run(args: &CompareArgs) -> Result<(), String> {
         clear_rounds(&dir)?;
         compare_e2e::run(plan, &exe, &python, &dir, rounds)?;
     }
-    step("report", Command::new(&exe).arg("report").arg(&data))
+    let mut report = Command::new(&exe);
+    report.arg("report").arg(&data);
+    if let Some(page) = &args.page {
+        report.arg(page);
+    }
+    step("report", &mut report)
 }
 
 /// Removes the `ours_*.json` and `peers_*.json` rounds an earlier run left in `dir`, so

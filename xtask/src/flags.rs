@@ -134,6 +134,10 @@ pub struct CompareArgs {
     /// from its last run.
     #[arg(long, value_name = "GROUP")]
     pub only: Option<CompareGroup>,
+    /// The page to write, relative to the workspace root (default docs/COMPARISON.md): a
+    /// run on another ISA class writes its own page, e.g. docs/COMPARISON_AVX512.md.
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<String>,
 }
 
 /// A group of rows of `compare`.

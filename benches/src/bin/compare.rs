@@ -6,8 +6,9 @@
 //!   writes `ours_ROUND.json`, and our answers as `ours_<id>.f64` for the peers to check.
 //! - `compare e2e-ours E2E_DIR MLP check | ROUND THREADS`: runs `mlp features` end to end
 //!   ([`benches::e2e`]): once for the answer check, or timed as round ROUND at THREADS.
-//! - `compare report DIR`: merges every round of ours and the peers' (of `DIR` and of the
-//!   end-to-end rows' `DIR/e2e`) into `docs/COMPARISON.md`.
+//! - `compare report DIR [PAGE]`: merges every round of ours and the peers' (of `DIR` and of
+//!   the end-to-end rows' `DIR/e2e`) into `PAGE` (default `docs/COMPARISON.md`, relative to
+//!   the workspace root).
 
 use benches::measure::interleaved;
 use benches::random_f64;
@@ -24,6 +25,9 @@ use std::process::ExitCode;
 
 const WINDOW: usize = 64;
 
+/// The page `report` writes unless told another.
+const DEFAULT_PAGE: &str = "docs/COMPARISON.md";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args
@@ -39,7 +43,8 @@ fn main() -> ExitCode {
             .parse()
             .map_err(|_| format!("threads: {threads:?} is not a number"))
             .and_then(|t| benches::e2e::time(Path::new(mlp), Path::new(dir), round, t)),
-        ["report", dir] => report(Path::new(dir)),
+        ["report", dir] => report(Path::new(dir), DEFAULT_PAGE),
+        ["report", dir, page] => report(Path::new(dir), page),
         _ => Err(
             "usage: compare data DIR | time DIR ROUND | e2e-ours E2E_DIR MLP check | \
                   e2e-ours E2E_DIR MLP ROUND THREADS | report DIR"
@@ -326,7 +331,7 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
     .map_err(io)
 }
 
-fn report(dir: &Path) -> Result<(), String> {
+fn report(dir: &Path, page: &str) -> Result<(), String> {
     let ops = ops_table(dir)?;
     let e2e = benches::e2e_report::section(&dir.join("e2e"))?;
     if ops.is_none() && e2e.is_none() {
@@ -362,9 +367,12 @@ fn report(dir: &Path) -> Result<(), String> {
         md.push_str(e2e);
         eprint!("{e2e}");
     }
-    std::fs::create_dir_all(root.join("docs")).map_err(io)?;
-    std::fs::write(root.join("docs/COMPARISON.md"), md).map_err(io)?;
-    eprintln!("compare: wrote docs/COMPARISON.md");
+    let path = root.join(page);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(&path, md).map_err(io)?;
+    eprintln!("compare: wrote {page}");
     Ok(())
 }
 

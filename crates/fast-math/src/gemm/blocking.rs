@@ -29,6 +29,9 @@ pub(super) fn blocking_for(bytes: usize, mr: usize, nr: usize) -> Blocking {
     blocking_for_caches(CacheSizes::detect(), bytes, mr, nr)
 }
 
+/// Smallest `KC` (see [`blocking_for_caches`]).
+const KC_MIN: usize = 256;
+
 /// Largest `NC`: beyond it a larger block of `B` buys nothing (it is reused across all of
 /// `A` already) and delays the first tile.
 const NC_MAX: usize = 4096;
@@ -43,7 +46,11 @@ const NC_MAX: usize = 4096;
 ///   two panels together take at most `W - 1` ways of each set (one way is left to the `C`
 ///   tile and the stack); sharing those ways in proportion to the panels' sizes (`MR : NR`)
 ///   gives `A` `floor((W - 1) * MR / (MR + NR))` ways, and `KC` fills them (a multiple of 8,
-///   between 64 and 1024).
+///   at most 1024).
+///   Below [`KC_MIN`] the model is overruled: each `KC` slice is one more pass that reads
+///   and writes all of `C`, and with a large register tile (AVX-512's 24 x 8) the `A`
+///   micro-panel outgrows L1 at any useful depth, so the L1 argument buys less than the
+///   passes over `C` cost.
 /// - `MC`: the packed `MC x KC` block of `A`, reused across every micro-panel of `B`, takes
 ///   at most a quarter of L2: while it is used the driver prefetches the rows the next block
 ///   packs into L2 as well, and the `B` micro-panels pass through it (a multiple of MR).
@@ -56,24 +63,28 @@ const NC_MAX: usize = 4096;
 /// |-------------------------------------------|-------------|---------|-----|-----|------|
 /// | AMD EPYC, Zen 3 VM (32K 8-way/512K/32M)   | AVX2 f64    | 8 x 6   | 64  | 256 | 4092 |
 /// | AMD EPYC, Zen 3 VM                        | AVX2 f32    | 16 x 6  | 96  | 320 | 4092 |
-/// | Xeon, Sapphire Rapids (48K 12-way/2M/105M)| AVX-512 f64 | 24 x 8  | 384 | 168 | 4096 |
-/// | Xeon, Sapphire Rapids                     | AVX-512 f32 | 48 x 8  | 672 | 192 | 4096 |
+/// | AMD EPYC, Zen 4 VM (32K 8-way/1M/32M)     | AVX-512 f64 | 24 x 8  | 120 | 256 | 4096 |
+/// | AMD EPYC, Zen 4 VM                        | AVX-512 f32 | 48 x 8  | 240 | 256 | 4096 |
+/// | Xeon, Sapphire Rapids (48K 12-way/2M/105M)| AVX-512 f64 | 24 x 8  | 240 | 256 | 4096 |
+/// | Xeon, Sapphire Rapids                     | AVX-512 f32 | 48 x 8  | 480 | 256 | 4096 |
 ///
 /// On the EPYC, `KC = 256` is what the model predicts and what measured fastest: with `MC`
 /// fixed at 72, 40 products of 1024 x 1024 alternated in one process, `KC = 256` beat 192,
 /// 320, 384 and 448 (the earlier rule "the `B` micro-panel fills 2/3 of L1", whose 448 lets
 /// the streaming `A` panel evict `B`) in 30 to 32 of 40 paired rounds; `MC` from 48 to 96
-/// measured within the noise of that shared host. The Xeon's rows were not measured: the
-/// earlier rule gave 240 x 512 (f64) there, close to constants tuned on it, so a session on
-/// an AVX-512 machine should compare the two (`cargo bench -p benches --bench math --
-/// summary`).
+/// measured within the noise of that shared host. On a Zen 4 EPYC with AVX-512 the model
+/// alone gives `KC` 104 (f64) and 128 (f32); 1024 x 1024 products alternated in one process
+/// put `KC = 256` ahead of them in 16 of 16 paired rounds (f64: 91.8% of the FMA peak against
+/// 89.4%) and ahead of 128, 192 and 384 in f32 (88.7% against 86.6% at 128), with `MC` from
+/// 120 to 240 alike; hence the floor. The Xeon's rows were not measured (the earlier rule
+/// gave 240 x 512 there, close to constants tuned on it).
 pub fn blocking_for_caches(c: CacheSizes, bytes: usize, mr: usize, nr: usize) -> Blocking {
     const LINE: usize = 64;
     let ways = c.l1d_ways.max(2);
     let sets = (c.l1d / (ways * LINE)).max(1);
     let a_ways = ((ways - 1) * mr / (mr + nr)).max(1);
     let kc = (a_ways * sets * LINE / (mr * bytes)) / 8 * 8;
-    let kc = kc.clamp(64, 1024);
+    let kc = kc.clamp(KC_MIN, 1024);
     let mc = (c.l2 / 4 / (kc * bytes)) / mr * mr;
     let mc = mc.max(mr);
     let nc = (c.l3 / 2 / (kc * bytes)).min(NC_MAX) / nr * nr;
@@ -101,8 +112,11 @@ mod tests {
         let spr = caches(48 << 10, 12, 2 << 20, 105 << 20);
         let zen = caches(32 << 10, 8, 512 << 10, 32 << 20);
         let b = |mc, kc, nc| Blocking { mc, kc, nc };
-        assert_eq!(blocking_for_caches(spr, 8, 24, 8), b(384, 168, 4096));
-        assert_eq!(blocking_for_caches(spr, 4, 48, 8), b(672, 192, 4096));
+        let zen4 = caches(32 << 10, 8, 1 << 20, 32 << 20);
+        assert_eq!(blocking_for_caches(spr, 8, 24, 8), b(240, 256, 4096));
+        assert_eq!(blocking_for_caches(spr, 4, 48, 8), b(480, 256, 4096));
+        assert_eq!(blocking_for_caches(zen4, 8, 24, 8), b(120, 256, 4096));
+        assert_eq!(blocking_for_caches(zen4, 4, 48, 8), b(240, 256, 4096));
         assert_eq!(blocking_for_caches(zen, 8, 8, 6), b(64, 256, 4092));
         assert_eq!(blocking_for_caches(zen, 4, 16, 6), b(96, 320, 4092));
     }
@@ -123,11 +137,12 @@ mod tests {
                             "{bl:?}"
                         );
                         assert!(
-                            (64..=1024).contains(&bl.kc) && bl.kc.is_multiple_of(8),
+                            (KC_MIN..=1024).contains(&bl.kc) && bl.kc.is_multiple_of(8),
                             "{bl:?}"
                         );
-                        if bl.kc > 64 {
-                            // Both micro-panels fit in W - 1 ways of each L1 set.
+                        if bl.kc > KC_MIN {
+                            // Above the floor, both micro-panels fit in W - 1 ways of each
+                            // L1 set.
                             let way = l1 / ways;
                             let lines = |b: usize| b.div_ceil(way);
                             let (pa, pb) = (bl.kc * mr * bytes, bl.kc * nr * bytes);

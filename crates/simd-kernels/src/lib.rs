@@ -27,6 +27,7 @@
 
 mod arch;
 pub mod cache;
+pub mod cpu;
 mod cuts;
 mod dispatch;
 mod float;

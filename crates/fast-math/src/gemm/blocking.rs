@@ -47,7 +47,7 @@ const NC_MAX: usize = 4096;
 ///   tile and the stack); sharing those ways in proportion to the panels' sizes (`MR : NR`)
 ///   gives `A` `floor((W - 1) * MR / (MR + NR))` ways, and `KC` fills them (a multiple of 8,
 ///   at most 1024).
-///   Below [`KC_MIN`] the model is overruled: each `KC` slice is one more pass that reads
+///   Below 256 (`KC_MIN`) the model is overruled: each `KC` slice is one more pass that reads
 ///   and writes all of `C`, and with a large register tile (AVX-512's 24 x 8) the `A`
 ///   micro-panel outgrows L1 at any useful depth, so the L1 argument buys less than the
 ///   passes over `C` cost.

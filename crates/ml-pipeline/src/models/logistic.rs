@@ -416,13 +416,18 @@ impl Rows<'_> {
         let z = &mut sc.z[..m];
         self.linear_predictor(rows.clone(), theta, z);
         let (exp, log1p) = (&mut sc.exp[..m], &mut sc.log1p[..m]);
-        // exp and ln_1p are library calls, which clobber every vector register: in loops of
-        // their own they leave the arithmetic below free of spills and vectorizable.
-        for (e, &z) in exp.iter_mut().zip(&*z) {
-            *e = (-z.abs()).exp();
-        }
-        for (l, &e) in log1p.iter_mut().zip(&*exp) {
-            *l = e.ln_1p();
+        if self.ablation.fast_math {
+            // Vectorized polynomials, the same bits on every ISA (`logistic_exp`).
+            super::logistic_exp::exp_log1p(self.ablation.isa, z, exp, log1p);
+        } else {
+            // The C library's, one call per row, in loops of their own (a call clobbers
+            // every vector register).
+            for (e, &z) in exp.iter_mut().zip(&*z) {
+                *e = (-z.abs()).exp();
+            }
+            for (l, &e) in log1p.iter_mut().zip(&*exp) {
+                *l = e.ln_1p();
+            }
         }
         if !derivatives {
             for i in 0..m {

@@ -6,6 +6,7 @@ mod checks;
 mod gbdt;
 mod linear;
 mod logistic;
+mod logistic_exp;
 mod model_file;
 mod pca;
 mod pca_accumulator;

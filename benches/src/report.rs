@@ -100,6 +100,7 @@ fn today() -> String {
 /// Writes the JSON, the Markdown page and the chart.
 pub fn write_all(
     root: &Path,
+    page: &str,
     m: &Machine,
     sections: &[Section],
     ab: &Ablation,
@@ -186,11 +187,24 @@ pub fn write_all(
         ab.product_of_single(),
         if (ab.slowdown(4) / ab.product_of_single() - 1.0).abs() > 0.15 { " — the layers do not multiply" } else { "" }
     );
-    let _ = writeln!(md, "![speedups](benchmarks.svg)");
-    std::fs::create_dir_all(root.join("docs"))?;
-    std::fs::write(root.join("docs/BENCHMARKS.md"), md)?;
-    crate::chart::write_svg(&root.join("docs/benchmarks.svg"), sections, ab)
-        .map_err(std::io::Error::other)
+    // The chart beside the page, named after it: docs/BENCHMARKS.md -> benchmarks.svg.
+    let page = root.join(page);
+    let svg = page.with_extension("svg");
+    let svg = svg.with_file_name(
+        svg.file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_else(|| "benchmarks.svg".into()),
+    );
+    let svg_name = svg
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _ = writeln!(md, "![speedups]({svg_name})");
+    if let Some(dir) = page.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&page, md)?;
+    crate::chart::write_svg(&svg, sections, ab).map_err(std::io::Error::other)
 }
 
 /// A duration in seconds, with a unit that keeps three or four significant digits.

@@ -37,7 +37,7 @@ pub enum Task {
     ///
     /// Writes target/validate.json, docs/BENCHMARKS.md and docs/benchmarks.svg; fails when
     /// a ratio is below its floor in benches/floors.toml.
-    Validate,
+    Validate(ValidateArgs),
     /// Ours against numpy, SciPy, scikit-learn, pandas and Polars on the same data.
     ///
     /// One thread each, answers checked, rounds alternated (`COMPARE_ROUNDS`, default 2);
@@ -136,6 +136,16 @@ pub struct CompareArgs {
     pub only: Option<CompareGroup>,
     /// The page to write, relative to the workspace root (default docs/COMPARISON.md): a
     /// run on another ISA class writes its own page, e.g. docs/COMPARISON_AVX512.md.
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<String>,
+}
+
+/// Options of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The page to write, relative to the workspace root (default docs/BENCHMARKS.md; its
+    /// chart is written beside it, named after it in lower case): a run on another ISA class
+    /// writes its own page, e.g. docs/BENCHMARKS_AVX512.md.
     #[arg(long, value_name = "FILE")]
     pub page: Option<String>,
 }

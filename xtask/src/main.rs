@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         Task::Ci => ci::run(),
         Task::Tidy => tidy::run(),
         Task::Bench(args) => bench::run(&args),
-        Task::Validate => validate::run(),
+        Task::Validate(v) => validate::run(&v),
         Task::Compare(args) => compare::run(&args),
         Task::CompareTrees => compare_trees::run(),
         Task::CompareGbdt => compare_gbdt::run(),

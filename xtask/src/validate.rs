@@ -3,10 +3,14 @@
 //! docs/BENCHMARKS.md and docs/benchmarks.svg; it fails when a ratio is below its floor.
 
 use crate::cmd::{cargo, run_timed};
+use crate::flags::ValidateArgs;
 
-pub fn run() -> Result<(), String> {
+pub fn run(args: &ValidateArgs) -> Result<(), String> {
     let mut cmd = cargo();
     cmd.args(["run", "--release", "-p", "benches", "--bin", "validate"]);
+    if let Some(page) = &args.page {
+        cmd.args(["--", page]);
+    }
     let (ok, secs) = run_timed(&mut cmd);
     if ok {
         Ok(())

@@ -21,6 +21,11 @@ fn main() -> ExitCode {
         .parent()
         .expect("workspace root")
         .to_path_buf();
+    // The page to write (relative to the workspace root): a run on another ISA class
+    // writes its own, e.g. docs/BENCHMARKS_AVX512.md.
+    let page = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "docs/BENCHMARKS.md".to_string());
     let isa = Isa::detect();
     eprintln!("validate: measuring on {isa} (this takes a few minutes)");
     let machine = results::Machine::measure(isa);
@@ -39,7 +44,7 @@ fn main() -> ExitCode {
         }
     };
     let failures = floors.check(&sections, &ablation);
-    if let Err(e) = report::write_all(&root, &machine, &sections, &ablation, &floors) {
+    if let Err(e) = report::write_all(&root, &page, &machine, &sections, &ablation, &floors) {
         eprintln!("validate: cannot write reports: {e}");
         return ExitCode::from(2);
     }

@@ -28,22 +28,25 @@ pub(super) fn upper_factor(isa: Isa, stack: &[Dd], rows: usize, k1: usize) -> Ve
     if stack.iter().any(|v| !v.is_finite()) {
         return vec![Dd::from_f64(f64::NAN); k1 * k1];
     }
-    let mut a = stack.to_vec();
+    // The work runs on the high and low parts in separate arrays, so that the column
+    // updates and the partial sums are plain element-wise loops the compiler vectorizes.
+    let mut hi: Vec<f64> = stack.iter().map(|v| v.hi).collect();
+    let mut lo: Vec<f64> = stack.iter().map(|v| v.lo).collect();
     match isa {
         Isa::Avx512 if isa.is_supported() => {
             // SAFETY: is_supported has just confirmed that this CPU runs AVX-512F.
-            unsafe { householder_avx512(&mut a, rows, k1) }
+            unsafe { householder_avx512(&mut hi, &mut lo, rows, k1) }
         }
         Isa::Avx2Fma if isa.is_supported() => {
             // SAFETY: is_supported has just confirmed that this CPU runs AVX2 and FMA.
-            unsafe { householder_avx2(&mut a, rows, k1) }
+            unsafe { householder_avx2(&mut hi, &mut lo, rows, k1) }
         }
-        _ => householder(&mut a, rows, k1),
+        _ => householder(&mut hi, &mut lo, rows, k1),
     }
     let mut out = vec![Dd::ZERO; k1 * k1];
     for j in 0..k1 {
         for i in 0..=j.min(rows.saturating_sub(1)) {
-            out[i + j * k1] = a[i + j * rows];
+            out[i + j * k1] = Dd::from_parts(hi[i + j * rows], lo[i + j * rows]);
         }
     }
     out
@@ -91,22 +94,19 @@ fn sum_exact_terms(col: &[f64]) -> Dd {
 }
 
 #[target_feature(enable = "avx512f")]
-fn householder_avx512(a: &mut [Dd], rows: usize, k1: usize) {
-    householder(a, rows, k1)
+fn householder_avx512(hi: &mut [f64], lo: &mut [f64], rows: usize, k1: usize) {
+    householder(hi, lo, rows, k1)
 }
 
 #[target_feature(enable = "avx2,fma")]
-fn householder_avx2(a: &mut [Dd], rows: usize, k1: usize) {
-    householder(a, rows, k1)
+fn householder_avx2(hi: &mut [f64], lo: &mut [f64], rows: usize, k1: usize) {
+    householder(hi, lo, rows, k1)
 }
 
-/// Reduces the column-major `rows x k1` matrix `a` in place: its upper triangle becomes `R`.
-/// The work runs on the high and low parts in separate arrays, so that the column updates
-/// and the partial sums are plain element-wise loops the compiler can vectorize.
+/// Reduces the column-major `rows x k1` double-double matrix whose parts are `hi` and `lo`
+/// in place: its upper triangle becomes `R`.
 #[inline(always)]
-fn householder(a: &mut [Dd], rows: usize, k1: usize) {
-    let mut hi: Vec<f64> = a.iter().map(|v| v.hi).collect();
-    let mut lo: Vec<f64> = a.iter().map(|v| v.lo).collect();
+fn householder(hi: &mut [f64], lo: &mut [f64], rows: usize, k1: usize) {
     for j in 0..k1.min(rows) {
         let (done_hi, rest_hi) = hi.split_at_mut((j + 1) * rows);
         let (done_lo, rest_lo) = lo.split_at_mut((j + 1) * rows);
@@ -153,9 +153,6 @@ fn householder(a: &mut [Dd], rows: usize, k1: usize) {
             }
         }
         (done_hi[j * rows + j], done_lo[j * rows + j]) = (alpha.hi, alpha.lo);
-    }
-    for ((v, &h), &l) in a.iter_mut().zip(&hi).zip(&lo) {
-        *v = Dd::from_parts(h, l);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Gram matrix `X^T X`: the packed GEMM of `X^T` by `X`, computing only the register
 //! tiles that reach the lower triangle.
 
-use super::{gemm_core, Dest, Operand};
+use super::{gemm_core, tile_isa, Dest, Operand};
 use crate::par::run_in;
 use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
@@ -48,7 +48,7 @@ const PAR_MIN_ROWS: usize = 2048;
 #[track_caller]
 pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
     let (n, k) = (x.nrows(), x.ncols());
-    let kern = gram_kernel::<T>(isa, k);
+    let kern = gram_kernel(isa, &x);
     let nt = par.threads().min(n / PAR_MIN_ROWS).max(1);
     let mut g = if nt <= 1 {
         gram_lower(kern, x)
@@ -92,16 +92,11 @@ pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
 /// GFLOP/s for 1M x 64), while AVX2 keeps 8 x 6 over 4 x 6 (2,304 against 2,448, too close
 /// to pay for the narrow tile's lower intensity: 28.0 against 30.2 GFLOP/s).
 ///
-/// On a CPU that runs AVX-512 in two 256-bit halves ([`simd_kernels::cpu::avx512_in_halves`]),
-/// an AVX-512 Gram matrix takes the AVX2 tiles, which do the same work per cycle there with
-/// less padding: on the Zen 4 EPYC, 1M x 64 at 32.2 useful GFLOP/s against 29.0 with
-/// AVX-512's 16 x 8, and 100k x 17 at 11.2 against 8.1.
-fn gram_kernel<T: Scalar>(isa: Isa, k: usize) -> MicroKernel<T> {
-    let isa = if isa == Isa::Avx512 && simd_kernels::cpu::avx512_in_halves() {
-        Isa::Avx2Fma
-    } else {
-        isa
-    };
+/// The ISA's tiles are those of [`tile_isa`] for the left operand `X^T` (row-major when `X`
+/// is column-major): on a CPU that runs AVX-512 in halves, AVX2's.
+fn gram_kernel<T: Scalar>(isa: Isa, x: &MatRef<'_, T>) -> MicroKernel<T> {
+    let isa = tile_isa(isa, &x.t());
+    let k = x.ncols();
     let wide = MicroKernel::<T>::new(isa, KernelShape::Wide);
     let narrow = MicroKernel::<T>::new(isa, KernelShape::Narrow);
     let area = |kern: &MicroKernel<T>| lower_tile_area(kern.mr(), kern.nr(), k);

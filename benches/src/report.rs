@@ -189,16 +189,11 @@ pub fn write_all(
     );
     // The chart beside the page, named after it: docs/BENCHMARKS.md -> benchmarks.svg.
     let page = root.join(page);
-    let svg = page.with_extension("svg");
-    let svg = svg.with_file_name(
-        svg.file_name()
-            .map(|n| n.to_string_lossy().to_lowercase())
-            .unwrap_or_else(|| "benchmarks.svg".into()),
-    );
-    let svg_name = svg
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let stem = page
+        .file_stem()
+        .map_or("benchmarks".into(), |s| s.to_string_lossy());
+    let svg_name = format!("{}.svg", stem.to_lowercase());
+    let svg = page.with_file_name(&svg_name);
     let _ = writeln!(md, "![speedups]({svg_name})");
     if let Some(dir) = page.parent() {
         std::fs::create_dir_all(dir)?;

@@ -82,10 +82,7 @@ pub(super) fn exp_nonpositive(x: f64) -> f64 {
     // x - n ln2, |r| <= ln2 / 2 (plus a rounding): n * LN2_HI is exact and x - n * LN2_HI
     // loses nothing (the two are within a factor two of each other, or n = 0).
     let r = (x - n * LN2_HI) - n * LN2_LO;
-    let mut p = C[0];
-    for c in &C[1..] {
-        p = p * r + c;
-    }
+    let p = horner(&C, r);
     // 1 + r + r^2 p, the small terms first.
     let p = 1.0 + (r + r * r * p);
     // 2^n from the low bits of t: (2^51 + n + 1023) << 52 keeps n + 1023 in the exponent
@@ -124,11 +121,15 @@ pub(super) fn ln_1p_unit(e: f64) -> f64 {
     // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172; m - 1 is exact.
     let s = (m - 1.0) / (m + 1.0);
     let w = s * s;
-    let mut p = C[0];
-    for cj in &C[1..] {
-        p = p * w + cj;
-    }
+    let p = horner(&C, w);
     k + (2.0 * s * p + c)
+}
+
+/// `c[0] x^(n-1) + c[1] x^(n-2) + ... + c[n-1]` by Horner's rule, a multiply then an add
+/// (never fused, so every build rounds alike).
+#[inline(always)]
+fn horner(c: &[f64], x: f64) -> f64 {
+    c[1..].iter().fold(c[0], |p, &ci| p * x + ci)
 }
 
 #[cfg(test)]

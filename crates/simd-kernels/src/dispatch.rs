@@ -89,6 +89,10 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::scale(alpha, x))
             }
             #[inline]
+            fn gram_lower_add_kernel(isa: Isa, cols: &[&[Self]], g: &mut [Self]) {
+                dispatch!(isa, $t::gram_lower_add(cols, g))
+            }
+            #[inline]
             fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)> {
                 dispatch!(isa, $t::min_max(x))
             }

@@ -33,6 +33,7 @@ mod dispatch;
 mod float;
 pub mod gemm;
 mod generic;
+mod gram;
 mod heaps;
 mod histogram;
 mod isa;
@@ -44,6 +45,7 @@ pub use cuts::Cuts;
 pub use float::Float;
 #[cfg(target_arch = "x86_64")]
 pub use heaps::HEAP_WALK_ENV_VAR;
+pub use gram::{gram_lower_add, gram_lower_add_with, GRAM_L1_COLUMNS};
 pub use heaps::{Heaps, HEAPS_MAX_DEPTH};
 pub use histogram::{histogram_gh, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with};
 pub use isa::{Isa, ISA_ENV_VAR};

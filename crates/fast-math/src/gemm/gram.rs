@@ -1,25 +1,35 @@
-//! The Gram matrix `X^T X`: the packed GEMM of `X^T` by `X`, computing only the register
-//! tiles that reach the lower triangle.
+//! The Gram matrix `X^T X`, lower triangle only: column dot products for narrow
+//! column-major `X`, else the packed GEMM of `X^T` by `X` over the register tiles that
+//! reach the lower triangle.
 
 use super::{gemm_core, tile_isa, Dest, Operand};
 use crate::par::run_in;
 use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
-use simd_kernels::Isa;
+use simd_kernels::cache::CacheSizes;
+use simd_kernels::{gram_lower_add_with, Isa, GRAM_L1_COLUMNS};
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
 ///
-/// It is the packed GEMM of `X^T` by `X` (the same five loops, packing and micro-kernel
-/// as [`gemm`](crate::gemm())), with the register tiles wholly above the diagonal skipped,
-/// then mirrored: about `n * k * k` flops instead of the `2 n k k` of a general product, and
-/// the result is exactly symmetric. Both packed operands come from the same rows of `X`
-/// (`X^T` is packed along `MR` columns of `X` in lockstep, `X` down its columns), so a
-/// tall `X` is read from memory once per `KC` rows and served from cache the second time.
+/// Only the lower triangle is computed, then mirrored: about `n * k * k` flops instead of
+/// the `2 n k k` of a general product, and the result is exactly symmetric. Two paths:
+/// - a column-major `X` of at most 64 columns (the tall, narrow data of ridge, PCA and
+///   logistic regression): dot products of its columns read in place, in blocks of rows
+///   sized to L1 and L2 ([`simd_kernels::gram_lower_add`]), because there the packing of
+///   the GEMM below costs more than it saves;
+/// - otherwise the packed GEMM of `X^T` by `X` (the same five loops, packing and
+///   micro-kernel as [`gemm`](crate::gemm())), with the register tiles wholly above the
+///   diagonal skipped. Both packed operands come from the same rows of `X` (`X^T` is packed
+///   along `MR` columns of `X` in lockstep, `X` down its columns), so a tall `X` is read
+///   from memory once per `KC` rows and served from cache the second time.
+///
 /// With `Par::Rayon(t)`, contiguous row ranges go to the threads and their partial
 /// products are summed.
 ///
-/// Error: as [`gemm`](crate::gemm()), with inner dimension `n`.
+/// Error: as [`gemm`](crate::gemm()) or [`dot`](simd_kernels::dot) (the dot path), with
+/// inner dimension `n`; the path, and so the rounding, is a rule of the shape, layout and
+/// ISA, the same on every run.
 ///
 /// ```
 /// use fast_math::{gram, Mat, Par};
@@ -51,7 +61,7 @@ pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
     let kern = gram_kernel(isa, &x);
     let nt = par.threads().min(n / PAR_MIN_ROWS).max(1);
     let mut g = if nt <= 1 {
-        gram_lower(kern, x)
+        gram_lower(isa, kern, x)
     } else {
         // Contiguous row ranges, one per thread.
         let per = n.div_ceil(nt);
@@ -62,7 +72,7 @@ pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
                 .map(|t| {
                     let r0 = (t * per).min(n);
                     let r1 = (r0 + per).min(n);
-                    gram_lower(kern, x.submatrix(r0, 0, r1 - r0, k))
+                    gram_lower(isa, kern, x.submatrix(r0, 0, r1 - r0, k))
                 })
                 .collect()
         });
@@ -116,11 +126,51 @@ fn lower_tile_area(mr: usize, nr: usize, k: usize) -> usize {
     panels * mr * nr
 }
 
-/// The register tiles of `X^T X` that reach the diagonal or below (the rest stay zero).
-fn gram_lower<T: Scalar>(kern: MicroKernel<T>, x: MatRef<'_, T>) -> Mat<T> {
+/// Columns up to which a column-major `X` takes the dot-product kernel
+/// ([`simd_kernels::gram_lower_add`]) instead of the packed GEMM. The packing costs a share
+/// of the time that falls as `1/k` (each packed element serves about `k` products), while
+/// the dot kernel reads `TJ` column segments from L2 per 12 FMAs whatever `k` is, so the
+/// dot kernel wins for narrow `X` only. One thread, `n x k` column-major, useful GFLOP/s of
+/// dot / packed on an AMD EPYC Zen 3 (AVX2): k = 16 2.1-2.2x, 32 1.35-1.5x, 64 0.96-1.27x,
+/// 128 0.89-1.02x. A constant of the shape, not a measurement of the machine, because the
+/// two paths round differently and a given call must give the same bits on every run.
+const DOT_MAX_COLUMNS: usize = 64;
+
+/// Fewest rows per block for the dot kernel: below this the per-block summing of each
+/// tile's lanes outweighs the kernel's gain.
+const DOT_MIN_ROWS: usize = 256;
+
+/// Rows per block of the dot-product kernel for a column-major `n x k` `X` of `bytes`-sized
+/// elements, or `None` where the packed GEMM is the better path: the block's `k` columns
+/// take at most half of L2 (each tile streams its `j` columns from there) and the band of
+/// `i` columns that every tile of a band reads fits L1, in whole cache lines.
+fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize) -> Option<usize> {
+    if k > DOT_MAX_COLUMNS {
+        return None;
+    }
+    let l1_rows = c.l1d / (GRAM_L1_COLUMNS * bytes);
+    let l2_rows = c.l2 / (2 * k.max(1) * bytes);
+    let rows = l1_rows.min(l2_rows) / 64 * 64;
+    (rows >= DOT_MIN_ROWS).then_some(rows)
+}
+
+/// The lower triangle of `X^T X` (the rest stays zero): by the dot-product kernel, block by
+/// block of rows, for a narrow column-major `X`; else by the register tiles of the packed
+/// GEMM that reach the diagonal or below.
+fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Mat<T> {
     let (n, k) = (x.nrows(), x.ncols());
     let mut g = Mat::zeros(k, k);
-    if n > 0 && k > 0 {
+    let columns: Option<Vec<&[T]>> = (0..k).map(|j| x.col_slice(j)).collect();
+    let dot = dot_block_rows(CacheSizes::detect(), T::BYTES, k);
+    if let (Some(block), Some(columns)) = (dot, columns) {
+        let mut blocks = Vec::with_capacity(k);
+        for r0 in (0..n).step_by(block) {
+            let r1 = (r0 + block).min(n);
+            blocks.clear();
+            blocks.extend(columns.iter().map(|c| &c[r0..r1]));
+            gram_lower_add_with(isa, &blocks, g.as_mut_slice());
+        }
+    } else if n > 0 && k > 0 {
         let mut gm = g.as_mut();
         let dest = Dest::lower_triangle(&mut gm, T::ONE, T::ZERO);
         gemm_core(
@@ -171,17 +221,55 @@ mod tests {
     }
 
     #[test]
+    fn the_dot_kernel_takes_narrow_matrices_in_cache_sized_blocks() {
+        use simd_kernels::cache::CacheSource;
+        let zen3 = CacheSizes {
+            l1d: 32 << 10,
+            l1d_ways: 8,
+            l2: 512 << 10,
+            l3: 32 << 20,
+            source: CacheSource::Fallback,
+        };
+        // f64, 64 columns: half of L2 holds 512 rows; L1 holds 682 rows of a band of 6
+        // columns.
+        assert_eq!(GRAM_L1_COLUMNS, 6);
+        assert_eq!(dot_block_rows(zen3, 8, 64), Some(512));
+        assert_eq!(dot_block_rows(zen3, 8, 16), Some(640));
+        assert_eq!(dot_block_rows(zen3, 4, 16), Some(1344));
+        assert_eq!(dot_block_rows(zen3, 8, DOT_MAX_COLUMNS + 1), None);
+        // A small L2 leaves too few rows per block: the packed GEMM.
+        let small = CacheSizes {
+            l2: 128 << 10,
+            ..zen3
+        };
+        assert_eq!(dot_block_rows(small, 8, 64), None);
+        assert_eq!(dot_block_rows(small, 8, 32), Some(256));
+    }
+
+    #[test]
     fn every_isa_and_width_gives_the_gram_matrix() {
         for isa in Isa::available() {
-            for k in [1, 5, 17, 24, 33, 64] {
-                let n = 300;
+            // Column-major up to 64 columns takes the dot kernel (in blocks of rows when
+            // there are more than a block), the rest and every row-major view the packed
+            // GEMM.
+            for (n, k) in [(300, 1), (300, 5), (300, 17), (300, 24), (300, 33), (3000, 64)]
+                .into_iter()
+                .chain([(0, 4), (300, 65), (100, 100)])
+            {
                 let x = Mat::from_fn(n, k, |i, j| ((i * 7 + j * 13) % 23) as f64 - 11.0);
-                let g = gram_with(isa, x.as_ref(), Par::Seq);
-                for a in 0..k {
-                    for b in 0..k {
-                        // Small integers: every sum is exact.
-                        let want: f64 = (0..n).map(|i| x[(i, a)] * x[(i, b)]).sum();
-                        assert_eq!(g[(a, b)], want, "{isa} k={k} ({a},{b})");
+                let row_major: Vec<f64> = (0..n)
+                    .flat_map(|i| (0..k).map(move |j| (i, j)))
+                    .map(|(i, j)| x[(i, j)])
+                    .collect();
+                let views = [x.as_ref(), MatRef::from_row_major(&row_major, n, k)];
+                for (layout, view) in ["column-major", "row-major"].iter().zip(views) {
+                    let g = gram_with(isa, view, Par::Seq);
+                    for a in 0..k {
+                        for b in 0..k {
+                            // Small integers: every sum is exact.
+                            let want: f64 = (0..n).map(|i| x[(i, a)] * x[(i, b)]).sum();
+                            assert_eq!(g[(a, b)], want, "{isa} {layout} n={n} k={k} ({a},{b})");
+                        }
                     }
                 }
             }

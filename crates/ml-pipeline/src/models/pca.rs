@@ -190,10 +190,6 @@ fn center_column(x: MatRef<'_, f64>, j: usize, rows: Range<usize>, mu: f64, dst:
     }
 }
 
-/// Bytes of one centered block of rows: small enough to stay in L2 next to the Gram
-/// kernel's own slab, so X is read from memory once and nothing of size `n x k` is written.
-const CENTERED_BLOCK_BYTES: usize = 256 << 10;
-
 /// Fewest rows worth a thread of their own (spawning costs about as much as a few blocks).
 const MIN_ROWS_PER_THREAD: usize = 8192;
 
@@ -268,8 +264,11 @@ fn block_centered_gram(
     rows: Range<usize>,
 ) -> (Mat<f64>, Vec<(usize, Vec<f64>)>) {
     let k = x.ncols();
-    // A block of rows holds `block` values per column, `k` columns.
-    let block = (CENTERED_BLOCK_BYTES / (k.max(1) * std::mem::size_of::<f64>()))
+    // A block of rows holds `block` values per column, `k` columns, in half of L2: it stays
+    // there while the Gram kernel reads it, so X is read from memory once and nothing of
+    // size `n x k` is written.
+    let block_bytes = simd_kernels::cache::CacheSizes::detect().l2 / 2;
+    let block = (block_bytes / (k.max(1) * std::mem::size_of::<f64>()))
         .clamp(64, 4096)
         .min(rows.len())
         .max(1);
@@ -281,14 +280,25 @@ fn block_centered_gram(
         let xc = &mut buf[..m * k];
         let mut sums = Vec::with_capacity(k);
         for (j, col) in xc.chunks_exact_mut(m).enumerate() {
-            // Copy first (the column's rows arrive from memory once), then sum and center
-            // the copy in cache.
-            center_column(x, j, r0..r0 + m, 0.0, col);
-            let sum = simd_kernels::sum_compensated_with(ablation.isa, col);
-            let mu = sum / m as f64;
-            for v in col.iter_mut() {
-                *v -= mu;
-            }
+            let sum = match x.col_slice(j) {
+                // Contiguous: sum the rows where they are (which brings them into cache),
+                // then copy them centered.
+                Some(src) => {
+                    let sum = simd_kernels::sum_compensated_with(ablation.isa, &src[r0..r0 + m]);
+                    center_column(x, j, r0..r0 + m, sum / m as f64, col);
+                    sum
+                }
+                // Strided: gather the rows once, then sum and center the copy in cache.
+                None => {
+                    center_column(x, j, r0..r0 + m, 0.0, col);
+                    let sum = simd_kernels::sum_compensated_with(ablation.isa, col);
+                    let mu = sum / m as f64;
+                    for v in col.iter_mut() {
+                        *v -= mu;
+                    }
+                    sum
+                }
+            };
             sums.push(sum);
         }
         add_to(

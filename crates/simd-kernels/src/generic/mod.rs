@@ -1,5 +1,6 @@
 //! Every algorithm of the crate, written once over the [`Simd`](crate::simd::Simd) trait: the
-//! slice kernels, the loops of the machine probes and the GEMM micro-kernel.
+//! slice kernels, the loops of the machine probes, the GEMM micro-kernel and the Gram
+//! matrix by column dot products.
 //!
 //! Nothing here names an ISA. The per-ISA modules of `arch` instantiate these functions inside
 //! their `#[target_feature]` entry points, stamped out by [`entry_points!`] and
@@ -7,6 +8,7 @@
 //! compiled with the entry point's target features.
 
 pub(crate) mod gemm;
+pub(crate) mod gram;
 pub(crate) mod histogram;
 pub(crate) mod probe;
 pub(crate) mod slice;
@@ -45,6 +47,10 @@ macro_rules! entry_points {
         $(#[$attr])*
         pub(crate) fn read_probe(x: &[$t]) -> $t {
             $crate::generic::probe::read_probe::<$t, $s>(<$s>::new(), x)
+        }
+        $(#[$attr])*
+        pub(crate) fn gram_lower_add(cols: &[&[$t]], g: &mut [$t]) {
+            $crate::generic::gram::gram_lower_add::<$t, $s>(<$s>::new(), cols, g)
         }
         $(#[$attr])*
         pub(crate) fn min_max(x: &[$t]) -> Option<($t, $t)> {

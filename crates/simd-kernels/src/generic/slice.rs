@@ -21,7 +21,7 @@ const COMP_ACC: usize = 4;
 
 /// Sums lanes in a fixed pairwise order, so a given ISA always rounds the same way.
 #[inline(always)]
-fn reduce_lanes<T: Float, S: Simd<T>>(simd: S, v: S::V) -> T {
+pub(crate) fn reduce_lanes<T: Float, S: Simd<T>>(simd: S, v: S::V) -> T {
     let mut buf = [T::ZERO; 16];
     simd.to_array(v, &mut buf);
     let mut width = S::LANES;

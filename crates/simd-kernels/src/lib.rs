@@ -51,6 +51,15 @@ pub use histogram::{histogram_gh, histogram_gh_rows, histogram_gh_rows_with, his
 pub use isa::{Isa, ISA_ENV_VAR};
 pub use moments::Moments;
 
+/// Asks the cache for `x[i]` ahead of its use: a hint, with no effect on results (nothing
+/// past the end of `x`, and nothing off x86_64). For a loop whose reads hop through memory
+/// in an order the hardware cannot predict (rows of a tree's leaf, gathered by index), asked
+/// a few dozen iterations ahead so the misses overlap.
+#[inline(always)]
+pub fn prefetch<T>(x: &[T], i: usize) {
+    generic::slice::prefetch_read(x, i)
+}
+
 #[track_caller]
 #[inline]
 fn check_len(kernel: &str, a: usize, b: usize) {

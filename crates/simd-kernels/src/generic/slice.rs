@@ -104,7 +104,7 @@ const PREFETCH_AHEAD: usize = 1024;
 
 /// Hints the cache to fetch `x[i]` (no-op past the end).
 #[inline(always)]
-fn prefetch_read<T>(x: &[T], i: usize) {
+pub(crate) fn prefetch_read<T>(x: &[T], i: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(e) = x.get(i) {
         // SAFETY: a prefetch never faults and has no architectural effect; the pointer is

@@ -4,7 +4,7 @@
 
 use super::binning::Binned;
 use super::histograms::Builder;
-use super::partition::Partition;
+use super::partition::{self, Partition};
 use super::split::{best_split, Candidate, Rules, Sums};
 use crate::models::gbdt::compiled::{RawNode, Split};
 use crate::models::gbdt::xgboost::f32_less_as_f64_le;
@@ -186,8 +186,7 @@ impl Grower<'_> {
             let col = &binned.cols[c.feature];
             let missing = binned.mappers[c.feature].missing_bin();
             let r = timed(&clock.partition, || {
-                partition.split(l, |row| {
-                    let b = col[row as usize];
+                partition.split(l, col, |b| {
                     if b == missing {
                         c.default_left
                     } else {
@@ -358,7 +357,19 @@ const MIN_BINS_PER_THREAD: usize = 2048;
 
 /// `gh` of `rows`, in that order.
 fn gather(gh: &[[f32; 2]], rows: &[u32]) -> Vec<[f32; 2]> {
-    rows.iter().map(|&r| gh[r as usize]).collect()
+    if !partition::is_sparse(rows) {
+        return rows.iter().map(|&r| gh[r as usize]).collect();
+    }
+    let ahead = rows.iter().skip(partition::PREFETCH_AHEAD).map(Some);
+    rows.iter()
+        .zip(ahead.chain(std::iter::repeat(None)))
+        .map(|(&r, ahead)| {
+            if let Some(&a) = ahead {
+                simd_kernels::prefetch(gh, a as usize);
+            }
+            gh[r as usize]
+        })
+        .collect()
 }
 
 /// The sums of the pairs, in order, in float64.

@@ -303,7 +303,7 @@ impl BlockScratch {
             resid: vec![0.0; rows],
             w: vec![0.0; rows],
             sw: vec![0.0; rows],
-            weighted: vec![0.0; rows * k],
+            weighted: vec![0.0; fast_math::padded_col_stride::<f64>(rows) * k],
         }
     }
 }
@@ -466,11 +466,12 @@ impl Rows<'_> {
         sums.grad[k] += simd_kernels::sum_with(isa, resid);
         sums.hess[(k, k)] += simd_kernels::sum_with(isa, w);
         // The rest of the Hessian, X^T S X, is the Gram matrix of sqrt(S) X.
-        let weighted = &mut sc.weighted[..m * k];
+        let ld = fast_math::padded_col_stride::<f64>(m);
+        let weighted = &mut sc.weighted[..ld * k];
         for (j, (col, wcol)) in self
             .cols
             .iter()
-            .zip(weighted.chunks_exact_mut(m))
+            .zip(weighted.chunks_exact_mut(ld).map(|c| &mut c[..m]))
             .enumerate()
         {
             let xj = &col[rows.clone()];
@@ -482,7 +483,7 @@ impl Rows<'_> {
         }
         let g = self
             .ablation
-            .gram(MatRef::from_col_major(weighted, m, k), Par::Seq);
+            .gram(MatRef::from_slice(weighted, m, k, 1, ld), Par::Seq);
         for j in 0..k {
             for i in 0..k {
                 sums.hess[(i, j)] += g[(i, j)];

@@ -272,14 +272,14 @@ fn block_centered_gram(
         .clamp(64, 4096)
         .min(rows.len())
         .max(1);
-    let mut buf = vec![0.0; block * k];
+    let ld = fast_math::padded_col_stride::<f64>(block);
+    let mut buf = vec![0.0; ld * k];
     let mut g = Mat::zeros(k, k);
     let mut blocks = Vec::with_capacity(rows.len().div_ceil(block));
     for r0 in rows.clone().step_by(block) {
         let m = block.min(rows.end - r0);
-        let xc = &mut buf[..m * k];
         let mut sums = Vec::with_capacity(k);
-        for (j, col) in xc.chunks_exact_mut(m).enumerate() {
+        for (j, col) in buf.chunks_exact_mut(ld).map(|c| &mut c[..m]).enumerate() {
             let sum = match x.col_slice(j) {
                 // Contiguous: sum the rows where they are (which brings them into cache),
                 // then copy them centered.
@@ -303,7 +303,7 @@ fn block_centered_gram(
         }
         add_to(
             &mut g,
-            &ablation.gram(MatRef::from_col_major(xc, m, k), Par::Seq),
+            &ablation.gram(MatRef::from_slice(&buf, m, k, 1, ld), Par::Seq),
         );
         blocks.push((m, sums));
     }

@@ -45,7 +45,7 @@ impl GramStats {
     pub(super) fn update_unchecked(&mut self, ablation: Ablation, x: MatRef<'_, f64>, y: &[f64]) {
         let isa = ablation.isa;
         let k = x.ncols();
-        let ld = CHUNK_ROWS.min(x.nrows());
+        let ld = fast_math::padded_col_stride::<f64>(CHUNK_ROWS.min(x.nrows()));
         // One chunk at a time, centered on its own means, column-major for the Gram kernel.
         let mut centered = vec![0.0; ld * k];
         let mut yc = vec![0.0; ld];

@@ -50,7 +50,11 @@ pub fn gram_lower_add_with<T: Float>(isa: Isa, cols: &[&[T]], g: &mut [T]) {
         );
     }
     if let Some(first) = cols.first() {
-        if let Some((j, c)) = cols.iter().enumerate().find(|(_, c)| c.len() != first.len()) {
+        if let Some((j, c)) = cols
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.len() != first.len())
+        {
             panic!(
                 "gram_lower_add: column {j} has {} rows, column 0 has {}",
                 c.len(),
@@ -101,7 +105,11 @@ mod tests {
                         for j in 0..k {
                             for i in 0..k {
                                 let start = (i + j * k) as f64 + 0.5;
-                                let expect = if i >= j { start + want[i + j * k] } else { start };
+                                let expect = if i >= j {
+                                    start + want[i + j * k]
+                                } else {
+                                    start
+                                };
                                 assert_eq!(
                                     g[i + j * k],
                                     expect,

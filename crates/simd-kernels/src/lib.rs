@@ -43,9 +43,9 @@ mod simd;
 
 pub use cuts::Cuts;
 pub use float::Float;
+pub use gram::{gram_lower_add, gram_lower_add_with, GRAM_L1_COLUMNS};
 #[cfg(target_arch = "x86_64")]
 pub use heaps::HEAP_WALK_ENV_VAR;
-pub use gram::{gram_lower_add, gram_lower_add_with, GRAM_L1_COLUMNS};
 pub use heaps::{Heaps, HEAPS_MAX_DEPTH};
 pub use histogram::{histogram_gh, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with};
 pub use isa::{Isa, ISA_ENV_VAR};

@@ -6,8 +6,8 @@ use super::{gemm_core, tile_isa, Dest, Operand};
 use crate::par::run_in;
 use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
-use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::cache::CacheSizes;
+use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::{gram_lower_add_with, Isa, GRAM_L1_COLUMNS};
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
@@ -252,9 +252,16 @@ mod tests {
             // Column-major up to 64 columns takes the dot kernel (in blocks of rows when
             // there are more than a block), the rest and every row-major view the packed
             // GEMM.
-            for (n, k) in [(300, 1), (300, 5), (300, 17), (300, 24), (300, 33), (3000, 64)]
-                .into_iter()
-                .chain([(0, 4), (300, 65), (100, 100)])
+            for (n, k) in [
+                (300, 1),
+                (300, 5),
+                (300, 17),
+                (300, 24),
+                (300, 33),
+                (3000, 64),
+            ]
+            .into_iter()
+            .chain([(0, 4), (300, 65), (100, 100)])
             {
                 let x = Mat::from_fn(n, k, |i, j| ((i * 7 + j * 13) % 23) as f64 - 11.0);
                 let row_major: Vec<f64> = (0..n)

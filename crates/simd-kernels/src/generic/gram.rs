@@ -47,7 +47,12 @@ pub(crate) fn gram_lower_add<T: Float, S: Simd<T>>(simd: S, cols: &[&[T]], g: &m
             let a = &cols[i0..i0 + ni];
             let b = &cols[j0..j0 + nj];
             let (a, b) = (&a[..ni], &b[..nj]);
-            let at = Tile { g: &mut *g, k, i0, j0 };
+            let at = Tile {
+                g: &mut *g,
+                k,
+                i0,
+                j0,
+            };
             match (ni, nj) {
                 (6, 2) => tile::<T, S, 6, 2>(simd, a, b, at),
                 (6, 1) => tile::<T, S, 6, 1>(simd, a, b, at),
@@ -121,4 +126,3 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
         }
     }
 }
-

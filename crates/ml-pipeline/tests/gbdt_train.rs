@@ -560,9 +560,12 @@ fn weights_act_as_repeated_rows() {
     let (x, y) = data(300, 3, 8, 0.0);
     let doubled = Mat::from_fn(600, 3, |i, j| x[(i / 2, j)]);
     let yd: Vec<f64> = (0..600).map(|i| y[i / 2]).collect();
+    // Bins come from row counts, not weights (as in LightGBM): at most 63 bins, which both
+    // 300 and 600 rows fill whatever the 3-row minimum per bin, keep the two binnings equal.
     let params = GbdtParams {
         min_data_in_leaf: 1,
         n_estimators: 10,
+        max_bin: 63,
         ..GbdtParams::default()
     };
     let w = vec![2.0; 300];

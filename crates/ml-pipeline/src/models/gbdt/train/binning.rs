@@ -3,7 +3,9 @@
 //!
 //! As LightGBM does, bin bounds come from a seeded sample of rows (all rows up to
 //! `sample_rows`); a feature with at most `max_bin` distinct values gets one bin per value,
-//! otherwise bins hold about equal numbers of sampled rows, a value never split across two.
+//! otherwise bins hold about equal numbers of sampled rows, a value never split across two;
+//! either way a bin holds at least 3 sampled rows (LightGBM's `min_data_in_bin`), but the
+//! last.
 //! Bounds are float32 and a value `x` falls in bin `k` when `bounds[k-1] <= (x as f32) <
 //! bounds[k]`, so "bins up to `k` go left" is exactly XGBoost's test `(float)x < bounds[k]`
 //! and a trained tree exports to XGBoost without changing any prediction. NaN has a bin of its
@@ -66,13 +68,31 @@ impl BinMapper {
             }
         }
         let bounds = if distinct.len() <= max_bin {
-            distinct.windows(2).map(|w| between(w[0], w[1])).collect()
+            // One bin per value, except that a bin closes only once it holds
+            // `MIN_DATA_IN_BIN` rows (the last bin takes what is left).
+            let mut bounds = Vec::new();
+            let mut in_bin = 0;
+            for i in 0..distinct.len().saturating_sub(1) {
+                in_bin += counts[i];
+                if in_bin >= MIN_DATA_IN_BIN {
+                    bounds.push(between(distinct[i], distinct[i + 1]));
+                    in_bin = 0;
+                }
+            }
+            bounds
         } else {
+            let rows: usize = counts.iter().sum();
+            let max_bin = max_bin.min(rows / MIN_DATA_IN_BIN).max(1);
             greedy_bounds(&distinct, &counts, max_bin)
         };
         BinMapper { bounds }
     }
 }
+
+/// Fewest sampled rows in a bin (but the last), LightGBM's `min_data_in_bin` default: on
+/// small data a bin per distinct value would let a split isolate a row or two, which
+/// LightGBM's bins do not allow.
+const MIN_DATA_IN_BIN: usize = 3;
 
 /// A float32 `t` with `a < t <= b` for `a < b`: their midpoint when it lies strictly above
 /// `a`, else the float32 after `a`.
@@ -268,25 +288,42 @@ mod tests {
             f64::from(f32::MAX),
             f64::INFINITY,
         ];
-        let m = Mat::from_fn(vals.len() + 1, 1, |i, _| {
-            vals.get(i).copied().unwrap_or(f64::NAN)
+        // Each value on 3 rows (the fewest a bin holds), then one NaN.
+        let m = Mat::from_fn(3 * vals.len() + 1, 1, |i, _| {
+            vals.get(i / 3).copied().unwrap_or(f64::NAN)
         });
         let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
         let mapper = &b.mappers[0];
         // -0.0 and 0.0 are one value: 7 value bins.
         assert_eq!(mapper.value_bins(), 7);
-        assert_eq!(b.cols[0][vals.len()], mapper.missing_bin());
+        assert_eq!(b.cols[0][3 * vals.len()], mapper.missing_bin());
         for (k, &t) in mapper.bounds.iter().enumerate() {
             for (i, &v) in vals.iter().enumerate() {
                 #[allow(clippy::cast_possible_truncation)]
                 let xgboost_left = (v as f32) < t;
                 assert_eq!(
-                    usize::from(b.cols[0][i]) <= k,
+                    usize::from(b.cols[0][3 * i]) <= k,
                     xgboost_left,
                     "bound {t} value {v}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_bin_holds_at_least_three_rows_but_the_last() {
+        // Distinct values 0..7 with 1, 1, 1, 2, 5, 1, 1 rows: bins close at 3 rows (values
+        // 0-2) and 7 (values 3-4); the last 2 rows (values 5-6) form the last bin.
+        let per_value = [1, 1, 1, 2, 5, 1, 1];
+        let mut sorted = Vec::new();
+        for (v, &n) in per_value.iter().enumerate() {
+            sorted.extend(std::iter::repeat_n(v as f32, n));
+        }
+        let mapper = BinMapper::from_sorted(&sorted, 255);
+        assert_eq!(mapper.bounds, vec![2.5, 4.5]);
+        // More distinct values than bins: at most rows / 3 bins.
+        let many: Vec<f32> = (0..30).map(|v| v as f32).collect();
+        assert_eq!(BinMapper::from_sorted(&many, 16).value_bins(), 10);
     }
 
     #[test]

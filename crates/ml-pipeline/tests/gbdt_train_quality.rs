@@ -85,6 +85,28 @@ fn metric(name: &str, y: &[f64], pred: &[f64], width: usize) -> f64 {
     }
 }
 
+/// Fits `objective` with the trainer's defaults on the first `n_train` rows and returns the
+/// test metric `metric` on the rest.
+fn test_metric(
+    x: &Mat<f64>,
+    y: &[f64],
+    n_train: usize,
+    objective: Objective,
+    metric_name: &str,
+) -> f64 {
+    let train = Mat::from_fn(n_train, x.ncols(), |i, j| x[(i, j)]);
+    let test = Mat::from_fn(x.nrows() - n_train, x.ncols(), |i, j| x[(n_train + i, j)]);
+    let params = GbdtParams {
+        objective,
+        ..GbdtParams::default()
+    };
+    let model = params.fit(train.as_ref(), &y[..n_train], Par::Seq).unwrap();
+    let width = model.output().width();
+    let mut pred = vec![0.0; test.nrows() * width];
+    model.predict_into(test.as_ref(), &mut pred, Par::Seq);
+    metric(metric_name, &y[n_train..], &pred, width)
+}
+
 #[test]
 fn test_metrics_are_close_to_lightgbms() {
     let (x, labels) = read();
@@ -93,8 +115,6 @@ fn test_metrics_are_close_to_lightgbms() {
     )
     .unwrap();
     let n_train = 2000;
-    let train = Mat::from_fn(n_train, x.ncols(), |i, j| x[(i, j)]);
-    let test = Mat::from_fn(x.nrows() - n_train, x.ncols(), |i, j| x[(n_train + i, j)]);
     let mut report = Vec::new();
     for (name, objective) in [
         ("regression", Objective::Regression),
@@ -105,20 +125,7 @@ fn test_metrics_are_close_to_lightgbms() {
         let case = &expected[name];
         let label = case["label"].as_str().unwrap();
         let y = &labels.iter().find(|(n, _)| n == label).unwrap().1;
-        let params = GbdtParams {
-            objective,
-            ..GbdtParams::default()
-        };
-        let model = params.fit(train.as_ref(), &y[..n_train], Par::Seq).unwrap();
-        let width = model.output().width();
-        let mut pred = vec![0.0; test.nrows() * width];
-        model.predict_into(test.as_ref(), &mut pred, Par::Seq);
-        let ours = metric(
-            case["metric"].as_str().unwrap(),
-            &y[n_train..],
-            &pred,
-            width,
-        );
+        let ours = test_metric(&x, y, n_train, objective, case["metric"].as_str().unwrap());
         let theirs = case["lightgbm"].as_f64().unwrap();
         report.push(format!(
             "{name}: ours {ours:.6}, lightgbm {theirs:.6}, ratio {:.4}",
@@ -163,22 +170,7 @@ fn bundled_datasets_metrics_are_within_one_percent_of_lightgbms() {
         let case = &expected[name];
         let (x, y) = read_bundled(name);
         let n_train = case["train_rows"].as_u64().unwrap() as usize;
-        let train = Mat::from_fn(n_train, x.ncols(), |i, j| x[(i, j)]);
-        let test = Mat::from_fn(x.nrows() - n_train, x.ncols(), |i, j| x[(n_train + i, j)]);
-        let params = GbdtParams {
-            objective,
-            ..GbdtParams::default()
-        };
-        let model = params.fit(train.as_ref(), &y[..n_train], Par::Seq).unwrap();
-        let width = model.output().width();
-        let mut pred = vec![0.0; test.nrows() * width];
-        model.predict_into(test.as_ref(), &mut pred, Par::Seq);
-        let ours = metric(
-            case["metric"].as_str().unwrap(),
-            &y[n_train..],
-            &pred,
-            width,
-        );
+        let ours = test_metric(&x, &y, n_train, objective, case["metric"].as_str().unwrap());
         let theirs = case["lightgbm"].as_f64().unwrap();
         failed |= ours > theirs * 1.01;
         report.push(format!(

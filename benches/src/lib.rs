@@ -6,6 +6,7 @@
 pub mod chart;
 pub mod e2e;
 pub mod e2e_report;
+pub mod gbdt_report;
 pub mod measure;
 pub mod naive;
 pub mod report;

@@ -6,8 +6,12 @@
 //! `100000x50,1000000x50`), benches/python/train_gbdt_peers.py writes the data once into
 //! target/gbdt-bench/ROWSxFEATURESxLEAVES and times the peers, then `train_gbdt time` times
 //! ours, for `$GBDT_ROUNDS` rounds (default 2) that alternate the two, each round's results
-//! kept (`peers_R.json`, `ours_R.json`); `train_gbdt report` takes each contender's best
-//! over the rounds and writes the document. Run it on an otherwise idle machine.
+//! kept (`peers_R.json`, `ours_R.json`), each the best of `$GBDT_RUNS` runs (default 3, and 1
+//! above a million rows, where a run takes minutes). Then, once per size: `train_gbdt stream`
+//! trains from the file read in chunks (the memory figure), and, up to a million rows unless
+//! `$GBDT_QUALITY` is 0, the quality runs (binary, multiclass, quantile against LightGBM).
+//! `train_gbdt report` takes each contender's best over the rounds and writes the document.
+//! Run it on an otherwise idle machine.
 
 use crate::cmd::{self, cargo, root};
 use crate::venv;
@@ -15,6 +19,8 @@ use std::process::Command;
 
 /// Leaves per tree: the 63.
 const NUM_LEAVES: &str = "63";
+/// Sizes above this many rows get one run per round and no quality runs by default.
+const LARGE_ROWS: u64 = 1_000_000;
 
 /// `(rows, features)` of each size.
 fn sizes() -> Result<Vec<(String, String)>, String> {
@@ -54,20 +60,45 @@ pub fn run() -> Result<(), String> {
     let mut dirs = Vec::new();
     for (rows, features) in &sizes {
         let dir = root.join(format!("target/gbdt-bench/{rows}x{features}x{NUM_LEAVES}"));
+        let large = rows.parse::<u64>().unwrap_or(0) > LARGE_ROWS;
+        let runs = env_count("GBDT_RUNS").unwrap_or(if large { 1 } else { 3 });
+        let runs = runs.to_string();
         for round in 0..rounds() {
             step(
                 &format!("peers {rows}x{features}"),
                 Command::new(&python)
                     .arg(root.join("benches/python/train_gbdt_peers.py"))
                     .arg(&dir)
-                    .args([rows, features, NUM_LEAVES]),
+                    .args([rows, features, NUM_LEAVES, &runs]),
             )?;
             keep(&dir, "peers", round)?;
             step(
                 &format!("ours {rows}x{features}"),
-                Command::new(&exe).arg("time").arg(&dir),
+                Command::new(&exe).arg("time").arg(&dir).arg(&runs),
             )?;
             keep(&dir, "ours", round)?;
+        }
+        step(
+            &format!("ours streamed {rows}x{features}"),
+            Command::new(&exe).arg("stream").arg(&dir),
+        )?;
+        let quality = std::env::var("GBDT_QUALITY").map_or(!large, |v| v != "0");
+        for who in ["ours_quality.json", "peers_quality.json"] {
+            // A report must not mix in an earlier run's quality files.
+            let _ = std::fs::remove_file(dir.join(who));
+        }
+        if quality {
+            step(
+                &format!("peers quality {rows}x{features}"),
+                Command::new(&python)
+                    .arg(root.join("benches/python/train_gbdt_peers.py"))
+                    .arg("quality")
+                    .arg(&dir),
+            )?;
+            step(
+                &format!("ours quality {rows}x{features}"),
+                Command::new(&exe).arg("quality").arg(&dir),
+            )?;
         }
         dirs.push(dir);
     }
@@ -83,11 +114,15 @@ pub fn run() -> Result<(), String> {
 
 /// Rounds of peers-then-ours (`$GBDT_ROUNDS`, default 2).
 fn rounds() -> usize {
-    std::env::var("GBDT_ROUNDS")
+    env_count("GBDT_ROUNDS").unwrap_or(2)
+}
+
+/// A positive count from the environment variable `name`, if it holds one.
+fn env_count(name: &str) -> Option<usize> {
+    std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
         .filter(|&r| r > 0)
-        .unwrap_or(2)
 }
 
 /// Renames `dir/WHO.json` to `dir/WHO_ROUND.json` (rounds of an earlier run are replaced as

@@ -18,8 +18,8 @@ mod select;
 mod softmax;
 
 pub use gbdt::{
-    GbdtModel, GbdtParams, Growth, Library, Objective, TrainExtras, TrainPhases, TrainedGbdt,
-    Validation,
+    GbdtDataset, GbdtDatasetBuilder, GbdtModel, GbdtParams, Growth, Library, Objective,
+    TrainExtras, TrainPhases, TrainedGbdt, Validation,
 };
 pub use linear::LinearModel;
 pub use logistic::{LogisticModel, LogisticRegression};

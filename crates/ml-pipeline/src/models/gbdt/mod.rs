@@ -45,7 +45,10 @@ mod walkers;
 mod xgboost;
 
 pub use model::{GbdtModel, Library};
-pub use train::{GbdtParams, Growth, Objective, TrainExtras, TrainPhases, TrainedGbdt, Validation};
+pub use train::{
+    GbdtDataset, GbdtDatasetBuilder, GbdtParams, Growth, Objective, TrainExtras, TrainPhases,
+    TrainedGbdt, Validation,
+};
 
 use crate::error::{PipelineError, Result};
 use std::path::Path;

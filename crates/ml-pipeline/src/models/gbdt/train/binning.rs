@@ -11,7 +11,7 @@
 //! and a trained tree exports to XGBoost without changing any prediction. NaN has a bin of its
 //! own after the value bins (the missing bin).
 
-use fast_math::MatRef;
+use fast_math::{for_each_job, MatRef, Par};
 use seeded_rng::Rng;
 
 /// The bins of one feature.
@@ -143,41 +143,51 @@ pub(super) struct Binned {
     pub total_bins: usize,
 }
 
+/// Values binned (or sorted for bounds) per thread at least: a thread's share of binning then
+/// takes milliseconds, far more than handing it to the pool costs.
+const MIN_VALUES_PER_THREAD: usize = 1 << 20;
+
+/// Rows binned at a time: a block of a row-major matrix that fills a quarter of the L2
+/// cache, so it stays there while each of its columns is binned in turn (a column of a
+/// row-major block touches one cache line per row: without blocking, every column would
+/// stream the whole matrix from memory again). At least 64 rows.
+fn block_rows(k: usize) -> usize {
+    (simd_kernels::cache::CacheSizes::detect().l2 / 4 / (8 * k.max(1))).max(64)
+}
+
 impl Binned {
-    /// Bins `x` with bounds computed on a seeded sample of at most `sample_rows` rows.
-    pub fn fit(x: MatRef<'_, f64>, max_bin: usize, sample_rows: usize, seed: u64) -> Self {
+    /// Bins `x` with bounds computed on a seeded sample of at most `sample_rows` rows, the
+    /// features shared among `par`'s threads.
+    pub fn fit(
+        x: MatRef<'_, f64>,
+        max_bin: usize,
+        sample_rows: usize,
+        seed: u64,
+        par: Par,
+    ) -> Self {
         let sample = sample_rows_of(x.nrows(), sample_rows, seed);
-        let mut values = Vec::with_capacity(sample.len());
-        let mappers = (0..x.ncols())
-            .map(|j| {
-                values.clear();
-                #[allow(clippy::cast_possible_truncation)] // float32 is how inputs are read
-                values.extend(
-                    sample
-                        .iter()
-                        .map(|&i| x.get(i, j) as f32)
-                        .filter(|v| !v.is_nan()),
-                );
-                values.sort_unstable_by(f32::total_cmp);
-                // total_cmp puts -0.0 before 0.0; the comparisons treat them as one value.
-                for v in &mut values {
-                    if *v == 0.0 {
-                        *v = 0.0;
-                    }
-                }
-                BinMapper::from_sorted(&values, max_bin)
-            })
-            .collect();
-        Self::with_mappers(x, mappers)
+        let mappers = mappers_of(
+            x.ncols(),
+            sample.len(),
+            |s, j| x.get(sample[s], j),
+            max_bin,
+            par,
+        );
+        let mut b = Self::empty(mappers, x.nrows());
+        b.push(x, par);
+        b
     }
 
     /// Bins `x` with given bounds (a validation set, with the training set's).
     pub fn with_mappers(x: MatRef<'_, f64>, mappers: Vec<BinMapper>) -> Self {
-        let cols = mappers
-            .iter()
-            .enumerate()
-            .map(|(j, m)| (0..x.nrows()).map(|i| m.bin(x.get(i, j))).collect())
-            .collect();
+        let mut b = Self::empty(mappers, x.nrows());
+        b.push(x, Par::Seq);
+        b
+    }
+
+    /// No rows yet, room for `rows`.
+    pub fn empty(mappers: Vec<BinMapper>, rows: usize) -> Self {
+        let cols = mappers.iter().map(|_| Vec::with_capacity(rows)).collect();
         let mut offsets = Vec::with_capacity(mappers.len());
         let mut total_bins = 0;
         for m in &mappers {
@@ -185,7 +195,7 @@ impl Binned {
             total_bins += m.n_bins();
         }
         Binned {
-            rows: x.nrows(),
+            rows: 0,
             cols,
             mappers,
             offsets,
@@ -193,10 +203,79 @@ impl Binned {
         }
     }
 
+    /// Appends the bins of the rows of `x` (as many columns as mappers), the features shared
+    /// among `par`'s threads (each column is one thread's: the codes do not depend on it).
+    pub fn push(&mut self, x: MatRef<'_, f64>, par: Par) {
+        debug_assert_eq!(x.ncols(), self.mappers.len());
+        let n = x.nrows();
+        let k = self.mappers.len();
+        let threads = par.threads().min(n * k / MIN_VALUES_PER_THREAD).max(1);
+        let per = k.div_ceil(threads).max(1);
+        let jobs: Vec<_> = self
+            .mappers
+            .chunks(per)
+            .zip(self.cols.chunks_mut(per))
+            .enumerate()
+            .collect();
+        let block = block_rows(k);
+        for_each_job(Par::Rayon(threads), jobs, |(g, (mappers, cols))| {
+            let mut start = 0;
+            while start < n {
+                let end = (start + block).min(n);
+                for (c, (m, col)) in mappers.iter().zip(cols.iter_mut()).enumerate() {
+                    let j = g * per + c;
+                    col.extend((start..end).map(|i| m.bin(x.get(i, j))));
+                }
+                start = end;
+            }
+        });
+        self.rows += n;
+    }
+
     /// The histogram entries of feature `j`.
     pub fn range(&self, j: usize) -> std::ops::Range<usize> {
         self.offsets[j]..self.offsets[j] + self.mappers[j].n_bins()
     }
+}
+
+/// The bin mappers of `k` features from a sample of `n_sample` rows, `value(s, j)` being
+/// feature `j` of sample row `s`.
+pub(super) fn mappers_of(
+    k: usize,
+    n_sample: usize,
+    value: impl Fn(usize, usize) -> f64 + Sync,
+    max_bin: usize,
+    par: Par,
+) -> Vec<BinMapper> {
+    let mut mappers = vec![BinMapper { bounds: Vec::new() }; k];
+    let threads = par
+        .threads()
+        .min(k * n_sample / MIN_VALUES_PER_THREAD)
+        .max(1);
+    let per = k.div_ceil(threads).max(1);
+    let jobs: Vec<_> = mappers.chunks_mut(per).enumerate().collect();
+    for_each_job(Par::Rayon(threads), jobs, |(g, out)| {
+        let mut values = Vec::with_capacity(n_sample);
+        for (c, m) in out.iter_mut().enumerate() {
+            let j = g * per + c;
+            values.clear();
+            #[allow(clippy::cast_possible_truncation)] // float32 is how inputs are read
+            values.extend(
+                (0..n_sample)
+                    .map(|s| value(s, j) as f32)
+                    .filter(|v| !v.is_nan()),
+            );
+            values.sort_unstable_by(f32::total_cmp);
+            // total_cmp puts -0.0 before 0.0; the comparisons treat them as one value.
+            for v in &mut values {
+                if *v == 0.0 {
+                    *v = 0.0;
+                }
+            }
+            *m = BinMapper::from_sorted(&values, max_bin);
+        }
+    });
+    mappers
 }
 
 /// `k` rows out of `n`, increasing, chosen by selection sampling (each subset equally
@@ -235,7 +314,7 @@ mod tests {
             .map(|_| (rng.below(40) as f64) * 0.37 - 3.0)
             .collect();
         let m = Mat::from_fn(500, 1, |i, _| x[i]);
-        let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
+        let b = Binned::fit(m.as_ref(), 255, 200_000, 1, Par::Seq);
         let mapper = &b.mappers[0];
         let mut distinct: Vec<f32> = x.iter().map(|&v| v as f32).collect();
         distinct.sort_by(f32::total_cmp);
@@ -256,7 +335,7 @@ mod tests {
         let x: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         let m = Mat::from_fn(n, 1, |i, _| x[i]);
         for max_bin in [2, 16, 255] {
-            let b = Binned::fit(m.as_ref(), max_bin, 200_000, 1);
+            let b = Binned::fit(m.as_ref(), max_bin, 200_000, 1, Par::Seq);
             let mapper = &b.mappers[0];
             assert!(mapper.value_bins() <= max_bin && mapper.value_bins() >= max_bin - 1);
             assert!(mapper.bounds.windows(2).all(|w| w[0] < w[1]));
@@ -292,7 +371,7 @@ mod tests {
         let m = Mat::from_fn(3 * vals.len() + 1, 1, |i, _| {
             vals.get(i / 3).copied().unwrap_or(f64::NAN)
         });
-        let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
+        let b = Binned::fit(m.as_ref(), 255, 200_000, 1, Par::Seq);
         let mapper = &b.mappers[0];
         // -0.0 and 0.0 are one value: 7 value bins.
         assert_eq!(mapper.value_bins(), 7);
@@ -329,7 +408,7 @@ mod tests {
     #[test]
     fn constant_and_all_missing_columns_have_one_value_bin() {
         let m = Mat::from_fn(10, 2, |_, j| if j == 0 { 4.0 } else { f64::NAN });
-        let b = Binned::fit(m.as_ref(), 255, 200_000, 1);
+        let b = Binned::fit(m.as_ref(), 255, 200_000, 1, Par::Seq);
         assert_eq!(b.mappers[0].value_bins(), 1);
         assert_eq!(b.mappers[1].value_bins(), 1);
         assert!(b.cols[1].iter().all(|&c| c == 1));

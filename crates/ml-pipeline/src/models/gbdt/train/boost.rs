@@ -7,14 +7,14 @@ use super::grow::{timed, GrowClock, Grower, Tree, TreeNode};
 use super::histograms::Builder;
 use super::objective::{weighted_quantile, Objective};
 use super::params::{GbdtParams, TrainExtras, TrainPhases, TrainedGbdt, MODEL};
-use super::partition::Partition;
+use super::partition::{self, Partition};
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
 use crate::models::checks::check_shapes;
 use crate::models::gbdt::compiled::{Forest, MAX_FEATURES};
 use crate::models::gbdt::model::GbdtModel;
 use crate::models::gbdt::objective::Link;
-use fast_math::{MatRef, Par};
+use fast_math::{for_each_job, MatRef, Par};
 use seeded_rng::Rng;
 use std::cell::Cell;
 use std::time::Instant;
@@ -32,7 +32,28 @@ pub(super) fn check_data(
     extras: &TrainExtras<'_>,
 ) -> Result<()> {
     check_shapes(x, Some(y))?;
-    let (n, k) = (x.nrows(), x.ncols());
+    check_sizes(p, x.nrows(), x.ncols(), y, extras)
+}
+
+/// [`check_data`] for data of `n` rows and `k` features known by their sizes only (a
+/// dataset binned ahead).
+pub(super) fn check_sizes(
+    p: &GbdtParams,
+    n: usize,
+    k: usize,
+    y: &[f64],
+    extras: &TrainExtras<'_>,
+) -> Result<()> {
+    if n == 0 || k == 0 {
+        return Err(PipelineError::EmptyData { rows: n, cols: k });
+    }
+    if y.len() != n {
+        return Err(PipelineError::ShapeMismatch {
+            what: "target length vs feature rows",
+            expected: n,
+            got: y.len(),
+        });
+    }
     if u32::try_from(n).is_err() || k > MAX_FEATURES {
         return Err(PipelineError::ShapeMismatch {
             what: "rows (at most 2^32 - 1) or features (at most 2^26)",
@@ -114,29 +135,48 @@ fn add_tree(tree: &Tree, binned: &Binned, scores: &mut [f32], g: usize) {
 
 /// [`add_tree`] for the training rows: the rows the tree was grown on take their leaf from
 /// the partition (a pass over row ranges, no walk), the others (out of the bag) walk the
-/// tree. Each row gets the same float32 addition either way.
+/// tree. Each row gets the same float32 addition either way. Many rows are shared among
+/// `par`'s threads by row range (each thread adds into its own part of the margins; a
+/// leaf's rows are ascending, so its share of a range is a slice of them).
 fn add_grown(
     grown: &Grown,
     binned: &Binned,
     bagged: Option<&[bool]>,
     scores: &mut [f32],
     g: usize,
+    par: Par,
 ) {
     let n = binned.rows;
     let scores = &mut scores[g * n..(g + 1) * n];
-    for (leaf, &node) in grown.leaves.iter().enumerate() {
-        let v = grown.tree.value(node);
-        for &r in grown.partition.rows(leaf) {
-            scores[r as usize] += v;
-        }
-    }
-    if let Some(bagged) = bagged {
-        for (i, s) in scores.iter_mut().enumerate() {
-            if !bagged[i] {
-                *s += grown.tree.value(grown.tree.leaf_of(binned, i));
+    let blocks = par.threads().min(n / partition::MIN_ROWS_PER_BLOCK).max(1);
+    let per = n.div_ceil(blocks).max(1);
+    let jobs: Vec<_> = scores.chunks_mut(per).enumerate().collect();
+    for_each_job(Par::Rayon(blocks), jobs, |(b, part)| {
+        let lo = b * per;
+        let hi = lo + part.len();
+        for (leaf, &node) in grown.leaves.iter().enumerate() {
+            let v = grown.tree.value(node);
+            let rows = grown.partition.rows(leaf);
+            let rows = &rows[rows.partition_point(|&r| (r as usize) < lo)
+                ..rows.partition_point(|&r| (r as usize) < hi)];
+            let sparse = partition::is_sparse(rows);
+            for (k, &r) in rows.iter().enumerate() {
+                if sparse {
+                    if let Some(&a) = rows.get(k + partition::PREFETCH_AHEAD) {
+                        simd_kernels::prefetch(part, a as usize - lo);
+                    }
+                }
+                part[r as usize - lo] += v;
             }
         }
-    }
+        if let Some(bagged) = bagged {
+            for (i, s) in (lo..).zip(part.iter_mut()) {
+                if !bagged[i] {
+                    *s += grown.tree.value(grown.tree.leaf_of(binned, i));
+                }
+            }
+        }
+    });
 }
 
 /// A tree, the rows of each of its leaves, and each leaf's node.
@@ -152,20 +192,18 @@ struct Grown {
 pub(super) fn train(
     p: &GbdtParams,
     ablation: Ablation,
-    x: MatRef<'_, f64>,
+    binned: &Binned,
+    binning_secs: f64,
     y: &[f64],
     extras: &TrainExtras<'_>,
     par: Par,
 ) -> TrainedGbdt {
     let start = Instant::now();
-    let (n, k) = (x.nrows(), x.ncols());
+    let (n, k) = (binned.rows, binned.mappers.len());
     let ones = vec![1.0; n];
     let w = extras.weights.unwrap_or(&ones);
-    let (binning, gradients, updates) = (Cell::new(0.0), Cell::new(0.0), Cell::new(0.0));
+    let (binning, gradients, updates) = (Cell::new(binning_secs), Cell::new(0.0), Cell::new(0.0));
     let clock = GrowClock::default();
-    let binned = timed(&binning, || {
-        Binned::fit(x, p.max_bin, p.bin_construct_sample_cnt, p.seed)
-    });
     let valid = extras.valid.map(|v| {
         let vw = v
             .weights
@@ -218,7 +256,7 @@ pub(super) fn train(
                 max_depth: p.max_depth,
                 growth: p.growth,
                 builder: Builder {
-                    binned: &binned,
+                    binned,
                     features: &features,
                     isa: ablation.isa,
                     threads: par.threads(),
@@ -256,7 +294,7 @@ pub(super) fn train(
         }
         let metrics = timed(&updates, || {
             for (g, grown) in grown.into_iter().enumerate() {
-                add_grown(&grown, &binned, bagged.as_deref(), &mut scores, g);
+                add_grown(&grown, binned, bagged.as_deref(), &mut scores, g, par);
                 if let (Some((vb, _, _)), Some(vs)) = (&valid, &mut valid_scores) {
                     add_tree(&grown.tree, vb, vs, g);
                 }
@@ -303,7 +341,7 @@ pub(super) fn train(
         split_finding: clock.splits.get(),
         partitioning: clock.partition.get(),
         updates: updates.get(),
-        total: start.elapsed().as_secs_f64(),
+        total: binning_secs + start.elapsed().as_secs_f64(),
     };
     t
 }

@@ -158,7 +158,7 @@ impl Grower<'_> {
                 Partition::new((0..binned.rows as u32).collect())
             }
             Some(rows) => {
-                let ordered = timed(&clock.partition, || gather(gh, &rows));
+                let ordered = timed(&clock.partition, || gather(gh, &rows, self.builder.threads));
                 timed(&clock.histograms, || {
                     self.builder.build(Some(&rows), &ordered, &mut hist);
                 });
@@ -186,13 +186,18 @@ impl Grower<'_> {
             let col = &binned.cols[c.feature];
             let missing = binned.mappers[c.feature].missing_bin();
             let r = timed(&clock.partition, || {
-                partition.split(l, col, |b| {
-                    if b == missing {
-                        c.default_left
-                    } else {
-                        b <= c.bin
-                    }
-                })
+                partition.split(
+                    l,
+                    col,
+                    |b| {
+                        if b == missing {
+                            c.default_left
+                        } else {
+                            b <= c.bin
+                        }
+                    },
+                    self.builder.threads,
+                )
             });
             let left = Sums {
                 n: partition.rows(l).len(),
@@ -236,7 +241,7 @@ impl Grower<'_> {
                 };
                 let rows = partition.rows(small);
                 let mut small_hist = vec![[0.0; 2]; total];
-                let pairs = timed(&clock.partition, || gather(gh, rows));
+                let pairs = timed(&clock.partition, || gather(gh, rows, self.builder.threads));
                 timed(&clock.histograms, || {
                     self.builder.build(Some(rows), &pairs, &mut small_hist);
                     self.builder.subtract(&mut parent_hist, &small_hist);
@@ -355,21 +360,34 @@ pub(super) fn timed<T>(acc: &std::cell::Cell<f64>, f: impl FnOnce() -> T) -> T {
 /// of the pool a few microseconds.
 const MIN_BINS_PER_THREAD: usize = 2048;
 
-/// `gh` of `rows`, in that order.
-fn gather(gh: &[[f32; 2]], rows: &[u32]) -> Vec<[f32; 2]> {
+/// `gh` of `rows`, in that order; a long list by up to `threads` threads, each filling a
+/// block of the output.
+fn gather(gh: &[[f32; 2]], rows: &[u32], threads: usize) -> Vec<[f32; 2]> {
+    let mut out = vec![[0.0f32; 2]; rows.len()];
+    let blocks = threads
+        .min(rows.len() / partition::MIN_ROWS_PER_BLOCK)
+        .max(1);
+    let per = rows.len().div_ceil(blocks).max(1);
+    let jobs: Vec<_> = out.chunks_mut(per).zip(rows.chunks(per)).collect();
+    for_each_job(Par::Rayon(blocks), jobs, |(out, rows)| {
+        gather_into(gh, rows, out);
+    });
+    out
+}
+
+fn gather_into(gh: &[[f32; 2]], rows: &[u32], out: &mut [[f32; 2]]) {
     if !partition::is_sparse(rows) {
-        return rows.iter().map(|&r| gh[r as usize]).collect();
+        for (o, &r) in out.iter_mut().zip(rows) {
+            *o = gh[r as usize];
+        }
+        return;
     }
-    let ahead = rows.iter().skip(partition::PREFETCH_AHEAD).map(Some);
-    rows.iter()
-        .zip(ahead.chain(std::iter::repeat(None)))
-        .map(|(&r, ahead)| {
-            if let Some(&a) = ahead {
-                simd_kernels::prefetch(gh, a as usize);
-            }
-            gh[r as usize]
-        })
-        .collect()
+    for (k, (o, &r)) in out.iter_mut().zip(rows).enumerate() {
+        if let Some(&a) = rows.get(k + partition::PREFETCH_AHEAD) {
+            simd_kernels::prefetch(gh, a as usize);
+        }
+        *o = gh[r as usize];
+    }
 }
 
 /// The sums of the pairs, in order, in float64.

@@ -6,6 +6,7 @@
 //! | module | holds |
 //! |---|---|
 //! | `binning` | quantile bins per feature (float32 bounds), the u8 columns |
+//! | `dataset` | [`GbdtDataset`]: data binned ahead, chunk by chunk (less memory than float64) |
 //! | `objective` | [`Objective`]: gradients, starting margins, validation metrics |
 //! | `split` | the best split of a leaf on one feature's histogram; leaf values and gains |
 //! | `histograms` | a leaf's histograms (kernels layer, parallel over features), subtraction |
@@ -21,6 +22,7 @@
 
 mod binning;
 mod boost;
+mod dataset;
 mod export;
 mod grow;
 mod histograms;
@@ -29,6 +31,7 @@ mod params;
 mod partition;
 mod split;
 
+pub use dataset::{GbdtDataset, GbdtDatasetBuilder};
 pub use objective::Objective;
 pub use params::{GbdtParams, Growth, TrainExtras, TrainPhases, TrainedGbdt, Validation};
 
@@ -36,8 +39,10 @@ use super::model::GbdtModel;
 use crate::ablation::Ablation;
 use crate::error::Result;
 use crate::traits::{Fit, Target};
+use binning::Binned;
 use fast_math::{MatRef, Par};
 use params::MODEL;
+use std::time::Instant;
 
 impl GbdtParams {
     /// Trains on `x` and `y` with weights, a validation set and names.
@@ -73,12 +78,54 @@ impl GbdtParams {
     ) -> Result<TrainedGbdt> {
         self.check()?;
         boost::check_data(self, x, y, &extras)?;
+        let start = Instant::now();
+        let binned = Binned::fit(
+            x,
+            self.max_bin,
+            self.bin_construct_sample_cnt,
+            self.seed,
+            par,
+        );
+        let binning = start.elapsed().as_secs_f64();
+        Ok(self.train_binned(ablation, &binned, binning, y, &extras, par))
+    }
+
+    /// Trains on a dataset binned ahead ([`GbdtParams::dataset_builder`]), with labels `y`
+    /// (one per row), weights, a validation set and names: the model
+    /// [`train`](Self::train) gives on the same rows. The parameters must bin as the
+    /// dataset's did (`max_bin`, `bin_construct_sample_cnt`, `seed`).
+    ///
+    /// # Errors
+    /// As [`train`](Self::train), and [`PipelineError::InvalidHyperparameter`](crate::PipelineError::InvalidHyperparameter)
+    /// when a binning setting differs from the dataset's.
+    pub fn train_dataset(
+        &self,
+        data: &GbdtDataset,
+        y: &[f64],
+        extras: TrainExtras<'_>,
+        par: Par,
+    ) -> Result<TrainedGbdt> {
+        self.check()?;
+        data.check_binning(self)?;
+        boost::check_sizes(self, data.rows(), data.features(), y, &extras)?;
+        Ok(self.train_binned(Ablation::default(), &data.binned, 0.0, y, &extras, par))
+    }
+
+    fn train_binned(
+        &self,
+        ablation: Ablation,
+        binned: &Binned,
+        binning_secs: f64,
+        y: &[f64],
+        extras: &TrainExtras<'_>,
+        par: Par,
+    ) -> TrainedGbdt {
         // The whole run inside the pool: the parallel steps of each leaf (thousands per
         // model) then start from one of the pool's own threads, which hands work to the others
         // without a sleeping caller to wake up at the end of each.
-        Ok(fast_math::install(par, |_| {
-            boost::train(self, ablation, x, y, &extras, par)
-        }))
+        fast_math::install(par, |_| {
+            boost::train(self, ablation, binned, binning_secs, y, extras, par)
+        })
     }
 }
 

@@ -4,6 +4,8 @@
 //! copied and the order, hence every sum over a leaf, does not depend on anything but the
 //! data.
 
+use fast_math::{for_each_job, Par};
+
 /// The rows of every leaf.
 #[derive(Clone, Debug)]
 pub(super) struct Partition {
@@ -31,36 +33,102 @@ impl Partition {
     }
 
     /// Splits `leaf` by the bins `col` of its rows: rows whose bin passes `left` stay in
-    /// `leaf`, the others form a new leaf, whose index is returned.
-    pub fn split(&mut self, leaf: usize, col: &[u8], left: impl Fn(u8) -> bool) -> usize {
+    /// `leaf`, the others form a new leaf, whose index is returned. A large leaf is split
+    /// by up to `threads` threads, into the same order.
+    pub fn split(
+        &mut self,
+        leaf: usize,
+        col: &[u8],
+        left: impl Fn(u8) -> bool + Sync,
+        threads: usize,
+    ) -> usize {
+        let n = self.ranges[leaf].1;
+        self.split_in_blocks(leaf, col, left, threads.min(n / MIN_ROWS_PER_BLOCK).max(1))
+    }
+
+    /// [`split`](Self::split) with the leaf's range cut into `blocks` contiguous blocks,
+    /// each split by one job; then the blocks' left rows are joined, in block order, and
+    /// their right rows after them: the order one block gives.
+    fn split_in_blocks(
+        &mut self,
+        leaf: usize,
+        col: &[u8],
+        left: impl Fn(u8) -> bool + Sync,
+        blocks: usize,
+    ) -> usize {
         let (s, n) = self.ranges[leaf];
         let range = &mut self.rows[s..s + n];
         self.scratch.resize(n, 0);
         let moved_rows = &mut self.scratch[..n];
-        let sparse = is_sparse(range);
-        // Branch-free: each row is written to both places and only the count of its side
-        // advances. A row's side is data (half the time either way), which a branch would
-        // mispredict about once in two rows. `kept <= k`, so the write never overtakes the
-        // read, and the left rows keep their order.
-        let (mut kept, mut moved) = (0, 0);
-        for k in 0..n {
-            if sparse {
-                if let Some(&ahead) = range.get(k + PREFETCH_AHEAD) {
-                    simd_kernels::prefetch(col, ahead as usize);
-                }
+        let kept = if blocks <= 1 {
+            let (kept, moved) = split_block(range, moved_rows, col, &left);
+            range[kept..].copy_from_slice(&moved_rows[..moved]);
+            kept
+        } else {
+            let per = n.div_ceil(blocks);
+            let mut counts = vec![(0, 0); n.div_ceil(per)];
+            let jobs: Vec<_> = range
+                .chunks_mut(per)
+                .zip(moved_rows.chunks_mut(per))
+                .zip(&mut counts)
+                .collect();
+            for_each_job(Par::Rayon(blocks), jobs, |((r, m), out)| {
+                *out = split_block(r, m, col, &left);
+            });
+            // Left rows move down to follow the previous block's (never past their own
+            // start, so in block order no row is overwritten before it moves).
+            let mut at = counts[0].0;
+            for (b, &(kept, _)) in counts.iter().enumerate().skip(1) {
+                range.copy_within(b * per..b * per + kept, at);
+                at += kept;
             }
-            let r = range[k];
-            let l = left(col[r as usize]);
-            range[kept] = r;
-            moved_rows[moved] = r;
-            kept += usize::from(l);
-            moved += usize::from(!l);
-        }
-        range[kept..].copy_from_slice(&moved_rows[..moved]);
+            let kept = at;
+            for (b, &(_, moved)) in counts.iter().enumerate() {
+                range[at..at + moved].copy_from_slice(&moved_rows[b * per..b * per + moved]);
+                at += moved;
+            }
+            kept
+        };
         self.ranges[leaf] = (s, kept);
         self.ranges.push((s + kept, n - kept));
         self.ranges.len() - 1
     }
+}
+
+/// Rows a thread's block of a split holds at least: a split costs a few nanoseconds a row,
+/// so a block this large takes well over a hundred microseconds, far more than handing it
+/// to the pool's other thread costs even on a shared VM (tens of microseconds, measured by
+/// fast-math for its own crossovers).
+pub(super) const MIN_ROWS_PER_BLOCK: usize = 65_536;
+
+/// Splits `range` stably: its left rows to its front, in order, its right rows to the front
+/// of `moved_rows`, in order; returns their counts.
+fn split_block(
+    range: &mut [u32],
+    moved_rows: &mut [u32],
+    col: &[u8],
+    left: &impl Fn(u8) -> bool,
+) -> (usize, usize) {
+    let sparse = is_sparse(range);
+    // Branch-free: each row is written to both places and only the count of its side
+    // advances. A row's side is data (half the time either way), which a branch would
+    // mispredict about once in two rows. `kept <= k`, so the write never overtakes the
+    // read, and the left rows keep their order.
+    let (mut kept, mut moved) = (0, 0);
+    for k in 0..range.len() {
+        if sparse {
+            if let Some(&ahead) = range.get(k + PREFETCH_AHEAD) {
+                simd_kernels::prefetch(col, ahead as usize);
+            }
+        }
+        let r = range[k];
+        let l = left(col[r as usize]);
+        range[kept] = r;
+        moved_rows[moved] = r;
+        kept += usize::from(l);
+        moved += usize::from(!l);
+    }
+    (kept, moved)
 }
 
 /// Rows ahead whose data a loop over a sparse leaf asks the cache for.
@@ -85,14 +153,14 @@ mod tests {
     fn splits_are_stable_and_cover_every_row_once() {
         let mut p = Partition::new((0..10).collect());
         let col: Vec<u8> = (0..10).collect();
-        let r = p.split(0, &col, |x| x % 3 == 0);
+        let r = p.split(0, &col, |x| x % 3 == 0, 1);
         assert_eq!(p.rows(0), &[0, 3, 6, 9]);
         assert_eq!(p.rows(r), &[1, 2, 4, 5, 7, 8]);
-        let r2 = p.split(r, &col, |x| x > 4);
+        let r2 = p.split(r, &col, |x| x > 4, 1);
         assert_eq!(p.rows(r), &[5, 7, 8]);
         assert_eq!(p.rows(r2), &[1, 2, 4]);
         assert_eq!(p.rows(0), &[0, 3, 6, 9]);
-        let empty = p.split(0, &col, |_| true);
+        let empty = p.split(0, &col, |_| true, 1);
         assert!(p.rows(empty).is_empty());
     }
 
@@ -103,8 +171,31 @@ mod tests {
         let col: Vec<u8> = (0..20_000u32).map(|r| (r * 7 % 251) as u8).collect();
         assert!(is_sparse(&rows) && !is_sparse(&[1, 2, 3]) && !is_sparse(&[]));
         let mut p = Partition::new(rows.clone());
-        let r = p.split(0, &col, |b| b < 100);
+        let r = p.split(0, &col, |b| b < 100, 1);
         let want: (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&x| col[x as usize] < 100);
         assert_eq!((p.rows(0).to_vec(), p.rows(r).to_vec()), want);
+    }
+
+    #[test]
+    fn splits_in_blocks_give_the_one_block_order() {
+        let col: Vec<u8> = (0..5000u32).map(|r| (r * 37 % 256) as u8).collect();
+        // Dense and sparse leaves, blocks that divide the rows and blocks that do not,
+        // sides that take every row, none or some.
+        let leaves: [Vec<u32>; 3] = [
+            (0..5000).collect(),
+            (0..5000).step_by(19).collect(),
+            (0..1001).rev().collect(),
+        ];
+        for rows in &leaves {
+            for cut in [0u8, 1, 100, 200, 255] {
+                let want: (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| col[r as usize] < cut);
+                for blocks in 1..=7 {
+                    let mut p = Partition::new(rows.clone());
+                    let r = p.split_in_blocks(0, &col, |b| b < cut, blocks);
+                    let got = (p.rows(0).to_vec(), p.rows(r).to_vec());
+                    assert_eq!(got, want, "cut {cut}, {blocks} blocks");
+                }
+            }
+        }
     }
 }

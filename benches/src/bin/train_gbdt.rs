@@ -56,12 +56,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// A little-endian float64 file, read a chunk at a time (so reading holds the values and
+/// one chunk of bytes, not a second copy of the file).
 fn read_f64(path: &Path) -> Result<Vec<f64>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-        .collect())
+    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let mut out = Vec::with_capacity(usize::try_from(len / 8).unwrap_or(0));
+    let mut bytes = vec![0u8; 1 << 20];
+    loop {
+        let got = read_full(&mut f, &mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        out.extend(
+            bytes[..got - got % 8]
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+        );
+        if got < bytes.len() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Fills `buf` from `f` as far as the file goes; the bytes read.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match f.read(&mut buf[got..])? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    Ok(got)
 }
 
 /// A row-major float64 file of `rows x cols` values.
@@ -212,14 +239,7 @@ fn for_chunks(
     let mut values = vec![0.0f64; STREAM_CHUNK_ROWS * cols];
     let mut row = 0;
     loop {
-        let mut got = 0;
-        while got < bytes.len() {
-            match f.read(&mut bytes[got..]) {
-                Ok(0) => break,
-                Ok(k) => got += k,
-                Err(e) => return Err(format!("{}: {e}", path.display())),
-            }
-        }
+        let got = read_full(&mut f, &mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         if got % (cols * 8) != 0 {
             return Err(format!("{}: a partial row at the end", path.display()));
         }

@@ -243,9 +243,7 @@ pub(super) fn train(
         }
         // Every group's gradients come from the margins before this iteration's trees.
         timed(&gradients, || {
-            for (g, pairs) in gh.iter_mut().enumerate() {
-                p.objective.gradients(y, w, &scores, g, pairs);
-            }
+            p.objective.gradients(y, w, &scores, &mut gh, par);
         });
         let mut grown = Vec::with_capacity(groups);
         for (g, pairs) in gh.iter().enumerate() {
@@ -300,11 +298,11 @@ pub(super) fn train(
                 }
                 trees.push(grown.tree);
             }
-            train_history.push(p.objective.metric(y, w, &scores));
+            train_history.push(p.objective.metric(y, w, &scores, par));
             valid
                 .as_ref()
                 .zip(valid_scores.as_ref())
-                .map(|((_, vy, vw), vs)| p.objective.metric(vy, vw, vs))
+                .map(|((_, vy, vw), vs)| p.objective.metric(vy, vw, vs, par))
         });
         if let Some(metric) = metrics {
             history.push(metric);

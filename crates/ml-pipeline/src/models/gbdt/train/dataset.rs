@@ -105,6 +105,35 @@ impl GbdtParams {
     /// [`PipelineError::EmptyData`] for no rows or no columns;
     /// [`PipelineError::ShapeMismatch`] when `sample` does not have the sample's row count,
     /// or for more than `2^32 - 1` rows or `2^26` features.
+    ///
+    /// # Example
+    /// Rows that arrive in chunks (from a file, say), read twice: once for the sample, once
+    /// to bin every row; only one chunk of float64 values is held at a time.
+    /// ```
+    /// use fast_math::{MatRef, Par};
+    /// use ml_pipeline::models::{GbdtParams, TrainExtras};
+    ///
+    /// // Stands in for a reader: row i of 10 000, two features, in chunks of 1 000 rows.
+    /// let value = |i: usize, j: usize| ((i * (j + 3)) % 97) as f64;
+    /// let chunk = |first: usize| -> Vec<f64> {
+    ///     (first..first + 1000).flat_map(|i| [value(i, 0), value(i, 1)]).collect()
+    /// };
+    /// let y: Vec<f64> = (0..10_000).map(|i| value(i, 0) * 0.5 - value(i, 1)).collect();
+    ///
+    /// let params = GbdtParams { n_estimators: 10, ..GbdtParams::default() };
+    /// let wanted = params.binning_sample(10_000);
+    /// let sample: Vec<f64> = wanted.iter().flat_map(|&i| [value(i, 0), value(i, 1)]).collect();
+    /// let sample = MatRef::from_row_major(&sample, wanted.len(), 2);
+    /// let mut builder = params.dataset_builder(10_000, sample, Par::Seq)?;
+    /// for first in (0..10_000).step_by(1000) {
+    ///     let rows = chunk(first);
+    ///     builder.push(MatRef::from_row_major(&rows, 1000, 2))?;
+    /// }
+    /// let data = builder.finish()?;
+    /// let trained = params.train_dataset(&data, &y, TrainExtras::default(), Par::Seq)?;
+    /// assert_eq!(trained.model.n_iterations(), 10);
+    /// # Ok::<(), ml_pipeline::PipelineError>(())
+    /// ```
     pub fn dataset_builder(
         &self,
         rows: usize,

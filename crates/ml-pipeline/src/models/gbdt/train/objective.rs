@@ -8,6 +8,7 @@
 //! alpha-quantile of the leaf's residuals. Weights multiply both.
 
 use crate::error::{PipelineError, Result};
+use fast_math::{for_each_job, Par};
 
 /// What the trees learn to predict.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -128,75 +129,128 @@ impl Objective {
         }
     }
 
-    /// Gradients and hessians of group `group` for every row, times the row's weight, from
-    /// the margins `scores` (group-major: `scores[g * n + i]`).
-    #[allow(clippy::cast_possible_truncation)] // pairs are float32, as LightGBM's
+    /// Gradients and hessians of every group for every row (`gh[g][i]`), times the row's
+    /// weight, from the margins `scores` (group-major: `scores[g * n + i]`). Rows are shared
+    /// among `par`'s threads in fixed blocks; each row's pairs are computed alone, so they do
+    /// not depend on the threads.
     pub(super) fn gradients(
         self,
         y: &[f64],
         w: &[f64],
         scores: &[f32],
-        group: usize,
-        out: &mut [[f32; 2]],
+        gh: &mut [Vec<[f32; 2]>],
+        par: Par,
     ) {
         let n = y.len();
+        let blocks = n.div_ceil(ROW_BLOCK);
+        let mut per_group: Vec<_> = gh
+            .iter_mut()
+            .map(|v| v[..n].chunks_mut(ROW_BLOCK))
+            .collect();
+        let jobs: Vec<(usize, Vec<&mut [[f32; 2]]>)> = (0..blocks)
+            .map(|b| {
+                let parts = per_group
+                    .iter_mut()
+                    .map(|c| c.next().expect("a block per group"))
+                    .collect();
+                (b * ROW_BLOCK, parts)
+            })
+            .collect();
+        for_each_job(
+            Par::Rayon(par.threads().min(blocks).max(1)),
+            jobs,
+            |(lo, mut parts)| {
+                self.gradients_block(y, w, scores, lo, &mut parts);
+            },
+        );
+    }
+
+    /// [`gradients`](Self::gradients) of the rows `lo..lo + parts[0].len()`.
+    #[allow(clippy::cast_possible_truncation)] // pairs are float32, as LightGBM's
+    fn gradients_block(
+        self,
+        y: &[f64],
+        w: &[f64],
+        scores: &[f32],
+        lo: usize,
+        parts: &mut [&mut [[f32; 2]]],
+    ) {
+        let n = y.len();
+        let rows = lo..lo + parts[0].len();
+        let pair = |(g, h): (f64, f64), i: usize| [(g * w[i]) as f32, (h * w[i]) as f32];
         match self {
             Objective::Regression => {
-                for i in 0..n {
-                    let (g, h) = squared(f64::from(scores[i]), y[i]);
-                    out[i] = [(g * w[i]) as f32, (h * w[i]) as f32];
+                for (o, i) in parts[0].iter_mut().zip(rows) {
+                    *o = pair(squared(f64::from(scores[i]), y[i]), i);
                 }
             }
             Objective::Binary => {
-                for i in 0..n {
-                    let (g, h) = logistic(f64::from(scores[i]), y[i]);
-                    out[i] = [(g * w[i]) as f32, (h * w[i]) as f32];
+                for (o, i) in parts[0].iter_mut().zip(rows) {
+                    *o = pair(logistic(f64::from(scores[i]), y[i]), i);
                 }
             }
             Objective::Multiclass { n_classes } => {
-                let mut m = vec![0.0; n_classes];
-                for i in 0..n {
-                    for (k, v) in m.iter_mut().enumerate() {
+                let mut p = vec![0.0; n_classes];
+                for (r, i) in rows.enumerate() {
+                    for (k, v) in p.iter_mut().enumerate() {
                         *v = f64::from(scores[k * n + i]);
                     }
-                    let (g, h) = softmax(&m, y[i], group);
-                    out[i] = [(g * w[i]) as f32, (h * w[i]) as f32];
+                    softmax_in_place(&mut p);
+                    for (group, part) in parts.iter_mut().enumerate() {
+                        part[r] = pair(softmax_pair(&p, y[i], group), i);
+                    }
                 }
             }
             Objective::Quantile { alpha } => {
-                for i in 0..n {
-                    let (g, h) = pinball(f64::from(scores[i]), y[i], alpha);
-                    out[i] = [(g * w[i]) as f32, (h * w[i]) as f32];
+                for (o, i) in parts[0].iter_mut().zip(rows) {
+                    *o = pair(pinball(f64::from(scores[i]), y[i], alpha), i);
                 }
             }
         }
     }
 
     /// The weighted mean loss on margins `scores` (group-major): l2, log-loss, multi-class
-    /// log-loss, pinball loss. Lower is better for all of them.
-    pub(super) fn metric(self, y: &[f64], w: &[f64], scores: &[f32]) -> f64 {
+    /// log-loss, pinball loss. Lower is better for all of them. Summed in fixed blocks of
+    /// rows, shared among `par`'s threads, then block by block in order: the same value on
+    /// any thread count.
+    pub(super) fn metric(self, y: &[f64], w: &[f64], scores: &[f32], par: Par) -> f64 {
         let n = y.len();
         let sum_w: f64 = w.iter().sum();
-        let mut total = 0.0;
-        let mut m = vec![0.0; self.n_groups()];
-        for i in 0..n {
-            let f = f64::from(scores[i]);
-            let loss = match self {
-                Objective::Regression => (f - y[i]) * (f - y[i]),
-                Objective::Binary => logistic_loss(f, y[i]),
-                Objective::Multiclass { .. } => {
-                    for (k, v) in m.iter_mut().enumerate() {
-                        *v = f64::from(scores[k * n + i]);
-                    }
-                    softmax_loss(&m, y[i])
+        let blocks = n.div_ceil(ROW_BLOCK);
+        let mut sums = vec![0.0; blocks];
+        let jobs: Vec<_> = sums.iter_mut().enumerate().collect();
+        for_each_job(
+            Par::Rayon(par.threads().min(blocks).max(1)),
+            jobs,
+            |(b, out)| {
+                let mut m = vec![0.0; self.n_groups()];
+                let mut total = 0.0;
+                for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
+                    let f = f64::from(scores[i]);
+                    let loss = match self {
+                        Objective::Regression => (f - y[i]) * (f - y[i]),
+                        Objective::Binary => logistic_loss(f, y[i]),
+                        Objective::Multiclass { .. } => {
+                            for (k, v) in m.iter_mut().enumerate() {
+                                *v = f64::from(scores[k * n + i]);
+                            }
+                            softmax_loss(&m, y[i])
+                        }
+                        Objective::Quantile { alpha } => pinball_loss(f, y[i], alpha),
+                    };
+                    total += w[i] * loss;
                 }
-                Objective::Quantile { alpha } => pinball_loss(f, y[i], alpha),
-            };
-            total += w[i] * loss;
-        }
-        total / sum_w
+                *out = total;
+            },
+        );
+        sums.iter().sum::<f64>() / sum_w
     }
 }
+
+/// Rows per block of the per-row passes (gradients, metrics): a fixed size, so that sums
+/// over blocks do not depend on the thread count; large enough that a block's work (tens
+/// of microseconds at the least) outweighs handing it to another thread.
+const ROW_BLOCK: usize = 16_384;
 
 /// Squared error `(f - y)^2 / 2`: gradient and hessian.
 pub(super) fn squared(f: f64, y: f64) -> (f64, f64) {
@@ -241,9 +295,15 @@ pub(super) fn softmax_loss(m: &[f64], y: f64) -> f64 {
 
 /// Gradient of [`softmax_loss`] in margin `group`, and LightGBM's hessian: the diagonal
 /// times `K / (K - 1)`.
+#[cfg(test)]
 pub(super) fn softmax(m: &[f64], y: f64, group: usize) -> (f64, f64) {
     let mut p = m.to_vec();
     softmax_in_place(&mut p);
+    softmax_pair(&p, y, group)
+}
+
+/// [`softmax`] from the probabilities `p` of the margins.
+fn softmax_pair(p: &[f64], y: f64, group: usize) -> (f64, f64) {
     let pk = p[group];
     #[allow(clippy::cast_precision_loss)]
     let factor = p.len() as f64 / (p.len() as f64 - 1.0);
@@ -279,6 +339,17 @@ pub(super) fn weighted_quantile(
     w: &[f64],
     alpha: f64,
 ) -> f64 {
+    if !rows.is_empty() && rows.iter().all(|&i| w[i] == 1.0) {
+        // Unit weights: the value at sorted place `ceil(alpha n) - 1`, the first whose count
+        // reaches `alpha n`, found by selection instead of a sort (the same value).
+        let mut v: Vec<f64> = rows.iter().map(|&i| value(i)).collect();
+        #[allow(clippy::cast_precision_loss)] // leaf sizes
+        let reach = alpha * v.len() as f64;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // in 0..=n
+        let place = (reach.ceil() as usize).saturating_sub(1).min(v.len() - 1);
+        let (_, x, _) = v.select_nth_unstable_by(place, f64::total_cmp);
+        return *x;
+    }
     let mut v: Vec<(f64, f64)> = rows.iter().map(|&i| (value(i), w[i])).collect();
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
     let total: f64 = v.iter().map(|p| p.1).sum();
@@ -361,5 +432,27 @@ mod tests {
             weighted_quantile(&rows, |i| v[i], &[0.0, 0.0, 1.0, 0.0], 0.1),
             3.0
         );
+    }
+
+    #[test]
+    fn unit_weights_select_what_the_weighted_sort_finds() {
+        // Weights of 2 take the sorting path and reach alpha at the same places (doubling
+        // is exact), so both paths must agree, ties and signed zeros included.
+        for n in [1usize, 2, 3, 7, 10, 64, 101] {
+            let v: Vec<f64> = (0..n)
+                .map(|i| match i % 5 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => ((i * 37) % 11) as f64 - 5.0,
+                })
+                .collect();
+            let rows: Vec<usize> = (0..n).rev().collect();
+            let (ones, twos) = (vec![1.0; n], vec![2.0; n]);
+            for alpha in [0.001, 0.1, 0.25, 0.5, 0.8, 0.9, 0.999] {
+                let a = weighted_quantile(&rows, |i| v[i], &ones, alpha);
+                let b = weighted_quantile(&rows, |i| v[i], &twos, alpha);
+                assert_eq!(a.to_bits(), b.to_bits(), "n {n}, alpha {alpha}");
+            }
+        }
     }
 }

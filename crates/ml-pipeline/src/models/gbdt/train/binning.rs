@@ -232,6 +232,35 @@ impl Binned {
         self.rows += n;
     }
 
+    /// The bins row by row: row `i`'s bins at `i * k..(i + 1) * k`, transposed in blocks of
+    /// rows shared among `par`'s threads.
+    pub fn row_major(&self, par: Par) -> Vec<u8> {
+        let (n, k) = (self.rows, self.cols.len());
+        let mut out = vec![0u8; n * k];
+        if k == 0 {
+            return out;
+        }
+        let block = block_rows(k);
+        let threads = par.threads().min(n * k / MIN_VALUES_PER_THREAD).max(1);
+        let per = n.div_ceil(threads).max(1);
+        let jobs: Vec<_> = out.chunks_mut(per * k).enumerate().collect();
+        for_each_job(Par::Rayon(threads), jobs, |(b, part)| {
+            let lo = b * per;
+            let rows = part.len() / k;
+            let mut start = 0;
+            while start < rows {
+                let end = (start + block).min(rows);
+                for (j, col) in self.cols.iter().enumerate() {
+                    for (i, &v) in col[lo + start..lo + end].iter().enumerate() {
+                        part[(start + i) * k + j] = v;
+                    }
+                }
+                start = end;
+            }
+        });
+        out
+    }
+
     /// The histogram entries of feature `j`.
     pub fn range(&self, j: usize) -> std::ops::Range<usize> {
         self.offsets[j]..self.offsets[j] + self.mappers[j].n_bins()

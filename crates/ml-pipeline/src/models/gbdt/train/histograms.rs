@@ -8,6 +8,7 @@
 //! subtraction trick): only the smaller one reads rows.
 
 use super::binning::Binned;
+use super::partition;
 use fast_math::{for_each_job, Par};
 use simd_kernels::{histogram_gh_rows_with, histogram_gh_with, Isa};
 
@@ -21,6 +22,9 @@ type FeaturePart<'o> = (usize, &'o mut [[f64; 2]]);
 /// The features a tree uses and how to build their histograms.
 pub(super) struct Builder<'a> {
     pub binned: &'a Binned,
+    /// The bins row by row (`Binned::row_major`), or empty: then every histogram reads
+    /// columns.
+    pub row_bins: &'a [u8],
     pub features: &'a [usize],
     pub isa: Isa,
     pub threads: usize,
@@ -29,14 +33,26 @@ pub(super) struct Builder<'a> {
 impl Builder<'_> {
     /// Builds into `out` (zeroed first, over the used features) the histogram of `rows`
     /// (`None`: every row in order), whose pairs `gh` are in the order of `rows`.
+    ///
+    /// Rows spread thinly over the data (`partition::is_sparse`) are read row by row from
+    /// the row-major bins when there are some: one cache line brings a row's bins for every
+    /// feature, where a column per feature costs a line per feature and row. Otherwise each
+    /// feature's column goes through the kernels layer.
     pub fn build(&self, rows: Option<&[u32]>, gh: &[[f32; 2]], out: &mut [[f64; 2]]) {
         let parts = self.feature_parts(out);
-        let work = |(j, part): (usize, &mut [[f64; 2]])| {
-            part.fill([0.0, 0.0]);
-            let col = &self.binned.cols[j];
-            match rows {
-                Some(r) => histogram_gh_rows_with(self.isa, col, r, gh, part),
-                None => histogram_gh_with(self.isa, col, gh, part),
+        let row_wise = rows.filter(|r| !self.row_bins.is_empty() && partition::is_sparse(r));
+        let work = |group: Vec<FeaturePart<'_>>| {
+            if let Some(r) = row_wise {
+                self.row_wise(r, gh, group);
+                return;
+            }
+            for (j, part) in group {
+                part.fill([0.0, 0.0]);
+                let col = &self.binned.cols[j];
+                match rows {
+                    Some(r) => histogram_gh_rows_with(self.isa, col, r, gh, part),
+                    None => histogram_gh_with(self.isa, col, gh, part),
+                }
             }
         };
         let threads = self
@@ -44,7 +60,7 @@ impl Builder<'_> {
             .min(gh.len() * parts.len() / MIN_WORK_PER_THREAD)
             .max(1);
         if threads <= 1 {
-            parts.into_iter().for_each(work);
+            work(parts);
             return;
         }
         // Contiguous groups of features, one per thread; each feature is built by one thread
@@ -56,9 +72,27 @@ impl Builder<'_> {
             groups.push(parts.by_ref().take(per).collect());
         }
         // The pool's threads persist across builds (thousands per model).
-        for_each_job(Par::Rayon(threads), groups, |g| {
-            g.into_iter().for_each(work)
-        });
+        for_each_job(Par::Rayon(threads), groups, work);
+    }
+
+    /// The histograms of `group`'s features over `rows`, row by row from the row-major bins:
+    /// each entry sums its rows in their order, in float64.
+    fn row_wise(&self, rows: &[u32], gh: &[[f32; 2]], mut group: Vec<FeaturePart<'_>>) {
+        let k = self.binned.cols.len();
+        for (_, part) in &mut group {
+            part.fill([0.0, 0.0]);
+        }
+        for (t, (&r, p)) in rows.iter().zip(gh).enumerate() {
+            if let Some(&ahead) = rows.get(t + partition::PREFETCH_AHEAD) {
+                simd_kernels::prefetch(self.row_bins, ahead as usize * k);
+            }
+            let row = &self.row_bins[r as usize * k..(r as usize + 1) * k];
+            for (j, part) in &mut group {
+                let e = &mut part[usize::from(row[*j])];
+                e[0] += f64::from(p[0]);
+                e[1] += f64::from(p[1]);
+            }
+        }
     }
 
     /// `parent -= child` over the used features: the parent's buffer becomes the histogram of
@@ -87,5 +121,64 @@ impl Builder<'_> {
             at = r.end;
         }
         parts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fast_math::Mat;
+    use seeded_rng::Rng;
+
+    /// Every way to build a histogram gives the same entries: columns or rows, one thread
+    /// or two, all features or some. Pairs are small integers, so every sum is exact and
+    /// the orders of summation cannot differ.
+    #[test]
+    fn row_wise_histograms_equal_the_column_kernels() {
+        let mut rng = Rng::new(3);
+        let (n, k) = (6000, 7);
+        let x = Mat::from_fn(n, k, |_, j| {
+            if rng.uniform() < 0.1 {
+                f64::NAN
+            } else {
+                (rng.normal() * 10.0).round() / (1.0 + j as f64)
+            }
+        });
+        let binned = Binned::fit(x.as_ref(), 63, 200_000, 1, Par::Seq);
+        let row_bins = binned.row_major(Par::Rayon(2));
+        for i in [0, 1, 2999, n - 1] {
+            for j in 0..k {
+                assert_eq!(row_bins[i * k + j], binned.cols[j][i]);
+            }
+        }
+        let sparse: Vec<u32> = (0..n as u32)
+            .filter(|r| r % 41 == 5 || r % 53 == 0)
+            .collect();
+        let dense: Vec<u32> = (0..n as u32).filter(|r| r % 3 != 0).collect();
+        assert!(partition::is_sparse(&sparse) && !partition::is_sparse(&dense));
+        for rows in [&sparse, &dense] {
+            let gh: Vec<[f32; 2]> = rows
+                .iter()
+                .map(|&r| [(r % 7) as f32 - 3.0, (r % 3) as f32])
+                .collect();
+            for features in [vec![0, 1, 2, 3, 4, 5, 6], vec![1, 4, 6]] {
+                let build = |row_bins: &[u8], threads| {
+                    let b = Builder {
+                        binned: &binned,
+                        row_bins,
+                        features: &features,
+                        isa: Isa::detect(),
+                        threads,
+                    };
+                    let mut out = vec![[0.0; 2]; binned.total_bins];
+                    b.build(Some(rows), &gh, &mut out);
+                    out
+                };
+                let want = build(&[], 1);
+                for threads in [1, 2] {
+                    assert_eq!(build(&row_bins, threads), want, "{features:?}, {threads}");
+                }
+            }
+        }
     }
 }

@@ -213,8 +213,15 @@ pub(super) fn train(
         });
         (vb, v.y, vw)
     });
-    // Row-major bins for the histograms of sparse leaves (a copy: n x k bytes more).
-    let row_bins = timed(&binning, || binned.row_major(par));
+    // Row-major bins for the histograms of sparse leaves (a copy: n x k bytes more), when
+    // the bins outgrow the last-level cache: then a sparse leaf's column reads miss it, one
+    // line per feature and row, where a row's bins share one line. Bins that fit in the
+    // cache are read faster by the column kernels.
+    let row_bins = if n.saturating_mul(k) > simd_kernels::cache::CacheSizes::detect().l3 {
+        timed(&binning, || binned.row_major(par))
+    } else {
+        Vec::new()
+    };
     let (margins, base_score) = p.objective.base_margins(y, w);
     let groups = p.objective.n_groups();
     let mut scores = start_scores(&margins, n);

@@ -363,16 +363,36 @@ const MIN_BINS_PER_THREAD: usize = 2048;
 /// `gh` of `rows`, in that order; a long list by up to `threads` threads, each filling a
 /// block of the output.
 fn gather(gh: &[[f32; 2]], rows: &[u32], threads: usize) -> Vec<[f32; 2]> {
-    let mut out = vec![[0.0f32; 2]; rows.len()];
     let blocks = threads
         .min(rows.len() / partition::MIN_ROWS_PER_BLOCK)
         .max(1);
+    if blocks == 1 {
+        // Most leaves: filled as gathered, without zeroing the output first.
+        let mut out = Vec::with_capacity(rows.len());
+        gather_extend(gh, rows, &mut out);
+        return out;
+    }
+    let mut out = vec![[0.0f32; 2]; rows.len()];
     let per = rows.len().div_ceil(blocks).max(1);
     let jobs: Vec<_> = out.chunks_mut(per).zip(rows.chunks(per)).collect();
     for_each_job(Par::Rayon(blocks), jobs, |(out, rows)| {
         gather_into(gh, rows, out);
     });
     out
+}
+
+/// [`gather_into`] appending to `out`.
+fn gather_extend(gh: &[[f32; 2]], rows: &[u32], out: &mut Vec<[f32; 2]>) {
+    if !partition::is_sparse(rows) {
+        out.extend(rows.iter().map(|&r| gh[r as usize]));
+        return;
+    }
+    out.extend(rows.iter().enumerate().map(|(k, &r)| {
+        if let Some(&a) = rows.get(k + partition::PREFETCH_AHEAD) {
+            simd_kernels::prefetch(gh, a as usize);
+        }
+        gh[r as usize]
+    }));
 }
 
 fn gather_into(gh: &[[f32; 2]], rows: &[u32], out: &mut [[f32; 2]]) {

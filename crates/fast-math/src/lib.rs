@@ -33,12 +33,14 @@ mod par;
 pub mod rsvd;
 pub mod sparse;
 pub mod strassen;
+mod team;
 
 pub use gemm::{blocking, blocking_for_caches, gemm, gemm_with, gram, gram_with, Blocking};
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{padded_col_stride, Mat, MatMut, MatRef, NalgebraView};
 pub use matmul::{matmul, matmul_with, STRASSEN_CUTOFF_ENV};
 pub use par::{for_each_job, install, set_min_parallel_macs, Par};
+pub use team::Team;
 
 mod sealed {
     pub trait Sealed {}

@@ -14,7 +14,7 @@ use crate::models::checks::check_shapes;
 use crate::models::gbdt::compiled::{Forest, MAX_FEATURES};
 use crate::models::gbdt::model::GbdtModel;
 use crate::models::gbdt::objective::Link;
-use fast_math::{for_each_job, MatRef, Par};
+use fast_math::{MatRef, Par, Team};
 use seeded_rng::Rng;
 use std::cell::Cell;
 use std::time::Instant;
@@ -136,7 +136,7 @@ fn add_tree(tree: &Tree, binned: &Binned, scores: &mut [f32], g: usize) {
 /// [`add_tree`] for the training rows: the rows the tree was grown on take their leaf from
 /// the partition (a pass over row ranges, no walk), the others (out of the bag) walk the
 /// tree. Each row gets the same float32 addition either way. Many rows are shared among
-/// `par`'s threads by row range (each thread adds into its own part of the margins; a
+/// the team's threads by row range (each thread adds into its own part of the margins; a
 /// leaf's rows are ascending, so its share of a range is a slice of them).
 fn add_grown(
     grown: &Grown,
@@ -144,14 +144,14 @@ fn add_grown(
     bagged: Option<&[bool]>,
     scores: &mut [f32],
     g: usize,
-    par: Par,
+    team: &Team,
 ) {
     let n = binned.rows;
     let scores = &mut scores[g * n..(g + 1) * n];
-    let blocks = par.threads().min(n / partition::MIN_ROWS_PER_BLOCK).max(1);
+    let blocks = team.threads().min(n / partition::MIN_ROWS_PER_BLOCK).max(1);
     let per = n.div_ceil(blocks).max(1);
     let jobs: Vec<_> = scores.chunks_mut(per).enumerate().collect();
-    for_each_job(Par::Rayon(blocks), jobs, |(b, part)| {
+    team.for_each(jobs, |(b, part)| {
         let lo = b * per;
         let hi = lo + part.len();
         for (leaf, &node) in grown.leaves.iter().enumerate() {
@@ -222,6 +222,9 @@ pub(super) fn train(
     } else {
         Vec::new()
     };
+    // The boosting loop is thousands of short parallel steps: a team whose threads wait
+    // for the next step awake (the rayon pools above stay idle meanwhile).
+    let team = Team::new(par.threads());
     let (margins, base_score) = p.objective.base_margins(y, w);
     let groups = p.objective.n_groups();
     let mut scores = start_scores(&margins, n);
@@ -252,7 +255,7 @@ pub(super) fn train(
         }
         // Every group's gradients come from the margins before this iteration's trees.
         timed(&gradients, || {
-            p.objective.gradients(y, w, &scores, &mut gh, par);
+            p.objective.gradients(y, w, &scores, &mut gh, &team);
         });
         let mut grown = Vec::with_capacity(groups);
         for (g, pairs) in gh.iter().enumerate() {
@@ -267,7 +270,7 @@ pub(super) fn train(
                     row_bins: &row_bins,
                     features: &features,
                     isa: ablation.isa,
-                    threads: par.threads(),
+                    team: &team,
                 },
                 clock: &clock,
             };
@@ -302,17 +305,17 @@ pub(super) fn train(
         }
         let metrics = timed(&updates, || {
             for (g, grown) in grown.into_iter().enumerate() {
-                add_grown(&grown, binned, bagged.as_deref(), &mut scores, g, par);
+                add_grown(&grown, binned, bagged.as_deref(), &mut scores, g, &team);
                 if let (Some((vb, _, _)), Some(vs)) = (&valid, &mut valid_scores) {
                     add_tree(&grown.tree, vb, vs, g);
                 }
                 trees.push(grown.tree);
             }
-            train_history.push(p.objective.metric(y, w, &scores, par));
+            train_history.push(p.objective.metric(y, w, &scores, &team));
             valid
                 .as_ref()
                 .zip(valid_scores.as_ref())
-                .map(|((_, vy, vw), vs)| p.objective.metric(vy, vw, vs, par))
+                .map(|((_, vy, vw), vs)| p.objective.metric(vy, vw, vs, &team))
         });
         if let Some(metric) = metrics {
             history.push(metric);

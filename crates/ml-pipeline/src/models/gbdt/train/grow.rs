@@ -8,7 +8,7 @@ use super::partition::{self, Partition};
 use super::split::{best_split, Candidate, Rules, Sums};
 use crate::models::gbdt::compiled::{RawNode, Split};
 use crate::models::gbdt::xgboost::f32_less_as_f64_le;
-use fast_math::{for_each_job, Par};
+use fast_math::Team;
 use std::cell::Cell;
 
 /// How trees grow.
@@ -158,7 +158,7 @@ impl Grower<'_> {
                 Partition::new((0..binned.rows as u32).collect())
             }
             Some(rows) => {
-                let ordered = timed(&clock.partition, || gather(gh, &rows, self.builder.threads));
+                let ordered = timed(&clock.partition, || gather(gh, &rows, self.builder.team));
                 timed(&clock.histograms, || {
                     self.builder.build(Some(&rows), &ordered, &mut hist);
                 });
@@ -196,7 +196,7 @@ impl Grower<'_> {
                             b <= c.bin
                         }
                     },
-                    self.builder.threads,
+                    self.builder.team,
                 )
             });
             let left = Sums {
@@ -241,7 +241,7 @@ impl Grower<'_> {
                 };
                 let rows = partition.rows(small);
                 let mut small_hist = vec![[0.0; 2]; total];
-                let pairs = timed(&clock.partition, || gather(gh, rows, self.builder.threads));
+                let pairs = timed(&clock.partition, || gather(gh, rows, self.builder.team));
                 timed(&clock.histograms, || {
                     self.builder.build(Some(rows), &pairs, &mut small_hist);
                     self.builder.subtract(&mut parent_hist, &small_hist);
@@ -324,7 +324,8 @@ impl Grower<'_> {
         };
         let threads = self
             .builder
-            .threads
+            .team
+            .threads()
             .min(leaf.hist.len() / MIN_BINS_PER_THREAD)
             .max(1);
         if threads <= 1 {
@@ -334,9 +335,9 @@ impl Grower<'_> {
         let mut found = vec![None; groups.len()];
         let jobs: Vec<(&[usize], &mut Option<Candidate>)> =
             groups.into_iter().zip(found.iter_mut()).collect();
-        for_each_job(Par::Rayon(threads), jobs, |(group, out)| {
-            *out = best_of(group)
-        });
+        self.builder
+            .team
+            .for_each(jobs, |(group, out)| *out = best_of(group));
         found
             .into_iter()
             .flatten()
@@ -360,10 +361,11 @@ pub(super) fn timed<T>(acc: &std::cell::Cell<f64>, f: impl FnOnce() -> T) -> T {
 /// of the pool a few microseconds.
 const MIN_BINS_PER_THREAD: usize = 2048;
 
-/// `gh` of `rows`, in that order; a long list by up to `threads` threads, each filling a
-/// block of the output.
-fn gather(gh: &[[f32; 2]], rows: &[u32], threads: usize) -> Vec<[f32; 2]> {
-    let blocks = threads
+/// `gh` of `rows`, in that order; a long list by the team's threads, each filling a block
+/// of the output.
+fn gather(gh: &[[f32; 2]], rows: &[u32], team: &Team) -> Vec<[f32; 2]> {
+    let blocks = team
+        .threads()
         .min(rows.len() / partition::MIN_ROWS_PER_BLOCK)
         .max(1);
     if blocks == 1 {
@@ -375,9 +377,7 @@ fn gather(gh: &[[f32; 2]], rows: &[u32], threads: usize) -> Vec<[f32; 2]> {
     let mut out = vec![[0.0f32; 2]; rows.len()];
     let per = rows.len().div_ceil(blocks).max(1);
     let jobs: Vec<_> = out.chunks_mut(per).zip(rows.chunks(per)).collect();
-    for_each_job(Par::Rayon(blocks), jobs, |(out, rows)| {
-        gather_into(gh, rows, out);
-    });
+    team.for_each(jobs, |(out, rows)| gather_into(gh, rows, out));
     out
 }
 

@@ -9,7 +9,7 @@
 
 use super::binning::Binned;
 use super::partition;
-use fast_math::{for_each_job, Par};
+use fast_math::Team;
 use simd_kernels::{histogram_gh_rows_with, histogram_gh_with, Isa};
 
 /// Row-feature pairs below which a histogram is built on the calling thread: handing work
@@ -27,7 +27,7 @@ pub(super) struct Builder<'a> {
     pub row_bins: &'a [u8],
     pub features: &'a [usize],
     pub isa: Isa,
-    pub threads: usize,
+    pub team: &'a Team,
 }
 
 impl Builder<'_> {
@@ -56,7 +56,8 @@ impl Builder<'_> {
             }
         };
         let threads = self
-            .threads
+            .team
+            .threads()
             .min(gh.len() * parts.len() / MIN_WORK_PER_THREAD)
             .max(1);
         if threads <= 1 {
@@ -71,8 +72,7 @@ impl Builder<'_> {
         while parts.peek().is_some() {
             groups.push(parts.by_ref().take(per).collect());
         }
-        // The pool's threads persist across builds (thousands per model).
-        for_each_job(Par::Rayon(threads), groups, work);
+        self.team.for_each(groups, work);
     }
 
     /// The histograms of `group`'s features over `rows`, row by row from the row-major bins:
@@ -127,7 +127,7 @@ impl Builder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fast_math::Mat;
+    use fast_math::{Mat, Par};
     use seeded_rng::Rng;
 
     /// Every way to build a histogram gives the same entries: columns or rows, one thread
@@ -163,12 +163,13 @@ mod tests {
                 .collect();
             for features in [vec![0, 1, 2, 3, 4, 5, 6], vec![1, 4, 6]] {
                 let build = |row_bins: &[u8], threads| {
+                    let team = Team::new(threads);
                     let b = Builder {
                         binned: &binned,
                         row_bins,
                         features: &features,
                         isa: Isa::detect(),
-                        threads,
+                        team: &team,
                     };
                     let mut out = vec![[0.0; 2]; binned.total_bins];
                     b.build(Some(rows), &gh, &mut out);

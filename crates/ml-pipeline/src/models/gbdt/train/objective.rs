@@ -8,7 +8,7 @@
 //! alpha-quantile of the leaf's residuals. Weights multiply both.
 
 use crate::error::{PipelineError, Result};
-use fast_math::{for_each_job, Par};
+use fast_math::Team;
 
 /// What the trees learn to predict.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -131,7 +131,7 @@ impl Objective {
 
     /// Gradients and hessians of every group for every row (`gh[g][i]`), times the row's
     /// weight, from the margins `scores` (group-major: `scores[g * n + i]`). Rows are shared
-    /// among `par`'s threads in fixed blocks; each row's pairs are computed alone, so they do
+    /// among the team's threads in fixed blocks; each row's pairs are computed alone, so they do
     /// not depend on the threads.
     pub(super) fn gradients(
         self,
@@ -139,7 +139,7 @@ impl Objective {
         w: &[f64],
         scores: &[f32],
         gh: &mut [Vec<[f32; 2]>],
-        par: Par,
+        team: &Team,
     ) {
         let n = y.len();
         let blocks = n.div_ceil(ROW_BLOCK);
@@ -156,13 +156,9 @@ impl Objective {
                 (b * ROW_BLOCK, parts)
             })
             .collect();
-        for_each_job(
-            Par::Rayon(par.threads().min(blocks).max(1)),
-            jobs,
-            |(lo, mut parts)| {
-                self.gradients_block(y, w, scores, lo, &mut parts);
-            },
-        );
+        team.for_each(jobs, |(lo, mut parts)| {
+            self.gradients_block(y, w, scores, lo, &mut parts);
+        });
     }
 
     /// [`gradients`](Self::gradients) of the rows `lo..lo + parts[0].len()`.
@@ -211,38 +207,34 @@ impl Objective {
 
     /// The weighted mean loss on margins `scores` (group-major): l2, log-loss, multi-class
     /// log-loss, pinball loss. Lower is better for all of them. Summed in fixed blocks of
-    /// rows, shared among `par`'s threads, then block by block in order: the same value on
+    /// rows, shared among the team's threads, then block by block in order: the same value on
     /// any thread count.
-    pub(super) fn metric(self, y: &[f64], w: &[f64], scores: &[f32], par: Par) -> f64 {
+    pub(super) fn metric(self, y: &[f64], w: &[f64], scores: &[f32], team: &Team) -> f64 {
         let n = y.len();
         let sum_w: f64 = w.iter().sum();
         let blocks = n.div_ceil(ROW_BLOCK);
         let mut sums = vec![0.0; blocks];
         let jobs: Vec<_> = sums.iter_mut().enumerate().collect();
-        for_each_job(
-            Par::Rayon(par.threads().min(blocks).max(1)),
-            jobs,
-            |(b, out)| {
-                let mut m = vec![0.0; self.n_groups()];
-                let mut total = 0.0;
-                for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
-                    let f = f64::from(scores[i]);
-                    let loss = match self {
-                        Objective::Regression => (f - y[i]) * (f - y[i]),
-                        Objective::Binary => logistic_loss(f, y[i]),
-                        Objective::Multiclass { .. } => {
-                            for (k, v) in m.iter_mut().enumerate() {
-                                *v = f64::from(scores[k * n + i]);
-                            }
-                            softmax_loss(&m, y[i])
+        team.for_each(jobs, |(b, out)| {
+            let mut m = vec![0.0; self.n_groups()];
+            let mut total = 0.0;
+            for i in b * ROW_BLOCK..((b + 1) * ROW_BLOCK).min(n) {
+                let f = f64::from(scores[i]);
+                let loss = match self {
+                    Objective::Regression => (f - y[i]) * (f - y[i]),
+                    Objective::Binary => logistic_loss(f, y[i]),
+                    Objective::Multiclass { .. } => {
+                        for (k, v) in m.iter_mut().enumerate() {
+                            *v = f64::from(scores[k * n + i]);
                         }
-                        Objective::Quantile { alpha } => pinball_loss(f, y[i], alpha),
-                    };
-                    total += w[i] * loss;
-                }
-                *out = total;
-            },
-        );
+                        softmax_loss(&m, y[i])
+                    }
+                    Objective::Quantile { alpha } => pinball_loss(f, y[i], alpha),
+                };
+                total += w[i] * loss;
+            }
+            *out = total;
+        });
         sums.iter().sum::<f64>() / sum_w
     }
 }

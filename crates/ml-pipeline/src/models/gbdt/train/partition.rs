@@ -4,7 +4,7 @@
 //! copied and the order, hence every sum over a leaf, does not depend on anything but the
 //! data.
 
-use fast_math::{for_each_job, Par};
+use fast_math::Team;
 
 /// The rows of every leaf.
 #[derive(Clone, Debug)]
@@ -34,16 +34,19 @@ impl Partition {
 
     /// Splits `leaf` by the bins `col` of its rows: rows whose bin passes `left` stay in
     /// `leaf`, the others form a new leaf, whose index is returned. A large leaf is split
-    /// by up to `threads` threads, into the same order.
+    /// by the team's threads, into the same order.
     pub fn split(
         &mut self,
         leaf: usize,
         col: &[u8],
         left: impl Fn(u8) -> bool + Sync,
-        threads: usize,
+        team: &Team,
     ) -> usize {
-        let n = self.ranges[leaf].1;
-        self.split_in_blocks(leaf, col, left, threads.min(n / MIN_ROWS_PER_BLOCK).max(1))
+        let blocks = team
+            .threads()
+            .min(self.ranges[leaf].1 / MIN_ROWS_PER_BLOCK)
+            .max(1);
+        self.split_in_blocks(leaf, col, left, team, blocks)
     }
 
     /// [`split`](Self::split) with the leaf's range cut into `blocks` contiguous blocks,
@@ -54,6 +57,7 @@ impl Partition {
         leaf: usize,
         col: &[u8],
         left: impl Fn(u8) -> bool + Sync,
+        team: &Team,
         blocks: usize,
     ) -> usize {
         let (s, n) = self.ranges[leaf];
@@ -72,9 +76,7 @@ impl Partition {
                 .zip(moved_rows.chunks_mut(per))
                 .zip(&mut counts)
                 .collect();
-            for_each_job(Par::Rayon(blocks), jobs, |((r, m), out)| {
-                *out = split_block(r, m, col, &left);
-            });
+            team.for_each(jobs, |((r, m), out)| *out = split_block(r, m, col, &left));
             // Left rows move down to follow the previous block's (never past their own
             // start, so in block order no row is overwritten before it moves).
             let mut at = counts[0].0;
@@ -97,8 +99,9 @@ impl Partition {
 
 /// Rows a thread's block of a split holds at least: a split costs a few nanoseconds a row,
 /// so a block this large takes well over a hundred microseconds, far more than handing it
-/// to the pool's other thread costs even on a shared VM (tens of microseconds, measured by
-/// fast-math for its own crossovers).
+/// to the team's other thread costs (a microsecond when it is awake, tens when it sleeps on
+/// a shared VM). Smaller blocks (8 192 rows) gained nothing measurable at 100k x 50 on a
+/// Zen 3 EPYC: the many small leaves, split on one thread, dominate.
 pub(super) const MIN_ROWS_PER_BLOCK: usize = 65_536;
 
 /// Splits `range` stably: its left rows to its front, in order, its right rows to the front
@@ -151,16 +154,17 @@ mod tests {
 
     #[test]
     fn splits_are_stable_and_cover_every_row_once() {
+        let one = Team::new(1);
         let mut p = Partition::new((0..10).collect());
         let col: Vec<u8> = (0..10).collect();
-        let r = p.split(0, &col, |x| x % 3 == 0, 1);
+        let r = p.split(0, &col, |x| x % 3 == 0, &one);
         assert_eq!(p.rows(0), &[0, 3, 6, 9]);
         assert_eq!(p.rows(r), &[1, 2, 4, 5, 7, 8]);
-        let r2 = p.split(r, &col, |x| x > 4, 1);
+        let r2 = p.split(r, &col, |x| x > 4, &one);
         assert_eq!(p.rows(r), &[5, 7, 8]);
         assert_eq!(p.rows(r2), &[1, 2, 4]);
         assert_eq!(p.rows(0), &[0, 3, 6, 9]);
-        let empty = p.split(0, &col, |_| true, 1);
+        let empty = p.split(0, &col, |_| true, &one);
         assert!(p.rows(empty).is_empty());
     }
 
@@ -171,7 +175,7 @@ mod tests {
         let col: Vec<u8> = (0..20_000u32).map(|r| (r * 7 % 251) as u8).collect();
         assert!(is_sparse(&rows) && !is_sparse(&[1, 2, 3]) && !is_sparse(&[]));
         let mut p = Partition::new(rows.clone());
-        let r = p.split(0, &col, |b| b < 100, 1);
+        let r = p.split(0, &col, |b| b < 100, &Team::new(1));
         let want: (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&x| col[x as usize] < 100);
         assert_eq!((p.rows(0).to_vec(), p.rows(r).to_vec()), want);
     }
@@ -179,6 +183,7 @@ mod tests {
     #[test]
     fn splits_in_blocks_give_the_one_block_order() {
         let col: Vec<u8> = (0..5000u32).map(|r| (r * 37 % 256) as u8).collect();
+        let team = Team::new(2);
         // Dense and sparse leaves, blocks that divide the rows and blocks that do not,
         // sides that take every row, none or some.
         let leaves: [Vec<u32>; 3] = [
@@ -191,7 +196,7 @@ mod tests {
                 let want: (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| col[r as usize] < cut);
                 for blocks in 1..=7 {
                     let mut p = Partition::new(rows.clone());
-                    let r = p.split_in_blocks(0, &col, |b| b < cut, blocks);
+                    let r = p.split_in_blocks(0, &col, |b| b < cut, &team, blocks);
                     let got = (p.rows(0).to_vec(), p.rows(r).to_vec());
                     assert_eq!(got, want, "cut {cut}, {blocks} blocks");
                 }

@@ -40,6 +40,7 @@ mod isa;
 mod moments;
 pub mod probe;
 mod simd;
+mod split_scan;
 
 pub use cuts::Cuts;
 pub use float::Float;
@@ -50,6 +51,9 @@ pub use heaps::{Heaps, HEAPS_MAX_DEPTH};
 pub use histogram::{histogram_gh, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with};
 pub use isa::{Isa, ISA_ENV_VAR};
 pub use moments::Moments;
+pub use split_scan::{
+    best_split_bin, best_split_bin_with, node_gain, SplitBin, SplitLimits, SPLIT_SCAN_MAX_ENTRIES,
+};
 
 /// Asks the cache for `x[i]` ahead of its use: a hint, with no effect on results (nothing
 /// past the end of `x`, and nothing off x86_64). For a loop whose reads hop through memory

@@ -100,3 +100,9 @@ pub(crate) mod f32 {
 pub(crate) mod histogram {
     crate::generic::histogram::histogram_entry_points!(#[target_feature(enable = "avx2,fma")]);
 }
+
+/// The split scan, compiled for this ISA (the algorithm is written once; see
+/// `generic::split_scan`).
+pub(crate) mod split_scan {
+    crate::generic::split_scan::split_scan_entry_points!(#[target_feature(enable = "avx2,fma")]);
+}

@@ -12,6 +12,7 @@ pub(crate) mod gram;
 pub(crate) mod histogram;
 pub(crate) mod probe;
 pub(crate) mod slice;
+pub(crate) mod split_scan;
 
 /// Instantiates every slice kernel and probe loop for one element type and one ISA token as
 /// safe functions carrying the ISA's `#[target_feature]` attribute (none for scalar).

@@ -310,10 +310,11 @@ impl Grower<'_> {
         let binned = self.builder.binned;
         let features = self.builder.features;
         let rules = self.rules;
+        let isa = self.builder.isa;
         let best_of = |group: &[usize]| {
             let mut best: Option<Candidate> = None;
             for &j in group {
-                let c = best_split(&leaf.hist[binned.range(j)], j, leaf.sums, &rules);
+                let c = best_split(&leaf.hist[binned.range(j)], j, leaf.sums, &rules, isa);
                 if let Some(c) = c {
                     if best.is_none_or(|b| c.gain > b.gain) {
                         best = Some(c);

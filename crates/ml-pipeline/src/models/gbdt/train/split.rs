@@ -12,6 +12,8 @@
 //! leaf has missing rows). Without missing rows in the leaf, missing values go to the child
 //! with more rows.
 
+use simd_kernels::{best_split_bin_with, node_gain, Isa, SplitLimits};
+
 /// Gradient sum, hessian sum and rows of a set of rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct Sums {
@@ -46,17 +48,16 @@ impl Rules {
         }
     }
 
-    /// How much a leaf with these sums lowers the loss (times 2): the rule the scan of
-    /// [`best_split`] applies inline, kept for the exhaustive reference of the tests.
+    /// How much a leaf with gradient sum `g` and hessian sum `h` lowers the loss (times 2):
+    /// the rule the kernels layer's split scan applies to each child.
+    pub fn gain(&self, g: f64, h: f64) -> f64 {
+        node_gain(g, h, self.lambda_l1, self.lambda_l2)
+    }
+
+    /// [`Rules::gain`] of a leaf's sums, for the exhaustive reference of the tests.
     #[cfg(test)]
     pub fn leaf_gain(&self, s: Sums) -> f64 {
-        let t = self.threshold_l1(s.g);
-        let denom = s.h + self.lambda_l2;
-        if denom > 0.0 {
-            t * t / denom
-        } else {
-            0.0
-        }
+        self.gain(s.g, s.h)
     }
 
     /// Whether a leaf could be split at all: room for two children.
@@ -78,109 +79,40 @@ pub(super) struct Candidate {
 }
 
 /// The best split of a leaf with totals `total` on a feature whose histogram is `hist`
-/// (value bins, then the missing bin), or `None` when no allowed split gains enough.
+/// (value bins, then the missing bin), or `None` when no allowed split gains enough. The
+/// scan itself is the kernels layer's (`simd_kernels::best_split_bin`, compiled per ISA).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // rounded row estimates
+#[allow(clippy::cast_precision_loss)] // row counts are far below 2^53
 pub(super) fn best_split(
     hist: &[[f64; 2]],
     feature: usize,
     total: Sums,
     rules: &Rules,
+    isa: Isa,
 ) -> Option<Candidate> {
-    // Without an L1 penalty a leaf's gain is `G^2 / (H + lambda_l2)`, bit for bit what the
-    // soft threshold gives (`signum(G) |G| = G`): the scan then skips its branches.
-    if rules.lambda_l1 == 0.0 {
-        scan::<false>(hist, feature, total, rules)
-    } else {
-        scan::<true>(hist, feature, total, rules)
-    }
-}
-
-/// [`best_split`], with the L1 soft threshold or without.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // rounded row estimates
-#[allow(clippy::cast_precision_loss)] // row counts are far below 2^53
-#[inline(always)]
-fn scan<const L1: bool>(
-    hist: &[[f64; 2]],
-    feature: usize,
-    total: Sums,
-    rules: &Rules,
-) -> Option<Candidate> {
-    let value_bins = hist.len().checked_sub(1)?;
-    if value_bins < 2 || !rules.splittable(total) {
+    if hist.len() < 3 || !rules.splittable(total) {
         return None;
     }
-    let gain_of = |g: f64, h: f64| {
-        let t = if L1 { rules.threshold_l1(g) } else { g };
-        let denom = h + rules.lambda_l2;
-        if denom > 0.0 {
-            t * t / denom
-        } else {
-            0.0
-        }
-    };
-    let missing = hist[value_bins];
-    let has_missing = missing != [0.0, 0.0];
-    let rows_per_hessian = total.n as f64 / total.h;
-    let parent = gain_of(total.g, total.h);
-    // A split is kept when its gain beats this bar: the parent's gain plus
-    // `min_gain_to_split`, then the best split so far.
-    let mut bar = parent + rules.min_gain_to_split;
-    // `child_ok` of both children, in the loop's terms: rows at least this, hessian at least
-    // `min_sum_hessian_in_leaf`.
     let min_rows = rules.min_data_in_leaf.max(1);
-    let min_hessian = rules.min_sum_hessian_in_leaf;
+    let rows_per_hessian = total.n as f64 / total.h;
     // The row-count tests of both children as float tests on `y = lh * rows_per_hessian +
     // 0.5` (LightGBM's estimate before truncation, `nl = min(trunc(y), n)`): `nl >= min_rows`
     // exactly when `y >= min_rows`, and `n - nl >= min_rows` exactly when `trunc(y) <= n -
     // min_rows`, that is `y < n - min_rows + 1` (`splittable` keeps `n >= 2 min_rows`; the
-    // integers are far below 2^53, so exact as f64). A NaN `y` fails both, as the
-    // saturating conversion to 0 did. No float-to-integer conversion is left in the loop.
-    let y_min = min_rows as f64;
-    let y_end = (total.n - min_rows + 1) as f64;
-    // Left sums after each bin (the scan's additions, in its order), then every bin's gain
-    // in a loop without a carried dependency, which the compiler vectorizes (two divisions
-    // per bin dominate the scan); then the first best in bin order, missing right first, as
-    // the sequential scan kept it (strictly greater gains only).
-    let bins = value_bins - 1;
-    // Both ways of the missing bin, when the leaf has missing rows: `passes` 1 or 2, the
-    // second pass's sums start from the missing bin's. Their prefix sums are independent
-    // chains of additions, so one loop runs them side by side.
-    let passes = if has_missing { 2 } else { 1 };
-    let mut lgs = [[0.0f64; 256]; 2];
-    let mut lhs = [[0.0f64; 256]; 2];
-    let (mut g0, mut h0, [mut g1, mut h1]) = (0.0, 0.0, missing);
-    let [lg0, lg1] = &mut lgs;
-    let [lh0, lh1] = &mut lhs;
-    for (k, e) in hist[..bins].iter().enumerate() {
-        g0 += e[0];
-        h0 += e[1];
-        g1 += e[0];
-        h1 += e[1];
-        (lg0[k], lh0[k], lg1[k], lh1[k]) = (g0, h0, g1, h1);
-    }
-    let mut gains = [0.0f64; 256];
-    let mut best: Option<(usize, bool)> = None;
-    for (pass, (lgs, lhs)) in lgs.iter().zip(&lhs).enumerate().take(passes) {
-        for ((gain, &lg), &lh) in gains[..bins].iter_mut().zip(lgs).zip(lhs) {
-            let y = lh * rows_per_hessian + 0.5;
-            let (rg, rh) = (total.g - lg, total.h - lh);
-            let ok = y >= y_min && y < y_end && lh >= min_hessian && rh >= min_hessian;
-            let g = gain_of(lg, lh) + gain_of(rg, rh);
-            *gain = if ok { g } else { f64::NEG_INFINITY };
-        }
-        for (bin, &gain) in gains[..bins].iter().enumerate() {
-            if gain > bar {
-                bar = gain;
-                best = Some((bin, pass == 1));
-            }
-        }
-    }
-    // The winner's sums, recomputed as the scan summed them.
-    let (bin, missing_left) = best?;
-    let [mut lg, mut lh] = if missing_left { missing } else { [0.0, 0.0] };
-    for e in &hist[..=bin] {
-        lg += e[0];
-        lh += e[1];
-    }
+    // integers are far below 2^53, so exact as f64). A NaN `y` fails both.
+    let limits = SplitLimits {
+        sum_gradient: total.g,
+        sum_hessian: total.h,
+        lambda_l1: rules.lambda_l1,
+        lambda_l2: rules.lambda_l2,
+        min_child_hessian: rules.min_sum_hessian_in_leaf,
+        rows_per_hessian,
+        min_row_estimate: min_rows as f64,
+        end_row_estimate: (total.n - min_rows + 1) as f64,
+    };
+    let parent = rules.gain(total.g, total.h);
+    let found = best_split_bin_with(isa, hist, &limits, parent + rules.min_gain_to_split)?;
+    let [lg, lh] = found.left;
     let nl = ((lh * rows_per_hessian + 0.5) as usize).min(total.n);
     let left = Sums {
         g: lg,
@@ -192,13 +124,13 @@ fn scan<const L1: bool>(
         h: total.h - lh,
         n: total.n - nl,
     };
-    #[allow(clippy::cast_possible_truncation)] // bins fit u8 (at most 255 value bins)
+    let has_missing = hist[hist.len() - 1] != [0.0, 0.0];
     Some(Candidate {
-        gain: bar - parent,
+        gain: found.children_gain - parent,
         feature,
-        bin: bin as u8,
+        bin: found.bin as u8,
         default_left: if has_missing {
-            missing_left
+            found.missing_left
         } else {
             left.n >= right.n
         },
@@ -244,7 +176,7 @@ mod tests {
                 n,
             };
             let r = rules();
-            let got = best_split(&hist, 0, total, &r);
+            let got = best_split(&hist, 0, total, &r, Isa::detect());
             let mut want: Option<(f64, usize, bool)> = None;
             let has_missing = rows.iter().any(|&(b, _)| b == value_bins);
             for missing_left in [false, true] {
@@ -306,14 +238,14 @@ mod tests {
         };
         let mut r = rules();
         r.min_data_in_leaf = 2;
-        assert!(best_split(&hist, 0, total, &r).is_some());
+        assert!(best_split(&hist, 0, total, &r, Isa::detect()).is_some());
         r.min_data_in_leaf = 3;
-        assert!(best_split(&hist, 0, total, &r).is_none());
+        assert!(best_split(&hist, 0, total, &r, Isa::detect()).is_none());
         r.min_data_in_leaf = 1;
         r.min_gain_to_split = 100.0;
-        assert!(best_split(&hist, 0, total, &r).is_none());
+        assert!(best_split(&hist, 0, total, &r, Isa::detect()).is_none());
         r.min_gain_to_split = 0.0;
         r.min_sum_hessian_in_leaf = 2.5;
-        assert!(best_split(&hist, 0, total, &r).is_none());
+        assert!(best_split(&hist, 0, total, &r, Isa::detect()).is_none());
     }
 }

@@ -36,6 +36,60 @@ pub fn histogram_gh_with(isa: Isa, bins: &[u8], gh: &[[f32; 2]], hist: &mut [[f6
     dispatch!(isa, histogram::gh_all(bins, gh, hist))
 }
 
+/// The histograms of several columns over the same rows, in one pass over the rows per four
+/// columns: adds `gh[k]` into `hists[c][cols[c][r_k]]` for each column `c` and each `k`, where
+/// `r_k` is `rows[k]`, or `k` itself when `rows` is `None` (every row of the columns, in
+/// order). A tree node's histogram over many features reads each row's index and pair once
+/// per four features instead of once per feature.
+///
+/// Numerics: each entry sums its rows in order with one float64 accumulator, so a zeroed
+/// histogram ends bit-identical to the textbook loop's, on every ISA (it may differ by
+/// rounding from [`histogram_gh_rows`], whose partial histograms sum in another order). The
+/// kernel adds into what the histograms hold; on a non-zero start the sum of the rows is
+/// added once (from 256 rows on) or row by row, so only a zeroed start is bit-exact.
+///
+/// # Panics
+/// If `cols.len() != hists.len()` or `rows.len() != gh.len()`, if a column is shorter than
+/// `gh` (without `rows`) or a row index is not below a column's length, or if a row with a
+/// non-zero pair sits in a bin at or above its histogram's length.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_cols(
+    cols: &[&[u8]],
+    rows: Option<&[u32]>,
+    gh: &[[f32; 2]],
+    hists: &mut [&mut [[f64; 2]]],
+) {
+    histogram_gh_cols_with(Isa::detect(), cols, rows, gh, hists)
+}
+
+/// [`histogram_gh_cols`] on one given ISA.
+///
+/// # Panics
+/// As [`histogram_gh_cols`]; also if the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_cols_with(
+    isa: Isa,
+    cols: &[&[u8]],
+    rows: Option<&[u32]>,
+    gh: &[[f32; 2]],
+    hists: &mut [&mut [[f64; 2]]],
+) {
+    crate::check_len("histogram_gh_cols", cols.len(), hists.len());
+    match rows {
+        Some(r) => crate::check_len("histogram_gh_cols", r.len(), gh.len()),
+        None => {
+            for c in cols {
+                if c.len() < gh.len() {
+                    crate::check_len("histogram_gh_cols", c.len(), gh.len());
+                }
+            }
+        }
+    }
+    dispatch!(isa, histogram::gh_cols(cols, rows, gh, hists))
+}
+
 /// Adds `gh[k]` into `hist[bins[rows[k]]]` for each `k`: the histogram of a subset of rows
 /// (a tree node's), whose pairs the caller has gathered in the order of `rows` (so they are
 /// read sequentially, and gathered once for all features).

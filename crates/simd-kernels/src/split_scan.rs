@@ -19,41 +19,7 @@
 use crate::dispatch::dispatch;
 use crate::isa::Isa;
 
-/// A node's totals and the limits its children must respect.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SplitLimits {
-    /// Gradient sum of the node.
-    pub sum_gradient: f64,
-    /// Hessian sum of the node.
-    pub sum_hessian: f64,
-    /// L1 penalty on a child's gradient sum (soft threshold).
-    pub lambda_l1: f64,
-    /// L2 penalty added to a child's hessian sum.
-    pub lambda_l2: f64,
-    /// The least hessian sum of each child.
-    pub min_child_hessian: f64,
-    /// Rows per unit of hessian in the node: the left child's row estimate is
-    /// `y = left_hessian * rows_per_hessian + 0.5` (LightGBM's, before truncation).
-    pub rows_per_hessian: f64,
-    /// The least row estimate `y` the left child may have.
-    pub min_row_estimate: f64,
-    /// The row estimate `y` the left child must stay below (so the right child keeps enough
-    /// rows).
-    pub end_row_estimate: f64,
-}
-
-/// The best threshold [`best_split_bin`] found.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SplitBin {
-    /// The last value bin that goes left.
-    pub bin: usize,
-    /// The missing bin goes left.
-    pub missing_left: bool,
-    /// Left child's gain plus right child's (the node's own gain not subtracted).
-    pub children_gain: f64,
-    /// The left child's gradient and hessian sums, as the scan summed them.
-    pub left: [f64; 2],
-}
+pub use crate::generic::split_scan::{SplitBin, SplitLimits, SPLIT_SCAN_MAX_ENTRIES};
 
 /// The gain of a node with gradient sum `g` and hessian sum `h`: `T(g)^2 / (h + lambda_l2)`,
 /// 0 when the denominator is not positive, `T` the soft threshold by `lambda_l1` (the rule
@@ -62,9 +28,6 @@ pub struct SplitBin {
 pub fn node_gain(g: f64, h: f64, lambda_l1: f64, lambda_l2: f64) -> f64 {
     crate::generic::split_scan::gain::<true>(g, h, lambda_l1, lambda_l2)
 }
-
-/// Histogram entries [`best_split_bin`] takes at most: 256 value bins and the missing bin.
-pub const SPLIT_SCAN_MAX_ENTRIES: usize = 257;
 
 /// The best threshold of a feature whose node histogram is `hist` (value bins, then the
 /// missing bin): the allowed split of largest children's gain strictly above `bar`, the

@@ -66,12 +66,12 @@ pub(crate) fn accumulate(gh: &[[f32; 2]], bin: impl Fn(usize) -> u8, hist: &mut 
 /// Rows ahead of the one being added whose bin the row-list kernel asks the cache for.
 /// A leaf deep in a tree holds rows far apart, so each bin it reads is a cache miss in a
 /// column of a megabyte or more; issued this far ahead, the misses of many rows overlap.
-const PREFETCH_AHEAD: usize = 32;
+pub(crate) const PREFETCH_AHEAD: usize = 32;
 
 /// Average gap between a leaf's rows above which [`accumulate_rows`] prefetches: from here
 /// on the rows skip cache lines of bins (64 per line), where a dense leaf reads every line
 /// in order and the hardware's prefetcher keeps up.
-const SPARSE_GAP: usize = 16;
+pub(crate) const SPARSE_GAP: usize = 16;
 
 /// [`accumulate`] over the rows `rows` of the column `bins`, asking the cache for the bins
 /// of later rows first when the rows are sparse.
@@ -118,14 +118,14 @@ fn fold(subs: &[&Hist], hist: &mut [[f64; 2]]) {
             hist[b][0] += e[0];
             hist[b][1] += e[1];
         } else if e != [0.0; 2] {
-            beyond(b, hist.len());
+            accumulate_beyond(b, hist.len());
         }
     }
 }
 
 #[cold]
 #[inline(never)]
-fn beyond(bin: usize, len: usize) -> ! {
+pub(crate) fn accumulate_beyond(bin: usize, len: usize) -> ! {
     panic!("simd_kernels::histogram_gh: a row is in bin {bin}, the histogram has {len} bins")
 }
 
@@ -140,6 +140,15 @@ macro_rules! histogram_entry_points {
         $(#[$attr])*
         pub(crate) fn gh_rows(bins: &[u8], rows: &[u32], gh: &[[f32; 2]], hist: &mut [[f64; 2]]) {
             $crate::generic::histogram::accumulate_rows(bins, rows, gh, hist)
+        }
+        $(#[$attr])*
+        pub(crate) fn gh_cols(
+            cols: &[&[u8]],
+            rows: Option<&[u32]>,
+            gh: &[[f32; 2]],
+            hists: &mut [&mut [[f64; 2]]],
+        ) {
+            $crate::generic::histogram_cols::accumulate_cols(cols, rows, gh, hists)
         }
     };
 }

@@ -8,7 +8,44 @@
 //! then found by a plain search: the sequential scan's answer (its strictly-greater updates
 //! end on the first occurrence of the maximum).
 
-use crate::split_scan::{SplitBin, SplitLimits, SPLIT_SCAN_MAX_ENTRIES};
+/// A node's totals and the limits its children must respect.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SplitLimits {
+    /// Gradient sum of the node.
+    pub sum_gradient: f64,
+    /// Hessian sum of the node.
+    pub sum_hessian: f64,
+    /// L1 penalty on a child's gradient sum (soft threshold).
+    pub lambda_l1: f64,
+    /// L2 penalty added to a child's hessian sum.
+    pub lambda_l2: f64,
+    /// The least hessian sum of each child.
+    pub min_child_hessian: f64,
+    /// Rows per unit of hessian in the node: the left child's row estimate is
+    /// `y = left_hessian * rows_per_hessian + 0.5` (LightGBM's, before truncation).
+    pub rows_per_hessian: f64,
+    /// The least row estimate `y` the left child may have.
+    pub min_row_estimate: f64,
+    /// The row estimate `y` the left child must stay below (so the right child keeps enough
+    /// rows).
+    pub end_row_estimate: f64,
+}
+
+/// The best threshold [`best_split_bin`](crate::best_split_bin) found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SplitBin {
+    /// The last value bin that goes left.
+    pub bin: usize,
+    /// The missing bin goes left.
+    pub missing_left: bool,
+    /// Left child's gain plus right child's (the node's own gain not subtracted).
+    pub children_gain: f64,
+    /// The left child's gradient and hessian sums, as the scan summed them.
+    pub left: [f64; 2],
+}
+
+/// Histogram entries [`best_split_bin`](crate::best_split_bin) takes at most: 256 value bins and the missing bin.
+pub const SPLIT_SCAN_MAX_ENTRIES: usize = 257;
 
 /// Lanes of the gain loop: a multiple of every ISA's f64 register width.
 const LANES: usize = 8;
@@ -85,7 +122,7 @@ fn gains_and_max<const L1: bool>(
         .fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m })
 }
 
-/// See [`crate::split_scan::best_split_bin`]; `hist` holds at most
+/// See [`crate::best_split_bin`]; `hist` holds at most
 /// [`SPLIT_SCAN_MAX_ENTRIES`] entries (checked by the caller).
 #[inline(always)]
 pub(crate) fn best_bin<const L1: bool>(
@@ -142,9 +179,9 @@ macro_rules! split_scan_entry_points {
         $(#[$attr])*
         pub(crate) fn best_bin(
             hist: &[[f64; 2]],
-            limits: &$crate::split_scan::SplitLimits,
+            limits: &$crate::SplitLimits,
             bar: f64,
-        ) -> Option<$crate::split_scan::SplitBin> {
+        ) -> Option<$crate::SplitBin> {
             if limits.lambda_l1 == 0.0 {
                 $crate::generic::split_scan::best_bin::<false>(hist, limits, bar)
             } else {

@@ -16,7 +16,7 @@ use crate::models::gbdt::model::GbdtModel;
 use crate::models::gbdt::objective::Link;
 use fast_math::{MatRef, Par, Team};
 use seeded_rng::Rng;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 /// Streams drawn from `seed` for each random choice, so changing one (say, bagging) leaves
@@ -225,6 +225,7 @@ pub(super) fn train(
     // The boosting loop is thousands of short parallel steps: a team whose threads wait
     // for the next step awake (the rayon pools above stay idle meanwhile).
     let team = Team::new(par.threads());
+    let spare_histograms = RefCell::new(Vec::new());
     let (margins, base_score) = p.objective.base_margins(y, w);
     let groups = p.objective.n_groups();
     let mut scores = start_scores(&margins, n);
@@ -273,6 +274,7 @@ pub(super) fn train(
                     team: &team,
                 },
                 clock: &clock,
+                spare: &spare_histograms,
             };
             let (mut tree, partition, leaves) = grower.grow(pairs, bag.clone());
             let leaf_values = Instant::now();

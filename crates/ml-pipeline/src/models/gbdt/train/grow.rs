@@ -9,7 +9,7 @@ use super::split::{best_split, Candidate, Rules, Sums};
 use crate::models::gbdt::compiled::{RawNode, Split};
 use crate::models::gbdt::xgboost::f32_less_as_f64_le;
 use fast_math::Team;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// How trees grow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +119,10 @@ pub(super) struct Grower<'a> {
     pub growth: Growth,
     pub builder: Builder<'a>,
     pub clock: &'a GrowClock,
+    /// Histogram buffers of earlier trees, reused: a fresh one per split costs its zeroing
+    /// and, at hundreds of kilobytes, page faults. `Builder::build` zeroes the parts it
+    /// fills; nothing reads the others.
+    pub spare: &'a RefCell<Vec<Vec<[f64; 2]>>>,
 }
 
 /// Seconds a grower spent in each phase, summed over the trees it grew.
@@ -144,8 +148,7 @@ impl Grower<'_> {
     /// returned list each leaf's node.
     pub fn grow(&self, gh: &[[f32; 2]], rows: Option<Vec<u32>>) -> (Tree, Partition, Vec<usize>) {
         let binned = self.builder.binned;
-        let total = self.builder.binned.total_bins;
-        let mut hist = vec![[0.0; 2]; total];
+        let mut hist = self.buffer();
         let sums;
         let clock = self.clock;
         let partition = match rows {
@@ -240,7 +243,7 @@ impl Grower<'_> {
                     (r, false)
                 };
                 let rows = partition.rows(small);
-                let mut small_hist = vec![[0.0; 2]; total];
+                let mut small_hist = self.buffer();
                 let pairs = timed(&clock.partition, || gather(gh, rows, self.builder.team));
                 timed(&clock.histograms, || {
                     self.builder.build(Some(rows), &pairs, &mut small_hist);
@@ -251,6 +254,8 @@ impl Grower<'_> {
                 } else {
                     (parent_hist, small_hist)
                 };
+            } else if !parent_hist.is_empty() {
+                self.spare.borrow_mut().push(parent_hist);
             }
             leaves[l] = Leaf {
                 node: left_node,
@@ -274,7 +279,19 @@ impl Grower<'_> {
             }
         }
         let leaf_nodes = leaves.iter().map(|l| l.node).collect();
+        self.spare
+            .borrow_mut()
+            .extend(leaves.into_iter().map(|l| l.hist).filter(|h| !h.is_empty()));
         (tree, partition, leaf_nodes)
+    }
+
+    /// A histogram buffer over every feature's bins: a spare one, or a new one.
+    fn buffer(&self) -> Vec<[f64; 2]> {
+        let total = self.builder.binned.total_bins;
+        let spare = self.spare.borrow_mut().pop();
+        spare
+            .filter(|h| h.len() == total)
+            .unwrap_or_else(|| vec![[0.0; 2]; total])
     }
 
     /// The next leaf to split: the largest gain (the first leaf on ties) leaf-wise; the

@@ -79,3 +79,50 @@ pub fn gram(x: fast_math::MatRef<'_, f64>) -> fast_math::Mat<f64> {
     }
     g
 }
+
+/// The textbook histogram of one binned column: each row's (gradient, hessian) pair added
+/// into its bin, rows in order (`rows: None`: every row of the column).
+pub fn histogram(bins: &[u8], rows: Option<&[u32]>, gh: &[[f32; 2]], hist: &mut [[f64; 2]]) {
+    for (k, p) in gh.iter().enumerate() {
+        let r = rows.map_or(k, |rows| rows[k] as usize);
+        let e = &mut hist[usize::from(bins[r])];
+        e[0] += f64::from(p[0]);
+        e[1] += f64::from(p[1]);
+    }
+}
+
+/// The textbook split scan of one feature's histogram (value bins, then the missing bin):
+/// bin by bin, missing right then missing left, the soft-thresholded gains of both children,
+/// strictly greater gains only; `(bin, missing_left, children_gain)`.
+pub fn best_split_bin(
+    hist: &[[f64; 2]],
+    s: &simd_kernels::SplitLimits,
+    mut bar: f64,
+) -> Option<(usize, bool, f64)> {
+    let value_bins = hist.len().checked_sub(1)?;
+    let missing = hist[value_bins];
+    let mut best = None;
+    for missing_left in [false, true] {
+        if missing_left && missing == [0.0, 0.0] {
+            break;
+        }
+        let [mut lg, mut lh] = if missing_left { missing } else { [0.0, 0.0] };
+        for (bin, e) in hist[..value_bins.saturating_sub(1)].iter().enumerate() {
+            lg += e[0];
+            lh += e[1];
+            let (rg, rh) = (s.sum_gradient - lg, s.sum_hessian - lh);
+            let y = lh * s.rows_per_hessian + 0.5;
+            let allowed = y >= s.min_row_estimate
+                && y < s.end_row_estimate
+                && lh >= s.min_child_hessian
+                && rh >= s.min_child_hessian;
+            let gain = simd_kernels::node_gain(lg, lh, s.lambda_l1, s.lambda_l2)
+                + simd_kernels::node_gain(rg, rh, s.lambda_l1, s.lambda_l2);
+            if allowed && gain > bar {
+                bar = gain;
+                best = Some((bin, missing_left, gain));
+            }
+        }
+    }
+    best
+}

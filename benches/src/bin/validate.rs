@@ -173,8 +173,142 @@ fn simd_section(isa: Isa, m: &results::Machine) -> Section {
         base,
         ours,
     ));
+    rows.extend(boosting_rows(isa, &x));
     let _ = m;
     Section::new("L1 simd-kernels", rows)
+}
+
+/// The two inner loops of histogram gradient boosting against their textbook loops: the
+/// histograms of 8 binned columns (all rows, a leaf's row list, and DRAM-sized against the
+/// read probe) and the split scan of one feature. `probe_data` is the 16M-value array the
+/// read probe streams.
+fn boosting_rows(isa: Isa, probe_data: &[f64]) -> Vec<Row> {
+    const COLS: usize = 8;
+    let mut rows = Vec::new();
+    let bins_of = |n: usize, seed: u64| -> Vec<Vec<u8>> {
+        (0..COLS as u64)
+            .map(|c| {
+                random_f64(n, seed + c)
+                    .iter()
+                    .map(|v| ((v + 1.0) * 127.9) as u8)
+                    .collect()
+            })
+            .collect()
+    };
+    let pairs_of = |n: usize| -> Vec<[f32; 2]> {
+        let g = random_f32(n, 41);
+        let h = random_f32(n, 42);
+        g.iter().zip(&h).map(|(&g, &h)| [g, h.abs()]).collect()
+    };
+    let n = 1 << 20;
+    let cols = bins_of(n, 30);
+    let refs: Vec<&[u8]> = cols.iter().map(Vec::as_slice).collect();
+    let gh = pairs_of(n);
+    // A leaf of one row in 16, in order (what a partition holds), with its pairs gathered.
+    let leaf: Vec<u32> = (0..n as u32).filter(|r| r % 16 == 3).collect();
+    let leaf_gh: Vec<[f32; 2]> = leaf.iter().map(|&r| gh[r as usize]).collect();
+    let (mut out_a, mut out_b) = (vec![[0.0; 2]; COLS * 256], vec![[0.0; 2]; COLS * 256]);
+    for (id, what, list, pairs) in [
+        (
+            "simd.histogram_8cols_1M",
+            "histograms of 8 u8 columns, 1M rows",
+            None,
+            &gh,
+        ),
+        (
+            "simd.histogram_8cols_leaf",
+            "histograms of 8 u8 columns, a leaf of 64k of 1M rows",
+            Some(leaf.as_slice()),
+            &leaf_gh,
+        ),
+    ] {
+        let (base, ours) = pair(
+            ROUNDS,
+            || {
+                out_a.fill([0.0; 2]);
+                for (c, h) in out_a.chunks_mut(256).enumerate() {
+                    naive::histogram(&cols[c], list, pairs, h);
+                }
+                keep(out_a[0]);
+            },
+            || {
+                out_b.fill([0.0; 2]);
+                let mut hs: Vec<&mut [[f64; 2]]> = out_b.chunks_mut(256).collect();
+                sk::histogram_gh_cols_with(isa, &refs, list, pairs, &mut hs);
+                keep(out_b[0]);
+            },
+        );
+        let adds = (pairs.len() * COLS) as f64;
+        rows.push(
+            Row::new(id, what, "textbook loop per column", base, ours)
+                .note(format!("{:.2} ns per row and column", ours / adds * 1e9)),
+        );
+    }
+    // DRAM-sized: 16M rows, 8 bins and one 8-byte pair per row (256 MB) against the probe.
+    let big = probe_data.len();
+    let cols = bins_of(big, 50);
+    let refs: Vec<&[u8]> = cols.iter().map(Vec::as_slice).collect();
+    let gh = pairs_of(big);
+    let (probe_t, hist_t) = pair(
+        3,
+        || keep(probe::read_probe_f64(isa, probe_data)),
+        || {
+            out_b.fill([0.0; 2]);
+            let mut hs: Vec<&mut [[f64; 2]]> = out_b.chunks_mut(256).collect();
+            sk::histogram_gh_cols_with(isa, &refs, None, &gh, &mut hs);
+            keep(out_b[0]);
+        },
+    );
+    let bw_hist = ((COLS + 8) * big) as f64 / hist_t / 1e9;
+    let bw_probe = (8 * big) as f64 / probe_t / 1e9;
+    rows.push(
+        Row::new(
+            "simd.histogram_16M_bandwidth",
+            "histograms of 8 u8 columns, 16M rows: GB/s vs read probe",
+            "read-bandwidth probe",
+            1.0 / bw_probe,
+            1.0 / bw_hist,
+        )
+        .note(format!("{bw_hist:.1} GB/s vs probe {bw_probe:.1} GB/s")),
+    );
+    // One feature's split scan: 255 value bins and a missing bin, both ways tried.
+    let g = random_f64(256, 60);
+    let h = random_f64(256, 61);
+    let hist: Vec<[f64; 2]> = g
+        .iter()
+        .zip(&h)
+        .map(|(&g, &h)| [g, h.abs() + 0.01])
+        .collect();
+    let (sg, sh) = hist
+        .iter()
+        .fold((0.0, 0.0), |(a, b), e| (a + e[0], b + e[1]));
+    let limits = sk::SplitLimits {
+        sum_gradient: sg,
+        sum_hessian: sh,
+        lambda_l1: 0.0,
+        lambda_l2: 0.0,
+        min_child_hessian: 1e-3,
+        rows_per_hessian: 10_000.0 / sh,
+        min_row_estimate: 20.0,
+        end_row_estimate: 9_981.0,
+    };
+    let bar = sk::node_gain(sg, sh, 0.0, 0.0);
+    let (base, ours) = pair(
+        ROUNDS,
+        || keep(naive::best_split_bin(&hist, &limits, bar)),
+        || keep(sk::best_split_bin_with(isa, &hist, &limits, bar)),
+    );
+    rows.push(
+        Row::new(
+            "simd.split_scan_256",
+            "split scan of one feature, 256 bins with missing",
+            "textbook sequential scan",
+            base,
+            ours,
+        )
+        .note(format!("{:.0} ns per scan", ours * 1e9)),
+    );
+    rows
 }
 
 fn pool_section() -> Section {

@@ -90,6 +90,74 @@ pub fn histogram_gh_cols_with(
     dispatch!(isa, histogram::gh_cols(cols, rows, gh, hists))
 }
 
+/// The histograms of some features of a row-major bin matrix over a row list: adds `gh[k]`
+/// into `hists[f][bins[rows[k] * width + features[f]]]` for each `k` and `f`. A tree node
+/// whose rows lie far apart in a matrix larger than the cache reads one cache line per row
+/// here (a row's bins side by side) instead of one per feature and row from columns.
+///
+/// Numerics: each entry adds its rows' pairs in row order, in float64, into what the
+/// histogram holds: on a zeroed histogram the textbook loop's sums bit for bit, and the same
+/// sums as [`histogram_gh_cols`] on every ISA.
+///
+/// # Panics
+/// If `width` is 0 while there are rows, if `bins.len()` is not a multiple of `width`, if
+/// `rows.len() != gh.len()` or `features.len() != hists.len()`, if a feature is not below
+/// `width` or a row not below `bins.len() / width`, or if a row with a non-zero pair sits in
+/// a bin at or above its histogram's length.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_row_major(
+    bins: &[u8],
+    width: usize,
+    rows: &[u32],
+    gh: &[[f32; 2]],
+    features: &[usize],
+    hists: &mut [&mut [[f64; 2]]],
+) {
+    histogram_gh_row_major_with(Isa::detect(), bins, width, rows, gh, features, hists)
+}
+
+/// [`histogram_gh_row_major`] on one given ISA.
+///
+/// # Panics
+/// As [`histogram_gh_row_major`]; also if the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn histogram_gh_row_major_with(
+    isa: Isa,
+    bins: &[u8],
+    width: usize,
+    rows: &[u32],
+    gh: &[[f32; 2]],
+    features: &[usize],
+    hists: &mut [&mut [[f64; 2]]],
+) {
+    crate::check_len("histogram_gh_row_major", rows.len(), gh.len());
+    crate::check_len("histogram_gh_row_major", features.len(), hists.len());
+    if rows.is_empty() {
+        return;
+    }
+    let height = bins.len().checked_div(width).unwrap_or(0);
+    let end = rows.iter().fold(0, |m, &r| m.max(r as usize + 1));
+    let widest = features.iter().fold(0, |m, &f| m.max(f + 1));
+    if width == 0 || !bins.len().is_multiple_of(width) || end > height || widest > width {
+        bad_matrix(width, bins.len(), end, widest);
+    }
+    dispatch!(
+        isa,
+        histogram::gh_row_major(bins, width, rows, gh, features, hists)
+    )
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn bad_matrix(width: usize, len: usize, rows: usize, features: usize) -> ! {
+    panic!(
+        "simd_kernels::histogram_gh_row_major: {len} bins of width {width} do not hold {rows} rows of {features} features"
+    )
+}
+
 /// Adds `gh[k]` into `hist[bins[rows[k]]]` for each `k`: the histogram of a subset of rows
 /// (a tree node's), whose pairs the caller has gathered in the order of `rows` (so they are
 /// read sequentially, and gathered once for all features).

@@ -49,8 +49,8 @@ pub use gram::{gram_lower_add, gram_lower_add_with, GRAM_L1_COLUMNS};
 pub use heaps::HEAP_WALK_ENV_VAR;
 pub use heaps::{Heaps, HEAPS_MAX_DEPTH};
 pub use histogram::{
-    histogram_gh, histogram_gh_cols, histogram_gh_cols_with, histogram_gh_rows,
-    histogram_gh_rows_with, histogram_gh_with,
+    histogram_gh, histogram_gh_cols, histogram_gh_cols_with, histogram_gh_row_major,
+    histogram_gh_row_major_with, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with,
 };
 pub use isa::{Isa, ISA_ENV_VAR};
 pub use moments::Moments;

@@ -6,7 +6,7 @@
 mod common;
 
 use common::Rng;
-use simd_kernels::{histogram_gh_cols_with, Isa};
+use simd_kernels::{histogram_gh_cols_with, histogram_gh_row_major_with, Isa};
 
 fn reference(col: &[u8], rows: Option<&[u32]>, gh: &[[f32; 2]], nbins: usize) -> Vec<[f64; 2]> {
     let mut h = vec![[0.0; 2]; nbins];
@@ -159,4 +159,73 @@ fn a_row_beyond_a_column_is_refused() {
     let mut rows = vec![0u32; 300];
     rows[150] = 2;
     histogram_gh_cols_with(Isa::Scalar, &[&[0, 1]], Some(&rows), &gh, &mut [&mut h]);
+}
+
+#[test]
+fn the_row_major_kernel_gives_the_column_kernels_sums_bit_for_bit() {
+    let mut rng = Rng::new(11);
+    let (height, width) = (3000, 7);
+    let nbins = [256, 17, 2, 255, 256, 64, 9];
+    let cols: Vec<Vec<u8>> = (0..width)
+        .map(|c| column(height, nbins[c], c % 4, &mut rng))
+        .collect();
+    let matrix: Vec<u8> = (0..height)
+        .flat_map(|r| cols.iter().map(move |c| c[r]))
+        .collect();
+    for n in [0, 1, 200, 257, 2999] {
+        let sparse: Vec<u32> = (0..n as u32).map(|i| i * 41 % height as u32).collect();
+        let gh: Vec<[f32; 2]> = (0..n)
+            .map(|_| [rng.normal() as f32, rng.uniform() as f32])
+            .collect();
+        for features in [vec![0, 1, 2, 3, 4, 5, 6], vec![6, 1, 3]] {
+            let col_refs: Vec<&[u8]> = features.iter().map(|&f| cols[f].as_slice()).collect();
+            for isa in Isa::available() {
+                let fresh = || -> Vec<Vec<[f64; 2]>> {
+                    features.iter().map(|&f| vec![[0.0; 2]; nbins[f]]).collect()
+                };
+                let (mut want, mut got) = (fresh(), fresh());
+                let mut w: Vec<&mut [[f64; 2]]> = want.iter_mut().map(Vec::as_mut_slice).collect();
+                histogram_gh_cols_with(isa, &col_refs, Some(&sparse), &gh, &mut w);
+                let mut g: Vec<&mut [[f64; 2]]> = got.iter_mut().map(Vec::as_mut_slice).collect();
+                histogram_gh_row_major_with(isa, &matrix, width, &sparse, &gh, &features, &mut g);
+                let bits = |v: &Vec<Vec<[f64; 2]>>| -> Vec<u64> {
+                    v.iter()
+                        .flatten()
+                        .flat_map(|e| [e[0].to_bits(), e[1].to_bits()])
+                        .collect()
+                };
+                assert_eq!(bits(&got), bits(&want), "{isa} n={n} features {features:?}");
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "do not hold")]
+fn a_row_beyond_the_matrix_is_refused() {
+    let mut h = vec![[0.0; 2]; 4];
+    histogram_gh_row_major_with(
+        Isa::Scalar,
+        &[0, 1, 2, 3],
+        2,
+        &[2],
+        &[[1.0, 1.0]],
+        &[0],
+        &mut [&mut h],
+    );
+}
+
+#[test]
+#[should_panic(expected = "do not hold")]
+fn a_feature_beyond_the_width_is_refused() {
+    let mut h = vec![[0.0; 2]; 4];
+    histogram_gh_row_major_with(
+        Isa::Scalar,
+        &[0, 1, 2, 3],
+        2,
+        &[1],
+        &[[1.0, 1.0]],
+        &[2],
+        &mut [&mut h],
+    );
 }

@@ -150,6 +150,19 @@ macro_rules! histogram_entry_points {
         ) {
             $crate::generic::histogram_cols::accumulate_cols(cols, rows, gh, hists)
         }
+        $(#[$attr])*
+        pub(crate) fn gh_row_major(
+            bins: &[u8],
+            width: usize,
+            rows: &[u32],
+            gh: &[[f32; 2]],
+            features: &[usize],
+            hists: &mut [&mut [[f64; 2]]],
+        ) {
+            $crate::generic::histogram_cols::accumulate_row_major(
+                bins, width, rows, gh, features, hists,
+            )
+        }
     };
 }
 pub(crate) use histogram_entry_points;

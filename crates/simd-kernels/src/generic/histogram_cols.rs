@@ -128,16 +128,23 @@ fn direct<const C: usize>(
         let r = rows.map_or(k, |rows| rows[k] as usize);
         let (g, h) = (f64::from(p[0]), f64::from(p[1]));
         for (col, hist) in cols.iter().zip(hists.iter_mut()) {
-            let b = usize::from(col[r]);
-            match hist.get_mut(b) {
-                Some(e) => {
-                    e[0] += g;
-                    e[1] += h;
-                }
-                None if *p != [0.0, 0.0] => accumulate_beyond(b, hist.len()),
-                None => {}
-            }
+            add_checked(hist, col[r], [g, h], p);
         }
+    }
+}
+
+/// Adds the widened pair `gh` of pair `p` into bin `bin` of `hist`; a bin beyond the
+/// histogram is an error unless the pair is zero.
+#[inline(always)]
+fn add_checked(hist: &mut [[f64; 2]], bin: u8, gh: [f64; 2], p: &[f32; 2]) {
+    let b = usize::from(bin);
+    match hist.get_mut(b) {
+        Some(e) => {
+            e[0] += gh[0];
+            e[1] += gh[1];
+        }
+        None if *p != [0.0, 0.0] => accumulate_beyond(b, hist.len()),
+        None => {}
     }
 }
 
@@ -145,4 +152,29 @@ fn direct<const C: usize>(
 #[inline(never)]
 fn row_beyond(row: usize, len: usize) -> ! {
     panic!("simd_kernels::histogram_gh_cols: row {row} is beyond a column of {len} bins")
+}
+
+/// The histograms of the features `features` of a row-major bin matrix (`width` bins per
+/// row) over the row list `rows`, added row by row into `hists`: one cache line brings a
+/// row's bins for every feature, where columns cost a line per feature and row. Lengths and
+/// feature indices were checked by the caller.
+#[inline(always)]
+pub(crate) fn accumulate_row_major(
+    bins: &[u8],
+    width: usize,
+    rows: &[u32],
+    gh: &[[f32; 2]],
+    features: &[usize],
+    hists: &mut [&mut [[f64; 2]]],
+) {
+    for (k, (&r, p)) in rows.iter().zip(gh).enumerate() {
+        if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
+            super::slice::prefetch_read(bins, ahead as usize * width);
+        }
+        let row = &bins[r as usize * width..][..width];
+        let (g, h) = (f64::from(p[0]), f64::from(p[1]));
+        for (&j, hist) in features.iter().zip(hists.iter_mut()) {
+            add_checked(hist, row[j], [g, h], p);
+        }
+    }
 }

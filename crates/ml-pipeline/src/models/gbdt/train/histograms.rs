@@ -10,7 +10,7 @@
 use super::binning::Binned;
 use super::partition;
 use fast_math::Team;
-use simd_kernels::{histogram_gh_cols_with, Isa};
+use simd_kernels::{histogram_gh_cols_with, histogram_gh_row_major_with, Isa};
 
 /// Row-feature pairs below which a histogram is built on the calling thread: handing work
 /// to a pool thread and waiting for it costs about as much as adding a few thousand pairs.
@@ -51,13 +51,7 @@ impl Builder<'_> {
                 .iter()
                 .map(|(j, _)| self.binned.cols[*j].as_slice())
                 .collect();
-            let mut hists: Vec<&mut [[f64; 2]]> = group
-                .into_iter()
-                .map(|(_, part)| {
-                    part.fill([0.0, 0.0]);
-                    part
-                })
-                .collect();
+            let mut hists = zeroed(group);
             histogram_gh_cols_with(self.isa, &cols, rows, gh, &mut hists);
         };
         let threads = self
@@ -80,24 +74,21 @@ impl Builder<'_> {
         self.team.for_each(groups, work);
     }
 
-    /// The histograms of `group`'s features over `rows`, row by row from the row-major bins:
-    /// each entry sums its rows in their order, in float64.
-    fn row_wise(&self, rows: &[u32], gh: &[[f32; 2]], mut group: Vec<FeaturePart<'_>>) {
-        let k = self.binned.cols.len();
-        for (_, part) in &mut group {
-            part.fill([0.0, 0.0]);
-        }
-        for (t, (&r, p)) in rows.iter().zip(gh).enumerate() {
-            if let Some(&ahead) = rows.get(t + partition::PREFETCH_AHEAD) {
-                simd_kernels::prefetch(self.row_bins, ahead as usize * k);
-            }
-            let row = &self.row_bins[r as usize * k..(r as usize + 1) * k];
-            for (j, part) in &mut group {
-                let e = &mut part[usize::from(row[*j])];
-                e[0] += f64::from(p[0]);
-                e[1] += f64::from(p[1]);
-            }
-        }
+    /// The histograms of `group`'s features over `rows`, row by row from the row-major bins
+    /// (the kernels layer's `histogram_gh_row_major`): each entry sums its rows in order.
+    fn row_wise(&self, rows: &[u32], gh: &[[f32; 2]], group: Vec<FeaturePart<'_>>) {
+        let features: Vec<usize> = group.iter().map(|(j, _)| *j).collect();
+        let mut hists = zeroed(group);
+        let width = self.binned.cols.len();
+        histogram_gh_row_major_with(
+            self.isa,
+            self.row_bins,
+            width,
+            rows,
+            gh,
+            &features,
+            &mut hists,
+        );
     }
 
     /// `parent -= child` over the used features: the parent's buffer becomes the histogram of
@@ -127,6 +118,17 @@ impl Builder<'_> {
         }
         parts
     }
+}
+
+/// The parts of `group`, zeroed (the kernels add into what is there).
+fn zeroed(group: Vec<FeaturePart<'_>>) -> Vec<&mut [[f64; 2]]> {
+    group
+        .into_iter()
+        .map(|(_, part)| {
+            part.fill([0.0, 0.0]);
+            part
+        })
+        .collect()
 }
 
 #[cfg(test)]

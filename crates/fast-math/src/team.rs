@@ -114,11 +114,13 @@ impl Team {
             (0..parts).for_each(task);
             return;
         }
-        // SAFETY: only the lifetime is extended. Every worker given the task sets `DONE`
-        // after its last use of it, and this function returns (or unwinds) only after
-        // seeing `DONE` from each of them, so no use outlives the borrow.
-        let erased: &'static Task =
-            unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync + '_), &'static Task>(task) };
+        let erased: &'static Task = {
+            type Borrowed<'t> = &'t (dyn Fn(usize) + Sync + 't);
+            // SAFETY: only the lifetime is extended. Every worker given the task sets `DONE`
+            // after its last use of it, and this function returns (or unwinds) only after
+            // seeing `DONE` from each of them, so no use outlives the borrow.
+            unsafe { std::mem::transmute::<Borrowed<'_>, &'static Task>(task) }
+        };
         let used = &self.workers[..helpers];
         for w in used {
             // SAFETY: the worker is IDLE (every step waits for `DONE` and resets it), so it

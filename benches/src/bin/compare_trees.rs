@@ -22,6 +22,8 @@ use std::time::Instant;
 const FEATURES: usize = 50;
 /// Distinct rows the single-row timing cycles through.
 const SINGLE_ROWS: usize = 4096;
+/// Batch predictions timed per thread count (alternating one and two threads).
+const BATCH_REPS: usize = 5;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,19 +73,19 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
                 .collect(),
         );
         let mut preds = vec![0.0; n];
-        let mut batch = |par: Par, reps: usize| {
-            median(
-                (0..reps)
-                    .map(|_| {
-                        let t = Instant::now();
-                        model.predict_into(black_box(x.as_ref()), &mut preds, par);
-                        t.elapsed().as_secs_f64()
-                    })
-                    .collect(),
-            )
+        let mut batch = |par: Par| {
+            let t = Instant::now();
+            model.predict_into(black_box(x.as_ref()), &mut preds, par);
+            t.elapsed().as_secs_f64()
         };
-        let seq = batch(Par::Seq, 3);
-        let two = batch(Par::Rayon(2), 3);
+        // One and two threads alternate, so that a slow spell of the shared host falls on
+        // both and the ratio of the medians compares like with like.
+        let (mut seqs, mut twos) = (Vec::new(), Vec::new());
+        for _ in 0..BATCH_REPS {
+            seqs.push(batch(Par::Seq));
+            twos.push(batch(Par::Rayon(2)));
+        }
+        let (seq, two) = (median(seqs), median(twos));
         let per = |s: f64| s * 1e9 / (n as f64 * n_trees as f64);
         println!(
             "{name}: single row {:.3} us, batch seq {:.3} ns/tree/row, 2 threads {:.3} \

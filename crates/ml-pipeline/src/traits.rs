@@ -20,7 +20,7 @@
 
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
-use crate::workers::for_row_ranges_into;
+use crate::workers::{chunk_rows, for_row_chunks_into};
 use fast_math::{Mat, MatRef, Par};
 use simd_kernels::Isa;
 
@@ -192,8 +192,8 @@ pub trait Predict {
     }
 }
 
-/// The row-by-row [`Predict::predict_into`]: each thread takes a range of rows, one scratch
-/// slice, and writes its part of `out`.
+/// The row-by-row [`Predict::predict_into`]: each thread claims chunks of rows, with one
+/// scratch slice per chunk, and writes their parts of `out`.
 pub(crate) fn predict_rows<P: Predict + Sync + ?Sized>(
     model: &P,
     x: MatRef<'_, f64>,
@@ -205,7 +205,8 @@ pub(crate) fn predict_rows<P: Predict + Sync + ?Sized>(
     let isa = Isa::detect();
     let n = x.nrows();
     let threads = par.threads().min(n.div_ceil(ROWS_PER_THREAD)).max(1);
-    for_row_ranges_into(n, threads, width, out, |rows, part| {
+    let chunk = chunk_rows(n, threads, ROWS_PER_THREAD);
+    for_row_chunks_into(n, threads, width, chunk, out, |rows, part| {
         let mut scratch = vec![0.0; model.scratch_len()];
         let mut row = vec![0.0; x.ncols()];
         for (i, o) in rows.zip(part.chunks_exact_mut(width)) {

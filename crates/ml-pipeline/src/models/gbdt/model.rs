@@ -6,7 +6,7 @@ use super::packed::{Packed, PackedCache, PackedForest, Rank};
 use super::walkers::{with_walk, Walk};
 use crate::error::{PipelineError, Result};
 use crate::traits::{check_batch, Output, Predict};
-use crate::workers::for_row_ranges_into;
+use crate::workers::{chunk_rows, for_row_chunks_into};
 use fast_math::{MatRef, Par};
 use simd_kernels::Isa;
 
@@ -478,7 +478,8 @@ impl Predict for GbdtModel {
         check_batch(self.n_features, width, x, out);
         let n = x.nrows();
         let threads = par.threads().min(n.div_ceil(ROWS_PER_THREAD)).max(1);
-        for_row_ranges_into(n, threads, width, out, |rows, part| {
+        let chunk = chunk_rows(n, threads, ROWS_PER_THREAD);
+        for_row_chunks_into(n, threads, width, chunk, out, |rows, part| {
             self.predict_rows(x, rows, part);
         });
     }

@@ -35,7 +35,10 @@ pub mod sparse;
 pub mod strassen;
 mod team;
 
-pub use gemm::{blocking, blocking_for_caches, gemm, gemm_with, gram, gram_with, Blocking};
+pub use gemm::{
+    blocking, blocking_for_caches, gemm, gemm_with, gram, gram_add_lower, gram_add_lower_with,
+    gram_with, Blocking,
+};
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{padded_col_stride, Mat, MatMut, MatRef, NalgebraView};
 pub use matmul::{matmul, matmul_with, STRASSEN_CUTOFF_ENV};
@@ -51,9 +54,12 @@ mod sealed {
 /// Element types of the dense core: `f32` and `f64` (sealed).
 ///
 /// It combines the arithmetic of [`simd_kernels::Float`], the micro-kernels of
-/// [`simd_kernels::gemm::GemmScalar`] and nalgebra's scalar trait (for the interop), and
-/// carries a hidden per-type hook (packing buffers from the pool layer).
-pub trait Scalar: simd_kernels::gemm::GemmScalar + nalgebra::Scalar + sealed::Sealed {
+/// [`simd_kernels::gemm::GemmScalar`] and nalgebra's scalar trait (for the interop), is
+/// [`Zeroable`](zero_copy_pool::Zeroable) (zero matrices come from the allocator already
+/// zeroed), and carries a hidden per-type hook (packing buffers from the pool layer).
+pub trait Scalar:
+    simd_kernels::gemm::GemmScalar + nalgebra::Scalar + zero_copy_pool::Zeroable + sealed::Sealed
+{
     #[doc(hidden)]
     fn with_pack<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
 }

@@ -4,7 +4,9 @@
 mod common;
 
 use common::{rand_mat, reference, Layout, Stored, LAYOUTS};
-use fast_math::{gemm, gemm_with, gram_with, matmul_with, Mat, MatMut, MatRef, Par, Scalar};
+use fast_math::{
+    gemm, gemm_with, gram_add_lower_with, gram_with, matmul_with, Mat, MatMut, MatRef, Par, Scalar,
+};
 use simd_kernels::Isa;
 
 const SHAPES: &[(usize, usize, usize)] = &[
@@ -221,6 +223,59 @@ fn gram_matches_reference_and_is_exactly_symmetric() {
             }
         }
     }
+}
+
+#[test]
+fn gram_add_lower_adds_the_lower_triangle_and_leaves_the_upper() {
+    // Both paths: narrow column-major X (dot kernel), wide or row-major X (packed GEMM).
+    for isa in Isa::available() {
+        for &(n, k) in &[
+            (0usize, 3usize),
+            (5, 0),
+            (1, 1),
+            (777, 33),
+            (3000, 64),
+            (600, 70),
+        ] {
+            for layout in [Layout::ColMajor, Layout::RowMajorViaT, Layout::Strided] {
+                let x = rand_mat::<f64>(n, k, (n * 7 + k) as u64);
+                let sx = Stored::new(&x, layout);
+                let start = rand_mat::<f64>(k, k, 99);
+                let mut g = start.clone();
+                gram_add_lower_with(isa, sx.view(), &mut g);
+                let (p, mag) = reference(x.as_ref().t(), x.as_ref());
+                for j in 0..k {
+                    for i in 0..k {
+                        if i < j {
+                            assert_eq!(
+                                g[(i, j)].to_bits(),
+                                start[(i, j)].to_bits(),
+                                "upper ({i},{j})"
+                            );
+                            continue;
+                        }
+                        let want = start[(i, j)] + p[(i, j)];
+                        let bound = 2.0
+                            * (n as f64 + 3.0)
+                            * f64::EPSILON
+                            * (mag[(i, j)] + start[(i, j)].abs());
+                        assert!(
+                            (g[(i, j)] - want).abs() <= bound,
+                            "{isa} {layout:?} n={n} k={k} ({i},{j}): {} vs {want}",
+                            g[(i, j)]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "gram_add_lower: output 3x3, X has 2 columns")]
+fn gram_add_lower_refuses_an_output_of_another_size() {
+    let x = Mat::<f64>::zeros(4, 2);
+    gram_add_lower_with(Isa::Scalar, x.as_ref(), &mut Mat::zeros(3, 3));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! `use_fast_math` of the pipeline), so each layer's contribution can be measured by
 //! turning it off.
 
-use fast_math::{gram_with, Mat, MatRef, Par};
+use fast_math::{gram_add_lower_with, gram_with, Mat, MatRef, Par};
 use simd_kernels::Isa;
 
 /// The instruction set and the algorithm family a computation runs with: every layer on by
@@ -51,5 +51,22 @@ impl Ablation {
             }
         }
         g
+    }
+
+    /// Adds the lower triangle of `X^T X` to that of `g` (the strict upper triangle is left
+    /// as it is): the Gram kernels in place, or the textbook loop.
+    pub(crate) fn gram_add_lower(&self, x: MatRef<'_, f64>, g: &mut Mat<f64>) {
+        if self.fast_math {
+            return gram_add_lower_with(self.isa, x, g);
+        }
+        for j in 0..x.ncols() {
+            for i in j..x.ncols() {
+                let mut s = 0.0;
+                for r in 0..x.nrows() {
+                    s += x.get(r, i) * x.get(r, j);
+                }
+                g[(i, j)] += s;
+            }
+        }
     }
 }

@@ -156,21 +156,12 @@ fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize) -> Option<usize> {
 
 /// The lower triangle of `X^T X` (the rest stays zero): by the dot-product kernel, block by
 /// block of rows, for a narrow column-major `X`; else by the register tiles of the packed
-/// GEMM that reach the diagonal or below.
+/// GEMM that reach the diagonal or below (tiles across the diagonal also write some
+/// entries above it, which the caller overwrites by mirroring).
 fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Mat<T> {
     let (n, k) = (x.nrows(), x.ncols());
     let mut g = Mat::zeros(k, k);
-    let columns: Option<Vec<&[T]>> = (0..k).map(|j| x.col_slice(j)).collect();
-    let dot = dot_block_rows(CacheSizes::detect(), T::BYTES, k);
-    if let (Some(block), Some(columns)) = (dot, columns) {
-        let mut blocks = Vec::with_capacity(k);
-        for r0 in (0..n).step_by(block) {
-            let r1 = (r0 + block).min(n);
-            blocks.clear();
-            blocks.extend(columns.iter().map(|c| &c[r0..r1]));
-            gram_lower_add_with(isa, &blocks, g.as_mut_slice());
-        }
-    } else if n > 0 && k > 0 {
+    if !dot_add_lower(isa, x, &mut g) && n > 0 && k > 0 {
         let mut gm = g.as_mut();
         let dest = Dest::lower_triangle(&mut gm, T::ONE, T::ZERO);
         gemm_core(
@@ -185,6 +176,80 @@ fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Ma
         );
     }
     g
+}
+
+/// Adds the lower triangle of `X^T X` to `g` by the dot-product kernel, block by block of
+/// rows, when `X` is narrow and column-major (see [`dot_block_rows`]); else returns `false`
+/// and leaves `g` as it is.
+fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool {
+    let (n, k) = (x.nrows(), x.ncols());
+    let columns: Option<Vec<&[T]>> = (0..k).map(|j| x.col_slice(j)).collect();
+    let (Some(block), Some(columns)) = (dot_block_rows(CacheSizes::detect(), T::BYTES, k), columns)
+    else {
+        return false;
+    };
+    let mut blocks = Vec::with_capacity(k);
+    for r0 in (0..n).step_by(block) {
+        let r1 = (r0 + block).min(n);
+        blocks.clear();
+        blocks.extend(columns.iter().map(|c| &c[r0..r1]));
+        gram_lower_add_with(isa, &blocks, g.as_mut_slice());
+    }
+    true
+}
+
+/// Adds the lower triangle (diagonal included) of `X^T X` to that of the `k x k` matrix
+/// `g`, on the detected ISA, on the calling thread; the strict upper triangle of `g` is
+/// left as it is.
+///
+/// For a caller that sums the Gram matrices of many blocks of rows (a block centered on
+/// its own means, as PCA does): each block adds where the sum lies, with no `k x k`
+/// matrix allocated, zeroed, mirrored and added per block. Same paths and rounding rules
+/// as [`gram`], which starts from zero and mirrors the result.
+///
+/// # Panics
+/// If `g` is not `k x k` for the `k` columns of `x`.
+///
+/// ```
+/// use fast_math::{gram_add_lower, Mat};
+/// let x = Mat::from_row_major(3, 2, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let mut g = Mat::from_row_major(2, 2, &[1.0, -7.0, 0.0, 1.0]);
+/// gram_add_lower(x.as_ref(), &mut g);
+/// assert_eq!(g, Mat::from_row_major(2, 2, &[36.0, -7.0, 44.0, 57.0]));
+/// ```
+#[track_caller]
+pub fn gram_add_lower<T: Scalar>(x: MatRef<'_, T>, g: &mut Mat<T>) {
+    gram_add_lower_with(Isa::detect(), x, g);
+}
+
+/// [`gram_add_lower`] on one given ISA.
+///
+/// # Panics
+/// As [`gram_add_lower`]; also if the CPU does not support `isa`.
+#[track_caller]
+pub fn gram_add_lower_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) {
+    assert!(
+        isa.is_supported(),
+        "gram_add_lower: this CPU does not support ISA {isa}"
+    );
+    let k = x.ncols();
+    assert!(
+        g.nrows() == k && g.ncols() == k,
+        "gram_add_lower: output {}x{}, X has {k} columns",
+        g.nrows(),
+        g.ncols()
+    );
+    if !dot_add_lower(isa, x, g) {
+        // The packed path writes whole register tiles across the diagonal, so it works on
+        // a zeroed matrix of its own (its `k x k` is small beside the `n k k` flops of a
+        // shape that takes it), and only the lower triangle is added.
+        let part = gram_lower(isa, gram_kernel(isa, &x), x);
+        for j in 0..k {
+            for i in j..k {
+                g[(i, j)] += part[(i, j)];
+            }
+        }
+    }
 }
 
 #[cfg(test)]

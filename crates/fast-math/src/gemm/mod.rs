@@ -22,7 +22,7 @@ mod pack;
 
 pub use blocking::{blocking, blocking_for_caches, Blocking};
 pub(crate) use gemv::gemv_into;
-pub use gram::{gram, gram_with};
+pub use gram::{gram, gram_add_lower, gram_add_lower_with, gram_with};
 pub(crate) use loops::{gemm_core, Dest};
 pub(crate) use pack::Operand;
 

@@ -49,7 +49,13 @@ impl<T: Scalar> Mat<T> {
     /// If `nrows * ncols` overflows `usize`.
     #[track_caller]
     pub fn zeros(nrows: usize, ncols: usize) -> Self {
-        Self::filled(nrows, ncols, T::ZERO)
+        // Zeroed by the allocator: a large matrix gets fresh zero pages and costs no
+        // writes until its elements are, as an output written by a GEMM is.
+        Mat {
+            data: Storage::zeroed(checked_len(nrows, ncols)),
+            nrows,
+            ncols,
+        }
     }
 
     /// An `nrows x ncols` matrix with every element `value`.

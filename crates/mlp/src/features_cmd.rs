@@ -290,15 +290,13 @@ pub fn run(args: &FeaturesArgs) -> CliResult<()> {
     let mut columns = OutputColumns::floats(&keep, &out_names);
     columns.typed_kept = typed_kept;
     let mut out = sink_open::create(args.output.as_deref(), args.output_format, &columns)?;
-    let mut values = Vec::with_capacity(out_names.len());
     let place = order.as_deref().map(inverse);
-    for t in 0..fm.nrows() {
+    let values = |t: usize, values: &mut Vec<f64>| {
         let at = place.as_ref().map_or(t, |p| p[t]);
-        values.clear();
         values.extend_from_slice(fm.row(at));
         values.extend_from_slice(targets.row(at));
-        out.push_row(kept, t, &values)?;
-    }
+    };
+    out.push_rows(kept, 0..fm.nrows(), &values, par)?;
     out.finish()?;
     let t_write = t2.elapsed();
 

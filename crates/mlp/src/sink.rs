@@ -5,6 +5,11 @@
 
 use crate::error::CliResult;
 use crate::table::TextColumn;
+use fast_math::Par;
+use std::ops::Range;
+
+/// The numbers of output row `t`, appended to a buffer the caller has cleared.
+pub type RowValues<'a> = dyn Fn(usize, &mut Vec<f64>) + Sync + 'a;
 
 /// How an output column of numbers is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,9 +66,45 @@ pub trait RowSink {
     /// A write error, naming the destination.
     fn push_row(&mut self, kept: &[TextColumn], row: usize, values: &[f64]) -> CliResult<()>;
 
+    /// Writes the rows `rows` in order, as [`push_row`](RowSink::push_row) would one by one,
+    /// row `t`'s numbers given by `values(t, ..)`. A sink may prepare rows on the threads of
+    /// `par` (CSV formats them there); the bytes written are the same either way.
+    ///
+    /// # Errors
+    /// As [`push_row`](RowSink::push_row).
+    fn push_rows(
+        &mut self,
+        kept: &[TextColumn],
+        rows: Range<usize>,
+        values: &RowValues<'_>,
+        par: Par,
+    ) -> CliResult<()> {
+        let _ = par;
+        push_each(self, kept, rows, values)
+    }
+
     /// Writes what is buffered and commits the output.
     ///
     /// # Errors
     /// A write error, naming the destination (a file output is then removed).
     fn finish(self: Box<Self>) -> CliResult<()>;
+}
+
+/// [`RowSink::push_rows`] one row at a time, on the calling thread.
+///
+/// # Errors
+/// As [`RowSink::push_row`].
+pub fn push_each<S: RowSink + ?Sized>(
+    sink: &mut S,
+    kept: &[TextColumn],
+    rows: Range<usize>,
+    values: &RowValues<'_>,
+) -> CliResult<()> {
+    let mut buf = Vec::new();
+    for t in rows {
+        buf.clear();
+        values(t, &mut buf);
+        sink.push_row(kept, t, &buf)?;
+    }
+    Ok(())
 }

@@ -44,8 +44,10 @@ pub fn section(dir: &Path) -> Result<Option<String>, String> {
          is timed in the first round only). One thread: both sides pinned \
          to the same CPU (`taskset`; `mlp` sizes its pool from the CPUs it may use), the \
          peers' pools set to one thread; two threads: neither pinned, Polars with \
-         `POLARS_MAX_THREADS=2`. Medians over {} round(s) alternated ours / peers; ratio = \
-         peer time / our time.\n",
+         `POLARS_MAX_THREADS=2`. Before every timed run and every timed write, on both \
+         sides, `sync` (not timed) writes back the page cache's dirty pages, so no contender \
+         pays for the gigabytes the one before it wrote. Medians over {} round(s) alternated \
+         ours / peers; ratio = peer time / our time.\n",
         n_rounds_per_threads(n_rounds, &ours)
     );
     let _ = writeln!(

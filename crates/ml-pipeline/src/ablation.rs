@@ -40,14 +40,10 @@ impl Ablation {
         }
         let k = x.ncols();
         let mut g = Mat::zeros(k, k);
-        for i in 0..k {
-            for j in 0..=i {
-                let mut s = 0.0;
-                for r in 0..x.nrows() {
-                    s += x.get(r, i) * x.get(r, j);
-                }
-                g[(i, j)] = s;
-                g[(j, i)] = s;
+        self.gram_add_lower(x, &mut g);
+        for j in 0..k {
+            for i in 0..j {
+                g[(i, j)] = g[(j, i)];
             }
         }
         g

@@ -204,7 +204,9 @@ pub(crate) fn predict_rows<P: Predict + Sync + ?Sized>(
     check_batch(model.n_features(), width, x, out);
     let isa = Isa::detect();
     let n = x.nrows();
-    let threads = par.threads().min(n.div_ceil(ROWS_PER_THREAD)).max(1);
+    // Chunks of at least ROWS_PER_THREAD rows; a batch of fewer chunks than threads
+    // leaves the extra threads out.
+    let threads = par.threads();
     let chunk = chunk_rows(n, threads, ROWS_PER_THREAD);
     for_row_chunks_into(n, threads, width, chunk, out, |rows, part| {
         let mut scratch = vec![0.0; model.scratch_len()];
@@ -218,7 +220,8 @@ pub(crate) fn predict_rows<P: Predict + Sync + ?Sized>(
     });
 }
 
-/// Rows below which a batch prediction stays on one thread.
+/// Fewest rows of a chunk a thread takes in a batch prediction, so a batch of at most this
+/// many rows stays on one thread.
 const ROWS_PER_THREAD: usize = 4096;
 
 /// The checks of [`Predict::predict_into`] and [`Transform::transform_into`].

@@ -68,7 +68,8 @@ pub struct GbdtModel {
 /// Rows a batch prediction evaluates together, tree by tree: enough to reuse each tree
 /// while it is in cache, few enough that the rows stay in L1.
 const BLOCK: usize = 32;
-/// Rows below which a batch prediction stays on one thread (a row costs at least a tree).
+/// Fewest rows of a chunk a thread takes in a batch prediction (a row costs at least a
+/// tree), so a batch of at most this many rows stays on one thread.
 const ROWS_PER_THREAD: usize = 256;
 
 impl GbdtModel {
@@ -477,7 +478,9 @@ impl Predict for GbdtModel {
         let width = self.output().width();
         check_batch(self.n_features, width, x, out);
         let n = x.nrows();
-        let threads = par.threads().min(n.div_ceil(ROWS_PER_THREAD)).max(1);
+        // Chunks of at least ROWS_PER_THREAD rows; a batch of fewer chunks than threads
+        // leaves the extra threads out.
+        let threads = par.threads();
         let chunk = chunk_rows(n, threads, ROWS_PER_THREAD);
         for_row_chunks_into(n, threads, width, chunk, out, |rows, part| {
             self.predict_rows(x, rows, part);

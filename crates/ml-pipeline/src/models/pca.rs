@@ -238,19 +238,18 @@ fn mean_and_centered_gram(
         }
         mean.push(sum / n as f64);
     }
-    // The between-block scatter, lower triangle then mirrored (exactly symmetric).
-    let mut d = vec![0.0; k];
-    for (rows, sums) in &blocks {
-        let nb = *rows as f64;
-        for ((dj, s), m) in d.iter_mut().zip(sums).zip(&mean) {
-            *dj = s / nb - m;
-        }
-        for j in 0..k {
-            for i in j..k {
-                g[(i, j)] += nb * d[i] * d[j];
-            }
+    // The between-block scatter `sum_b n_b d_b d_b^T`, `d_b = m_b - m`: the Gram matrix of
+    // the rows `sqrt(n_b) d_b`, by the same kernel (lower triangle), then mirrored (exactly
+    // symmetric).
+    let nb = blocks.len();
+    let mut d = Mat::zeros(nb, k);
+    for (b, (rows, sums)) in blocks.iter().enumerate() {
+        let (count, root) = (*rows as f64, (*rows as f64).sqrt());
+        for (j, (s, m)) in sums.iter().zip(&mean).enumerate() {
+            d[(b, j)] = root * (s / count - m);
         }
     }
+    ablation.gram_add_lower(d.as_ref(), &mut g);
     for j in 0..k {
         for i in 0..j {
             g[(i, j)] = g[(j, i)];

@@ -1,4 +1,4 @@
-//! Packed GEMM against a compensated f64 reference: every ISA, f64 and f32, sequential and
+//! Packed GEMM (and `A` read in place) against a compensated f64 reference: every ISA, f64 and f32, sequential and
 //! two threads, all operand layouts, alpha/beta in {0, 1, 2.3}, NaN-filled C for beta = 0.
 
 mod common;
@@ -20,12 +20,14 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (65, 130, 257),
     (1000, 1, 1000),
     (1, 1000, 1),
-    (1, 700, 900),  // one row by many: the transposed GEMV
-    (777, 1, 3),    // one column, a short inner dimension
-    (523, 70, 801), // several MC blocks and KC slices
-    (2000, 9, 33),  // tall
-    (9, 2000, 33),  // wide
-    (30, 4200, 20), // more than one NC block; two threads split the columns
+    (1, 700, 900),   // one row by many: the transposed GEMV
+    (777, 1, 3),     // one column, a short inner dimension
+    (523, 70, 801),  // several MC blocks and KC slices
+    (2000, 9, 33),   // tall
+    (9, 2000, 33),   // wide
+    (30, 4200, 20),  // more than one NC block; two threads split the columns
+    (203, 120, 300), // few panels of B: a column-major A is read in place (a partial last panel packed)
+    (203, 126, 300), // 21 panels of 6 (AVX2): A packed
 ];
 
 const SCALARS: [f64; 3] = [0.0, 1.0, 2.3];

@@ -29,6 +29,11 @@ impl<'a, T: Scalar> Operand<'a, T> {
         }
     }
 
+    /// The matrix itself when the operand is not a sum.
+    pub(super) fn plain(self) -> Option<MatRef<'a, T>> {
+        self.y.is_none().then_some(self.x)
+    }
+
     pub(super) fn submatrix(self, i: usize, j: usize, r: usize, c: usize) -> Self {
         Operand {
             x: self.x.submatrix(i, j, r, c),

@@ -82,6 +82,48 @@ pub(crate) const fn dangling<T>() -> NonNull<T> {
     }
 }
 
+/// Bytes from which an [`AlignedVec`](crate::AlignedVec) block is aligned to a huge page and
+/// asks the kernel to back it with huge pages (NumPy does the same for arrays from 4 MiB).
+pub const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;
+
+/// The huge page of x86_64 and aarch64 Linux: 2 MiB.
+pub const HUGE_PAGE: usize = 2 << 20;
+
+/// [`layout_for`], aligned to a [`HUGE_PAGE`] from [`HUGE_PAGE_MIN_BYTES`] on: the layout of
+/// an `AlignedVec`'s block.
+#[inline]
+pub(crate) fn vec_layout_for<T>(cap: usize) -> Result<Layout, TryReserveError> {
+    let layout = layout_for::<T>(cap)?;
+    if layout.size() < HUGE_PAGE_MIN_BYTES || layout.align() >= HUGE_PAGE {
+        return Ok(layout);
+    }
+    layout
+        .align_to(HUGE_PAGE)
+        .map_err(|_| TryReserveError::CapacityOverflow)
+}
+
+/// Asks the kernel to back the `len` bytes at `ptr` with huge pages as they are first
+/// touched (`madvise(MADV_HUGEPAGE)`, for the `madvise` mode of transparent huge pages, the
+/// common default): a matrix of many megabytes then faults a few 2 MiB pages instead of
+/// thousands of 4 KiB ones, and strided reads across its columns (packing a GEMM block,
+/// reading a column-major block in place) miss the TLB far less. A hint: where the kernel
+/// declines (another OS, huge pages off, an error) nothing changes but speed.
+#[inline]
+pub(crate) fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `ptr .. ptr + len` is a block this crate just allocated (page-aligned: a
+        // huge-page-aligned layout); `madvise` with MADV_HUGEPAGE changes no contents and
+        // no permissions, only how later faults are served, and reports errors by its
+        // return value, which a hint may ignore.
+        unsafe {
+            libc::madvise(ptr.cast(), len, libc::MADV_HUGEPAGE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (ptr, len);
+}
+
 /// The layout of a block of `cap` elements, or `CapacityOverflow`.
 #[inline]
 pub(crate) fn layout_for<T>(cap: usize) -> Result<Layout, TryReserveError> {

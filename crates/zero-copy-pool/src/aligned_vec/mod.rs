@@ -23,7 +23,9 @@ use core::ptr::{self, NonNull};
 use core::slice;
 use std::alloc::{alloc, alloc_zeroed, dealloc};
 
-use crate::block::{dangling, layout_for, TryReserveError, ALIGN};
+use crate::block::{
+    advise_huge_pages, dangling, vec_layout_for, TryReserveError, ALIGN, HUGE_PAGE_MIN_BYTES,
+};
 use crate::zeroable::{zero_fill, Zeroable};
 
 /// A growable, contiguous buffer of `Copy` elements whose storage starts on a 64-byte
@@ -124,11 +126,25 @@ impl<T: Copy> AlignedVec<T> {
     /// Allocates an uninitialized (or zeroed) block for `cap` elements; the aligned dangling
     /// pointer when no bytes are needed.
     fn allocate(cap: usize, zeroed: bool) -> Result<NonNull<T>, TryReserveError> {
-        let layout = layout_for::<T>(cap)?;
+        let layout = vec_layout_for::<T>(cap)?;
         if layout.size() == 0 {
             return Ok(dangling());
         }
-        let raw = if zeroed {
+        let raw = if layout.size() >= HUGE_PAGE_MIN_BYTES {
+            // The advice must come before the first touch, so a zeroed block is cleared
+            // here, after it (the system allocator would clear an over-aligned block
+            // itself, before any advice).
+            // SAFETY: `layout` has a non-zero size (checked above) and a valid alignment.
+            let raw = unsafe { alloc(layout) };
+            if !raw.is_null() {
+                advise_huge_pages(raw, layout.size());
+                if zeroed {
+                    // SAFETY: `raw` is a fresh block of `layout.size()` writable bytes.
+                    unsafe { raw.write_bytes(0, layout.size()) };
+                }
+            }
+            raw
+        } else if zeroed {
             // SAFETY: `layout` has a non-zero size (checked above) and a valid alignment
             // (`Layout::from_size_align` accepted it).
             unsafe { alloc_zeroed(layout) }
@@ -331,7 +347,7 @@ impl<T: Copy> AlignedVec<T> {
         if Self::IS_ZST || self.cap == 0 {
             return;
         }
-        if let Ok(layout) = layout_for::<T>(self.cap) {
+        if let Ok(layout) = vec_layout_for::<T>(self.cap) {
             // SAFETY: a non-zero capacity of a sized `T` means `ptr` came from `allocate`
             // with exactly this layout (`layout_for(cap)` is deterministic), and it has not
             // been freed: callers replace or forget `ptr` right after.

@@ -157,3 +157,26 @@ fn spare_capacity_and_set_len() {
     assert_eq!(v.pop(), Some(3));
     assert_eq!(v.len(), 3);
 }
+
+#[test]
+fn blocks_from_the_huge_page_size_on_are_huge_page_aligned_zeroed_and_usable() {
+    use crate::block::{HUGE_PAGE, HUGE_PAGE_MIN_BYTES};
+    let big = HUGE_PAGE_MIN_BYTES / 8;
+    for len in [big - 1, big, big + 3, 3 * big] {
+        let mut z: AlignedVec<f64> = AlignedVec::zeroed(len);
+        assert_eq!(z.len(), len);
+        if len * 8 >= HUGE_PAGE_MIN_BYTES {
+            assert_eq!(z.as_ptr() as usize % HUGE_PAGE, 0, "len {len}");
+        }
+        assert_aligned(&z);
+        assert!(z.iter().all(|&v| v == 0.0), "len {len}: not zeroed");
+        z[len - 1] = 1.5;
+        z[0] = -2.0;
+        // Growing moves it to a new block of the same kind, contents kept.
+        z.push(7.0);
+        assert_eq!((z[0], z[len - 1], z[len]), (-2.0, 1.5, 7.0));
+        let mut u: AlignedVec<u8> = AlignedVec::with_capacity(len * 8);
+        u.resize(len * 8, 9);
+        assert!(u.iter().all(|&b| b == 9));
+    }
+}

@@ -89,6 +89,10 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::scale(alpha, x))
             }
             #[inline]
+            fn sub_scalar_into_kernel(isa: Isa, x: &[Self], c: Self, out: &mut [Self]) {
+                dispatch!(isa, $t::sub_scalar_into(x, c, out))
+            }
+            #[inline]
             fn gram_lower_add_kernel(isa: Isa, cols: &[&[Self]], g: &mut [Self]) {
                 dispatch!(isa, $t::gram_lower_add(cols, g))
             }

@@ -81,6 +81,8 @@ pub trait Float:
     #[doc(hidden)]
     fn scale_kernel(isa: Isa, alpha: Self, x: &mut [Self]);
     #[doc(hidden)]
+    fn sub_scalar_into_kernel(isa: Isa, x: &[Self], c: Self, out: &mut [Self]);
+    #[doc(hidden)]
     fn gram_lower_add_kernel(isa: Isa, cols: &[&[Self]], g: &mut [Self]);
     #[doc(hidden)]
     fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)>;

@@ -182,6 +182,34 @@ pub fn scale_with<T: Float>(isa: Isa, alpha: T, x: &mut [T]) {
     T::scale_kernel(isa, alpha, x)
 }
 
+/// `out[i] = x[i] - c`, exactly rounded (identical on every ISA): a column centered on its
+/// mean into a buffer of the caller's, as PCA and standardization need.
+///
+/// # Panics
+/// If the lengths differ.
+///
+/// ```
+/// let mut out = [0.0; 3];
+/// simd_kernels::sub_scalar_into(&[1.0, 2.5, 4.0], 2.5, &mut out);
+/// assert_eq!(out, [-1.5, 0.0, 1.5]);
+/// ```
+#[inline]
+#[track_caller]
+pub fn sub_scalar_into<T: Float>(x: &[T], c: T, out: &mut [T]) {
+    sub_scalar_into_with(Isa::detect(), x, c, out)
+}
+
+/// [`sub_scalar_into`] on one given ISA.
+///
+/// # Panics
+/// If the lengths differ, or the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn sub_scalar_into_with<T: Float>(isa: Isa, x: &[T], c: T, out: &mut [T]) {
+    check_len("sub_scalar_into", x.len(), out.len());
+    T::sub_scalar_into_kernel(isa, x, c, out)
+}
+
 /// Smallest and largest element: `None` for an empty slice, `Some((NaN, NaN))` when any
 /// element is NaN (as numpy's `min`/`max`). The sign of a zero extreme is unspecified.
 #[inline]

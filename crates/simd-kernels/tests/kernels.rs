@@ -42,6 +42,7 @@ fn harness<T: Float>() {
                         check_dot(isa, sa, sb),
                         check_axpy(isa, alpha, sc, sa),
                         check_scale(isa, alpha, sa),
+                        check_sub_scalar(isa, alpha, sa),
                         check_min_max(isa, sa),
                     ];
                     for r in results {
@@ -106,6 +107,13 @@ fn results_are_reproducible_run_to_run() {
 #[should_panic(expected = "slice lengths differ (3 vs 4)")]
 fn dot_length_mismatch_names_both_lengths() {
     dot(&[1.0f64; 3], &[1.0f64; 4]);
+}
+
+#[test]
+#[should_panic(expected = "sub_scalar_into: slice lengths differ (2 vs 3)")]
+fn sub_scalar_length_mismatch_names_both_lengths() {
+    let mut out = [0.0f64; 3];
+    sub_scalar_into(&[1.0f64; 2], 1.0, &mut out);
 }
 
 #[test]

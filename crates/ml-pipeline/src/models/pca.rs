@@ -295,8 +295,9 @@ fn block_centered_gram(
                             simd_kernels::prefetch(next, i);
                         }
                     }
-                    let sum = simd_kernels::sum_compensated_with(ablation.isa, &src[r0..r0 + m]);
-                    center_column(x, j, r0..r0 + m, sum / m as f64, col);
+                    let rows = &src[r0..r0 + m];
+                    let sum = simd_kernels::sum_compensated_with(ablation.isa, rows);
+                    simd_kernels::sub_scalar_into_with(ablation.isa, rows, sum / m as f64, col);
                     sum
                 }
                 // Strided: gather the rows once, then sum and center the copy in cache.

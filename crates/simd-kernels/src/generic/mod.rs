@@ -43,6 +43,10 @@ macro_rules! entry_points {
             $crate::generic::slice::scale::<$t, $s>(<$s>::new(), alpha, x)
         }
         $(#[$attr])*
+        pub(crate) fn sub_scalar_into(x: &[$t], c: $t, out: &mut [$t]) {
+            $crate::generic::slice::sub_scalar_into::<$t, $s>(<$s>::new(), x, c, out)
+        }
+        $(#[$attr])*
         pub(crate) fn fma_loop(iterations: u64) -> $t {
             $crate::generic::probe::fma_loop::<$t, $s>(<$s>::new(), iterations)
         }

@@ -220,6 +220,22 @@ pub(crate) fn scale<T: Float, S: Simd<T>>(simd: S, alpha: T, x: &mut [T]) {
     }
 }
 
+/// `out[i] = x[i] - c` (lengths checked by the caller).
+#[inline(always)]
+pub(crate) fn sub_scalar_into<T: Float, S: Simd<T>>(simd: S, x: &[T], c: T, out: &mut [T]) {
+    let cv = simd.splat(c);
+    let main = x.len() - x.len() % S::LANES;
+    for (o, v) in out[..main]
+        .chunks_exact_mut(S::LANES)
+        .zip(x[..main].chunks_exact(S::LANES))
+    {
+        simd.store(simd.sub(simd.load(v), cv), o);
+    }
+    for (o, &v) in out[main..].iter_mut().zip(&x[main..]) {
+        *o = v - c;
+    }
+}
+
 #[inline(always)]
 pub(crate) fn min_max<T: Float, S: Simd<T>>(simd: S, x: &[T]) -> Option<(T, T)> {
     let first = *x.first()?;

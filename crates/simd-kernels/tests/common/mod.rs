@@ -247,6 +247,21 @@ pub fn check_scale<T: Float>(isa: Isa, alpha: T, x: &[T]) -> Result<(), String> 
     Ok(())
 }
 
+pub fn check_sub_scalar<T: Float>(isa: Isa, c: T, x: &[T]) -> Result<(), String> {
+    let mut got = vec![T::from_f64(7.0); x.len()];
+    sub_scalar_into_with(isa, x, c, &mut got);
+    for (i, (&g, &v)) in got.iter().zip(x).enumerate() {
+        let want = v - c;
+        let same = (g.is_nan() && want.is_nan()) || g.to_f64().to_bits() == want.to_f64().to_bits();
+        if !same {
+            return Err(format!(
+                "sub_scalar_into[{i}]: got {g}, want {want} (must be bit-identical)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn check_min_max<T: Float>(isa: Isa, x: &[T]) -> Result<(), String> {
     let got = min_max_with(isa, x);
     let want = if x.is_empty() {

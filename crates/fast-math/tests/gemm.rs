@@ -1,5 +1,6 @@
-//! Packed GEMM (and `A` read in place) against a compensated f64 reference: every ISA, f64 and f32, sequential and
-//! two threads, all operand layouts, alpha/beta in {0, 1, 2.3}, NaN-filled C for beta = 0.
+//! Packed GEMM (and `A` read in place) against a compensated f64 reference: every ISA, f64
+//! and f32, sequential and two threads, all operand layouts, alpha/beta in {0, 1, 2.3},
+//! NaN-filled C for beta = 0.
 
 mod common;
 
@@ -26,7 +27,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (2000, 9, 33),   // tall
     (9, 2000, 33),   // wide
     (30, 4200, 20),  // more than one NC block; two threads split the columns
-    (203, 120, 300), // few panels of B: a column-major A is read in place (a partial last panel packed)
+    (203, 120, 300), // few panels of B: A read in place (its partial last panel packed)
     (203, 126, 300), // 21 panels of 6 (AVX2): A packed
 ];
 

@@ -33,7 +33,8 @@ use ml_pipeline::{Model, ModelFile, Output as ModelOutput, Predict, SavedModel};
 pub fn run(args: &PredictArgs) -> CliResult<()> {
     let shown = args.model.display();
     let file = ModelFile::load(&args.model).map_err(|e| CliError::pipeline(&shown, e))?;
-    // A library's file without names has placeholders (`f0`, `Column_0`) that name no column.
+    // A library's file without names has default positional names (`f0`, `Column_0`) that
+    // name no column.
     let unnamed = match &file {
         ModelFile::Gbdt(g) => !g.model().has_feature_names(),
         _ => false,

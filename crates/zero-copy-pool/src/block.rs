@@ -112,10 +112,9 @@ pub(crate) fn vec_layout_for<T>(cap: usize) -> Result<Layout, TryReserveError> {
 pub(crate) fn advise_huge_pages(ptr: *mut u8, len: usize) {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: `ptr .. ptr + len` is a block this crate just allocated (page-aligned: a
-        // huge-page-aligned layout); `madvise` with MADV_HUGEPAGE changes no contents and
-        // no permissions, only how later faults are served, and reports errors by its
-        // return value, which a hint may ignore.
+        // `madvise` reports errors by its return value, which a hint may ignore.
+        // SAFETY: `ptr .. ptr + len` is a block this crate just allocated (huge-page aligned);
+        // MADV_HUGEPAGE changes no contents or permissions, only how later faults are served.
         unsafe {
             libc::madvise(ptr.cast(), len, libc::MADV_HUGEPAGE);
         }

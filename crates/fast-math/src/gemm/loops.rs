@@ -130,9 +130,10 @@ pub(crate) fn gemm_core<T: Scalar>(
                     let a_block = a.submatrix(0, pc, m, kb);
                     // Read in place (see A_IN_PLACE_MAX_PANELS): a plain column-major A,
                     // one destination (the kernel for two reads packed panels only).
-                    let a_in_place = npanels <= A_IN_PLACE_MAX_PANELS
-                        && dests.len() == 1
-                        && a.plain().is_some_and(|x| x.row_stride() == 1);
+                    let a_in_place = (npanels <= A_IN_PLACE_MAX_PANELS && dests.len() == 1)
+                        .then(|| a_block.plain())
+                        .flatten()
+                        .filter(|x| x.row_stride() == 1);
                     // The next KC-slice of B is fetched ahead only when it can stay in L2
                     // until it is packed, after every item of this slice: when the packed
                     // block of B, which streams through L2 in every item, takes at most a
@@ -140,7 +141,9 @@ pub(crate) fn gemm_core<T: Scalar>(
                     // its column runs are sequential, which the hardware prefetchers follow
                     // anyway (1024 x 1024 on a Zen 3 EPYC: packing's share of the samples of
                     // `perf record` 5.3-5.8% -> 4.1-4.3%, three alternated runs each).
-                    let b_fits_l2_quarter = kb * nb * T::BYTES <= CacheSizes::detect().l2 / 4;
+                    let b_bytes = kb * nb * T::BYTES;
+                    let l2_quarter = CacheSizes::detect().l2 / 4;
+                    let b_fits_l2_quarter = b_bytes <= l2_quarter;
                     let work = |item: usize| {
                         let (rc, cs) = (item / col_splits, item % col_splits);
                         let r0 = rc * tiles_per_chunk * mr;
@@ -151,7 +154,7 @@ pub(crate) fn gemm_core<T: Scalar>(
                         let apanels = mb.div_ceil(mr);
                         // In place, only a last partial panel is packed (the kernel reads
                         // whole panels).
-                        let in_place = if a_in_place { mb / mr } else { 0 };
+                        let in_place = if a_in_place.is_some() { mb / mr } else { 0 };
                         let packed_r0 = r0 + in_place * mr;
                         T::with_pack((apanels - in_place) * mr * kb, |apack| {
                             if packed_r0 < r1 {
@@ -168,7 +171,7 @@ pub(crate) fn gemm_core<T: Scalar>(
                                 b.submatrix(pc + kb, jc + c0, k2, c1 - c0)
                             });
                             let parts = apanels * (p1 - p0);
-                            let a_window = a_prefetch_window(parts, kb * nb * T::BYTES);
+                            let a_window = a_prefetch_window(parts, b_bytes, l2_quarter);
                             let mut part: usize = 0;
                             for jp in p0..p1 {
                                 let j0 = jp * nr;
@@ -177,8 +180,7 @@ pub(crate) fn gemm_core<T: Scalar>(
                                 for ip in 0..apanels {
                                     let i0 = r0 + ip * mr;
                                     let mm = mr.min(r1 - i0);
-                                    let ap = if ip < in_place {
-                                        let x = a_block.plain().expect("in place: a plain A");
+                                    let ap = if let Some(x) = a_in_place.filter(|_| ip < in_place) {
                                         // Column p of this panel: MR contiguous rows of
                                         // the column-major block, one column stride apart.
                                         APanel::InPlace(x.submatrix(i0, 0, mr, kb))
@@ -215,13 +217,13 @@ pub(crate) fn gemm_core<T: Scalar>(
 
 /// How many of an item's last `parts` register tiles fetch the rows of `A` the next item
 /// packs, when the packed block of `B` the item streams through L2 takes `b_bytes`: as
-/// many as pass at most a quarter of L2 of `B` through it. Fetched earlier, the lines are
-/// pushed out of L2 by `B`'s micro-panels before they are packed (LRU): spread over the
+/// many as pass at most a quarter of L2 (`l2_quarter` bytes) of `B` through it. Fetched
+/// earlier, the lines are pushed out of L2 by `B`'s micro-panels before they are packed
+/// (LRU): spread over the
 /// whole item of a 1024 x 1024 product on a Zen 3 EPYC (512 KiB L2, 2 MiB of `B` per
 /// item), packing took 8-9.5% of the samples of `perf record`; over its last sixteenth (a
 /// quarter of L2), 5.9-6.5%, in three alternated runs each.
-fn a_prefetch_window(parts: usize, b_bytes: usize) -> usize {
-    let l2_quarter = CacheSizes::detect().l2 / 4;
+fn a_prefetch_window(parts: usize, b_bytes: usize, l2_quarter: usize) -> usize {
     if b_bytes <= l2_quarter {
         parts
     } else {
@@ -277,11 +279,11 @@ fn tile<T: Scalar>(
                 (x.as_ptr(), x.col_stride())
             }
         };
-        // SAFETY: column p < kb of the A panel is MR readable elements at a_ptr + p * lda
-        // (packed: MR*kb elements; in place: an MR x kb view of A with row stride 1), and bp
-        // holds kb*NR packed elements; the mm x nn tile at (i0, j0) lies inside the
-        // destination (i0 + mm <= m, j0 + nn <= n), which the caller of gemm_core borrows
-        // exclusively, and each tile is written by exactly one work item.
+        // The A panel is packed (MR*kb elements) or an MR x kb view of A with row stride 1;
+        // the mm x nn tile at (i0, j0) lies inside the destination (i0 + mm <= m,
+        // j0 + nn <= n), which the caller of gemm_core borrows exclusively.
+        // SAFETY: column p < kb of A's panel is MR readable elements at a_ptr + p * lda, bp
+        // holds kb*NR packed elements, and each tile is written by exactly one work item.
         unsafe {
             kern.run_strided(
                 kb,

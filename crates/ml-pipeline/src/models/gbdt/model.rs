@@ -140,7 +140,7 @@ impl GbdtModel {
     }
 
     /// Whether the file named the features: `false` when every name is the library's
-    /// placeholder for its position (`f0`, `f1`, ... which XGBoost gives a model trained
+    /// default name for its position (`f0`, `f1`, ... which XGBoost gives a model trained
     /// without names; `Column_0`, ... which LightGBM writes then), so a caller knows the
     /// names cannot select input columns.
     pub fn has_feature_names(&self) -> bool {

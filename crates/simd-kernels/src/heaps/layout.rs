@@ -80,6 +80,15 @@ impl Heaps {
         self.slots + 1
     }
 
+    /// The nodes as pairs of 16-bit halves (their order in memory: the slot first on a
+    /// little-endian CPU).
+    pub(super) fn pairs(&self) -> &[[u16; 2]] {
+        let words = self.nodes();
+        // SAFETY: `[u16; 2]` has the size of `u32` and a smaller alignment, so the `words`
+        // initialized `u32`s are as many initialized pairs; the slice borrows `self`.
+        unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<[u16; 2]>(), words.len()) }
+    }
+
     pub(super) fn nodes(&self) -> &[u32] {
         // Lines are 16 `u32`s with no padding (size 64, align 64): a plain `u32` array.
         let words = self.lines.len() * 16;

@@ -9,8 +9,9 @@
 //! walk takes exactly `D` steps and ends on a leaf place `0..2^D`, counted from the left.
 //!
 //! Paths. Scalar: eight walks in lockstep, the depth a constant, so their chains of
-//! dependent loads overlap and their places stay in registers (about five instructions a
-//! step). AVX2: eight walks per register, nodes and ranks fetched by `vpgatherdd`, four
+//! dependent loads overlap and their places stay in registers; a step reads the node's two
+//! 16-bit halves straight from memory, places counting from 1 (five instructions: a load of
+//! the slot, a load of its rank, a compare with the limit in memory, a flag, an address). AVX2: eight walks per register, nodes and ranks fetched by `vpgatherdd`, four
 //! registers in flight (two gathers and five arithmetic instructions a step for eight
 //! walks), or the scalar lockstep walk, whichever this CPU runs faster (measured once per
 //! process, see `choice`: gathers are cheap on some cores and slow on others). The AVX-512

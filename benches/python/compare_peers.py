@@ -65,14 +65,27 @@ def record(op_id, what, peer, seconds, agree):
     results.append({"id": op_id, "what": what, "peer": peer, "seconds": seconds, "agreement": agree})
 
 
+def blas_kernels():
+    """Which OpenBLAS kernels numpy loaded (xtask may cap them with OPENBLAS_CORETYPE)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "OpenBLAS"
+    for lib in threadpoolctl.threadpool_info():
+        if lib.get("internal_api") == "openblas" and "numpy" in lib.get("filepath", ""):
+            return f"OpenBLAS, {lib.get('architecture', 'unknown')} kernels"
+    return "OpenBLAS"
+
+
 # BLAS-backed peers must be single-threaded: OMP/OPENBLAS/MKL_NUM_THREADS=1 are set by xtask.
+BLAS = blas_kernels()
 a, b = load("mat_a"), load("mat_b")
 a, b = np.asfortranarray(a), np.asfortranarray(b)
 t, c = median_time(lambda: a @ b, 5)
-record("matmul_1024", "matmul f64 1024x1024", f"numpy {np.__version__} (OpenBLAS)", t, agreement("matmul_1024", np.asarray(c).T.ravel(), 1e-12, 1e-9))
+record("matmul_1024", "matmul f64 1024x1024", f"numpy {np.__version__} ({BLAS})", t, agreement("matmul_1024", np.asarray(c).T.ravel(), 1e-12, 1e-9))
 c_out = np.empty((a.shape[0], b.shape[1]), order="F")
 t, c = median_time(lambda: np.matmul(a, b, out=c_out), 5)
-record("matmul_1024_into", "matmul f64 1024x1024 into a caller's buffer", f"numpy {np.__version__} (OpenBLAS)", t, agreement("matmul_1024_into", np.asarray(c_out).T.ravel(), 1e-12, 1e-9))
+record("matmul_1024_into", "matmul f64 1024x1024 into a caller's buffer", f"numpy {np.__version__} ({BLAS})", t, agreement("matmul_1024_into", np.asarray(c_out).T.ravel(), 1e-12, 1e-9))
 
 x, y = load("vec_x"), load("vec_y")
 t, v = median_time(lambda: np.dot(x, y), 21)

@@ -90,12 +90,12 @@ pub fn alternate(
         cmd::step(
             task,
             "time peers",
-            venv::single_threaded(
+            venv::single_threaded(venv::cap_like_ours(
                 Command::new(python)
                     .arg(root().join("benches/python").join(script))
                     .arg(data)
                     .arg(&r),
-            ),
+            )),
         )?;
     }
     Ok(())

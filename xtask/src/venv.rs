@@ -69,6 +69,22 @@ fn python_in(task: &str, dir: &str, interpreter: &str, pins: &[&str]) -> Result<
     Ok(venv.join("bin/python"))
 }
 
+/// numpy's AVX-512 dispatch targets (numpy 2.x names), switched off for a capped run.
+const NUMPY_AVX512_TARGETS: &str = "X86_V4 AVX512_ICL AVX512_SPR";
+
+/// When our code is capped to AVX2 (`SIMD_KERNELS_ISA=avx2`, to measure the AVX2 path on an
+/// AVX-512 machine), caps the peers alike, so the run stands for a machine without AVX-512
+/// on both sides: OpenBLAS's Haswell kernels (`OPENBLAS_CORETYPE`, which numpy's and
+/// SciPy's OpenBLAS builds read) and numpy's own loops without their AVX-512 targets
+/// (`NPY_DISABLE_CPU_FEATURES`). The peers' page names the OpenBLAS kernels they loaded.
+pub fn cap_like_ours(cmd: &mut Command) -> &mut Command {
+    if std::env::var("SIMD_KERNELS_ISA").is_ok_and(|v| v.eq_ignore_ascii_case("avx2")) {
+        cmd.env("OPENBLAS_CORETYPE", "Haswell")
+            .env("NPY_DISABLE_CPU_FEATURES", NUMPY_AVX512_TARGETS);
+    }
+    cmd
+}
+
 /// Sets the peers' thread pools to one thread, so a comparison with our single-threaded
 /// code is even and the two shared cores stay free.
 pub fn single_threaded(cmd: &mut Command) -> &mut Command {

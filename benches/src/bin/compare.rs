@@ -362,6 +362,15 @@ fn report(dir: &Path, page: &str) -> Result<(), String> {
         c.l2 >> 10,
         c.l3 >> 20
     );
+    if isa == simd_kernels::Isa::Avx2Fma && simd_kernels::Isa::Avx512.is_supported() {
+        let _ = writeln!(
+            md,
+            "Ours capped with `SIMD_KERNELS_ISA=avx2` on a CPU with AVX-512; the peers capped \
+             alike by `cargo xtask compare` (`OPENBLAS_CORETYPE=Haswell`, numpy's AVX-512 \
+             loops off by `NPY_DISABLE_CPU_FEATURES`; the matmul rows name the OpenBLAS kernels \
+             numpy loaded), so the page stands for a machine without AVX-512 on both sides."
+        );
+    }
     md.push_str(ops.as_deref().unwrap_or(""));
     if let Some(e2e) = &e2e {
         md.push_str(e2e);

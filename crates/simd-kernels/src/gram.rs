@@ -5,9 +5,17 @@
 use crate::float::Float;
 use crate::isa::Isa;
 
-/// Columns of one band of register tiles: the kernel reads them once per tile of the band,
-/// so a caller blocking the rows keeps `GRAM_L1_COLUMNS * rows` elements within L1.
-pub const GRAM_L1_COLUMNS: usize = crate::generic::gram::TI;
+/// Columns the kernel on `isa` keeps in L1 at once: a band of register tiles (read once per
+/// tile of the band) and the columns of one tile streaming past it. A caller blocking the
+/// rows keeps `gram_l1_columns(isa) * rows` elements within L1.
+pub fn gram_l1_columns(isa: Isa) -> usize {
+    use crate::generic::gram::{tile_j, TI};
+    let registers = match isa {
+        Isa::Avx512 => 32,
+        Isa::Avx2Fma | Isa::Scalar => 16,
+    };
+    TI + tile_j(registers)
+}
 
 /// Adds the Gram matrix of the columns `cols` (all of one length, the rows) to the lower
 /// triangle of the `k x k` column-major `g` (`k = cols.len()`):
@@ -169,6 +177,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_l1_columns_follow_each_isa_tile() {
+        use crate::generic::gram::{tile_j, TI};
+        use crate::simd::Simd;
+        let wide = <crate::arch::avx512::Avx512 as Simd<f64>>::REGISTERS;
+        let narrow = <crate::arch::avx2::Avx2Fma as Simd<f64>>::REGISTERS;
+        assert_eq!(gram_l1_columns(Isa::Avx512), TI + tile_j(wide));
+        assert_eq!(gram_l1_columns(Isa::Avx2Fma), TI + tile_j(narrow));
+        assert_eq!(
+            (gram_l1_columns(Isa::Avx512), gram_l1_columns(Isa::Scalar)),
+            (10, 8)
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ mod split_scan;
 
 pub use cuts::Cuts;
 pub use float::Float;
-pub use gram::{gram_lower_add, gram_lower_add_with, GRAM_L1_COLUMNS};
+pub use gram::{gram_l1_columns, gram_lower_add, gram_lower_add_with};
 #[cfg(target_arch = "x86_64")]
 pub use heaps::HEAP_WALK_ENV_VAR;
 pub use heaps::{Heaps, HEAPS_MAX_DEPTH};

@@ -41,6 +41,8 @@ pub(crate) trait Simd<T: Copy>: Copy {
     type V: Copy;
     /// Elements per register.
     const LANES: usize;
+    /// Vector registers the ISA has (what a register tile may hold).
+    const REGISTERS: usize;
     /// Every lane set to `x`.
     fn splat(self, x: T) -> Self::V;
     /// Loads the first `LANES` elements of `s` (unaligned).

@@ -8,7 +8,7 @@ use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::cache::CacheSizes;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
-use simd_kernels::{gram_lower_add_with, Isa, GRAM_L1_COLUMNS};
+use simd_kernels::{gram_l1_columns, gram_lower_add_with, Isa};
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
 ///
@@ -142,13 +142,15 @@ const DOT_MIN_ROWS: usize = 256;
 
 /// Rows per block of the dot-product kernel for a column-major `n x k` `X` of `bytes`-sized
 /// elements, or `None` where the packed GEMM is the better path: the block's `k` columns
-/// take at most half of L2 (each tile streams its `j` columns from there) and the band of
-/// `i` columns that every tile of a band reads fits L1, in whole cache lines.
-fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize) -> Option<usize> {
+/// take at most half of L2 (each tile streams its `j` columns from there) and the
+/// `l1_columns` the kernel holds at once ([`gram_l1_columns`]: a band of `i` columns that
+/// every tile of the band reads, and one tile's `j` columns streaming past it) fit L1, in
+/// whole cache lines.
+fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize, l1_columns: usize) -> Option<usize> {
     if k > DOT_MAX_COLUMNS {
         return None;
     }
-    let l1_rows = c.l1d / (GRAM_L1_COLUMNS * bytes);
+    let l1_rows = c.l1d / (l1_columns * bytes);
     let l2_rows = c.l2 / (2 * k.max(1) * bytes);
     let rows = l1_rows.min(l2_rows) / 64 * 64;
     (rows >= DOT_MIN_ROWS).then_some(rows)
@@ -184,8 +186,8 @@ fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Ma
 fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool {
     let (n, k) = (x.nrows(), x.ncols());
     let columns: Option<Vec<&[T]>> = (0..k).map(|j| x.col_slice(j)).collect();
-    let (Some(block), Some(columns)) = (dot_block_rows(CacheSizes::detect(), T::BYTES, k), columns)
-    else {
+    let block = dot_block_rows(CacheSizes::detect(), T::BYTES, k, gram_l1_columns(isa));
+    let (Some(block), Some(columns)) = (block, columns) else {
         return false;
     };
     let mut blocks = Vec::with_capacity(k);
@@ -295,20 +297,31 @@ mod tests {
             l3: 32 << 20,
             source: CacheSource::Fallback,
         };
-        // f64, 64 columns: half of L2 holds 512 rows; L1 holds 682 rows of a band of 6
-        // columns.
-        assert_eq!(GRAM_L1_COLUMNS, 6);
-        assert_eq!(dot_block_rows(zen3, 8, 64), Some(512));
-        assert_eq!(dot_block_rows(zen3, 8, 16), Some(640));
-        assert_eq!(dot_block_rows(zen3, 4, 16), Some(1344));
-        assert_eq!(dot_block_rows(zen3, 8, DOT_MAX_COLUMNS + 1), None);
+        // AVX2 (a band of 6 columns and 2 streaming): f64, 64 columns: half of L2 holds 512
+        // rows; L1 holds 512 rows of 8 columns.
+        let avx2 = gram_l1_columns(Isa::Avx2Fma);
+        assert_eq!(avx2, 8);
+        assert_eq!(dot_block_rows(zen3, 8, 64, avx2), Some(512));
+        assert_eq!(dot_block_rows(zen3, 8, 16, avx2), Some(512));
+        assert_eq!(dot_block_rows(zen3, 4, 16, avx2), Some(1024));
+        assert_eq!(dot_block_rows(zen3, 8, DOT_MAX_COLUMNS + 1, avx2), None);
         // A small L2 leaves too few rows per block: the packed GEMM.
         let small = CacheSizes {
             l2: 128 << 10,
             ..zen3
         };
-        assert_eq!(dot_block_rows(small, 8, 64), None);
-        assert_eq!(dot_block_rows(small, 8, 32), Some(256));
+        assert_eq!(dot_block_rows(small, 8, 64, avx2), None);
+        assert_eq!(dot_block_rows(small, 8, 32, avx2), Some(256));
+        // AVX-512 on an Intel Xeon (48 KiB L1d, 2 MiB L2): 6 + 4 columns, 614 -> 576 rows.
+        let xeon = CacheSizes {
+            l1d: 48 << 10,
+            l1d_ways: 12,
+            l2: 2 << 20,
+            l3: 480 << 20,
+            source: CacheSource::Fallback,
+        };
+        assert_eq!(gram_l1_columns(Isa::Avx512), 10);
+        assert_eq!(dot_block_rows(xeon, 8, 64, 10), Some(576));
     }
 
     #[test]

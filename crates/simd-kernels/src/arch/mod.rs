@@ -6,7 +6,7 @@
 /// for it, from the intrinsic names of that ISA.
 #[cfg(target_arch = "x86_64")]
 macro_rules! register {
-    ($token:ident, $name:ident, $t:ty, $reg:ty, $lanes:expr, $set1:ident, $loadu:ident,
+    ($token:ident, $name:ident, $t:ty, $reg:ty, $lanes:expr, $registers:expr, $set1:ident, $loadu:ident,
      $storeu:ident, $add:ident, $sub:ident, $mul:ident, $fmadd:ident, $min:ident,
      $max:ident) => {
         #[doc = concat!("A register of ", stringify!($lanes), " `", stringify!($t), "` lanes.")]
@@ -19,6 +19,7 @@ macro_rules! register {
         impl $crate::simd::Simd<$t> for $token {
             type V = $name;
             const LANES: usize = $lanes;
+            const REGISTERS: usize = $registers;
             #[inline(always)]
             fn splat(self, x: $t) -> $name {
                 // SAFETY: `self` proves the CPU supports this ISA.

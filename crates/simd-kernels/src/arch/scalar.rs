@@ -23,6 +23,8 @@ pub(crate) struct One<T>(T);
 impl<T: Float> Simd<T> for Scalar {
     type V = One<T>;
     const LANES: usize = 1;
+    // x86-64's 16 SSE registers hold the scalar code's values.
+    const REGISTERS: usize = 16;
     #[inline(always)]
     fn splat(self, x: T) -> One<T> {
         One(x)

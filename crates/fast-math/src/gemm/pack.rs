@@ -34,6 +34,11 @@ impl<'a, T: Scalar> Operand<'a, T> {
         self.y.is_none().then_some(self.x)
     }
 
+    /// The first term `x` of the operand.
+    pub(super) fn x_view(self) -> MatRef<'a, T> {
+        self.x
+    }
+
     pub(super) fn submatrix(self, i: usize, j: usize, r: usize, c: usize) -> Self {
         Operand {
             x: self.x.submatrix(i, j, r, c),
@@ -247,10 +252,9 @@ fn gather_cols<T: Scalar, const NR: usize>(b: MatRef<'_, T>, j0: usize, kb: usiz
 }
 
 /// Asks the memory system for part `part` of `parts` of the block `x` (its plain operand
-/// when it is a sum), which the driver will pack next. Spread over the register tiles of the
-/// current block, this lets the next block stream in from DRAM while the micro-kernel
-/// computes, so packing a tall operand (read once when the other dimension is small) finds
-/// its data in cache instead of waiting for it. Prefetches into L2 only (L1 holds the
+/// when it is a sum), which the driver will pack next: the next slice of `B`, a part
+/// between two register tiles (the next block of `A` is fetched by the micro-kernel itself,
+/// see `loops::fetch_part`). Prefetches into L2 only (L1 holds the
 /// kernel's panels), and only column-major blocks: their columns are contiguous runs the
 /// hardware prefetchers do not follow from one to the next, while a row-major block is
 /// packed along its rows in lockstep, sequential streams they do follow (measured:

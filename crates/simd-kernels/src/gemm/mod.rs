@@ -54,7 +54,8 @@ mod sealed {
 /// (pointer to element `(0, 0)` of the tile), `rs_c`, `cs_c` (row and column strides of
 /// `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile that exists in `C`),
 /// then an optional second output `c2` (null for none) with its `alpha2` and `beta2`,
-/// sharing the strides of `C`.
+/// sharing the strides of `C`, and last the lines to hint into L2 while the tile computes
+/// (null for none, see [`FetchRuns`]).
 pub type KernelFn<T> = unsafe fn(
     usize,
     T,
@@ -71,7 +72,25 @@ pub type KernelFn<T> = unsafe fn(
     *mut T,
     T,
     T,
+    *const FetchRuns,
 );
+
+/// Memory a register tile asks into L2 while it computes, a few lines every four steps of
+/// `k`, so the data the caller packs next streams in alongside the arithmetic instead of in
+/// bursts between tiles (a burst of software prefetches fills the core's miss buffers and
+/// stalls it): `runs` runs of `run_lines` cache lines each, the first line of run `r` at
+/// `ptr + r * stride` bytes. Only a hint: any address will do.
+#[derive(Clone, Copy, Debug)]
+pub struct FetchRuns {
+    /// First byte of the first run.
+    pub ptr: *const u8,
+    /// Bytes from the start of one run to the start of the next.
+    pub stride: isize,
+    /// Number of runs.
+    pub runs: usize,
+    /// Cache lines (64 bytes) per run.
+    pub run_lines: usize,
+}
 
 /// Which register tile to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -186,6 +205,36 @@ impl<T: GemmScalar> MicroKernel<T> {
         m: usize,
         n: usize,
     ) {
+        // SAFETY: the caller upholds this function's contract, which is
+        // `run_strided_fetching`'s.
+        unsafe {
+            self.run_strided_fetching(kc, alpha, a, lda, b, ldb, beta, c, rs_c, cs_c, m, n, None)
+        }
+    }
+
+    /// [`run_strided`](Self::run_strided), hinting `fetch`'s lines into L2 while the tile
+    /// computes (see [`FetchRuns`]); the result is the same.
+    ///
+    /// # Safety
+    /// As [`run_strided`](Self::run_strided).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run_strided_fetching(
+        &self,
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        lda: usize,
+        b: *const T,
+        ldb: usize,
+        beta: T,
+        c: *mut T,
+        rs_c: isize,
+        cs_c: isize,
+        m: usize,
+        n: usize,
+        fetch: Option<&FetchRuns>,
+    ) {
         // SAFETY: the caller upholds this function's contract, which is `tile`'s with no
         // second output.
         unsafe {
@@ -201,6 +250,7 @@ impl<T: GemmScalar> MicroKernel<T> {
                 cs_c,
                 m,
                 n,
+                fetch,
             )
         }
     }
@@ -241,6 +291,7 @@ impl<T: GemmScalar> MicroKernel<T> {
                 cs_c,
                 m,
                 n,
+                None,
             )
         }
     }
@@ -268,6 +319,7 @@ impl<T: GemmScalar> MicroKernel<T> {
         cs_c: isize,
         m: usize,
         n: usize,
+        fetch: Option<&FetchRuns>,
     ) {
         debug_assert!(
             m <= self.mr && n <= self.nr,
@@ -279,7 +331,22 @@ impl<T: GemmScalar> MicroKernel<T> {
         // (`KernelFn`); `new` checked the CPU supports the kernel's ISA.
         unsafe {
             (self.f)(
-                kc, alpha1, a, lda, b, ldb, beta1, c1, rs_c, cs_c, m, n, c2, alpha2, beta2,
+                kc,
+                alpha1,
+                a,
+                lda,
+                b,
+                ldb,
+                beta1,
+                c1,
+                rs_c,
+                cs_c,
+                m,
+                n,
+                c2,
+                alpha2,
+                beta2,
+                fetch.map_or(std::ptr::null(), |f| f as *const FetchRuns),
             )
         }
     }

@@ -130,6 +130,66 @@ fn gemm_strided_panels_match_packed_ones() {
 }
 
 #[test]
+fn fetching_while_computing_changes_nothing() {
+    for isa in Isa::available() {
+        for shape in [KernelShape::Wide, KernelShape::Narrow] {
+            let kern = MicroKernel::<f64>::new(isa, shape);
+            let (mr, nr) = (kern.mr(), kern.nr());
+            for kc in [0, 1, 3, 4, 9, 64, 257] {
+                let (a, b) = (fill::<f64>(mr * kc, 7), fill::<f64>(nr * kc, 8));
+                let mut want = vec![0.25; mr * nr];
+                kern.run_slices(kc, 1.5, &a, &b, 2.0, &mut want, 1, mr, mr, nr);
+                let other = fill::<f64>(4096, 9);
+                // Runs inside `other`, one far outside any allocation (a hint may name
+                // any address), and an empty one.
+                for fetch in [
+                    FetchRuns {
+                        ptr: other.as_ptr().cast(),
+                        stride: 1024,
+                        runs: 20,
+                        run_lines: 3,
+                    },
+                    FetchRuns {
+                        ptr: std::ptr::without_provenance(64 << 40),
+                        stride: -(1 << 20),
+                        runs: 1000,
+                        run_lines: 40,
+                    },
+                    FetchRuns {
+                        ptr: std::ptr::null(),
+                        stride: 0,
+                        runs: 5,
+                        run_lines: 0,
+                    },
+                ] {
+                    let mut got = vec![0.25; mr * nr];
+                    // SAFETY: the packed panels hold MR * kc and NR * kc elements and the
+                    // MR x NR column-major tile fits `got` exactly; `fetch` is only a hint.
+                    unsafe {
+                        kern.run_strided_fetching(
+                            kc,
+                            1.5,
+                            a.as_ptr(),
+                            mr,
+                            b.as_ptr(),
+                            nr,
+                            2.0,
+                            got.as_mut_ptr(),
+                            1,
+                            mr as isize,
+                            mr,
+                            nr,
+                            Some(&fetch),
+                        );
+                    }
+                    assert_eq!(got, want, "{isa} {shape:?} kc={kc} {fetch:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn gemm_tile_shapes_fit_the_registers() {
     for isa in Isa::available() {
         let k = MicroKernel::<f64>::new(isa, KernelShape::Wide);

@@ -56,6 +56,63 @@ fn prefetch_tile<T>(c: *mut T, rs_c: isize, cs_c: isize, mr: usize, m: usize, n:
     let _ = (c, rs_c, cs_c, mr, m, n);
 }
 
+pub(crate) use crate::gemm::FetchRuns;
+
+/// Where a kernel call is in its [`FetchRuns`].
+struct FetchCursor {
+    line: *const u8,
+    run_start: *const u8,
+    stride: isize,
+    lines_left_in_run: usize,
+    run_lines: usize,
+    runs_left: usize,
+}
+
+impl FetchCursor {
+    fn new(f: &FetchRuns) -> Self {
+        FetchCursor {
+            line: f.ptr,
+            run_start: f.ptr,
+            stride: f.stride,
+            lines_left_in_run: f.run_lines,
+            run_lines: f.run_lines,
+            runs_left: if f.run_lines == 0 { 0 } else { f.runs },
+        }
+    }
+
+    /// Lines to fetch per four steps so that all of them are asked for within `kc` steps.
+    fn lines_per_4_steps(&self, kc: usize) -> usize {
+        let total = self.runs_left * self.run_lines;
+        (total * 4).div_ceil(kc.max(4))
+    }
+
+    /// Hints up to `n` more lines into L2.
+    #[inline(always)]
+    fn issue(&mut self, n: usize) {
+        for _ in 0..n {
+            if self.runs_left == 0 {
+                return;
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `prefetcht1` is SSE (baseline on x86_64) and has no architectural
+            // effect: it cannot fault, whatever the address.
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+                _mm_prefetch::<_MM_HINT_T1>(self.line as *const i8);
+            }
+            self.lines_left_in_run -= 1;
+            if self.lines_left_in_run == 0 {
+                self.runs_left -= 1;
+                self.run_start = self.run_start.wrapping_offset(self.stride);
+                self.line = self.run_start;
+                self.lines_left_in_run = self.run_lines;
+            } else {
+                self.line = self.line.wrapping_add(64);
+            }
+        }
+    }
+}
+
 /// How many steps of `k` ahead the kernel fetches the columns of an `A` it reads in place
 /// (`lda != MR`). Such columns lie a column stride apart, a page or more, so the hardware
 /// prefetchers, which follow sequential runs within a page, miss them, and each step waits
@@ -96,7 +153,8 @@ fn prefetch_a_columns<T>(a: *const T, lda: usize, mr: usize) {
 /// The contract of [`MicroKernel::run`](crate::gemm::MicroKernel::run) for an `MR x NR`
 /// tile, with `a` valid for reads of `(kc - 1) * lda + MR` elements and `b` of
 /// `(kc - 1) * ldb + NR` elements when `kc > 0`; when `c2` is not null, the same for the
-/// tile at `c2`, which must not overlap the one at `c`.
+/// tile at `c2`, which must not overlap the one at `c`; `fetch` null or valid for reading
+/// one [`FetchRuns`] (the addresses it describes need not be valid).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
@@ -116,8 +174,12 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
     c2: *mut T,
     alpha2: T,
     beta2: T,
+    fetch: *const FetchRuns,
 ) {
     let mr = MV * S::LANES;
+    // SAFETY: by the contract `fetch` is null or points to a valid `FetchRuns`.
+    let mut fetch = unsafe { fetch.as_ref() }.map(FetchCursor::new);
+    let per_step = fetch.as_ref().map_or(0, |f| f.lines_per_4_steps(kc));
     let strided_a = lda != mr;
     let mut acc = [[simd.splat(T::ZERO); MV]; NR];
     let (mut pa, mut pb) = (a, b);
@@ -132,6 +194,9 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
     unsafe {
         let mut p = 0;
         while p + 4 <= kc {
+            if let Some(f) = fetch.as_mut() {
+                f.issue(per_step);
+            }
             if strided_a {
                 prefetch_a_columns::<T>(pa.wrapping_add(A_PREFETCH_STEPS * lda), lda, mr);
             }
@@ -270,6 +335,7 @@ macro_rules! microkernel {
             c2: *mut $t,
             alpha2: $t,
             beta2: $t,
+            fetch: *const $crate::gemm::FetchRuns,
         ) {
             const LANES: usize = <$s as $crate::simd::Simd<$t>>::LANES;
             const { assert!(usize::is_multiple_of($mr, LANES)) };
@@ -295,6 +361,7 @@ macro_rules! microkernel {
                     c2,
                     alpha2,
                     beta2,
+                    fetch,
                 )
             }
         }

@@ -281,13 +281,11 @@ fn a_prefetch_window(parts: usize, b_bytes: usize, l2_quarter: usize) -> usize {
 /// products in the same order, so the result is the same bits. Measured on a Zen 3 EPYC
 /// (AVX2, `NR = 6`), `10000 x 2000` by `2000 x n`, five alternated runs each, time packed /
 /// in place: `n = 60` (10 panels) 1.11x, 120 (20) 1.04x, 240 (40) 1.00x, 480 (80) 0.91x.
-/// On an Intel Xeon, with the micro-kernel fetching in-place columns ahead: AVX-512
-/// (`NR = 8`) `n = 60` (8 panels) 0.96-0.98x, 120 (15) 0.97-1.01x, 160 (20) 0.98-1.00x,
-/// 240 (30) 0.93-0.96x, so the rule costs at most 4% there; AVX2 (capped) 0.92-0.93x at
-/// `n = 60` and 0.94-0.97x at 120, the other way from the Zen 3. A machine's memory system
-/// decides it, and neither way loses more than 11% on either machine; a calibration would
-/// need a product as large as the ones it decides, so the constant stays, with these
-/// figures.
+/// On an Intel Xeon, with the micro-kernel fetching the next block ahead (`fetch_part`)
+/// and the in-place columns ahead: AVX-512 (`NR = 8`) `n = 60` (8 panels) 1.06-1.07x, 120
+/// (15) 0.99x; AVX2 (capped) `n = 60` 1.04-1.10x. (Before the in-kernel fetch, packing won
+/// there, 0.92-0.98x: the rule follows how well each path's memory stream is hidden, so it
+/// was measured again when that changed.)
 const A_IN_PLACE_MAX_PANELS: usize = 20;
 
 /// The `MR x kb` panel of `A` a register tile reads.

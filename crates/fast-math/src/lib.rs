@@ -34,6 +34,7 @@ pub mod rsvd;
 pub mod sparse;
 pub mod strassen;
 mod team;
+mod wy;
 
 pub use gemm::{
     blocking, blocking_for_caches, gemm, gemm_with, gram, gram_add_lower, gram_add_lower_with,

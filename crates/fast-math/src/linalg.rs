@@ -1,6 +1,7 @@
 //! Dense factorizations in `f64`: Cholesky (blocked, on the packed GEMM) and Householder QR.
 
 use crate::gemm::gemm_kernel;
+use crate::wy::{BlockReflector, QR_BLOCK};
 use crate::{Mat, MatMut, MatRef, Par};
 use simd_kernels::gemm::{KernelShape, MicroKernel};
 use simd_kernels::Isa;
@@ -315,8 +316,36 @@ pub fn qr_with(isa: Isa, a: MatRef<'_, f64>) -> Result<Qr, LinalgError> {
     let mut qr = a.to_owned();
     let kmax = m.min(n);
     let mut tau = vec![0.0; kmax];
-    let data = qr.as_mut_slice();
-    for j in 0..kmax {
+    // Blocks of QR_BLOCK columns: each factored one reflector at a time, then applied to
+    // the columns right of it at once (`BlockReflector`). A factor of at most QR_BLOCK
+    // columns is one block with nothing right of it: the plain loop, unchanged.
+    let mut j0 = 0;
+    while j0 < kmax {
+        let j1 = (j0 + QR_BLOCK).min(kmax);
+        // The last block takes every remaining column (those past min(m, n) of a wide A).
+        let end = if j1 == kmax { n } else { j1 };
+        factor_columns(isa, &mut qr, &mut tau, j0..j1, end);
+        if j1 < kmax {
+            let block = BlockReflector::new(isa, &qr, &tau, j0, j1);
+            block.apply_transpose(qr.as_mut().submatrix_mut(j0, j1, m - j0, n - j1));
+        }
+        j0 = j1;
+    }
+    Ok(Qr { qr, tau })
+}
+
+/// Householder reflectors for columns `cols` of the column-major `qr` (its earlier columns
+/// already factored, the rest updated), each applied to the columns after it up to `end`.
+fn factor_columns(
+    isa: Isa,
+    qr: &mut Mat<f64>,
+    tau: &mut [f64],
+    cols: std::ops::Range<usize>,
+    end: usize,
+) {
+    let m = qr.nrows();
+    let data = &mut qr.as_mut_slice()[..end * m];
+    for j in cols {
         let (before, rest) = data.split_at_mut((j + 1) * m);
         let cj = &mut before[j * m..];
         let (alpha, x) = cj[j..].split_first_mut().expect("j < m");
@@ -341,7 +370,6 @@ pub fn qr_with(isa: Isa, a: MatRef<'_, f64>) -> Result<Qr, LinalgError> {
             simd_kernels::axpy_with(isa, -tw, v, &mut c[j + 1..]);
         }
     }
-    Ok(Qr { qr, tau })
 }
 
 /// Euclidean norm with scaling (no overflow or harmful underflow).
@@ -379,7 +407,19 @@ impl Qr {
     pub fn q(&self) -> Mat<f64> {
         let (m, k) = (self.nrows(), self.tau.len());
         let mut q = Mat::from_fn(m, k, |i, j| if i == j { 1.0 } else { 0.0 });
-        self.apply_q(q.as_mut());
+        if k <= QR_BLOCK {
+            self.apply_q(q.as_mut());
+            return q;
+        }
+        // Q = (block 0)(block 1)... I: the blocks from the last, each reaching only the
+        // rows and columns from its first reflector on (the identity's earlier columns are
+        // zero there and stay so).
+        let starts: Vec<usize> = (0..k).step_by(QR_BLOCK).collect();
+        for &j0 in starts.iter().rev() {
+            let j1 = (j0 + QR_BLOCK).min(k);
+            let block = BlockReflector::new(Isa::detect(), &self.qr, &self.tau, j0, j1);
+            block.apply(q.as_mut().submatrix_mut(j0, j0, m - j0, k - j0));
+        }
         q
     }
 

@@ -144,6 +144,12 @@ fn qr_matches_nalgebra_and_solves_least_squares() {
         (50, 50),
         (200, 17),
         (64, 1),
+        // Past one block of reflectors (16): blocked factor and Q, a partial last block,
+        // a wide matrix whose last block takes the columns past min(m, n).
+        (300, 70),
+        (1000, 65),
+        (40, 100),
+        (96, 96),
     ] {
         let a = rand_mat::<f64>(m, n, (m * 100 + n) as u64);
         let f = qr(a.as_ref()).unwrap();

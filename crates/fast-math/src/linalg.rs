@@ -414,8 +414,7 @@ impl Qr {
         // Q = (block 0)(block 1)... I: the blocks from the last, each reaching only the
         // rows and columns from its first reflector on (the identity's earlier columns are
         // zero there and stay so).
-        let starts: Vec<usize> = (0..k).step_by(QR_BLOCK).collect();
-        for &j0 in starts.iter().rev() {
+        for j0 in (0..k).step_by(QR_BLOCK).rev() {
             let j1 = (j0 + QR_BLOCK).min(k);
             let block = BlockReflector::new(Isa::detect(), &self.qr, &self.tau, j0, j1);
             block.apply(q.as_mut().submatrix_mut(j0, j0, m - j0, k - j0));

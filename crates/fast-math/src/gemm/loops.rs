@@ -1,7 +1,7 @@
 //! The five-loop driver over packed panels and the register tile that ends it.
 
 use super::blocking::blocking_for;
-use super::pack::{pack_a_block_op, pack_b_op, prefetch_part, Operand};
+use super::pack::{fetch_part, pack_a_block_op, pack_b_op, prefetch_part, Operand};
 use crate::par::{min_parallel_macs, run_in};
 use crate::{MatMut, MatRef, Par, Scalar};
 use rayon::prelude::*;
@@ -226,34 +226,6 @@ pub(crate) fn gemm_core<T: Scalar>(
             }
         })
     });
-}
-
-/// Part `part` of `parts` of the block `x` of `A` that the driver packs next, as the lines
-/// a register tile fetches into L2 while it computes ([`FetchRuns`]: a few every four
-/// steps of `k`, so the block streams in from memory alongside the arithmetic). The runs
-/// are the block's contiguous columns (column-major) or rows (row-major). Asked for between
-/// tiles instead, a slice per tile, the same lines came in bursts that filled the core's
-/// miss buffers and stalled it (`perf` put the samples on the prefetch instructions): on an
-/// Intel Xeon, one thread, `10000 x 2000` by `2000 x 60` (`A` in place) 48 -> 39 ms with
-/// AVX-512 and 65 -> 60 ms with AVX2, and its transpose by `10000 x 60` (row-major `A`, not
-/// fetched before) 42 -> 38 ms and 58 -> 53 ms; 1024 x 1024 level. `None` for an empty
-/// share or a block with neither unit stride.
-fn fetch_part<T: Scalar>(x: Operand<'_, T>, part: usize, parts: usize) -> Option<FetchRuns> {
-    let x = x.x_view();
-    let (runs, run_len, stride) = if x.row_stride() == 1 {
-        (x.ncols(), x.nrows(), x.col_stride())
-    } else if x.col_stride() == 1 {
-        (x.nrows(), x.ncols(), x.row_stride())
-    } else {
-        return None;
-    };
-    let (r0, r1) = (part * runs / parts.max(1), (part + 1) * runs / parts.max(1));
-    (r1 > r0 && run_len > 0).then(|| FetchRuns {
-        ptr: x.as_ptr().wrapping_add(r0 * stride).cast(),
-        stride: (stride * T::BYTES) as isize,
-        runs: r1 - r0,
-        run_lines: (run_len * T::BYTES).div_ceil(64),
-    })
 }
 
 /// How many of an item's last `parts` register tiles fetch the rows of `A` the next item

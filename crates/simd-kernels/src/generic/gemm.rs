@@ -49,33 +49,40 @@ unsafe fn rank4<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
     }
 }
 
-/// Asks the cache to start loading the `C` tile, so its misses overlap the `k` loop.
+/// Hints the cache to load the lines at `p`, `p + 64`, ... below `p + bytes` into L1 (a
+/// no-op off x86_64).
 #[inline(always)]
-fn prefetch_tile<T>(c: *mut T, rs_c: isize, cs_c: isize, mr: usize, m: usize, n: usize) {
+fn prefetch_bytes(p: *const u8, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
-    if rs_c == 1 && m > 0 {
+    {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let col_bytes = (mr.min(m) * std::mem::size_of::<T>()) as isize;
-        for j in 0..n as isize {
-            // Prefetching is a hint: it never faults and needs no valid address, so plain
-            // wrapping arithmetic suffices.
-            let p = c.wrapping_offset(j * cs_c) as *const i8;
-            let mut off = 0;
-            while off < col_bytes {
-                // SAFETY: `prefetcht0` is SSE (baseline on x86_64) and has no architectural
-                // effect: it cannot fault, whatever the address.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_offset(off)) };
-                off += 64;
-            }
-            // SAFETY: as above.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_offset(col_bytes - 1)) };
+        let mut off = 0;
+        while off < bytes {
+            // SAFETY: `prefetcht0` is SSE (baseline on x86_64) and has no architectural
+            // effect: it cannot fault, whatever the address (so wrapping arithmetic will do).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off).cast()) };
+            off += 64;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (c, rs_c, cs_c, mr, m, n);
+    let _ = (p, bytes);
 }
 
-pub(crate) use crate::gemm::FetchRuns;
+/// Asks the cache to start loading the `C` tile, so its misses overlap the `k` loop.
+#[inline(always)]
+fn prefetch_tile<T>(c: *mut T, rs_c: isize, cs_c: isize, mr: usize, m: usize, n: usize) {
+    if rs_c == 1 && m > 0 {
+        let bytes = mr.min(m) * std::mem::size_of::<T>();
+        for j in 0..n as isize {
+            let col = c.wrapping_offset(j * cs_c) as *const u8;
+            prefetch_bytes(col, bytes);
+            // The column's last line too, when it does not start a line.
+            prefetch_bytes(col.wrapping_add(bytes - 1), 1);
+        }
+    }
+}
+
+use crate::gemm::FetchRuns;
 
 /// Where a kernel call is in its [`FetchRuns`].
 struct FetchCursor {
@@ -145,23 +152,12 @@ const A_PREFETCH_STEPS: usize = 8;
 /// (column `s` at `a + s * lda`).
 #[inline(always)]
 fn prefetch_a_columns<T>(a: *const T, lda: usize, mr: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let col_bytes = mr * std::mem::size_of::<T>();
-        for s in 0..4 {
-            let q = a.wrapping_add(s * lda) as *const i8;
-            let mut off = 0;
-            while off < col_bytes {
-                // SAFETY: `prefetcht0` is SSE (baseline on x86_64) and has no architectural
-                // effect: it cannot fault, whatever the address.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(q.wrapping_add(off)) };
-                off += 64;
-            }
-        }
+    for s in 0..4 {
+        prefetch_bytes(
+            a.wrapping_add(s * lda).cast(),
+            mr * std::mem::size_of::<T>(),
+        );
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (a, lda, mr);
 }
 
 /// The one micro-kernel: `MV` registers of rows by `NR` columns of accumulators, so the

@@ -612,28 +612,44 @@ fn phases_account_for_the_training_time() {
     let mut rng = seeded_rng::Rng::new(41);
     let x = fast_math::Mat::from_fn(n, 4, |_, _| rng.normal());
     let y: Vec<f64> = (0..n).map(|i| x[(i, 0)] * 2.0 + x[(i, 1)].sin()).collect();
-    let t = ml_pipeline::models::GbdtParams {
-        n_estimators: 10,
-        ..Default::default()
-    }
-    .train(
-        x.as_ref(),
-        &y,
-        ml_pipeline::models::TrainExtras::default(),
-        fast_math::Par::Seq,
-    )
-    .expect("train");
-    let p = t.phases;
-    let parts = [
-        p.binning,
-        p.gradients,
-        p.histograms,
-        p.split_finding,
-        p.partitioning,
-        p.updates,
-    ];
+    let train = || {
+        ml_pipeline::models::GbdtParams {
+            n_estimators: 10,
+            ..Default::default()
+        }
+        .train(
+            x.as_ref(),
+            &y,
+            ml_pipeline::models::TrainExtras::default(),
+            fast_math::Par::Seq,
+        )
+        .expect("train")
+        .phases
+    };
+    let parts_of = |p: &ml_pipeline::models::TrainPhases| {
+        [
+            p.binning,
+            p.gradients,
+            p.histograms,
+            p.split_finding,
+            p.partitioning,
+            p.updates,
+        ]
+    };
+    // A run of 8 ms can be preempted by the other test threads between two phases, which
+    // the total counts and no phase does: up to three runs, the first that no wait upset.
+    let mut runs = Vec::new();
+    let p = loop {
+        let p = train();
+        let sum: f64 = parts_of(&p).iter().sum();
+        runs.push(p);
+        if sum >= 0.5 * p.total || runs.len() == 3 {
+            break p;
+        }
+    };
+    let parts = parts_of(&p);
     assert!(parts.iter().all(|v| v.is_finite() && *v >= 0.0), "{p:?}");
     assert!(p.histograms > 0.0 && p.binning > 0.0, "{p:?}");
     let sum: f64 = parts.iter().sum();
-    assert!(sum <= p.total * 1.0001 && sum >= 0.5 * p.total, "{p:?}");
+    assert!(sum <= p.total * 1.0001 && sum >= 0.5 * p.total, "{runs:?}");
 }

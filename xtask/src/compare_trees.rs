@@ -1,12 +1,13 @@
 //! `cargo xtask compare-trees`: our tree-ensemble inference against XGBoost, LightGBM,
 //! Treelite + TL2cgen, lleaves and ONNX Runtime on the same model files and rows (issue 16);
-//! writes docs/COMPARISON_TREES.md.
+//! writes docs/COMPARISON_TREES.md (or the page `--page` names).
 //!
 //! Trains the models once (benches/python/make_tree_bench.py, into target/tree-bench, the
 //! files the `gbdt` criterion bench reads too), then alternates our timings and the peers'
 //! for several rounds; the report takes medians over rounds.
 
 use crate::cmd::{self, cargo, root};
+use crate::flags::CompareTreesArgs;
 use crate::venv;
 use std::process::Command;
 
@@ -19,7 +20,7 @@ fn rounds() -> usize {
         .unwrap_or(2)
 }
 
-pub fn run() -> Result<(), String> {
+pub fn run(args: &CompareTreesArgs) -> Result<(), String> {
     let root = root();
     let python = venv::trees_python("compare-trees")?;
     step(
@@ -52,7 +53,12 @@ pub fn run() -> Result<(), String> {
         "compare_trees_peers.py",
         &data,
     )?;
-    step("report", Command::new(&exe).arg("report").arg(&data))
+    let mut report = Command::new(&exe);
+    report.arg("report").arg(&data);
+    if let Some(page) = &args.page {
+        report.arg(page);
+    }
+    step("report", &mut report)
 }
 
 fn step(name: &str, cmd: &mut Command) -> Result<(), String> {

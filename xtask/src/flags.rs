@@ -53,7 +53,7 @@ pub enum Task {
     /// ns per tree per row (`TREES_ROWS` rows, default all 1M; `TREES_ROUNDS` rounds), peers
     /// on one thread, answers checked; creates a pinned Python
     /// 3.12 venv under target/trees-venv once; writes docs/COMPARISON_TREES.md.
-    CompareTrees,
+    CompareTrees(CompareTreesArgs),
     /// GBDT training against LightGBM and XGBoost hist, one and two threads.
     ///
     /// Sizes `$GBDT_SIZES` (default 100000x50,1000000x50), 100 trees of 63 leaves, 255
@@ -136,6 +136,16 @@ pub struct CompareArgs {
     pub only: Option<CompareGroup>,
     /// The page to write, relative to the workspace root (default docs/COMPARISON.md): a
     /// run on another ISA class writes its own page, e.g. docs/COMPARISON_AVX512.md.
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<String>,
+}
+
+/// Options of `compare-trees`.
+#[derive(Debug, Args)]
+pub struct CompareTreesArgs {
+    /// The page to write, relative to the workspace root (default
+    /// docs/COMPARISON_TREES.md): a run on another machine class writes its own page, e.g.
+    /// docs/COMPARISON_TREES_XEON.md.
     #[arg(long, value_name = "FILE")]
     pub page: Option<String>,
 }
@@ -345,7 +355,11 @@ mod tests {
         assert!(parse(&["validate", "--quick"]).is_err());
         assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
         assert!(matches!(parse(&["train-rss"]), Ok(Task::TrainRss)));
-        assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees)));
+        assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees(_))));
+        let Ok(Task::CompareTrees(t)) = parse(&["compare-trees", "--page", "docs/T.md"]) else {
+            panic!("not compare-trees")
+        };
+        assert_eq!(t.page.as_deref(), Some("docs/T.md"));
         assert!(matches!(parse(&["compare-gbdt"]), Ok(Task::CompareGbdt)));
         let Task::Compare(c) = parse(&["compare", "--only", "e2e"]).unwrap() else {
             panic!("not compare")

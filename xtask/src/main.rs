@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(&args),
         Task::Validate(v) => validate::run(&v),
         Task::Compare(args) => compare::run(&args),
-        Task::CompareTrees => compare_trees::run(),
+        Task::CompareTrees(args) => compare_trees::run(&args),
         Task::CompareGbdt => compare_gbdt::run(),
         Task::Nist => nist::run(),
         Task::TrainRss => train_rss::run(),

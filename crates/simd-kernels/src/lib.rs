@@ -26,6 +26,7 @@
 //! The sign of a zero result is unspecified.
 
 mod arch;
+mod byte_heaps;
 pub mod cache;
 pub mod cpu;
 mod cuts;
@@ -42,6 +43,7 @@ pub mod probe;
 mod simd;
 mod split_scan;
 
+pub use byte_heaps::{ByteHeaps, BYTE_HEAPS_MAX_DEPTH, BYTE_HEAPS_MAX_SLOTS};
 pub use cuts::Cuts;
 pub use float::Float;
 pub use gram::{gram_l1_columns, gram_lower_add, gram_lower_add_with};

@@ -112,8 +112,9 @@ impl GbdtModel {
         self.packed.get(&self.forest)
     }
 
-    /// The form the trees are walked in: `"perfect"` (complete heaps of 4- or 8-byte nodes,
-    /// for forests close to complete, such as depth-limited ones) or `"packed"` (pre-order
+    /// The form the trees are walked in: `"perfect"` (complete heaps of 4-byte nodes, and
+    /// 2-byte ones for single rows where they fit and the CPU has AVX-512 VBMI, for forests
+    /// close to complete, such as depth-limited ones) or `"packed"` (pre-order
     /// nodes with child links, for any other forest and for categorical splits).
     pub fn layout(&self) -> &'static str {
         if self.packed().has_perfect() {
@@ -243,17 +244,15 @@ impl GbdtModel {
         match (m, self.library) {
             ([m], Library::XGBoost) => {
                 #[allow(clippy::cast_possible_truncation)] // float32 sums, as XGBoost's
-                let mut s = *m as f32;
-                #[allow(clippy::cast_possible_truncation)]
-                w.row_leaves(isa, used, x, q, places, |_, leaf| s += leaf as f32);
+                let s = w.row_leaves(isa, used, x, q, places, *m as f32, |s, _, leaf| {
+                    s + leaf as f32
+                });
                 *m = f64::from(s);
             }
             ([m], Library::LightGbm) => {
-                let mut s = *m;
-                w.row_leaves(isa, used, x, q, places, |_, leaf| s += leaf);
-                *m = s;
+                *m = w.row_leaves(isa, used, x, q, places, *m, |s, _, leaf| s + leaf);
             }
-            (m, _) => w.row_leaves(isa, used, x, q, places, |t, leaf| {
+            (m, _) => w.row_leaves(isa, used, x, q, places, (), |(), t, leaf| {
                 self.add(&mut m[f.group(t)], leaf);
             }),
         }

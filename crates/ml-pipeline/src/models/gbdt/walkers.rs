@@ -9,17 +9,21 @@ use simd_kernels::Isa;
 
 /// Walks that find the leaves rows reach, for a `GbdtModel`'s predictions.
 pub(super) trait Walk<Q> {
-    /// Calls `visit(t, leaf)` for trees `0..used` in order, with the leaf the row `x` (ranks
-    /// `q`) reaches in each; `places` is scratch of at least `used` values.
-    fn row_leaves(
+    /// Folds `f` over trees `0..used` in order, `acc = f(acc, t, leaf)` with the leaf the
+    /// row `x` (ranks `q`) reaches in tree `t`; `places` is scratch of at least `used`
+    /// values. A fold, not a visitor: a sum passed by value stays in a register even where
+    /// the walk runs in a kernel compiled apart from the caller.
+    #[allow(clippy::too_many_arguments)] // a row, its ranks, scratch, and the fold
+    fn row_leaves<A>(
         &self,
         isa: Isa,
         used: usize,
         x: &[f64],
         q: &[Q],
         places: &mut [u32],
-        visit: impl FnMut(usize, f64),
-    );
+        acc: A,
+        f: impl FnMut(A, usize, f64) -> A,
+    ) -> A;
 
     /// Calls `visit(r, leaf)` for rows `0..n` in order, with the leaf row `r` (values
     /// `xs[r * k..]`, ranks `qs[r * stride..]`) reaches in tree `t`; `places` is scratch of
@@ -48,15 +52,16 @@ pub(super) struct PackedWalk<'a, Q, const SLOW: bool>(pub &'a Packed<Q>, pub &'a
 
 impl<Q: Rank, const SLOW: bool> Walk<Q> for PackedWalk<'_, Q, SLOW> {
     #[inline(always)]
-    fn row_leaves(
+    fn row_leaves<A>(
         &self,
         _: Isa,
         used: usize,
         x: &[f64],
         q: &[Q],
         _: &mut [u32],
-        mut visit: impl FnMut(usize, f64),
-    ) {
+        mut acc: A,
+        mut fold: impl FnMut(A, usize, f64) -> A,
+    ) -> A {
         let (p, f) = (self.0, self.1);
         // LANES trees walked together, their leaves then visited one by one in tree order.
         let mut t = 0;
@@ -64,14 +69,15 @@ impl<Q: Rank, const SLOW: bool> Walk<Q> for PackedWalk<'_, Q, SLOW> {
             let trees = std::array::from_fn(|k| t + k);
             let leaves = p.walk::<LANES, SLOW>(f, trees, [q; LANES], [x; LANES]);
             for (k, leaf) in leaves.into_iter().enumerate() {
-                visit(t + k, leaf);
+                acc = fold(acc, t + k, leaf);
             }
             t += LANES;
         }
         for t in t..used {
             let [leaf] = p.walk::<1, SLOW>(f, [t], [q], [x]);
-            visit(t, leaf);
+            acc = fold(acc, t, leaf);
         }
+        acc
     }
 
     #[inline(always)]
@@ -111,17 +117,18 @@ pub(super) struct PerfectWalk<'a>(pub &'a Perfect);
 
 impl<Q: Rank> Walk<Q> for PerfectWalk<'_> {
     #[inline(always)]
-    fn row_leaves(
+    fn row_leaves<A>(
         &self,
         isa: Isa,
         used: usize,
         _: &[f64],
         q: &[Q],
         places: &mut [u32],
-        visit: impl FnMut(usize, f64),
-    ) {
+        acc: A,
+        f: impl FnMut(A, usize, f64) -> A,
+    ) -> A {
         self.0
-            .row_leaves(isa, narrow(q), &mut places[..used], visit);
+            .row_leaves(isa, narrow(q), &mut places[..used], acc, f)
     }
 
     #[inline(always)]
@@ -247,6 +254,8 @@ mod tests {
                 prop_assert!(forest.n_trees() << d > 2 * forest.n_nodes());
                 return Ok(());
             };
+            // Small limits, few slots: single-row walks may take the byte heaps.
+            prop_assert_eq!(perfect.has_bytes(), depth <= simd_kernels::BYTE_HEAPS_MAX_DEPTH);
             for row in &rows {
                 let x: Vec<f64> = row
                     .iter()
@@ -260,7 +269,7 @@ mod tests {
                 for isa in Isa::available() {
                     let mut places = vec![0; forest.n_trees()];
                     let mut got = Vec::new();
-                    perfect.row_leaves(isa, &q, &mut places, |_, leaf| got.push(leaf));
+                    perfect.row_leaves(isa, &q, &mut places, (), |(), _, leaf| got.push(leaf));
                     prop_assert_eq!(&got, &want, "{:?}, row {:?}", isa, x);
                     for (t, &want) in want.iter().enumerate() {
                         let mut got = Vec::new();

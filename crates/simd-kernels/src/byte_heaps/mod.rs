@@ -1,0 +1,108 @@
+//! Walks of complete binary trees of depth at most 6 whose nodes are bytes: a whole tree's
+//! decisions at once, for single-row tree-ensemble inference on AVX-512 VBMI.
+//!
+//! Why. A row's walk of a depth-6 tree is six dependent steps, each a load of the node, a
+//! load of the rank it names and a compare (see [`Heaps`](crate::Heaps)): about 30
+//! instructions a tree, which bound a 500-tree prediction however the walks are
+//! interleaved. When slots and limits fit a byte, one tree's 63 nodes fit one 64-byte
+//! register: one byte permute (`vpermi2b`, a 128-entry table in two registers) fetches the
+//! rank every node reads, one compare gives all 63 decisions as a 64-bit mask, and two
+//! lookups in 128-entry tables turn the mask into the leaf place. Every node is decided,
+//! not only the six on the path, but in four instructions instead of thirty.
+//!
+//! Lanes. The mask is read by tables of 7-bit keys, so the tree is cut into its top `a =
+//! min(D, 3)` levels and `2^a` subtrees of the `b = D - a` levels below; each part's nodes
+//! sit in consecutive lanes in heap order: the top's `2^a - 1` nodes in lanes `0..`, then
+//! subtree `s`'s `2^b - 1` nodes from lane `2^a - 1 + s (2^b - 1)` (63 lanes at depth 6).
+//! The top's bits pick the subtree, its own bits the leaf below it.
+//!
+//! Nodes and ranks. A node is `(slot, lim)`; the walk goes left when `ranks[slot] < lim`,
+//! as in [`Heaps`](crate::Heaps), with bytes: up to 256 slots (two permutes and a blend
+//! above 128) and ranks and limits in `0..=255`. Paths: AVX-512 with VBMI (Ice Lake and
+//! later Intel cores, AMD Zen 4 and later); elsewhere a scalar walk over the same lanes,
+//! which is correct but no faster than [`Heaps`](crate::Heaps)' walks: callers ask
+//! [`ByteHeaps::is_fast_on`] and keep 32-bit heaps where it says no.
+
+use crate::isa::Isa;
+
+mod layout;
+mod scalar;
+
+pub use layout::{ByteHeaps, BYTE_HEAPS_MAX_DEPTH, BYTE_HEAPS_MAX_SLOTS};
+
+impl ByteHeaps {
+    /// Whether the byte walk runs vectorized on `isa` on this CPU (AVX-512 with VBMI), and
+    /// so beats the 32-bit heaps' walks.
+    pub fn is_fast_on(isa: Isa) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            isa == Isa::Avx512 && avx512::is_supported()
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = isa;
+            false
+        }
+    }
+
+    /// The leaf place (`0..2^depth`, counted from the left) one row reaches in each of the
+    /// trees `first..first + out.len()`, into `out`; `ranks` is the row's ranks, at least
+    /// [`ranks_len`](Self::ranks_len) of them.
+    ///
+    /// # Panics
+    /// If `ranks` is too short, the trees run past the last one, or the CPU does not support
+    /// `isa`.
+    #[track_caller]
+    pub fn leaves_with(&self, isa: Isa, ranks: &[u8], first: usize, out: &mut [u32]) {
+        let trees = first..first.saturating_add(out.len());
+        self.fold_leaves_with(isa, ranks, trees, (), |(), t, place| out[t - first] = place);
+    }
+
+    /// Folds `f` over the trees `trees` in order: `acc = f(acc, t, place)` with the leaf
+    /// place the row (its `ranks`) reaches in tree `t`; returns the last `acc`. This is
+    /// [`leaves_with`](Self::leaves_with) with the caller's use of each place (summing its
+    /// leaf, say) inside the walk's loop, where it overlaps the next trees' work; the
+    /// accumulator passes by value, so a sum stays in a register (through a captured
+    /// reference it would go through memory at every tree: the walk's loop is compiled
+    /// apart from the caller, for its ISA).
+    ///
+    /// # Panics
+    /// As [`leaves_with`](Self::leaves_with).
+    #[track_caller]
+    #[inline]
+    pub fn fold_leaves_with<A>(
+        &self,
+        isa: Isa,
+        ranks: &[u8],
+        trees: std::ops::Range<usize>,
+        acc: A,
+        f: impl FnMut(A, usize, u32) -> A,
+    ) -> A {
+        isa.assert_supported();
+        assert!(
+            ranks.len() >= self.ranks_len(),
+            "ByteHeaps::leaves: {} ranks, need {}",
+            ranks.len(),
+            self.ranks_len()
+        );
+        assert!(
+            trees.start <= trees.end && trees.end <= self.n_trees,
+            "ByteHeaps::leaves: trees {}..{} of {}",
+            trees.start,
+            trees.end,
+            self.n_trees
+        );
+        #[cfg(target_arch = "x86_64")]
+        if Self::is_fast_on(isa) {
+            // SAFETY: the CPU has AVX-512 F, BW and VBMI (`is_fast_on`); the checks above
+            // give `walk_trees` its contract.
+            return unsafe { avx512::walk_trees(self, ranks, trees, acc, f) };
+        }
+        scalar::walk_trees(self, ranks, trees, acc, f)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(test)]
+mod tests;

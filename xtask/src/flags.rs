@@ -355,7 +355,10 @@ mod tests {
         assert!(parse(&["validate", "--quick"]).is_err());
         assert!(matches!(parse(&["nist"]), Ok(Task::Nist)));
         assert!(matches!(parse(&["train-rss"]), Ok(Task::TrainRss)));
-        assert!(matches!(parse(&["compare-trees"]), Ok(Task::CompareTrees(_))));
+        assert!(matches!(
+            parse(&["compare-trees"]),
+            Ok(Task::CompareTrees(_))
+        ));
         let Ok(Task::CompareTrees(t)) = parse(&["compare-trees", "--page", "docs/T.md"]) else {
             panic!("not compare-trees")
         };

@@ -377,8 +377,24 @@ impl GbdtModel {
         }
     }
 
-    /// `predict_block_rows` for the packed form's rank type and nodes.
+    /// `predict_block_rows` for the packed form's rank type and nodes; or row by row, each as
+    /// `predict_one`, where a row's walk decides whole trees at once (byte heaps), which
+    /// beats walking rows through one tree at a time. Either way each row's sum runs in tree
+    /// order, so the results are the same bits.
     fn predict_rows(&self, x: MatRef<'_, f64>, rows: std::ops::Range<usize>, out: &mut [f64]) {
+        let isa = Isa::detect();
+        if self.packed().walks_whole_trees(isa) {
+            let width = self.output().width();
+            let mut row = vec![0.0; self.n_features];
+            let mut scratch = vec![0.0; self.scratch_len()];
+            for (r, o) in rows.zip(out.chunks_exact_mut(width)) {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = x.get(r, j);
+                }
+                self.predict_one_with(isa, &row, &mut scratch, o);
+            }
+            return;
+        }
         match self.packed() {
             PackedForest::Narrow(p) => self.predict_rows_with(p, x, rows, out),
             PackedForest::Wide(p) => self.predict_rows_with(p, x, rows, out),

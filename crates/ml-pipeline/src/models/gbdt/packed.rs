@@ -148,6 +148,15 @@ impl PackedForest {
         }
     }
 
+    /// Whether a single row's walk decides whole trees at once on `isa` (byte heaps, see
+    /// `Perfect`): then a batch is fastest row by row too.
+    pub fn walks_whole_trees(&self, isa: Isa) -> bool {
+        match self {
+            Self::Narrow(p) => p.perfect().is_some_and(|f| f.walks_whole_trees(isa)),
+            Self::Wide(_) => false,
+        }
+    }
+
     /// `f64` words of scratch a row's ranks take.
     pub fn scratch_words(&self) -> usize {
         match self {

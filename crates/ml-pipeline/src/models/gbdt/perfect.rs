@@ -178,6 +178,11 @@ impl Perfect {
         self.bytes.is_some()
     }
 
+    /// Whether a single row's walk on `isa` takes the byte heaps.
+    pub fn walks_whole_trees(&self, isa: Isa) -> bool {
+        self.bytes.is_some() && ByteHeaps::is_fast_on(isa)
+    }
+
     /// Folds `f` over trees `0..places.len()` in order, `acc = f(acc, t, leaf)` with the
     /// leaf a row of ranks `q` reaches in tree `t`; `places` is scratch.
     ///
@@ -193,7 +198,7 @@ impl Perfect {
         mut f: impl FnMut(A, usize, f64) -> A,
     ) -> A {
         let width = 1usize << self.heaps.depth();
-        if let Some(b) = self.bytes.as_ref().filter(|_| ByteHeaps::is_fast_on(isa)) {
+        if let Some(b) = self.bytes.as_ref().filter(|_| self.walks_whole_trees(isa)) {
             // Each leaf is summed as its tree's walk ends, inside the kernel's loop.
             let leaves = &self.leaves;
             let trees = 0..places.len();

@@ -1,5 +1,5 @@
 //! Walks of complete binary trees of depth at most 6 whose nodes are bytes: a whole tree's
-//! decisions at once, for single-row tree-ensemble inference on AVX-512 VBMI.
+//! decisions at once, for single-row tree-ensemble inference.
 //!
 //! Why. A row's walk of a depth-6 tree is six dependent steps, each a load of the node, a
 //! load of the rank it names and a compare (see [`Heaps`](crate::Heaps)): about 30
@@ -19,9 +19,11 @@
 //! Nodes and ranks. A node is `(slot, lim)`; the walk goes left when `ranks[slot] < lim`,
 //! as in [`Heaps`](crate::Heaps), with bytes: up to 256 slots (two permutes and a blend
 //! above 128) and ranks and limits in `0..=255`. Paths: AVX-512 with VBMI (Ice Lake and
-//! later Intel cores, AMD Zen 4 and later); elsewhere a scalar walk over the same lanes,
-//! which is correct but no faster than [`Heaps`](crate::Heaps)' walks: callers ask
-//! [`ByteHeaps::is_fast_on`] and keep 32-bit heaps where it says no.
+//! later Intel cores, AMD Zen 4 and later); AVX2 for at most 64 slots (four 16-entry
+//! `vpshufb` look-ups per 32 nodes: about 40 instructions a tree, so whether it beats the
+//! 32-bit walk depends on the core and is measured once per process, see `choice`); else a
+//! scalar walk over the same lanes, correct but no faster than [`Heaps`](crate::Heaps)'
+//! walks. Callers ask [`ByteHeaps::is_fast_on`] and keep 32-bit heaps where it says no.
 
 use crate::isa::Isa;
 
@@ -31,18 +33,35 @@ mod scalar;
 pub use layout::{ByteHeaps, BYTE_HEAPS_MAX_DEPTH, BYTE_HEAPS_MAX_SLOTS};
 
 impl ByteHeaps {
-    /// Whether the byte walk runs vectorized on `isa` on this CPU (AVX-512 with VBMI), and
-    /// so beats the 32-bit heaps' walks.
-    pub fn is_fast_on(isa: Isa) -> bool {
+    /// Whether these heaps' walk on `isa` beats the 32-bit heaps' walks on this CPU: on
+    /// AVX-512 with VBMI always; on AVX2 (at most 64 slots) when the once-per-process
+    /// measurement says so.
+    pub fn is_fast_on(&self, isa: Isa) -> bool {
+        match self.path(isa) {
+            #[cfg(target_arch = "x86_64")]
+            Path::Vbmi => true,
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => choice::bytes_on_avx2(),
+            Path::Scalar => false,
+        }
+    }
+
+    /// The fastest walk of these heaps `isa` allows on this CPU.
+    fn path(&self, isa: Isa) -> Path {
         #[cfg(target_arch = "x86_64")]
         {
-            isa == Isa::Avx512 && avx512::is_supported()
+            if isa == Isa::Avx512 && avx512::is_supported() {
+                return Path::Vbmi;
+            }
+            if matches!(isa, Isa::Avx2Fma | Isa::Avx512)
+                && self.slots <= avx2::MAX_SLOTS
+                && std::arch::is_x86_feature_detected!("avx2")
+            {
+                return Path::Avx2;
+            }
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = isa;
-            false
-        }
+        let _ = isa;
+        Path::Scalar
     }
 
     /// The leaf place (`0..2^depth`, counted from the left) one row reaches in each of the
@@ -92,17 +111,35 @@ impl ByteHeaps {
             trees.end,
             self.n_trees
         );
-        #[cfg(target_arch = "x86_64")]
-        if Self::is_fast_on(isa) {
-            // SAFETY: the CPU has AVX-512 F, BW and VBMI (`is_fast_on`); the checks above
-            // give `walk_trees` its contract.
-            return unsafe { avx512::walk_trees(self, ranks, trees, acc, f) };
+        match self.path(isa) {
+            // SAFETY: the CPU has AVX-512 F, BW and VBMI (`path`); the checks above give
+            // `walk_trees` its contract.
+            #[cfg(target_arch = "x86_64")]
+            Path::Vbmi => unsafe { avx512::walk_trees(self, ranks, trees, acc, f) },
+            // SAFETY: the CPU has AVX2 and there are at most 64 slots (`path`); the checks
+            // above give the rest of `walk_trees`' contract (`ranks_len` is 128).
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => unsafe { avx2::walk_trees(self, ranks, trees, acc, f) },
+            Path::Scalar => scalar::walk_trees(self, ranks, trees, acc, f),
         }
-        scalar::walk_trees(self, ranks, trees, acc, f)
     }
 }
 
+/// The walks of a [`ByteHeaps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    #[cfg(target_arch = "x86_64")]
+    Vbmi,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    Scalar,
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod choice;
 #[cfg(test)]
 mod tests;

@@ -54,6 +54,22 @@ fn walks() -> Vec<(&'static str, Walk)> {
         }
         w.push(("avx512-vbmi", vector));
     }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        fn shuffles(h: &ByteHeaps, q: &[u8], first: usize, out: &mut [u32]) {
+            if h.slots() > avx2::MAX_SLOTS {
+                // Beyond the AVX2 walk's table: the scalar walk stands in.
+                return scalar::walk_trees(h, q, first..first + out.len(), (), |(), t, p| {
+                    out[t - first] = p;
+                });
+            }
+            let trees = first..first + out.len();
+            // SAFETY: AVX2 checked before this walk is listed; at most 64 slots (checked
+            // just now), valid trees and `ranks_len` (128) ranks.
+            unsafe { avx2::walk_trees(h, q, trees, (), |(), t, p| out[t - first] = p) };
+        }
+        w.push(("avx2", shuffles));
+    }
     w
 }
 

@@ -112,12 +112,16 @@ impl GbdtModel {
         self.packed.get(&self.forest)
     }
 
-    /// The form the trees are walked in: `"perfect"` (complete heaps of 4-byte nodes, and
-    /// 2-byte ones for single rows where they fit and the CPU has AVX-512 VBMI, for forests
-    /// close to complete, such as depth-limited ones) or `"packed"` (pre-order
-    /// nodes with child links, for any other forest and for categorical splits).
+    /// The form the trees are walked in on this CPU: `"perfect"` (complete heaps of 4-byte
+    /// nodes, for forests close to complete, such as depth-limited ones), `"perfect-bytes"`
+    /// (the same, and rows walk 2-byte nodes a whole tree at a time: depth at most 6, byte
+    /// limits, and a CPU where that is faster, see `simd_kernels::ByteHeaps`) or `"packed"`
+    /// (pre-order nodes with child links, for any other forest and for categorical splits).
     pub fn layout(&self) -> &'static str {
-        if self.packed().has_perfect() {
+        let packed = self.packed();
+        if packed.walks_whole_trees(Isa::detect()) {
+            "perfect-bytes"
+        } else if packed.has_perfect() {
             "perfect"
         } else {
             "packed"

@@ -13,9 +13,9 @@
 //! the integer test is exact for every input, with no rounding anywhere.
 //!
 //! Missing values in the rank. A node's NaN direction (and LightGBM's zero-as-missing) is
-//! folded into which rank it reads: a row holds four ranks per feature, and a node reads
-//! the one whose missing value goes its way: `MAX` (never below a node's limit: right) or
-//! 0 (always below it: left).
+//! folded into which rank it reads: a row holds five ranks per feature, and a node reads
+//! the one whose missing value goes its way: `MAX` (never below a node's limit: right), 0
+//! (always below it: left), or the rank of 0.0 (where 0.0 goes).
 //!
 //! | slot | NaN | \|x\| <= LightGBM's zero | used by |
 //! |---|---|---|---|
@@ -23,6 +23,13 @@
 //! | `n + f` | 0 | rank | NaN goes left |
 //! | `2n + f` | 0 | 0 | zero-as-missing, missing goes left |
 //! | `3n + f` | `MAX` | `MAX` | zero-as-missing, missing goes right |
+//! | `4n + f` | rank of 0.0 | rank | NaN goes where 0.0 goes, at every node of the feature |
+//!
+//! The last serves LightGBM's missing type None (NaN read as 0): its nodes send NaN left or
+//! right by the sign of their threshold, which would take two slots per feature, where one
+//! rank (NaN ranked as 0.0) decides them all. A feature takes it when every node on it that
+//! is not zero-as-missing sends NaN where 0.0 goes; fewer distinct slots make the byte heaps
+//! (see `Perfect`) apply to more models.
 //!
 //! A leaf has limit 0 (no rank is below it) and its right child is itself: a walk that
 //! reaches a leaf stays there, so lockstep walks need no "is it a leaf?" test. Categorical
@@ -90,6 +97,8 @@ pub(super) struct Packed<Q> {
     values: Vec<f64>,
     /// Each feature's distinct numeric thresholds, as the kernel layer's search trees.
     cuts: Cuts,
+    /// Each feature's rank of 0.0 (slot `4n + f`'s rank of NaN).
+    zero_ranks: Vec<Q>,
     /// Features a row has ranks for (the forest's `row_len`).
     n: usize,
     /// Whether any node is `SLOW`.
@@ -132,8 +141,8 @@ impl PackedForest {
         let cuts = cuts(forest);
         let n = forest.row_len();
         let longest = cuts.iter().map(Vec::len).max().unwrap_or(0);
-        // u16: slots below 4n, limits up to `longest`, and `MAX` above them all.
-        if 4 * n <= usize::from(u16::MAX) + 1 && longest < usize::from(u16::MAX) {
+        // u16: slots below 5n, limits up to `longest`, and `MAX` above them all.
+        if 5 * n <= usize::from(u16::MAX) + 1 && longest < usize::from(u16::MAX) {
             Self::Narrow(Packed::build(forest, &cuts))
         } else {
             Self::Wide(Packed::build(forest, &cuts))
@@ -185,9 +194,35 @@ fn cuts(forest: &Forest) -> Vec<Vec<f64>> {
     cuts
 }
 
+/// Each feature's rank of 0.0, and whether NaN can read it: every node on the feature that
+/// is not zero-as-missing sends NaN the way 0.0 goes (`rank(0.0) < lim`, the integer test
+/// the walk makes, so the two agree exactly).
+fn nan_as_zero(forest: &Forest, cuts: &[Vec<f64>]) -> (Vec<usize>, Vec<bool>) {
+    let zero_ranks: Vec<usize> = cuts
+        .iter()
+        .map(|c| c.partition_point(|&t| t < 0.0))
+        .collect();
+    let mut ok = vec![true; cuts.len()];
+    for i in 0..forest.n_nodes() {
+        if let Test::Numeric {
+            feature,
+            threshold,
+            nan_left,
+            zero_missing: false,
+            ..
+        } = forest.test(i)
+        {
+            let lim = cuts[feature].partition_point(|&t| t < threshold) + 1;
+            ok[feature] &= nan_left == (zero_ranks[feature] < lim);
+        }
+    }
+    (zero_ranks, ok)
+}
+
 impl<Q: Rank> Packed<Q> {
     fn build(forest: &Forest, cuts: &[Vec<f64>]) -> Self {
         let n = forest.row_len();
+        let (zero_ranks, nan_reads_zero) = nan_as_zero(forest, cuts);
         let mut has_slow = false;
         let nodes = (0..forest.n_nodes())
             .map(|i| {
@@ -210,6 +245,7 @@ impl<Q: Rank> Packed<Q> {
                         // The threshold is among its feature's cuts: `j` cuts lie below it.
                         let j = c.partition_point(|&t| t < threshold);
                         let variant = match (zero_missing, nan_left) {
+                            (false, _) if nan_reads_zero[feature] => 4,
                             (false, false) => 0,
                             (false, true) => 1,
                             (true, true) => 2,
@@ -242,6 +278,7 @@ impl<Q: Rank> Packed<Q> {
             nodes,
             values,
             cuts: Cuts::new(cuts),
+            zero_ranks: zero_ranks.into_iter().map(Q::from_index).collect(),
             n,
             has_slow,
             perfect: None,
@@ -256,10 +293,10 @@ impl<Q: Rank> Packed<Q> {
         self.perfect.as_ref()
     }
 
-    /// Ranks a row holds: four per feature, and two spare (32-bit gathers of the last rank
+    /// Ranks a row holds: five per feature, and two spare (32-bit gathers of the last rank
     /// read past it; see `Perfect`).
     pub fn rank_len(&self) -> usize {
-        4 * self.n + 2
+        5 * self.n + 2
     }
 
     fn rank_words(&self) -> usize {
@@ -285,7 +322,8 @@ impl<Q: Rank> Packed<Q> {
         let n = self.n;
         let (right, rest) = q.split_at_mut(n);
         let (left, rest) = rest.split_at_mut(n);
-        let (zero_left, zero_right) = rest.split_at_mut(n);
+        let (zero_left, rest) = rest.split_at_mut(n);
+        let (zero_right, as_zero) = rest.split_at_mut(n);
         for f0 in (0..n).step_by(RANK_CHUNK) {
             let len = RANK_CHUNK.min(n - f0);
             // Missing past the row's end (an element loop: no call to a copy routine).
@@ -305,6 +343,7 @@ impl<Q: Rank> Packed<Q> {
                 left[f] = if nan { Q::ZERO } else { r };
                 zero_left[f] = if missing { Q::ZERO } else { r };
                 zero_right[f] = if missing { Q::MAX } else { r };
+                as_zero[f] = if nan { self.zero_ranks[f] } else { r };
             }
         }
     }
@@ -355,9 +394,9 @@ impl<Q: Rank> Packed<Q> {
         } else {
             let s = node.slot.index();
             debug_assert!(s < q.len(), "slot {s} of {}", q.len());
-            // SAFETY: `build` makes slots below `4 * n` (a feature below the forest's
+            // SAFETY: `build` makes slots below `5 * n` (a feature below the forest's
             // `row_len` = `n`, plus a variant times `n`), and `walk` checked that `q` holds
-            // `rank_len() = 4 * n + 2` ranks.
+            // `rank_len() = 5 * n + 2` ranks.
             let r = unsafe { *q.get_unchecked(s) };
             r < node.lim
         };
@@ -383,9 +422,9 @@ impl<Q: Rank> Nodes for Packed<Q> {
         self.has_slow
     }
 
-    /// `4 * n`: the module table's four slots per feature.
+    /// `5 * n`: the module table's five slots per feature.
     fn slot_count(&self) -> usize {
-        4 * self.n
+        5 * self.n
     }
 
     fn slot_lim(&self, i: usize) -> (usize, usize) {
@@ -461,12 +500,22 @@ mod tests {
             let (left, right) = (nodes.len(), nodes.len() + 1);
             nodes.push(RawNode::Leaf(0.0));
             nodes.push(RawNode::Leaf(0.0));
+            let feature = usize::from(c.next().unwrap_or(0)) % n_features;
+            let threshold = VALUES[usize::from(c.next().unwrap_or(0)) % VALUES.len()];
+            let zero_missing = pick & 2 == 2;
+            // Feature 0 follows LightGBM's missing type None (NaN read as 0) wherever it is
+            // not zero-as-missing, so that its NaN ranks as 0.0 (slot `4n`).
+            let nan_left = if feature == 0 && !zero_missing {
+                0.0 <= threshold
+            } else {
+                pick & 1 == 1
+            };
             nodes[i] = RawNode::Split {
-                feature: usize::from(c.next().unwrap_or(0)) % n_features,
+                feature,
                 split: Split::Numeric {
-                    threshold: VALUES[usize::from(c.next().unwrap_or(0)) % VALUES.len()],
-                    nan_left: pick & 1 == 1,
-                    zero_missing: pick & 2 == 2,
+                    threshold,
+                    nan_left,
+                    zero_missing,
                 },
                 left,
                 right,
@@ -566,7 +615,64 @@ mod tests {
                 let (nan, r) = (x[f].is_nan(), u16::try_from(below).unwrap());
                 prop_assert_eq!(q[f], if nan { u16::MAX } else { r }, "feature {}", f);
                 prop_assert_eq!(q[n + f], if nan { 0 } else { r });
+                // Slot 4n + f: NaN ranks as 0.0 does.
+                let zero = u16::try_from(want[f].iter().filter(|&&c| c < 0.0).count()).unwrap();
+                prop_assert_eq!(q[4 * n + f], if nan { zero } else { r });
             }
+        }
+    }
+
+    /// LightGBM's missing type None sends NaN left at thresholds >= 0 and right below: one
+    /// slot (NaN ranked as 0.0) serves both; a feature with one other node keeps two.
+    #[test]
+    fn nan_read_as_zero_takes_one_slot() {
+        let none_style = |feature: usize, threshold: f64, nan_left: bool| RawNode::Split {
+            feature,
+            split: Split::Numeric {
+                threshold,
+                nan_left,
+                zero_missing: false,
+            },
+            left: 1,
+            right: 2,
+        };
+        let n = 2;
+        let mut forest = Forest::default();
+        let stumps = [
+            none_style(0, -1.0, false),
+            none_style(0, 1.0, true),
+            none_style(0, -0.0, true),
+            none_style(1, -1.0, false),
+            // NaN left below zero: not where 0.0 goes, so feature 1 keeps its variants.
+            none_style(1, -2.0, true),
+        ];
+        for s in &stumps {
+            forest
+                .push_tree(&[s.clone(), RawNode::Leaf(1.0), RawNode::Leaf(2.0)], 0, n)
+                .unwrap();
+        }
+        let PackedForest::Narrow(p) = PackedForest::new(&forest) else {
+            panic!("narrow")
+        };
+        let slots: Vec<usize> = (0..stumps.len())
+            .map(|t| p.slot_lim(forest.root(t)).0)
+            .collect();
+        assert_eq!(slots, [4 * n, 4 * n, 4 * n, 1, n + 1]);
+        for x in [
+            [f64::NAN, f64::NAN],
+            [0.0, -1.5],
+            [-1.0, 1.0],
+            [2.0, f64::NAN],
+        ] {
+            check(
+                &forest,
+                &p,
+                &stumps
+                    .iter()
+                    .map(|s| vec![s.clone(), RawNode::Leaf(1.0), RawNode::Leaf(2.0)])
+                    .collect::<Vec<_>>(),
+                &x,
+            );
         }
     }
 

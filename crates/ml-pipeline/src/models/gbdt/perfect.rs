@@ -58,7 +58,7 @@ pub(super) struct Perfect {
 }
 
 /// The heaps with byte slots and limits, for single-row walks where the kernel layer runs
-/// them vectorized ([`ByteHeaps::is_fast_on`]): a whole tree decided by a few instructions.
+/// them faster ([`ByteHeaps::is_fast_on`]): a whole tree decided by a few instructions.
 /// Built when the depth is at most 6, every limit fits a byte (then so does every rank
 /// below `MAX`: a feature's largest limit is its cut count) and the forest reads at most
 /// 256 distinct rank slots, renumbered densely in the order first read.
@@ -180,7 +180,7 @@ impl Perfect {
 
     /// Whether a single row's walk on `isa` takes the byte heaps.
     pub fn walks_whole_trees(&self, isa: Isa) -> bool {
-        self.bytes.is_some() && ByteHeaps::is_fast_on(isa)
+        self.bytes.as_ref().is_some_and(|b| b.heaps.is_fast_on(isa))
     }
 
     /// Folds `f` over trees `0..places.len()` in order, `acc = f(acc, t, leaf)` with the

@@ -49,7 +49,7 @@ fn measure() -> bool {
         .iter()
         .map(|&[s, l]| u32::from(s) | u32::from(l) << 16)
         .collect();
-    let bytes = ByteHeaps::new(DEPTH, SLOTS, &pairs);
+    let bytes = ByteHeaps::build(DEPTH, SLOTS, &pairs);
     let heaps = Heaps::new(DEPTH, SLOTS, &words);
     let ranks8: Vec<u8> = (0..bytes.ranks_len()).map(|_| below(256)).collect();
     let ranks16: Vec<u16> = ranks8.iter().map(|&r| u16::from(r)).collect();

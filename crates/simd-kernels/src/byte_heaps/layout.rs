@@ -109,15 +109,8 @@ impl Tables {
 }
 
 impl ByteHeaps {
-    /// Trees of depth `depth` from `nodes`: `2^depth` `(slot, lim)` pairs per tree in heap
-    /// order (node `h`'s children are `2h + 1` and `2h + 2`; the last pair of each tree is
-    /// ignored), every slot below `slots`.
-    ///
-    /// # Panics
-    /// If `depth > BYTE_HEAPS_MAX_DEPTH`, `slots > BYTE_HEAPS_MAX_SLOTS`, `nodes.len()` is
-    /// not a multiple of `2^depth`, or a node names a slot at or above `slots` (the message
-    /// names the tree and node).
-    pub fn new(depth: u32, slots: usize, nodes: &[[u8; 2]]) -> Self {
+    /// `ByteHeaps::new` without the walk measurement (which itself builds heaps).
+    pub(super) fn build(depth: u32, slots: usize, nodes: &[[u8; 2]]) -> Self {
         assert!(
             depth <= BYTE_HEAPS_MAX_DEPTH,
             "ByteHeaps::new: depth {depth} above {BYTE_HEAPS_MAX_DEPTH}"

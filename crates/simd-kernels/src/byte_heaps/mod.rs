@@ -33,6 +33,25 @@ mod scalar;
 pub use layout::{ByteHeaps, BYTE_HEAPS_MAX_DEPTH, BYTE_HEAPS_MAX_SLOTS};
 
 impl ByteHeaps {
+    /// Trees of depth `depth` from `nodes`: `2^depth` `(slot, lim)` pairs per tree in heap
+    /// order (node `h`'s children are `2h + 1` and `2h + 2`; the last pair of each tree is
+    /// ignored), every slot below `slots`.
+    ///
+    /// # Panics
+    /// If `depth > BYTE_HEAPS_MAX_DEPTH`, `slots > BYTE_HEAPS_MAX_SLOTS`, `nodes.len()` is
+    /// not a multiple of `2^depth`, or a node names a slot at or above `slots` (the message
+    /// names the tree and node).
+    pub fn new(depth: u32, slots: usize, nodes: &[[u8; 2]]) -> Self {
+        let heaps = Self::build(depth, slots, nodes);
+        // Whether the AVX2 walk is the faster is measured now, once per process, so that no
+        // walk waits for (or allocates in) the measurement.
+        #[cfg(target_arch = "x86_64")]
+        if heaps.path(Isa::Avx2Fma) == Path::Avx2 {
+            choice::bytes_on_avx2();
+        }
+        heaps
+    }
+
     /// Whether these heaps' walk on `isa` beats the 32-bit heaps' walks on this CPU: on
     /// AVX-512 with VBMI always; on AVX2 (at most 64 slots) when the once-per-process
     /// measurement says so.

@@ -165,10 +165,67 @@ fn bench_machine_limits(c: &mut Criterion) {
     g.finish();
 }
 
+/// One row through 500 complete trees of depth 6 reading 50 rank slots (the shape of the
+/// tree-inference bench models): the 32-bit heaps' walk (the baseline: six dependent steps
+/// a tree) against the byte heaps' whole-tree walk, on every ISA.
+fn bench_tree_walks(c: &mut Criterion) {
+    const TREES: usize = 500;
+    const DEPTH: u32 = 6;
+    const SLOTS: usize = 50;
+    let mut state = 0x7472_6565_u64;
+    let mut below = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        u8::try_from(state % n).unwrap_or(0)
+    };
+    let pairs: Vec<[u8; 2]> = (0..TREES << DEPTH)
+        .map(|_| [below(SLOTS as u64), below(256)])
+        .collect();
+    let words: Vec<u32> = pairs
+        .iter()
+        .map(|&[s, l]| u32::from(s) | u32::from(l) << 16)
+        .collect();
+    let (heaps, bytes) = (
+        sk::Heaps::new(DEPTH, SLOTS, &words),
+        sk::ByteHeaps::new(DEPTH, SLOTS, &pairs),
+    );
+    // 64 rows of ranks, cycled, so no one path is learned.
+    let rows8: Vec<Vec<u8>> = (0..64)
+        .map(|_| (0..bytes.ranks_len()).map(|_| below(256)).collect())
+        .collect();
+    let rows16: Vec<Vec<u16>> = rows8
+        .iter()
+        .map(|r| r.iter().map(|&v| u16::from(v)).collect())
+        .collect();
+    let mut out = vec![0u32; TREES];
+    let mut g = c.benchmark_group("tree_walk_500x6");
+    g.throughput(Throughput::Elements(TREES as u64));
+    for isa in isas() {
+        let mut i = 0;
+        g.bench_with_input(BenchmarkId::new("heaps_32bit", isa), &isa, |bn, &isa| {
+            bn.iter(|| {
+                i = (i + 1) % rows16.len();
+                heaps.leaves_with(isa, black_box(&rows16[i]), 0, &mut out);
+                out[TREES - 1]
+            })
+        });
+        g.bench_with_input(BenchmarkId::new("byte_heaps", isa), &isa, |bn, &isa| {
+            bn.iter(|| {
+                i = (i + 1) % rows8.len();
+                bytes.leaves_with(isa, black_box(&rows8[i]), 0, &mut out);
+                out[TREES - 1]
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_machine_limits,
     bench_reductions,
-    bench_updates
+    bench_updates,
+    bench_tree_walks
 );
 criterion_main!(benches);

@@ -42,6 +42,8 @@ pub(super) struct Tables {
     pub base: [u8; 128],
     /// The leaf place within a subtree its bits choose.
     pub place: [u8; 128],
+    /// Each heap node's lane (`lane_of`), for the scalar walk.
+    pub lane: [u8; 64],
 }
 
 /// The leaf place a `levels`-level heap's mask reaches (bit `h` is heap node `h`, 0-based,
@@ -88,12 +90,17 @@ impl Tables {
             base[key] = u8::try_from(s << b).unwrap_or(0);
             place[key] = u8::try_from(walk_mask(b, key & ((1 << sub_bits) - 1))).unwrap_or(0);
         }
+        let mut lane = [0u8; 64];
+        for (h, l) in lane.iter_mut().enumerate().take((1 << depth) - 1) {
+            *l = u8::try_from(lane_of(depth, h)).unwrap_or(0);
+        }
         Self {
             top_mask: (1 << top_bits) - 1,
             sub_mask: (1 << sub_bits) - 1,
             shift,
             base,
             place,
+            lane,
         }
     }
 

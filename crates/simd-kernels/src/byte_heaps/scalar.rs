@@ -2,7 +2,7 @@
 //! reference for the vector walk and the path of CPUs without VBMI (where callers prefer
 //! the 32-bit heaps' walks).
 
-use super::layout::{lane_of, ByteHeaps};
+use super::layout::ByteHeaps;
 
 /// [`ByteHeaps::fold_leaves_with`] without SIMD.
 pub(super) fn walk_trees<A>(
@@ -17,7 +17,8 @@ pub(super) fn walk_trees<A>(
         let (slots, lims) = (&heaps.slot_lines[t].0, &heaps.lim_lines[t].0);
         let mut h = 0;
         for _ in 0..depth {
-            let lane = lane_of(depth, h);
+            // Before each of the `depth` steps `h` is an inner node: below 63.
+            let lane = usize::from(heaps.tables.lane[h & 63]);
             let right = ranks[usize::from(slots[lane])] >= lims[lane];
             h = 2 * h + 1 + usize::from(right);
         }

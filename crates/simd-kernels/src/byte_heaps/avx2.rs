@@ -53,10 +53,7 @@ pub(super) unsafe fn walk_trees<A>(
         _mm256_broadcastsi128_si256(_mm_loadu_si128(p.add(16 * k).cast()))
     });
     let tables = &heaps.tables;
-    let lines = heaps.slot_lines[trees.clone()]
-        .iter()
-        .zip(&heaps.lim_lines[trees.clone()]);
-    for (t, (slots, lims)) in trees.zip(lines) {
+    for (t, slots, lims) in heaps.lines(trees) {
         let mut mask = 0u64;
         for half in 0..2 {
             // SAFETY: `Line`s are 64-byte aligned arrays of 64 bytes; each half is 32 bytes

@@ -71,10 +71,7 @@ unsafe fn walk<const SLOTS: usize, A>(
         [lo[0], lo[1], hi[0], hi[1]]
     };
     let tables = &heaps.tables;
-    let lines = heaps.slot_lines[trees.clone()]
-        .iter()
-        .zip(&heaps.lim_lines[trees.clone()]);
-    for (t, (slots, lims)) in trees.zip(lines) {
+    for (t, slots, lims) in heaps.lines(trees) {
         // SAFETY: `Line`s are 64-byte aligned arrays of 64 bytes.
         let (idx, lim) = unsafe {
             (

@@ -24,7 +24,8 @@ pub(super) fn bytes_on_avx2() -> bool {
         Ok("bytes") => true,
         Ok("gather" | "lockstep") => false,
         // Anything else is refused by the 32-bit heaps' own choice.
-        _ => std::arch::is_x86_feature_detected!("avx2") && measure(),
+        // The 32-bit walk it is measured against runs as `Isa::Avx2Fma`.
+        _ => Isa::Avx2Fma.is_supported() && measure(),
     })
 }
 

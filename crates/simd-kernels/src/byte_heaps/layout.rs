@@ -156,6 +156,17 @@ impl ByteHeaps {
         }
     }
 
+    /// Trees `trees` with their slot and limit lines, for the walks.
+    pub(super) fn lines(
+        &self,
+        trees: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (usize, &Line, &Line)> {
+        let lines = self.slot_lines[trees.clone()]
+            .iter()
+            .zip(&self.lim_lines[trees.clone()]);
+        trees.zip(lines).map(|(t, (s, l))| (t, s, l))
+    }
+
     /// Splits on every root-to-leaf path.
     pub fn depth(&self) -> u32 {
         self.depth

@@ -13,8 +13,8 @@ pub(super) fn walk_trees<A>(
     mut f: impl FnMut(A, usize, u32) -> A,
 ) -> A {
     let depth = heaps.depth;
-    for t in trees {
-        let (slots, lims) = (&heaps.slot_lines[t].0, &heaps.lim_lines[t].0);
+    for (t, slots, lims) in heaps.lines(trees) {
+        let (slots, lims) = (&slots.0, &lims.0);
         let mut h = 0;
         for _ in 0..depth {
             // Before each of the `depth` steps `h` is an inner node: below 63.

@@ -198,7 +198,7 @@ impl Perfect {
         mut f: impl FnMut(A, usize, f64) -> A,
     ) -> A {
         let width = 1usize << self.heaps.depth();
-        if let Some(b) = self.bytes.as_ref().filter(|_| self.walks_whole_trees(isa)) {
+        if let Some(b) = self.bytes.as_ref().filter(|b| b.heaps.is_fast_on(isa)) {
             // Each leaf is summed as its tree's walk ends, inside the kernel's loop.
             let leaves = &self.leaves;
             let trees = 0..places.len();

@@ -93,8 +93,13 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::sub_scalar_into(x, c, out))
             }
             #[inline]
-            fn gram_lower_add_kernel(isa: Isa, cols: &[&[Self]], g: &mut [Self]) {
-                dispatch!(isa, $t::gram_lower_add(cols, g))
+            fn gram_lower_lanes_kernel(
+                isa: Isa,
+                cols: &[&[Self]],
+                lanes: Option<&mut [Self]>,
+                g: Option<&mut [Self]>,
+            ) {
+                dispatch!(isa, $t::gram_lower_lanes(cols, lanes, g))
             }
             #[inline]
             fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)> {

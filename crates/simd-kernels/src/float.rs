@@ -83,7 +83,12 @@ pub trait Float:
     #[doc(hidden)]
     fn sub_scalar_into_kernel(isa: Isa, x: &[Self], c: Self, out: &mut [Self]);
     #[doc(hidden)]
-    fn gram_lower_add_kernel(isa: Isa, cols: &[&[Self]], g: &mut [Self]);
+    fn gram_lower_lanes_kernel(
+        isa: Isa,
+        cols: &[&[Self]],
+        lanes: Option<&mut [Self]>,
+        g: Option<&mut [Self]>,
+    );
     #[doc(hidden)]
     fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)>;
 }

@@ -50,13 +50,91 @@ pub fn gram_lower_add<T: Float>(cols: &[&[T]], g: &mut [T]) {
 #[inline]
 #[track_caller]
 pub fn gram_lower_add_with<T: Float>(isa: Isa, cols: &[&[T]], g: &mut [T]) {
+    check_columns("gram_lower_add", cols);
+    check_output("gram_lower_add", cols.len(), g);
+    T::gram_lower_lanes_kernel(isa, cols, None, Some(g))
+}
+
+/// Rows that every block but the last given to [`gram_lanes_add_with`] holds a multiple
+/// of: the most lanes of any ISA, so each row lands in the same lane whatever the blocks.
+pub const GRAM_BLOCK_ROWS_MULTIPLE: usize = crate::generic::gram::PAIR_STRIDE;
+
+/// Elements of the lane buffer [`gram_lanes_add_with`] carries between the blocks of the
+/// rows of `k` columns (per pair of the lower triangle, a slot of the most lanes of any ISA).
+pub fn gram_lanes_len(k: usize) -> usize {
+    k * (k + 1) / 2 * crate::generic::gram::PAIR_STRIDE
+}
+
+/// [`gram_lower_add`] of columns whose rows come block by block: each block's products are
+/// added to the per-lane partial sums held in `lanes` (zeroed by the caller before the
+/// first block, [`gram_lanes_len`] elements), and with `finish` (the last block) each
+/// pair's lanes are summed and added to the lower triangle of the `k x k` `finish`.
+///
+/// A caller blocks the rows so that they stay in cache while every tile of the lower
+/// triangle reads them, without paying one reduction of every tile's lanes per block, and
+/// without the blocking changing the rounding: the result is the same bits as one
+/// [`gram_lower_add_with`] over the whole columns on the same ISA.
+///
+/// # Panics
+/// If the columns differ in length, `lanes` or `finish` has the wrong length, a block
+/// before the last does not hold a multiple of [`GRAM_BLOCK_ROWS_MULTIPLE`] rows, or the CPU
+/// does not support `isa`.
+///
+/// ```
+/// use simd_kernels::{gram_lanes_add_with, gram_lanes_len, Isa};
+/// let a: Vec<f64> = (0..40).map(|i| i as f64 * 0.1).collect();
+/// let b: Vec<f64> = a.iter().map(|x| 1.0 - x).collect();
+/// let isa = Isa::detect();
+/// let mut lanes = vec![0.0; gram_lanes_len(2)];
+/// let mut g = [0.0; 4];
+/// // 32 rows, then the last 8.
+/// gram_lanes_add_with(isa, &[&a[..32], &b[..32]], &mut lanes, None);
+/// gram_lanes_add_with(isa, &[&a[32..], &b[32..]], &mut lanes, Some(&mut g));
+/// let mut whole = [0.0; 4];
+/// simd_kernels::gram_lower_add_with(isa, &[&a, &b], &mut whole);
+/// assert_eq!(g, whole);
+/// ```
+#[inline]
+#[track_caller]
+pub fn gram_lanes_add_with<T: Float>(
+    isa: Isa,
+    cols: &[&[T]],
+    lanes: &mut [T],
+    finish: Option<&mut [T]>,
+) {
+    check_columns("gram_lanes_add", cols);
     let k = cols.len();
+    if lanes.len() != gram_lanes_len(k) {
+        panic!(
+            "gram_lanes_add: lanes hold {} elements, {k} columns need {}",
+            lanes.len(),
+            gram_lanes_len(k)
+        );
+    }
+    let rows = cols.first().map_or(0, |c| c.len());
+    match &finish {
+        Some(g) => check_output("gram_lanes_add", k, g),
+        None if !rows.is_multiple_of(GRAM_BLOCK_ROWS_MULTIPLE) => panic!(
+            "gram_lanes_add: a block before the last holds {rows} rows, not a multiple of \
+             {GRAM_BLOCK_ROWS_MULTIPLE}"
+        ),
+        None => {}
+    }
+    T::gram_lower_lanes_kernel(isa, cols, Some(lanes), finish)
+}
+
+#[track_caller]
+fn check_output<T>(what: &str, k: usize, g: &[T]) {
     if k.checked_mul(k) != Some(g.len()) {
         panic!(
-            "gram_lower_add: g holds {} elements, {k} columns need k * k",
+            "{what}: g holds {} elements, {k} columns need k * k",
             g.len()
         );
     }
+}
+
+#[track_caller]
+fn check_columns<T>(what: &str, cols: &[&[T]]) {
     if let Some(first) = cols.first() {
         if let Some((j, c)) = cols
             .iter()
@@ -64,13 +142,12 @@ pub fn gram_lower_add_with<T: Float>(isa: Isa, cols: &[&[T]], g: &mut [T]) {
             .find(|(_, c)| c.len() != first.len())
         {
             panic!(
-                "gram_lower_add: column {j} has {} rows, column 0 has {}",
+                "{what}: column {j} has {} rows, column 0 has {}",
                 c.len(),
                 first.len()
             );
         }
     }
-    T::gram_lower_add_kernel(isa, cols, g)
 }
 
 #[cfg(test)]
@@ -156,6 +233,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn blocks_carried_in_lanes_give_the_bits_of_one_call() {
+        let (rows, k) = (403, 13);
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let x: Vec<f64> = (0..rows * k)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 11) as f64 / (1u64 << 53) as f64 - 0.45
+            })
+            .collect();
+        let cols = columns(&x, rows, k, rows);
+        for isa in Isa::available() {
+            let mut whole = vec![0.25; k * k];
+            gram_lower_add_with(isa, &cols, &mut whole);
+            // Splits into blocks of multiples of 16 rows, the last one ragged or empty.
+            for block in [16, 48, 64, 400, 403] {
+                for bounds in [vec![block], vec![block, rows - rows % 16]] {
+                    let mut lanes = vec![0.0; gram_lanes_len(k)];
+                    let mut g = vec![0.25; k * k];
+                    let mut r0 = 0;
+                    let mut cuts: Vec<usize> = (block..rows).step_by(bounds[0]).collect();
+                    cuts.extend(bounds.get(1).filter(|&&c| c > *cuts.last().unwrap_or(&0)));
+                    cuts.push(rows);
+                    for &r1 in &cuts {
+                        let part: Vec<&[f64]> = cols.iter().map(|c| &c[r0..r1]).collect();
+                        let last = (r1 == rows).then_some(&mut g[..]);
+                        gram_lanes_add_with(isa, &part, &mut lanes, last);
+                        r0 = r1;
+                    }
+                    assert_eq!(g, whole, "{isa} cuts {cuts:?}");
+                }
+            }
+            // The rows end with a whole block; the last call brings no rows.
+            let head: Vec<&[f64]> = cols.iter().map(|c| &c[..400]).collect();
+            let empty: Vec<&[f64]> = cols.iter().map(|c| &c[400..400]).collect();
+            let mut whole = vec![0.0; k * k];
+            gram_lower_add_with(isa, &head, &mut whole);
+            let (mut lanes, mut g) = (vec![0.0; gram_lanes_len(k)], vec![0.0; k * k]);
+            gram_lanes_add_with(isa, &head, &mut lanes, None);
+            gram_lanes_add_with(isa, &empty, &mut lanes, Some(&mut g));
+            assert_eq!(g, whole, "{isa} empty last block");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "a block before the last holds 20 rows")]
+    fn a_ragged_block_before_the_last_is_refused() {
+        let c = [0.0; 20];
+        let mut lanes = vec![0.0; gram_lanes_len(1)];
+        gram_lanes_add_with(Isa::Scalar, &[&c[..]], &mut lanes, None);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::cache::CacheSizes;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
-use simd_kernels::{gram_l1_columns, gram_lower_add_with, Isa};
+use simd_kernels::{
+    gram_l1_columns, gram_lanes_add_with, gram_lanes_len, gram_lower_add_with, Isa,
+};
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
 ///
@@ -136,8 +138,8 @@ fn lower_tile_area(mr: usize, nr: usize, k: usize) -> usize {
 /// two paths round differently and a given call must give the same bits on every run.
 const DOT_MAX_COLUMNS: usize = 64;
 
-/// Fewest rows per block for the dot kernel: below this the per-block summing of each
-/// tile's lanes outweighs the kernel's gain.
+/// Fewest rows per block for the dot kernel: below this each tile's cost per block (its
+/// lanes loaded and stored, its columns set up) outweighs the kernel's gain.
 const DOT_MIN_ROWS: usize = 256;
 
 /// Rows per block of the dot-product kernel for a column-major `n x k` `X` of `bytes`-sized
@@ -190,13 +192,25 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
     let (Some(block), Some(columns)) = (block, columns) else {
         return false;
     };
-    let mut blocks = Vec::with_capacity(k);
-    for r0 in (0..n).step_by(block) {
-        let r1 = (r0 + block).min(n);
-        blocks.clear();
-        blocks.extend(columns.iter().map(|c| &c[r0..r1]));
-        gram_lower_add_with(isa, &blocks, g.as_mut_slice());
+    if n <= block {
+        // One block: no lanes to carry (the same bits as the blocked path below).
+        gram_lower_add_with(isa, &columns, g.as_mut_slice());
+        return true;
     }
+    // Each block's per-lane sums carry over to the next (zeroed first), so the blocking
+    // does not change the rounding (the bits of one call over the whole columns) and each
+    // tile's lanes are summed once, at the end.
+    T::with_pack(gram_lanes_len(k), |lanes| {
+        lanes.fill(T::ZERO);
+        let mut blocks = Vec::with_capacity(k);
+        for r0 in (0..n).step_by(block) {
+            let r1 = (r0 + block).min(n);
+            blocks.clear();
+            blocks.extend(columns.iter().map(|c| &c[r0..r1]));
+            let last = (r1 == n).then(|| g.as_mut_slice());
+            gram_lanes_add_with(isa, &blocks, lanes, last);
+        }
+    });
     true
 }
 
@@ -322,6 +336,28 @@ mod tests {
         };
         assert_eq!(gram_l1_columns(Isa::Avx512), 10);
         assert_eq!(dot_block_rows(xeon, 8, 64, 10), Some(576));
+    }
+
+    #[test]
+    fn the_blocks_of_rows_do_not_change_the_bits() {
+        // Rows enough for several blocks on any cache sizes, not a multiple of any lane
+        // count; values whose products round.
+        let (n, k) = (20_003, 24);
+        let x = Mat::from_fn(n, k, |i, j| ((i * 31 + j * 17) % 101) as f64 / 7.0 - 6.9);
+        let cols: Vec<&[f64]> = x.as_slice().chunks_exact(n).collect();
+        for isa in Isa::available() {
+            let mut whole = vec![0.0f64; k * k];
+            gram_lower_add_with(isa, &cols, &mut whole);
+            let g = gram_with(isa, x.as_ref(), Par::Seq);
+            let mut added = Mat::zeros(k, k);
+            gram_add_lower_with(isa, x.as_ref(), &mut added);
+            for j in 0..k {
+                for i in j..k {
+                    assert_eq!(g[(i, j)].to_bits(), whole[i + j * k].to_bits(), "{isa}");
+                    assert_eq!(added[(i, j)].to_bits(), whole[i + j * k].to_bits(), "{isa}");
+                }
+            }
+        }
     }
 
     #[test]

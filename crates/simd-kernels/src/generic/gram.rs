@@ -21,6 +21,13 @@
 //! sized as below) it ran the Gram matrix 1.3x as fast as the `6 x 2` tile, 4000 rows in
 //! cache 54 -> 71 useful GFLOP/s (57% of the FMA peak), 100000 rows 45 -> 58.
 //!
+//! Blocks of rows carry each pair's lanes from one block to the next in a caller's buffer
+//! (`gram_lanes_add_with`) and sum them once after the last, so how the rows are blocked
+//! does not change the rounding. On a Zen 4 EPYC (AVX-512, 100000 x 64, one thread) that
+//! measured level with summing every tile's lanes per block of 384 rows (29-31 useful
+//! GFLOP/s either way); blocks of 1024-4096 rows ran 5-20% faster there (within a noisy
+//! host's spread), the opposite of the Xeon below, so the block stays the cache rule's.
+//!
 //! The caller blocks the rows so that the block of `X` stays in L2 and a band, with the `j`
 //! columns streaming past it, fits L1 ([`crate::gram_l1_columns`]): on that Xeon, blocks
 //! whose band alone filled L1 (1024 rows) ran 1.15-1.2x slower than 576 rows.
@@ -50,13 +57,45 @@ pub(crate) const fn tile_j(registers: usize) -> usize {
     }
 }
 
-/// Adds `sum_r cols[i][r] * cols[j][r]` to `g[i + j k]` for every `i >= j` of the `k x k`
-/// column-major `g` (`k = cols.len()`); the upper triangle is not touched. The caller
-/// checked the shapes: every column has the same length, `g` holds `k * k` elements.
+/// Elements per column pair in a lane buffer ([`crate::gram_lanes_len`]): the most lanes
+/// of any ISA (AVX-512 `f32`), so a buffer's layout does not depend on the ISA.
+pub(crate) const PAIR_STRIDE: usize = 16;
+
+/// Offset of the lanes of the pair `(i, j)`, `i >= j`, in a lane buffer: the pairs of the
+/// lower triangle row by row.
 #[inline(always)]
-pub(crate) fn gram_lower_add<T: Float, S: Simd<T>>(simd: S, cols: &[&[T]], g: &mut [T]) {
+fn pair_offset(i: usize, j: usize) -> usize {
+    (i * (i + 1) / 2 + j) * PAIR_STRIDE
+}
+
+/// The Gram kernel over one block of rows of the columns `cols` (`k = cols.len()`), for
+/// every pair `i >= j` of the lower triangle. Each pair's `LANES` partial sums (row `r` of
+/// the block in lane `r % LANES`) start from zero, or from `lanes` when given (the sums of
+/// the blocks before); then, with `g`, they are summed in a fixed pairwise order, the
+/// leftover rows added one by one, and the total added to `g[i + j k]`; without `g` they
+/// are stored back into `lanes` (and the block holds a multiple of `LANES` rows: the caller
+/// checked). The caller checked the shapes: every column has the same length, `g` holds
+/// `k * k` elements and `lanes` `k (k + 1) / 2 * PAIR_STRIDE`. Since lane `l` always
+/// receives the rows `r = l (mod LANES)` in order, the sums do not depend on how the rows
+/// are split into blocks.
+#[inline(always)]
+pub(crate) fn gram_lower_lanes<T: Float, S: Simd<T>>(
+    simd: S,
+    cols: &[&[T]],
+    mut lanes: Option<&mut [T]>,
+    mut g: Option<&mut [T]>,
+) {
     let k = cols.len();
     if cols.first().is_none_or(|c| c.is_empty()) {
+        if let (Some(lanes), Some(g)) = (lanes, g) {
+            // No rows in the last block: the sums so far are the result.
+            for i in 0..k {
+                for j in 0..=i {
+                    let at = &lanes[pair_offset(i, j)..][..S::LANES];
+                    g[i + j * k] += reduce_lanes(simd, simd.load(at));
+                }
+            }
+        }
         return;
     }
     for i0 in (0..k).step_by(TI) {
@@ -72,7 +111,8 @@ pub(crate) fn gram_lower_add<T: Float, S: Simd<T>>(simd: S, cols: &[&[T]], g: &m
             let b = &cols[j0..j0 + nj];
             let (a, b) = (&a[..ni], &b[..nj]);
             let at = Tile {
-                g: &mut *g,
+                g: g.as_deref_mut(),
+                lanes: lanes.as_deref_mut(),
                 k,
                 i0,
                 j0,
@@ -103,17 +143,20 @@ pub(crate) fn gram_lower_add<T: Float, S: Simd<T>>(simd: S, cols: &[&[T]], g: &m
     }
 }
 
-/// Where a tile's sums go: `g[(i0 + t) + (j0 + u) k]`, for `i0 + t >= j0 + u` only.
+/// Where a tile's sums go: added to `g[(i0 + t) + (j0 + u) k]` when `g` is given, else
+/// stored into `lanes`; pairs with `i0 + t >= j0 + u` only.
 struct Tile<'g, T> {
-    g: &'g mut [T],
+    g: Option<&'g mut [T]>,
+    lanes: Option<&'g mut [T]>,
     k: usize,
     i0: usize,
     j0: usize,
 }
 
-/// One `NI x NJ` tile of column pairs over all rows: `LANES` rows per step, each pair's
-/// lanes summed in a fixed pairwise order, then the leftover rows added one by one (with the
-/// ISA's scalar FMA, as the vector body rounds).
+/// One `NI x NJ` tile of column pairs over all rows of the block: `LANES` rows per step
+/// into accumulators that start from zero or from the lane buffer, then either stored back
+/// or each pair's lanes summed in a fixed pairwise order and the leftover rows added one by
+/// one (with the ISA's scalar FMA, as the vector body rounds).
 #[inline(always)]
 fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
     simd: S,
@@ -126,12 +169,74 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
     let main = rows - rows % S::LANES;
     let pa: [*const T; NI] = std::array::from_fn(|t| a[t].as_ptr());
     let pb: [*const T; NJ] = std::array::from_fn(|u| b[u].as_ptr());
+    let below = |t: usize, u: usize| at.i0 + t >= at.j0 + u;
     let mut acc = [[simd.splat(T::ZERO); NJ]; NI];
+    if let Some(lanes) = at.lanes.as_deref() {
+        for t in 0..NI {
+            for u in 0..NJ {
+                if below(t, u) {
+                    let off = pair_offset(at.i0 + t, at.j0 + u);
+                    acc[t][u] = simd.load(&lanes[off..off + S::LANES]);
+                }
+            }
+        }
+    }
+    let acc = rows_into(simd, pa, pb, main, acc);
+    let Tile {
+        g,
+        lanes,
+        k,
+        i0,
+        j0,
+        ..
+    } = at;
+    let Some(g) = g else {
+        let lanes = lanes.expect("a block without g stores into lanes");
+        debug_assert!(
+            main == rows,
+            "a block before the last holds whole lane steps"
+        );
+        for t in 0..NI {
+            for u in 0..NJ {
+                if i0 + t >= j0 + u {
+                    let off = pair_offset(i0 + t, j0 + u);
+                    simd.store(acc[t][u], &mut lanes[off..off + S::LANES]);
+                }
+            }
+        }
+        return;
+    };
+    for t in 0..NI {
+        for u in 0..NJ {
+            let (i, j) = (i0 + t, j0 + u);
+            if i < j {
+                continue;
+            }
+            let mut s = reduce_lanes(simd, acc[t][u]);
+            for r in main..rows {
+                s = simd.mul_add_scalar(a[t][r], b[u][r], s);
+            }
+            g[i + j * k] += s;
+        }
+    }
+}
+
+/// The tile's accumulators after the rows `0 .. main` (a multiple of `LANES`): the hot
+/// loop alone, with the accumulators passed by value so they stay in registers.
+#[inline(always)]
+fn rows_into<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
+    simd: S,
+    pa: [*const T; NI],
+    pb: [*const T; NJ],
+    main: usize,
+    mut acc: [[S::V; NJ]; NI],
+) -> [[S::V; NJ]; NI] {
     let mut r = 0;
     while r < main {
         let mut bv = [simd.splat(T::ZERO); NJ];
         for u in 0..NJ {
-            // SAFETY: every column slice holds `rows` elements and r + LANES <= main <= rows.
+            // SAFETY: the caller's columns hold at least `main` elements and
+            // r + LANES <= main.
             bv[u] = unsafe { simd.load_ptr(pb[u].add(r)) };
         }
         for t in 0..NI {
@@ -143,17 +248,5 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
         }
         r += S::LANES;
     }
-    for t in 0..NI {
-        for u in 0..NJ {
-            let (i, j) = (at.i0 + t, at.j0 + u);
-            if i < j {
-                continue;
-            }
-            let mut s = reduce_lanes(simd, acc[t][u]);
-            for r in main..rows {
-                s = simd.mul_add_scalar(a[t][r], b[u][r], s);
-            }
-            at.g[i + j * at.k] += s;
-        }
-    }
+    acc
 }

@@ -55,8 +55,12 @@ macro_rules! entry_points {
             $crate::generic::probe::read_probe::<$t, $s>(<$s>::new(), x)
         }
         $(#[$attr])*
-        pub(crate) fn gram_lower_add(cols: &[&[$t]], g: &mut [$t]) {
-            $crate::generic::gram::gram_lower_add::<$t, $s>(<$s>::new(), cols, g)
+        pub(crate) fn gram_lower_lanes(
+            cols: &[&[$t]],
+            lanes: Option<&mut [$t]>,
+            g: Option<&mut [$t]>,
+        ) {
+            $crate::generic::gram::gram_lower_lanes::<$t, $s>(<$s>::new(), cols, lanes, g)
         }
         $(#[$attr])*
         pub(crate) fn min_max(x: &[$t]) -> Option<($t, $t)> {

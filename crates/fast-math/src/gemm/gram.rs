@@ -148,7 +148,12 @@ const DOT_MIN_ROWS: usize = 256;
 /// `l1_columns` the kernel holds at once ([`gram_l1_columns`]: a band of `i` columns that
 /// every tile of the band reads, and one tile's `j` columns streaming past it) fit L1, in
 /// whole cache lines.
-fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize, l1_columns: usize) -> Option<usize> {
+pub(super) fn dot_block_rows(
+    c: CacheSizes,
+    bytes: usize,
+    k: usize,
+    l1_columns: usize,
+) -> Option<usize> {
     if k > DOT_MAX_COLUMNS {
         return None;
     }
@@ -192,6 +197,9 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
     let (Some(block), Some(columns)) = (block, columns) else {
         return false;
     };
+    let caches = CacheSizes::detect();
+    let probe_rule = dot_block_rows(caches, 8, 64, gram_l1_columns(isa));
+    let block = super::gram_blocks::block_rows(isa, n, k, T::BYTES, block, probe_rule);
     if n <= block {
         // One block: no lanes to carry (the same bits as the blocked path below).
         gram_lower_add_with(isa, &columns, g.as_mut_slice());

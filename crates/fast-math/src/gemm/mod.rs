@@ -17,6 +17,7 @@
 mod blocking;
 mod gemv;
 mod gram;
+mod gram_blocks;
 mod loops;
 mod pack;
 

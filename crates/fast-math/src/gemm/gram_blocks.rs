@@ -1,0 +1,137 @@
+//! How many rows per block the Gram matrix's dot-product kernel takes on this machine: the
+//! cache rule's blocks, or larger ones where a measurement once per process finds them
+//! faster. Blocks never change the result (each pair's lanes carry from block to block, see
+//! `simd_kernels::gram_lanes_add_with`), so the choice is free to follow the machine.
+//!
+//! Why measured: the two machines measured disagree. On an Intel Xeon (AVX-512, 48 KiB L1d,
+//! 2 MiB L2) blocks whose band of columns stays in L1 (576 rows at 64 columns) ran
+//! 1.15-1.2x as fast as 1024; on a Zen 4 EPYC (AVX-512, 32 KiB L1d, 1 MiB L2) blocks of
+//! 1024-4096 rows ran 5-20% faster than the L1 rule's 384 (100000 x 64, one thread).
+
+use simd_kernels::cache::CacheSizes;
+use simd_kernels::{gram_lanes_add_with, gram_lanes_len, Isa};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Columns of the measurement (the widest the dot kernel takes).
+const PROBE_COLUMNS: usize = 64;
+
+/// Larger blocks are taken only when they measure at least this much faster (percent of the
+/// rule's time), so a noisy tie keeps the rule.
+const PROBE_MARGIN_PERCENT: u32 = 95;
+
+/// Rows per block for a call of `n` rows of `k` columns of `bytes`-sized elements on `isa`,
+/// given the cache rule's `rule` rows (and `probe_rule`, its rows for the measurement's
+/// 64 columns of `f64`): the rows whose `k` columns fill half of L2 where they
+/// are more than `rule` and the measurement ([`large_blocks_faster`]) prefers them; `rule`
+/// otherwise, and without measuring for a call too small to repay the measurement (fewer
+/// than 8 large blocks: the measurement reads about 4 x 2 x 4 of them).
+pub(super) fn block_rows(
+    isa: Isa,
+    n: usize,
+    k: usize,
+    bytes: usize,
+    rule: usize,
+    probe_rule: Option<usize>,
+) -> usize {
+    let large = half_l2_rows(CacheSizes::detect(), k, bytes);
+    if large > rule && n >= 8 * large && large_blocks_faster(isa, probe_rule) {
+        large
+    } else {
+        rule
+    }
+}
+
+/// Rows (a multiple of 64) whose `k` columns of `bytes`-sized elements fill half of L2.
+fn half_l2_rows(c: CacheSizes, k: usize, bytes: usize) -> usize {
+    c.l2 / (2 * k.max(1) * bytes) / 64 * 64
+}
+
+/// Whether blocks filling half of L2 beat the cache rule's blocks for the dot-product Gram
+/// kernel on `isa`, measured once per process per ISA: a `64`-column `f64` matrix of four
+/// large blocks, each size timed three times alternately after one warm-up run, best times
+/// compared with a 5% margin (about 4 ms on a Zen 4).
+fn large_blocks_faster(isa: Isa, probe_rule: Option<usize>) -> bool {
+    static CHOICE: [OnceLock<bool>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match isa {
+        Isa::Scalar => 0,
+        Isa::Avx2Fma => 1,
+        Isa::Avx512 => 2,
+    };
+    *CHOICE[slot].get_or_init(|| measure(isa, probe_rule))
+}
+
+fn measure(isa: Isa, probe_rule: Option<usize>) -> bool {
+    let c = CacheSizes::detect();
+    let k = PROBE_COLUMNS;
+    let Some(rule) = probe_rule else {
+        return false;
+    };
+    let large = half_l2_rows(c, k, 8);
+    if large <= rule {
+        return false;
+    }
+    let rows = 4 * large;
+    // Deterministic values in [-0.5, 0.5): the kernel's speed does not depend on them.
+    let x: Vec<f64> = (0..rows * k)
+        .map(|i| (i.wrapping_mul(2_654_435_761) % 1000) as f64 / 1000.0 - 0.5)
+        .collect();
+    let cols: Vec<&[f64]> = x.chunks_exact(rows).collect();
+    let mut lanes = vec![0.0; gram_lanes_len(k)];
+    let mut g = vec![0.0; k * k];
+    let mut blocks = Vec::with_capacity(k);
+    let mut run = |block: usize| -> Duration {
+        lanes.fill(0.0);
+        let start = Instant::now();
+        for r0 in (0..rows).step_by(block) {
+            let r1 = (r0 + block).min(rows);
+            blocks.clear();
+            blocks.extend(cols.iter().map(|c| &c[r0..r1]));
+            let last = (r1 == rows).then_some(&mut g[..]);
+            gram_lanes_add_with(isa, &blocks, &mut lanes, last);
+        }
+        start.elapsed()
+    };
+    run(rule);
+    run(large);
+    let (mut small_best, mut large_best) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        small_best = small_best.min(run(rule));
+        large_best = large_best.min(run(large));
+    }
+    large_best * 100 < small_best * PROBE_MARGIN_PERCENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use simd_kernels::cache::CacheSource;
+
+    #[test]
+    fn large_blocks_fill_half_of_l2_in_whole_lines() {
+        let zen4 = CacheSizes {
+            l1d: 32 << 10,
+            l1d_ways: 8,
+            l2: 1 << 20,
+            l3: 32 << 20,
+            source: CacheSource::Fallback,
+        };
+        assert_eq!(half_l2_rows(zen4, 64, 8), 1024);
+        assert_eq!(half_l2_rows(zen4, 24, 8), 2688);
+        assert_eq!(half_l2_rows(zen4, 64, 4), 2048);
+    }
+
+    #[test]
+    fn small_calls_and_rules_at_least_as_large_keep_the_rule() {
+        let large = half_l2_rows(CacheSizes::detect(), 64, 8);
+        for isa in Isa::available() {
+            // Too few rows to measure.
+            assert_eq!(block_rows(isa, 8 * large - 1, 64, 8, 384, Some(384)), 384);
+            // The rule already as large: nothing to choose.
+            assert_eq!(block_rows(isa, 100 * large, 64, 8, large, Some(384)), large);
+            // Otherwise one of the two.
+            let b = block_rows(isa, 100 * large, 64, 8, 384, Some(384));
+            assert!(b == 384 || b == large, "{isa}: {b}");
+        }
+    }
+}

@@ -97,9 +97,10 @@ macro_rules! impl_float {
                 isa: Isa,
                 cols: &[&[Self]],
                 lanes: Option<&mut [Self]>,
+                carry_in: bool,
                 g: Option<&mut [Self]>,
             ) {
-                dispatch!(isa, $t::gram_lower_lanes(cols, lanes, g))
+                dispatch!(isa, $t::gram_lower_lanes(cols, lanes, carry_in, g))
             }
             #[inline]
             fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)> {

@@ -87,6 +87,7 @@ pub trait Float:
         isa: Isa,
         cols: &[&[Self]],
         lanes: Option<&mut [Self]>,
+        carry_in: bool,
         g: Option<&mut [Self]>,
     );
     #[doc(hidden)]

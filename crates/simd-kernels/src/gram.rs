@@ -52,7 +52,7 @@ pub fn gram_lower_add<T: Float>(cols: &[&[T]], g: &mut [T]) {
 pub fn gram_lower_add_with<T: Float>(isa: Isa, cols: &[&[T]], g: &mut [T]) {
     check_columns("gram_lower_add", cols);
     check_output("gram_lower_add", cols.len(), g);
-    T::gram_lower_lanes_kernel(isa, cols, None, Some(g))
+    T::gram_lower_lanes_kernel(isa, cols, None, false, Some(g))
 }
 
 /// Rows that every block but the last given to [`gram_lanes_add_with`] holds a multiple
@@ -66,8 +66,9 @@ pub fn gram_lanes_len(k: usize) -> usize {
 }
 
 /// [`gram_lower_add`] of columns whose rows come block by block: each block's products are
-/// added to the per-lane partial sums held in `lanes` (zeroed by the caller before the
-/// first block, [`gram_lanes_len`] elements), and with `finish` (the last block) each
+/// added to the per-lane partial sums held in `lanes` ([`gram_lanes_len`] elements; with
+/// `first`, the first block, they are written before they are read, so the buffer need not
+/// be zeroed), and with `finish` (the last block) each
 /// pair's lanes are summed and added to the lower triangle of the `k x k` `finish`.
 ///
 /// A caller blocks the rows so that they stay in cache while every tile of the lower
@@ -85,11 +86,11 @@ pub fn gram_lanes_len(k: usize) -> usize {
 /// let a: Vec<f64> = (0..40).map(|i| i as f64 * 0.1).collect();
 /// let b: Vec<f64> = a.iter().map(|x| 1.0 - x).collect();
 /// let isa = Isa::detect();
-/// let mut lanes = vec![0.0; gram_lanes_len(2)];
+/// let mut lanes = vec![f64::NAN; gram_lanes_len(2)]; // written by the first block
 /// let mut g = [0.0; 4];
 /// // 32 rows, then the last 8.
-/// gram_lanes_add_with(isa, &[&a[..32], &b[..32]], &mut lanes, None);
-/// gram_lanes_add_with(isa, &[&a[32..], &b[32..]], &mut lanes, Some(&mut g));
+/// gram_lanes_add_with(isa, &[&a[..32], &b[..32]], &mut lanes, true, None);
+/// gram_lanes_add_with(isa, &[&a[32..], &b[32..]], &mut lanes, false, Some(&mut g));
 /// let mut whole = [0.0; 4];
 /// simd_kernels::gram_lower_add_with(isa, &[&a, &b], &mut whole);
 /// assert_eq!(g, whole);
@@ -100,6 +101,7 @@ pub fn gram_lanes_add_with<T: Float>(
     isa: Isa,
     cols: &[&[T]],
     lanes: &mut [T],
+    first: bool,
     finish: Option<&mut [T]>,
 ) {
     check_columns("gram_lanes_add", cols);
@@ -120,7 +122,7 @@ pub fn gram_lanes_add_with<T: Float>(
         ),
         None => {}
     }
-    T::gram_lower_lanes_kernel(isa, cols, Some(lanes), finish)
+    T::gram_lower_lanes_kernel(isa, cols, Some(lanes), !first, finish)
 }
 
 #[track_caller]
@@ -254,7 +256,8 @@ mod tests {
             // Splits into blocks of multiples of 16 rows, the last one ragged or empty.
             for block in [16, 48, 64, 400, 403] {
                 for bounds in [vec![block], vec![block, rows - rows % 16]] {
-                    let mut lanes = vec![0.0; gram_lanes_len(k)];
+                    // Garbage before the first block: it writes before it reads.
+                    let mut lanes = vec![f64::NAN; gram_lanes_len(k)];
                     let mut g = vec![0.25; k * k];
                     let mut r0 = 0;
                     let mut cuts: Vec<usize> = (block..rows).step_by(bounds[0]).collect();
@@ -263,7 +266,7 @@ mod tests {
                     for &r1 in &cuts {
                         let part: Vec<&[f64]> = cols.iter().map(|c| &c[r0..r1]).collect();
                         let last = (r1 == rows).then_some(&mut g[..]);
-                        gram_lanes_add_with(isa, &part, &mut lanes, last);
+                        gram_lanes_add_with(isa, &part, &mut lanes, r0 == 0, last);
                         r0 = r1;
                     }
                     assert_eq!(g, whole, "{isa} cuts {cuts:?}");
@@ -275,8 +278,8 @@ mod tests {
             let mut whole = vec![0.0; k * k];
             gram_lower_add_with(isa, &head, &mut whole);
             let (mut lanes, mut g) = (vec![0.0; gram_lanes_len(k)], vec![0.0; k * k]);
-            gram_lanes_add_with(isa, &head, &mut lanes, None);
-            gram_lanes_add_with(isa, &empty, &mut lanes, Some(&mut g));
+            gram_lanes_add_with(isa, &head, &mut lanes, true, None);
+            gram_lanes_add_with(isa, &empty, &mut lanes, false, Some(&mut g));
             assert_eq!(g, whole, "{isa} empty last block");
         }
     }
@@ -286,7 +289,7 @@ mod tests {
     fn a_ragged_block_before_the_last_is_refused() {
         let c = [0.0; 20];
         let mut lanes = vec![0.0; gram_lanes_len(1)];
-        gram_lanes_add_with(Isa::Scalar, &[&c[..]], &mut lanes, None);
+        gram_lanes_add_with(Isa::Scalar, &[&c[..]], &mut lanes, true, None);
     }
 
     #[test]

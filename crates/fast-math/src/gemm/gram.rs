@@ -205,18 +205,17 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
         gram_lower_add_with(isa, &columns, g.as_mut_slice());
         return true;
     }
-    // Each block's per-lane sums carry over to the next (zeroed first), so the blocking
+    // Each block's per-lane sums carry over to the next (the first writes them), so the blocking
     // does not change the rounding (the bits of one call over the whole columns) and each
     // tile's lanes are summed once, at the end.
     T::with_pack(gram_lanes_len(k), |lanes| {
-        lanes.fill(T::ZERO);
         let mut blocks = Vec::with_capacity(k);
         for r0 in (0..n).step_by(block) {
             let r1 = (r0 + block).min(n);
             blocks.clear();
             blocks.extend(columns.iter().map(|c| &c[r0..r1]));
             let last = (r1 == n).then(|| g.as_mut_slice());
-            gram_lanes_add_with(isa, &blocks, lanes, last);
+            gram_lanes_add_with(isa, &blocks, lanes, r0 == 0, last);
         }
     });
     true

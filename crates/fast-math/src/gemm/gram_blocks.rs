@@ -81,14 +81,13 @@ fn measure(isa: Isa, probe_rule: Option<usize>) -> bool {
     let mut g = vec![0.0; k * k];
     let mut blocks = Vec::with_capacity(k);
     let mut run = |block: usize| -> Duration {
-        lanes.fill(0.0);
         let start = Instant::now();
         for r0 in (0..rows).step_by(block) {
             let r1 = (r0 + block).min(rows);
             blocks.clear();
             blocks.extend(cols.iter().map(|c| &c[r0..r1]));
             let last = (r1 == rows).then_some(&mut g[..]);
-            gram_lanes_add_with(isa, &blocks, &mut lanes, last);
+            gram_lanes_add_with(isa, &blocks, &mut lanes, r0 == 0, last);
         }
         start.elapsed()
     };

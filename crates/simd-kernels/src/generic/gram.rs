@@ -70,8 +70,8 @@ fn pair_offset(i: usize, j: usize) -> usize {
 
 /// The Gram kernel over one block of rows of the columns `cols` (`k = cols.len()`), for
 /// every pair `i >= j` of the lower triangle. Each pair's `LANES` partial sums (row `r` of
-/// the block in lane `r % LANES`) start from zero, or from `lanes` when given (the sums of
-/// the blocks before); then, with `g`, they are summed in a fixed pairwise order, the
+/// the block in lane `r % LANES`) start from zero, or from `lanes` when given with
+/// `carry_in` (the sums of the blocks before; without it the buffer is only written); then, with `g`, they are summed in a fixed pairwise order, the
 /// leftover rows added one by one, and the total added to `g[i + j k]`; without `g` they
 /// are stored back into `lanes` (and the block holds a multiple of `LANES` rows: the caller
 /// checked). The caller checked the shapes: every column has the same length, `g` holds
@@ -83,11 +83,12 @@ pub(crate) fn gram_lower_lanes<T: Float, S: Simd<T>>(
     simd: S,
     cols: &[&[T]],
     mut lanes: Option<&mut [T]>,
+    carry_in: bool,
     mut g: Option<&mut [T]>,
 ) {
     let k = cols.len();
     if cols.first().is_none_or(|c| c.is_empty()) {
-        if let (Some(lanes), Some(g)) = (lanes, g) {
+        if let (Some(lanes), Some(g), true) = (lanes, g, carry_in) {
             // No rows in the last block: the sums so far are the result.
             for i in 0..k {
                 for j in 0..=i {
@@ -113,6 +114,7 @@ pub(crate) fn gram_lower_lanes<T: Float, S: Simd<T>>(
             let at = Tile {
                 g: g.as_deref_mut(),
                 lanes: lanes.as_deref_mut(),
+                carry_in,
                 k,
                 i0,
                 j0,
@@ -148,6 +150,7 @@ pub(crate) fn gram_lower_lanes<T: Float, S: Simd<T>>(
 struct Tile<'g, T> {
     g: Option<&'g mut [T]>,
     lanes: Option<&'g mut [T]>,
+    carry_in: bool,
     k: usize,
     i0: usize,
     j0: usize,
@@ -171,7 +174,7 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
     let pb: [*const T; NJ] = std::array::from_fn(|u| b[u].as_ptr());
     let below = |t: usize, u: usize| at.i0 + t >= at.j0 + u;
     let mut acc = [[simd.splat(T::ZERO); NJ]; NI];
-    if let Some(lanes) = at.lanes.as_deref() {
+    if let (Some(lanes), true) = (at.lanes.as_deref(), at.carry_in) {
         for t in 0..NI {
             for u in 0..NJ {
                 if below(t, u) {

@@ -58,9 +58,10 @@ macro_rules! entry_points {
         pub(crate) fn gram_lower_lanes(
             cols: &[&[$t]],
             lanes: Option<&mut [$t]>,
+            carry_in: bool,
             g: Option<&mut [$t]>,
         ) {
-            $crate::generic::gram::gram_lower_lanes::<$t, $s>(<$s>::new(), cols, lanes, g)
+            $crate::generic::gram::gram_lower_lanes::<$t, $s>(<$s>::new(), cols, lanes, carry_in, g)
         }
         $(#[$attr])*
         pub(crate) fn min_max(x: &[$t]) -> Option<($t, $t)> {

@@ -163,6 +163,18 @@ mod tests {
             .collect()
     }
 
+    /// Xorshift values in `[-shift, 1 - shift)`: products and sums that round.
+    fn random_data(len: usize, mut s: u64, shift: f64) -> Vec<f64> {
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 11) as f64 / (1u64 << 53) as f64 - shift
+            })
+            .collect()
+    }
+
     fn reference(x: &[f64], rows: usize, k: usize, ld: usize) -> Vec<f64> {
         let mut g = vec![0.0; k * k];
         for j in 0..k {
@@ -213,15 +225,7 @@ mod tests {
     #[test]
     fn every_isa_is_within_the_dot_product_bound_on_random_data() {
         let (rows, k) = (1001, 11);
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let x: Vec<f64> = (0..rows * k)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 53) as f64 - 0.3
-            })
-            .collect();
+        let x = random_data(rows * k, 0x9E37_79B9_7F4A_7C15, 0.3);
         for isa in Isa::available() {
             let mut g = vec![0.0; k * k];
             gram_lower_add_with(isa, &columns(&x, rows, k, rows), &mut g);
@@ -240,15 +244,7 @@ mod tests {
     #[test]
     fn blocks_carried_in_lanes_give_the_bits_of_one_call() {
         let (rows, k) = (403, 13);
-        let mut s = 0x2545_F491_4F6C_DD1Du64;
-        let x: Vec<f64> = (0..rows * k)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 11) as f64 / (1u64 << 53) as f64 - 0.45
-            })
-            .collect();
+        let x = random_data(rows * k, 0x2545_F491_4F6C_DD1D, 0.45);
         let cols = columns(&x, rows, k, rows);
         for isa in Isa::available() {
             let mut whole = vec![0.25; k * k];

@@ -2,15 +2,14 @@
 //! column-major `X`, else the packed GEMM of `X^T` by `X` over the register tiles that
 //! reach the lower triangle.
 
+use super::gram_blocks;
 use super::{gemm_core, tile_isa, Dest, Operand};
 use crate::par::run_in;
 use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::cache::CacheSizes;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
-use simd_kernels::{
-    gram_l1_columns, gram_lanes_add_with, gram_lanes_len, gram_lower_add_with, Isa,
-};
+use simd_kernels::{gram_l1_columns, gram_lanes_len, gram_lower_add_with, Isa};
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
 ///
@@ -148,12 +147,7 @@ const DOT_MIN_ROWS: usize = 256;
 /// `l1_columns` the kernel holds at once ([`gram_l1_columns`]: a band of `i` columns that
 /// every tile of the band reads, and one tile's `j` columns streaming past it) fit L1, in
 /// whole cache lines.
-pub(super) fn dot_block_rows(
-    c: CacheSizes,
-    bytes: usize,
-    k: usize,
-    l1_columns: usize,
-) -> Option<usize> {
+fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize, l1_columns: usize) -> Option<usize> {
     if k > DOT_MAX_COLUMNS {
         return None;
     }
@@ -193,13 +187,13 @@ fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Ma
 fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool {
     let (n, k) = (x.nrows(), x.ncols());
     let columns: Option<Vec<&[T]>> = (0..k).map(|j| x.col_slice(j)).collect();
-    let block = dot_block_rows(CacheSizes::detect(), T::BYTES, k, gram_l1_columns(isa));
+    let caches = CacheSizes::detect();
+    let block = dot_block_rows(caches, T::BYTES, k, gram_l1_columns(isa));
     let (Some(block), Some(columns)) = (block, columns) else {
         return false;
     };
-    let caches = CacheSizes::detect();
     let probe_rule = dot_block_rows(caches, 8, 64, gram_l1_columns(isa));
-    let block = super::gram_blocks::block_rows(isa, n, k, T::BYTES, block, probe_rule);
+    let block = gram_blocks::block_rows(caches, isa, n, k, T::BYTES, block, probe_rule);
     if n <= block {
         // One block: no lanes to carry (the same bits as the blocked path below).
         gram_lower_add_with(isa, &columns, g.as_mut_slice());
@@ -209,14 +203,7 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
     // does not change the rounding (the bits of one call over the whole columns) and each
     // tile's lanes are summed once, at the end.
     T::with_pack(gram_lanes_len(k), |lanes| {
-        let mut blocks = Vec::with_capacity(k);
-        for r0 in (0..n).step_by(block) {
-            let r1 = (r0 + block).min(n);
-            blocks.clear();
-            blocks.extend(columns.iter().map(|c| &c[r0..r1]));
-            let last = (r1 == n).then(|| g.as_mut_slice());
-            gram_lanes_add_with(isa, &blocks, lanes, r0 == 0, last);
-        }
+        gram_blocks::add_in_blocks(isa, &columns, block, lanes, g.as_mut_slice())
     });
     true
 }

@@ -9,7 +9,7 @@
 //! 1024-4096 rows ran 5-20% faster than the L1 rule's 384 (100000 x 64, one thread).
 
 use simd_kernels::cache::CacheSizes;
-use simd_kernels::{gram_lanes_add_with, gram_lanes_len, Isa};
+use simd_kernels::{gram_lanes_add_with, gram_lanes_len, Float, Isa};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,7 @@ const PROBE_MARGIN_PERCENT: u32 = 95;
 /// otherwise, and without measuring for a call too small to repay the measurement (fewer
 /// than 8 large blocks: the measurement reads about 4 x 2 x 4 of them).
 pub(super) fn block_rows(
+    caches: CacheSizes,
     isa: Isa,
     n: usize,
     k: usize,
@@ -34,11 +35,33 @@ pub(super) fn block_rows(
     rule: usize,
     probe_rule: Option<usize>,
 ) -> usize {
-    let large = half_l2_rows(CacheSizes::detect(), k, bytes);
+    let large = half_l2_rows(caches, k, bytes);
     if large > rule && n >= 8 * large && large_blocks_faster(isa, probe_rule) {
         large
     } else {
         rule
+    }
+}
+
+/// Adds the lower triangle of the Gram matrix of `columns` to the `k x k` `g`, `block` rows
+/// at a time (a multiple of `GRAM_BLOCK_ROWS_MULTIPLE`), each block's per-lane sums carried
+/// to the next in `lanes` (`gram_lanes_len(k)` elements, any contents: the first block
+/// writes them).
+pub(super) fn add_in_blocks<T: Float>(
+    isa: Isa,
+    columns: &[&[T]],
+    block: usize,
+    lanes: &mut [T],
+    g: &mut [T],
+) {
+    let n = columns.first().map_or(0, |c| c.len());
+    let mut blocks = Vec::with_capacity(columns.len());
+    for r0 in (0..n).step_by(block) {
+        let r1 = (r0 + block).min(n);
+        blocks.clear();
+        blocks.extend(columns.iter().map(|c| &c[r0..r1]));
+        let last = (r1 == n).then_some(&mut *g);
+        gram_lanes_add_with(isa, &blocks, lanes, r0 == 0, last);
     }
 }
 
@@ -79,16 +102,9 @@ fn measure(isa: Isa, probe_rule: Option<usize>) -> bool {
     let cols: Vec<&[f64]> = x.chunks_exact(rows).collect();
     let mut lanes = vec![0.0; gram_lanes_len(k)];
     let mut g = vec![0.0; k * k];
-    let mut blocks = Vec::with_capacity(k);
     let mut run = |block: usize| -> Duration {
         let start = Instant::now();
-        for r0 in (0..rows).step_by(block) {
-            let r1 = (r0 + block).min(rows);
-            blocks.clear();
-            blocks.extend(cols.iter().map(|c| &c[r0..r1]));
-            let last = (r1 == rows).then_some(&mut g[..]);
-            gram_lanes_add_with(isa, &blocks, &mut lanes, r0 == 0, last);
-        }
+        add_in_blocks(isa, &cols, block, &mut lanes, &mut g);
         start.elapsed()
     };
     run(rule);
@@ -122,14 +138,21 @@ mod tests {
 
     #[test]
     fn small_calls_and_rules_at_least_as_large_keep_the_rule() {
-        let large = half_l2_rows(CacheSizes::detect(), 64, 8);
+        let c = CacheSizes::detect();
+        let large = half_l2_rows(c, 64, 8);
         for isa in Isa::available() {
             // Too few rows to measure.
-            assert_eq!(block_rows(isa, 8 * large - 1, 64, 8, 384, Some(384)), 384);
+            assert_eq!(
+                block_rows(c, isa, 8 * large - 1, 64, 8, 384, Some(384)),
+                384
+            );
             // The rule already as large: nothing to choose.
-            assert_eq!(block_rows(isa, 100 * large, 64, 8, large, Some(384)), large);
+            assert_eq!(
+                block_rows(c, isa, 100 * large, 64, 8, large, Some(384)),
+                large
+            );
             // Otherwise one of the two.
-            let b = block_rows(isa, 100 * large, 64, 8, 384, Some(384));
+            let b = block_rows(c, isa, 100 * large, 64, 8, 384, Some(384));
             assert!(b == 384 || b == large, "{isa}: {b}");
         }
     }

@@ -25,8 +25,9 @@
 //! (`gram_lanes_add_with`) and sum them once after the last, so how the rows are blocked
 //! does not change the rounding. On a Zen 4 EPYC (AVX-512, 100000 x 64, one thread) that
 //! measured level with summing every tile's lanes per block of 384 rows (29-31 useful
-//! GFLOP/s either way); blocks of 1024-4096 rows ran 5-20% faster there (within a noisy
-//! host's spread), the opposite of the Xeon below, so the block stays the cache rule's.
+//! GFLOP/s either way); blocks of 1024-4096 rows ran 5-20% faster there, the opposite of
+//! the Xeon below, so fast-math measures which of the two a machine prefers
+//! (`gemm::gram_blocks`).
 //!
 //! The caller blocks the rows so that the block of `X` stays in L2 and a band, with the `j`
 //! columns streaming past it, fits L1 ([`crate::gram_l1_columns`]): on that Xeon, blocks
@@ -71,8 +72,9 @@ fn pair_offset(i: usize, j: usize) -> usize {
 /// The Gram kernel over one block of rows of the columns `cols` (`k = cols.len()`), for
 /// every pair `i >= j` of the lower triangle. Each pair's `LANES` partial sums (row `r` of
 /// the block in lane `r % LANES`) start from zero, or from `lanes` when given with
-/// `carry_in` (the sums of the blocks before; without it the buffer is only written); then, with `g`, they are summed in a fixed pairwise order, the
-/// leftover rows added one by one, and the total added to `g[i + j k]`; without `g` they
+/// `carry_in` (the sums of the blocks before; without it the buffer is only written);
+/// then, with `g`, they are summed in a fixed pairwise order, the leftover rows added one
+/// by one, and the total added to `g[i + j k]`; without `g` they
 /// are stored back into `lanes` (and the block holds a multiple of `LANES` rows: the caller
 /// checked). The caller checked the shapes: every column has the same length, `g` holds
 /// `k * k` elements and `lanes` `k (k + 1) / 2 * PAIR_STRIDE`. Since lane `l` always
@@ -172,27 +174,28 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
     let main = rows - rows % S::LANES;
     let pa: [*const T; NI] = std::array::from_fn(|t| a[t].as_ptr());
     let pb: [*const T; NJ] = std::array::from_fn(|u| b[u].as_ptr());
-    let below = |t: usize, u: usize| at.i0 + t >= at.j0 + u;
+    let Tile {
+        g,
+        lanes,
+        carry_in,
+        k,
+        i0,
+        j0,
+    } = at;
+    // The pairs on or below the diagonal: the others are computed and thrown away.
+    let below = |t: usize, u: usize| i0 + t >= j0 + u;
     let mut acc = [[simd.splat(T::ZERO); NJ]; NI];
-    if let (Some(lanes), true) = (at.lanes.as_deref(), at.carry_in) {
+    if let (Some(lanes), true) = (lanes.as_deref(), carry_in) {
         for t in 0..NI {
             for u in 0..NJ {
                 if below(t, u) {
-                    let off = pair_offset(at.i0 + t, at.j0 + u);
+                    let off = pair_offset(i0 + t, j0 + u);
                     acc[t][u] = simd.load(&lanes[off..off + S::LANES]);
                 }
             }
         }
     }
     let acc = rows_into(simd, pa, pb, main, acc);
-    let Tile {
-        g,
-        lanes,
-        k,
-        i0,
-        j0,
-        ..
-    } = at;
     let Some(g) = g else {
         let lanes = lanes.expect("a block without g stores into lanes");
         debug_assert!(
@@ -201,7 +204,7 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
         );
         for t in 0..NI {
             for u in 0..NJ {
-                if i0 + t >= j0 + u {
+                if below(t, u) {
                     let off = pair_offset(i0 + t, j0 + u);
                     simd.store(acc[t][u], &mut lanes[off..off + S::LANES]);
                 }
@@ -211,10 +214,10 @@ fn tile<T: Float, S: Simd<T>, const NI: usize, const NJ: usize>(
     };
     for t in 0..NI {
         for u in 0..NJ {
-            let (i, j) = (i0 + t, j0 + u);
-            if i < j {
+            if !below(t, u) {
                 continue;
             }
+            let (i, j) = (i0 + t, j0 + u);
             let mut s = reduce_lanes(simd, acc[t][u]);
             for r in main..rows {
                 s = simd.mul_add_scalar(a[t][r], b[u][r], s);

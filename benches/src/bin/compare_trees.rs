@@ -132,15 +132,7 @@ fn report(dir: &Path, page: &str) -> Result<(), String> {
             peers.extend(read_json(&p)?.as_array().cloned().unwrap_or_default());
         }
     }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
+    let cpu = simd_kernels::probe::cpu_model();
     let mut md = String::new();
     let w = &mut md;
     let _ = writeln!(w, "# Tree-ensemble inference against peers\n");

@@ -84,8 +84,18 @@ pub fn measure_read_bandwidth_gbs(isa: Isa, len: usize, repeats: usize) -> f64 {
     (len * 8) as f64 / best / 1e9
 }
 
-/// The CPU's model name from `/proc/cpuinfo`, or a note that it is unknown.
+/// The CPU's model name from `/proc/cpuinfo` (or a note that it is unknown), followed by its
+/// CPUID family and model where known, so that a report names the machine exactly even when
+/// the model name is only a brand ("AMD EPYC (family 1Ah model 02h)").
 pub fn cpu_model() -> String {
+    let name = cpu_model_name();
+    match crate::cpu::signature() {
+        Some(sig) => format!("{name} (family {:X}h model {:02X}h)", sig.family, sig.model),
+        None => name,
+    }
+}
+
+fn cpu_model_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {

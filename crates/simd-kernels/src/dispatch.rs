@@ -96,11 +96,12 @@ macro_rules! impl_float {
             fn gram_lower_lanes_kernel(
                 isa: Isa,
                 cols: &[&[Self]],
+                next: &[&[Self]],
                 lanes: Option<&mut [Self]>,
                 carry_in: bool,
                 g: Option<&mut [Self]>,
             ) {
-                dispatch!(isa, $t::gram_lower_lanes(cols, lanes, carry_in, g))
+                dispatch!(isa, $t::gram_lower_lanes(cols, next, lanes, carry_in, g))
             }
             #[inline]
             fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)> {

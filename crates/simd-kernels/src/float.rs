@@ -86,6 +86,7 @@ pub trait Float:
     fn gram_lower_lanes_kernel(
         isa: Isa,
         cols: &[&[Self]],
+        next: &[&[Self]],
         lanes: Option<&mut [Self]>,
         carry_in: bool,
         g: Option<&mut [Self]>,

@@ -57,11 +57,14 @@ macro_rules! entry_points {
         $(#[$attr])*
         pub(crate) fn gram_lower_lanes(
             cols: &[&[$t]],
+            next: &[&[$t]],
             lanes: Option<&mut [$t]>,
             carry_in: bool,
             g: Option<&mut [$t]>,
         ) {
-            $crate::generic::gram::gram_lower_lanes::<$t, $s>(<$s>::new(), cols, lanes, carry_in, g)
+            $crate::generic::gram::gram_lower_lanes::<$t, $s>(
+                <$s>::new(), cols, next, lanes, carry_in, g,
+            )
         }
         $(#[$attr])*
         pub(crate) fn min_max(x: &[$t]) -> Option<($t, $t)> {

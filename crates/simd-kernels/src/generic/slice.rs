@@ -117,6 +117,19 @@ pub(crate) fn prefetch_read<T>(x: &[T], i: usize) {
     }
 }
 
+/// Hints the cache to fetch the line holding `p` into L2 (not L1, whose lines the
+/// computation in progress needs). `p` need not be valid: a prefetch never faults.
+#[inline(always)]
+pub(crate) fn prefetch_l2<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch has no architectural effect and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(p.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Knuth's TwoSum: `s + e == a + b` exactly (barring overflow), with `s = fl(a + b)`.
 #[inline(always)]
 fn two_sum<T: Float>(a: T, b: T) -> (T, T) {

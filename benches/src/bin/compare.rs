@@ -370,6 +370,13 @@ fn report(dir: &Path, page: &str) -> Result<(), String> {
              loops off by `NPY_DISABLE_CPU_FEATURES`; the matmul rows name the OpenBLAS kernels \
              numpy loaded), so the page stands for a machine without AVX-512 on both sides."
         );
+    } else if let Ok(core) = std::env::var("OPENBLAS_CORETYPE") {
+        let _ = writeln!(
+            md,
+            "The peers' OpenBLAS (numpy's and SciPy's) forced to its `{core}` kernels by \
+             `OPENBLAS_CORETYPE={core}` in the environment, instead of those it picks for this \
+             CPU itself (the matmul rows name the kernels numpy loaded)."
+        );
     }
     md.push_str(ops.as_deref().unwrap_or(""));
     if let Some(e2e) = &e2e {

@@ -104,6 +104,10 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::gram_lower_lanes(cols, next, lanes, carry_in, g))
             }
             #[inline]
+            fn interleave_rows_kernel(isa: Isa, rows: &[&[Self]], dst: &mut [Self]) {
+                dispatch!(isa, $t::interleave_rows(rows, dst))
+            }
+            #[inline]
             fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)> {
                 dispatch!(isa, $t::min_max(x))
             }

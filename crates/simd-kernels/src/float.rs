@@ -92,5 +92,7 @@ pub trait Float:
         g: Option<&mut [Self]>,
     );
     #[doc(hidden)]
+    fn interleave_rows_kernel(isa: Isa, rows: &[&[Self]], dst: &mut [Self]);
+    #[doc(hidden)]
     fn min_max_kernel(isa: Isa, x: &[Self]) -> Option<(Self, Self)>;
 }

@@ -37,6 +37,7 @@ mod generic;
 mod gram;
 mod heaps;
 mod histogram;
+mod interleave;
 mod isa;
 mod moments;
 pub mod probe;
@@ -57,6 +58,7 @@ pub use histogram::{
     histogram_gh, histogram_gh_cols, histogram_gh_cols_with, histogram_gh_row_major,
     histogram_gh_row_major_with, histogram_gh_rows, histogram_gh_rows_with, histogram_gh_with,
 };
+pub use interleave::interleave_rows_with;
 pub use isa::{Isa, ISA_ENV_VAR};
 pub use moments::Moments;
 pub use split_scan::{

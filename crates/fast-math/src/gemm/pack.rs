@@ -6,6 +6,7 @@
 
 use crate::{MatRef, Scalar};
 use simd_kernels::gemm::FetchRuns;
+use simd_kernels::Isa;
 
 /// A GEMM operand `x + coef * y` (`y` optional); the sum is formed while packing, so it
 /// costs no temporary matrix (the "Strassen reloaded" trick).
@@ -224,9 +225,14 @@ fn gather_rows<T: Scalar, const MR: usize, const ADD: bool>(
         // (unit column stride) in the borrowed allocation.
         unsafe { std::slice::from_raw_parts(a.as_ptr().add((i0 + i) * a.row_stride()), kb) }
     });
+    if !ADD {
+        // A transposing copy: register transposes where the ISA has them.
+        simd_kernels::interleave_rows_with(Isa::detect(), &rows, &mut panel[..MR * kb]);
+        return;
+    }
     for (p, d) in panel.chunks_exact_mut(MR).enumerate() {
         for (x, row) in d.iter_mut().zip(&rows) {
-            *x = if ADD { *x + coef * row[p] } else { row[p] };
+            *x += coef * row[p];
         }
     }
 }
@@ -240,11 +246,7 @@ fn gather_cols<T: Scalar, const NR: usize>(b: MatRef<'_, T>, j0: usize, kb: usiz
         // (unit row stride) in the borrowed allocation.
         unsafe { std::slice::from_raw_parts(b.as_ptr().add((j0 + j) * b.col_stride()), kb) }
     });
-    for (p, d) in dst.chunks_exact_mut(NR).enumerate() {
-        for (x, col) in d.iter_mut().zip(&cols) {
-            *x = col[p];
-        }
-    }
+    simd_kernels::interleave_rows_with(Isa::detect(), &cols, &mut dst[..NR * kb]);
 }
 
 /// Asks the memory system for part `part` of `parts` of the block `x` (its plain operand

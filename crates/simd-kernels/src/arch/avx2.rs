@@ -77,6 +77,11 @@ pub(crate) mod f64 {
         #[target_feature(enable = "avx2,fma")]
         gemm_4x6, f64, Avx2Fma, 4 x 6
     );
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
+        super::super::interleave::avx2_f64(rows, dst)
+    }
 }
 
 pub(crate) mod f32 {
@@ -95,6 +100,11 @@ pub(crate) mod f32 {
         #[target_feature(enable = "avx2,fma")]
         gemm_8x6, f32, Avx2Fma, 8 x 6
     );
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
+        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+    }
 }
 
 /// The histogram kernels, compiled for this ISA (the algorithm is scalar; see

@@ -77,6 +77,11 @@ pub(crate) mod f64 {
         #[target_feature(enable = "avx512f")]
         gemm_16x8, f64, Avx512, 16 x 8
     );
+
+    #[target_feature(enable = "avx512f")]
+    pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
+        super::super::interleave::avx512_f64(rows, dst)
+    }
 }
 
 pub(crate) mod f32 {
@@ -95,6 +100,11 @@ pub(crate) mod f32 {
         #[target_feature(enable = "avx512f")]
         gemm_32x8, f32, Avx512, 32 x 8
     );
+
+    #[target_feature(enable = "avx512f")]
+    pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
+        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+    }
 }
 
 /// The histogram kernels, compiled for this ISA (the algorithm is scalar; see

@@ -100,6 +100,10 @@ pub(crate) mod f64 {
 
     // The scalar path has one tile for both shapes.
     crate::generic::gemm::microkernel!(gemm_4x4, f64, Scalar, 4 x 4);
+
+    pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
+        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+    }
 }
 
 pub(crate) mod f32 {
@@ -107,6 +111,10 @@ pub(crate) mod f32 {
     crate::generic::entry_points!(f32, Scalar);
 
     crate::generic::gemm::microkernel!(gemm_4x4, f32, Scalar, 4 x 4);
+
+    pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
+        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+    }
 }
 
 /// The histogram kernels, compiled for this ISA (the algorithm is scalar; see

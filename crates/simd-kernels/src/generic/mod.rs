@@ -11,6 +11,7 @@ pub(crate) mod gemm;
 pub(crate) mod gram;
 pub(crate) mod histogram;
 pub(crate) mod histogram_cols;
+pub(crate) mod interleave;
 pub(crate) mod probe;
 pub(crate) mod slice;
 pub(crate) mod split_scan;

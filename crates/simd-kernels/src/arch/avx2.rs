@@ -103,7 +103,7 @@ pub(crate) mod f32 {
 
     #[target_feature(enable = "avx2,fma")]
     pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
-        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+        crate::generic::interleave::interleave(rows, dst)
     }
 }
 

@@ -2,7 +2,7 @@
 //! A block of rows is read as whole vectors (one per row) and written as whole vectors (one
 //! per position), where the portable loop moves one element per load and store.
 
-use crate::generic::interleave::interleave_from;
+use crate::generic::interleave::interleave_part;
 use std::arch::x86_64::*;
 
 /// `dst[p * m + i] = rows[i][p]` with AVX-512: each group of 8 rows, 8 positions at a time,
@@ -118,12 +118,7 @@ pub(crate) fn avx2_f64(rows: &[&[f64]], dst: &mut [f64]) {
 /// position), and the positions past the last whole block (the grouped rows).
 #[inline(always)]
 fn tails(rows: &[&[f64]], grouped: usize, whole: usize, dst: &mut [f64]) {
-    interleave_from(rows, grouped, 0, dst);
-    let m = rows.len();
     let len = rows.first().map_or(0, |r| r.len());
-    for p in whole..len {
-        for (i, row) in rows[..grouped].iter().enumerate() {
-            dst[p * m + i] = row[p];
-        }
-    }
+    interleave_part(rows, grouped..rows.len(), 0..len, dst);
+    interleave_part(rows, 0..grouped, whole..len, dst);
 }

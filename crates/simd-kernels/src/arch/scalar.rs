@@ -102,7 +102,7 @@ pub(crate) mod f64 {
     crate::generic::gemm::microkernel!(gemm_4x4, f64, Scalar, 4 x 4);
 
     pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
-        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+        crate::generic::interleave::interleave(rows, dst)
     }
 }
 
@@ -113,7 +113,7 @@ pub(crate) mod f32 {
     crate::generic::gemm::microkernel!(gemm_4x4, f32, Scalar, 4 x 4);
 
     pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
-        crate::generic::interleave::interleave_from(rows, 0, 0, dst)
+        crate::generic::interleave::interleave(rows, dst)
     }
 }
 

@@ -193,11 +193,8 @@ struct ReadAhead<'a, T> {
 }
 
 impl<'a, T> ReadAhead<'a, T> {
-    const LINE: usize = if std::mem::size_of::<T>() == 0 {
-        1
-    } else {
-        LINE_BYTES.div_ceil(std::mem::size_of::<T>())
-    };
+    /// Elements per line (`T` is `f32` or `f64`).
+    const LINE: usize = LINE_BYTES / std::mem::size_of::<T>();
 
     fn new(cols: &'a [&'a [T]], tiles: usize) -> Self {
         let lines = cols.len() * cols.first().map_or(0, |c| c.len().div_ceil(Self::LINE));

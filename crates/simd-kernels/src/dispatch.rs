@@ -77,8 +77,8 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::sum(x))
             }
             #[inline]
-            fn sum_compensated_kernel(isa: Isa, x: &[Self]) -> Self {
-                dispatch!(isa, $t::sum_compensated(x))
+            fn sum_compensated_kernel(isa: Isa, x: &[Self], next: &[Self]) -> Self {
+                dispatch!(isa, $t::sum_compensated(x, next))
             }
             #[inline]
             fn axpy_kernel(isa: Isa, alpha: Self, x: &[Self], y: &mut [Self]) {

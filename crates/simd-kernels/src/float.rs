@@ -75,7 +75,7 @@ pub trait Float:
     #[doc(hidden)]
     fn sum_kernel(isa: Isa, x: &[Self]) -> Self;
     #[doc(hidden)]
-    fn sum_compensated_kernel(isa: Isa, x: &[Self]) -> Self;
+    fn sum_compensated_kernel(isa: Isa, x: &[Self], next: &[Self]) -> Self;
     #[doc(hidden)]
     fn axpy_kernel(isa: Isa, alpha: Self, x: &[Self], y: &mut [Self]);
     #[doc(hidden)]

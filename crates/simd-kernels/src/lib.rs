@@ -149,7 +149,21 @@ pub fn sum_compensated<T: Float>(x: &[T]) -> T {
 #[inline]
 #[track_caller]
 pub fn sum_compensated_with<T: Float>(isa: Isa, x: &[T]) -> T {
-    T::sum_compensated_kernel(isa, x)
+    T::sum_compensated_kernel(isa, x, &[])
+}
+
+/// [`sum_compensated_with`] that also asks the cache for `next`, the slice the caller reads
+/// after `x`, while it sums `x`: when `x` is short (a column of a block of rows) its own
+/// read-ahead would end with it and the next slice would start cold, from memory. The result
+/// is bit for bit that of [`sum_compensated_with`]. `next` may have any length: its first
+/// elements, as many as `x` has up to the read-ahead distance (1024 elements), are asked for.
+///
+/// # Panics
+/// If the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn sum_compensated_ahead_with<T: Float>(isa: Isa, x: &[T], next: &[T]) -> T {
+    T::sum_compensated_kernel(isa, x, next)
 }
 
 /// `y[i] += alpha * x[i]` (fused multiply-add on SIMD paths).

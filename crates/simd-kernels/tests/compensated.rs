@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use simd_kernels::{sum_compensated_with, sum_with, Isa};
+use simd_kernels::{sum_compensated_ahead_with, sum_compensated_with, sum_with, Isa};
 
 /// `n` values whose sum cancels heavily: large pairs `v, -v` (exponents spread over
 /// `spread` decades) blurred by rounding, plus small terms, shuffled.
@@ -110,5 +110,38 @@ fn non_finite_inputs_follow_ieee() {
         assert!(sum_compensated_with(isa, &x).is_nan(), "{isa}");
         x[41] = f64::NAN;
         assert!(sum_compensated_with(isa, &x).is_nan(), "{isa}");
+    }
+}
+
+#[test]
+fn the_read_ahead_into_the_next_slice_changes_no_bit() {
+    let mut rng = Rng::new(7);
+    let data = ill_conditioned(6000, 6.0, &mut rng);
+    let data32: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+    // Lengths around the unrolled block and the read-ahead distance (1024 elements), with
+    // a `next` that is empty, shorter, as long and longer than `x`, and overlapping it.
+    for n in [
+        0, 1, 15, 16, 17, 63, 64, 65, 1000, 1023, 1024, 1025, 2048, 3001,
+    ] {
+        let x = &data[..n];
+        let x32 = &data32[..n];
+        for next in [0, 1, n / 2, n, 2 * n + 3] {
+            let next = next.min(data.len() - n);
+            for start in [n, n / 3] {
+                let (after, after32) = (&data[start..start + next], &data32[start..start + next]);
+                for isa in Isa::available() {
+                    assert_eq!(
+                        sum_compensated_ahead_with(isa, x, after).to_bits(),
+                        sum_compensated_with(isa, x).to_bits(),
+                        "{isa} n={n} next={next}"
+                    );
+                    assert_eq!(
+                        sum_compensated_ahead_with(isa, x32, after32).to_bits(),
+                        sum_compensated_with(isa, x32).to_bits(),
+                        "{isa} f32 n={n} next={next}"
+                    );
+                }
+            }
+        }
     }
 }

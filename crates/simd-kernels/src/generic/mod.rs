@@ -32,8 +32,8 @@ macro_rules! entry_points {
             $crate::generic::slice::sum::<$t, $s>(<$s>::new(), x)
         }
         $(#[$attr])*
-        pub(crate) fn sum_compensated(x: &[$t]) -> $t {
-            $crate::generic::slice::sum_compensated::<$t, $s>(<$s>::new(), x)
+        pub(crate) fn sum_compensated(x: &[$t], next: &[$t]) -> $t {
+            $crate::generic::slice::sum_compensated::<$t, $s>(<$s>::new(), x, next)
         }
         $(#[$attr])*
         pub(crate) fn axpy(alpha: $t, x: &[$t], y: &mut [$t]) {

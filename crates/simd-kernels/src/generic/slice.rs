@@ -147,17 +147,31 @@ fn two_sum<T: Float>(a: T, b: T) -> (T, T) {
 /// with the same error-free transformation, so the result is within about one rounding of
 /// the exact sum plus a second-order term `n * u^2 * sum(|x|)`.
 #[inline(always)]
-pub(crate) fn sum_compensated<T: Float, S: Simd<T>>(simd: S, x: &[T]) -> T {
+///
+/// `next` is what the caller reads after `x` (or empty): the read-ahead runs on into it, so
+/// a chain of short slices streams from memory like one long slice (see
+/// [`crate::sum_compensated_ahead_with`]). It is a cache hint only: the result does not
+/// depend on it.
+pub(crate) fn sum_compensated<T: Float, S: Simd<T>>(simd: S, x: &[T], next: &[T]) -> T {
     let n = x.len();
     let step = S::LANES * COMP_ACC;
     let main = n - n % step;
+    // `PREFETCH_AHEAD` elements ahead, or a whole `x` ahead when `x` is shorter: then every
+    // line read asks for the line at the same offset in `next`, one line for one line.
+    let ahead = PREFETCH_AHEAD.min(n);
     let mut s = [simd.splat(T::ZERO); COMP_ACC];
     let mut c = [simd.splat(T::ZERO); COMP_ACC];
     for (ci, chunk) in x[..main].chunks_exact(step).enumerate() {
         // Each compensated element costs several dependent vector ops, so the hardware
-        // prefetcher alone falls behind at DRAM sizes: ask for every cache line ahead.
+        // prefetcher alone falls behind at DRAM sizes (and a short slice ends before it
+        // starts): ask for every cache line ahead.
         for line in (0..step).step_by(64 / std::mem::size_of::<T>()) {
-            prefetch_read(x, ci * step + line + PREFETCH_AHEAD);
+            let at = ci * step + line + ahead;
+            if at < n {
+                prefetch_read(x, at);
+            } else {
+                prefetch_read(next, at - n);
+            }
         }
         for k in 0..COMP_ACC {
             let v = simd.load(&chunk[k * S::LANES..]);

@@ -165,8 +165,16 @@ pub(crate) fn gemm_core<T: Scalar>(
                             // next row chunk), by the micro-kernel as it computes
                             // (`fetch_part`), and this item's share of the next KC-slice of
                             // B, between tiles.
-                            let a_next = (r1 < m)
-                                .then(|| a_block.submatrix(r1, 0, (r1 + mb).min(m) - r1, kb));
+                            let a_next = if r1 < m {
+                                Some(a_block.submatrix(r1, 0, (r1 + mb).min(m) - r1, kb))
+                            } else if pc + kb < k {
+                                // The last row chunk: the next is the first of the next
+                                // KC-slice.
+                                let k2 = bl.kc.min(k - pc - kb);
+                                Some(a.submatrix(0, pc + kb, (tiles_per_chunk * mr).min(m), k2))
+                            } else {
+                                None
+                            };
                             let b_next = (pc + kb < k && b_fits_l2_quarter).then(|| {
                                 let (c0, c1) = (item * nb / items, (item + 1) * nb / items);
                                 let k2 = bl.kc.min(k - pc - kb);

@@ -56,13 +56,14 @@ mod tests {
         }
     }
 
-    /// Every row count and length around the register blocks (4 and 8), on every ISA, with
-    /// rows at every alignment (offsets into one buffer) and distinct values everywhere.
+    /// Every row count and length around the register blocks (4 and 8) and the chunks of
+    /// positions (64), on every ISA, with rows at every alignment (offsets into one buffer)
+    /// and distinct values everywhere.
     #[test]
     fn matches_the_elementwise_copy_on_every_isa() {
         for isa in Isa::available() {
             for m in [0, 1, 3, 4, 5, 8, 9, 16, 24, 25] {
-                for len in [0, 1, 3, 4, 7, 8, 9, 17, 64] {
+                for len in [0, 1, 3, 4, 7, 8, 9, 17, 63, 64, 65, 71, 72, 128, 133, 256] {
                     for offset in [0, 1, 3] {
                         let data: Vec<f64> = (0..offset + m * (len + 2))
                             .map(|v| v as f64 * 0.5 - 7.0)

@@ -261,3 +261,47 @@ fn bad_inputs_give_typed_errors() {
         LinalgError::NonFinite { row: 13, col: 4 }
     );
 }
+
+/// The first product checks the input (see `first_sketch`): every kind of non-finite value,
+/// anywhere, in a tall or a wide matrix (factored through its transpose), with or without
+/// power iterations, is named at its place in the caller's matrix, the first column by
+/// column.
+#[test]
+fn non_finite_values_are_named_wherever_they_are() {
+    let tall = with_spectrum(40, 12, &[3.0, 1.0, 0.5], 11);
+    let wide = tall.transpose();
+    for a in [&tall, &wide] {
+        let (m, n) = (a.nrows(), a.ncols());
+        for (i, j) in [(0, 0), (m - 1, n - 1), (m / 2, 3), (7, n - 1)] {
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                for iters in [PowerIters::Fixed(0), PowerIters::Auto] {
+                    let mut b = a.clone();
+                    b[(i, j)] = bad;
+                    // A row of zeros around it: the product still carries it (inf * 0).
+                    for c in 0..n {
+                        if c != j {
+                            b[(i, c)] = 0.0;
+                        }
+                    }
+                    let opts = RsvdOptions {
+                        power_iters: iters,
+                        ..RsvdOptions::new(2)
+                    };
+                    assert_eq!(
+                        randomized_svd(b.as_ref(), &opts, Par::Seq).unwrap_err(),
+                        LinalgError::NonFinite { row: i, col: j },
+                        "{m} x {n}, {bad} at ({i}, {j}), {iters:?}"
+                    );
+                    // A second one later, column by column, is not the one named.
+                    if (i, j) != (m - 1, n - 1) {
+                        b[(m - 1, n - 1)] = f64::NAN;
+                        assert_eq!(
+                            randomized_svd(b.as_ref(), &opts, Par::Seq).unwrap_err(),
+                            LinalgError::NonFinite { row: i, col: j }
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -193,7 +193,7 @@ fn scatter_column<T: Scalar, const MR: usize, const ADD: bool>(
                 *x += coef * v;
             }
         } else {
-            *d = *s;
+            copy_panel_column(s, d);
         }
         q += 1;
     }
@@ -206,6 +206,17 @@ fn scatter_column<T: Scalar, const MR: usize, const ADD: bool>(
         if !ADD {
             d[rest.len()..].fill(T::ZERO);
         }
+    }
+}
+
+/// `*d = *s` in pieces of 64 bytes: a copy of that size is inlined as vector moves, while
+/// one of a whole AVX-512 `f64` panel column (192 bytes) was a call to memmove per column
+/// of every panel (1.9% of a 1024 x 1024 product's samples on a Zen 5).
+#[inline(always)]
+fn copy_panel_column<T: Scalar, const MR: usize>(s: &[T; MR], d: &mut [T; MR]) {
+    let piece = (64 / T::BYTES).max(1);
+    for (dc, sc) in d.chunks_mut(piece).zip(s.chunks(piece)) {
+        dc.copy_from_slice(sc);
     }
 }
 

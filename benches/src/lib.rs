@@ -4,6 +4,7 @@
 //! (rounds, the end-to-end rows).
 
 pub mod chart;
+pub mod compare_limits;
 pub mod e2e;
 pub mod e2e_report;
 pub mod gbdt_report;

@@ -323,7 +323,10 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
         fast_math::conv::convolve(&sig, &ker)
     })?;
 
-    let out = json!({ "round": round, "results": t.results });
+    // The machine's limit, measured in every round beside the times (see
+    // `benches::compare_limits`).
+    let peak = simd_kernels::probe::measure_fma_peak_gflops(simd_kernels::Isa::detect(), 8, 7);
+    let out = json!({ "round": round, "results": t.results, "fma_peak_gflops": peak });
     std::fs::write(
         dir.join(format!("ours_{round}.json")),
         serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?,
@@ -399,6 +402,7 @@ fn ops_table(dir: &Path) -> Result<Option<String>, String> {
     if ours.is_empty() || peers.is_empty() {
         return Ok(None);
     }
+    let peak = benches::compare_limits::peak_gflops(&ours);
     let (ours, peers) = (rounds::entries(&ours), rounds::entries(&peers));
     let ours_time = |id: &str| {
         median(
@@ -409,6 +413,7 @@ fn ops_table(dir: &Path) -> Result<Option<String>, String> {
         )
     };
     let mut seen: Vec<(String, String)> = Vec::new();
+    let mut timed: Vec<(String, String, String, f64, f64)> = Vec::new();
     let mut md = String::new();
     let _ = writeln!(md, "Everything single-threaded (peers with OMP/OPENBLAS/MKL_NUM_THREADS=1, ours with `Par::Seq`), same input files, timings alternated ours / peers over several rounds; times are medians. Ratio = peer time / our time (above 1: ours is faster). Agreement: the largest relative difference between the peer's answer and ours, checked before the time is reported.\n");
     let _ = writeln!(md, "| operation | peer | peer time | our time | ratio | agreement |\n|---|---|---:|---:|---:|---|");
@@ -435,14 +440,28 @@ fn ops_table(dir: &Path) -> Result<Option<String>, String> {
             (Some(false), Some(d)) => format!("**differs**: {d:.1e} (tol {})", ag["tolerance"]),
             _ => format!("not checked: {}", ag["why"].as_str().unwrap_or("?")),
         };
+        let what = e["what"].as_str().unwrap_or(&id).to_string();
         let _ = writeln!(
             md,
-            "| {} | {peer} | {} | {} | {:.2}x | {agreement} |",
-            e["what"].as_str().unwrap_or(&id),
+            "| {what} | {peer} | {} | {} | {:.2}x | {agreement} |",
             benches::report::fmt_s(pt),
             benches::report::fmt_s(ot),
             pt / ot
         );
+        timed.push((id, what, peer, pt, ot));
+    }
+    let rows: Vec<benches::compare_limits::Timed<'_>> = timed
+        .iter()
+        .map(|(id, what, peer, pt, ot)| benches::compare_limits::Timed {
+            id,
+            what,
+            peer,
+            peer_s: *pt,
+            ours_s: *ot,
+        })
+        .collect();
+    if let Some(limits) = benches::compare_limits::section(peak, &rows) {
+        md.push_str(&limits);
     }
     Ok(Some(md))
 }

@@ -73,8 +73,8 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::dot(a, b))
             }
             #[inline]
-            fn sum_kernel(isa: Isa, x: &[Self]) -> Self {
-                dispatch!(isa, $t::sum(x))
+            fn sum_kernel(isa: Isa, x: &[Self], next: &[Self]) -> Self {
+                dispatch!(isa, $t::sum(x, next))
             }
             #[inline]
             fn sum_compensated_kernel(isa: Isa, x: &[Self], next: &[Self]) -> Self {

@@ -73,7 +73,7 @@ pub trait Float:
     #[doc(hidden)]
     fn dot_kernel(isa: Isa, a: &[Self], b: &[Self]) -> Self;
     #[doc(hidden)]
-    fn sum_kernel(isa: Isa, x: &[Self]) -> Self;
+    fn sum_kernel(isa: Isa, x: &[Self], next: &[Self]) -> Self;
     #[doc(hidden)]
     fn sum_compensated_kernel(isa: Isa, x: &[Self], next: &[Self]) -> Self;
     #[doc(hidden)]

@@ -128,7 +128,18 @@ pub fn sum<T: Float>(x: &[T]) -> T {
 #[inline]
 #[track_caller]
 pub fn sum_with<T: Float>(isa: Isa, x: &[T]) -> T {
-    T::sum_kernel(isa, x)
+    T::sum_kernel(isa, x, &[])
+}
+
+/// [`sum_with`] that also asks the cache for `next`, the slice the caller reads after `x`,
+/// as [`sum_compensated_ahead_with`] does; the result is bit for bit that of [`sum_with`].
+///
+/// # Panics
+/// If the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn sum_ahead_with<T: Float>(isa: Isa, x: &[T], next: &[T]) -> T {
+    T::sum_kernel(isa, x, next)
 }
 
 /// Compensated (Neumaier) sum, lane-parallel.

@@ -3,7 +3,9 @@
 mod common;
 
 use common::*;
-use simd_kernels::{sum_compensated_ahead_with, sum_compensated_with, sum_with, Isa};
+use simd_kernels::{
+    sum_ahead_with, sum_compensated_ahead_with, sum_compensated_with, sum_with, Isa,
+};
 
 /// `n` values whose sum cancels heavily: large pairs `v, -v` (exponents spread over
 /// `spread` decades) blurred by rounding, plus small terms, shuffled.
@@ -114,7 +116,7 @@ fn non_finite_inputs_follow_ieee() {
 }
 
 #[test]
-fn the_read_ahead_into_the_next_slice_changes_no_bit() {
+fn the_read_ahead_into_the_next_slice_changes_no_bit_of_either_sum() {
     let mut rng = Rng::new(7);
     let data = ill_conditioned(6000, 6.0, &mut rng);
     let data32: Vec<f32> = data.iter().map(|&v| v as f32).collect();
@@ -139,6 +141,16 @@ fn the_read_ahead_into_the_next_slice_changes_no_bit() {
                         sum_compensated_ahead_with(isa, x32, after32).to_bits(),
                         sum_compensated_with(isa, x32).to_bits(),
                         "{isa} f32 n={n} next={next}"
+                    );
+                    assert_eq!(
+                        sum_ahead_with(isa, x, after).to_bits(),
+                        sum_with(isa, x).to_bits(),
+                        "{isa} plain n={n} next={next}"
+                    );
+                    assert_eq!(
+                        sum_ahead_with(isa, x32, after32).to_bits(),
+                        sum_with(isa, x32).to_bits(),
+                        "{isa} plain f32 n={n} next={next}"
                     );
                 }
             }

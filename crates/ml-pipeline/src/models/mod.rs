@@ -2,6 +2,7 @@
 //! imported tree ensembles (XGBoost, LightGBM), persistence (model files, tree ensembles in
 //! them, column selection).
 
+mod centered_blocks;
 mod checks;
 mod gbdt;
 mod linear;

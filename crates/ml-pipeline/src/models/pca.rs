@@ -1,5 +1,6 @@
 //! Principal component analysis with scikit-learn's definitions, on randomized SVD.
 
+use super::centered_blocks::{block_rows, center_block, Sums};
 use super::checks::check_xy;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
@@ -263,53 +264,22 @@ fn block_centered_gram(
     rows: Range<usize>,
 ) -> (Mat<f64>, Vec<(usize, Vec<f64>)>) {
     let k = x.ncols();
-    // A block of rows holds `block` values per column, `k` columns, in half of L2: it stays
-    // there while the Gram kernel reads it, so X is read from memory once and nothing of
-    // size `n x k` is written.
-    let block_bytes = simd_kernels::cache::CacheSizes::detect().l2 / 2;
-    let block = (block_bytes / (k.max(1) * std::mem::size_of::<f64>()))
-        .clamp(64, 4096)
-        .min(rows.len())
-        .max(1);
+    let block = block_rows(k).min(rows.len()).max(1);
     let ld = fast_math::padded_col_stride::<f64>(block);
     let mut buf = vec![0.0; ld * k];
     let mut g = Mat::zeros(k, k);
     let mut blocks = Vec::with_capacity(rows.len().div_ceil(block));
     for r0 in rows.clone().step_by(block) {
         let m = block.min(rows.end - r0);
-        let mut sums = Vec::with_capacity(k);
-        for (j, col) in buf.chunks_exact_mut(ld).map(|c| &mut c[..m]).enumerate() {
-            let sum = match x.col_slice(j) {
-                // Contiguous: sum the rows where they are (which brings them into cache),
-                // then copy them centered.
-                Some(src) => {
-                    // The next column's rows of this block (or the next block's first
-                    // column) lie on a page where the hardware prefetcher starts cold: the
-                    // sum asks for them line by line as it reads this column's.
-                    let next = match x.col_slice(j + 1) {
-                        Some(next) => &next[r0..r0 + m],
-                        None => x
-                            .col_slice(0)
-                            .map_or(&[][..], |first| &first[r0 + m..(r0 + 2 * m).min(rows.end)]),
-                    };
-                    let here = &src[r0..r0 + m];
-                    let sum = simd_kernels::sum_compensated_ahead_with(ablation.isa, here, next);
-                    simd_kernels::sub_scalar_into_with(ablation.isa, here, sum / m as f64, col);
-                    sum
-                }
-                // Strided: gather the rows once, then sum and center the copy in cache.
-                None => {
-                    center_column(x, j, r0..r0 + m, 0.0, col);
-                    let sum = simd_kernels::sum_compensated_with(ablation.isa, col);
-                    let mu = sum / m as f64;
-                    for v in col.iter_mut() {
-                        *v -= mu;
-                    }
-                    sum
-                }
-            };
-            sums.push(sum);
-        }
+        let sums = center_block(
+            ablation.isa,
+            x,
+            r0..r0 + m,
+            rows.clone(),
+            &mut buf,
+            ld,
+            Sums::Compensated,
+        );
         // Added where the sum lies: no `k x k` matrix per block to allocate, mirror and add.
         ablation.gram_add_lower(MatRef::from_slice(&buf, m, k, 1, ld), &mut g);
         blocks.push((m, sums));

@@ -28,8 +28,8 @@ macro_rules! entry_points {
             $crate::generic::slice::dot::<$t, $s>(<$s>::new(), a, b)
         }
         $(#[$attr])*
-        pub(crate) fn sum(x: &[$t]) -> $t {
-            $crate::generic::slice::sum::<$t, $s>(<$s>::new(), x)
+        pub(crate) fn sum(x: &[$t], next: &[$t]) -> $t {
+            $crate::generic::slice::sum::<$t, $s>(<$s>::new(), x, next)
         }
         $(#[$attr])*
         pub(crate) fn sum_compensated(x: &[$t], next: &[$t]) -> $t {

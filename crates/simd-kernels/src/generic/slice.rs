@@ -76,13 +76,19 @@ pub(crate) fn dot<T: Float, S: Simd<T>>(simd: S, a: &[T], b: &[T]) -> T {
     s
 }
 
+/// The plain sum; `next`, what the caller reads after `x` (or empty), is asked for from
+/// the cache one line for each line of `x` read (see [`read_ahead`]), a hint that does not
+/// change the result.
 #[inline(always)]
-pub(crate) fn sum<T: Float, S: Simd<T>>(simd: S, x: &[T]) -> T {
+pub(crate) fn sum<T: Float, S: Simd<T>>(simd: S, x: &[T], next: &[T]) -> T {
     let n = x.len();
     let step = S::LANES * ACC;
     let main = n - n % step;
     let mut acc = [simd.splat(T::ZERO); ACC];
-    for c in x[..main].chunks_exact(step) {
+    for (ci, c) in x[..main].chunks_exact(step).enumerate() {
+        if !next.is_empty() {
+            read_ahead(x, next, ci * step, step, n);
+        }
         for k in 0..ACC {
             acc[k] = simd.add(acc[k], simd.load(&c[k * S::LANES..]));
         }
@@ -130,6 +136,23 @@ pub(crate) fn prefetch_l2<T>(p: *const T) {
     let _ = p;
 }
 
+/// Asks the cache for the lines `PREFETCH_AHEAD` elements past `x[at .. at + len]`, or a
+/// whole `x` past them when `x` (of `n` elements) is shorter, running on into `next` past
+/// the end of `x`: then every line read asks for the line at the same offset in `next`,
+/// one line for one line, so a chain of short slices streams like one long slice.
+#[inline(always)]
+fn read_ahead<T>(x: &[T], next: &[T], at: usize, len: usize, n: usize) {
+    let ahead = PREFETCH_AHEAD.min(n);
+    for line in (0..len).step_by(64 / std::mem::size_of::<T>()) {
+        let i = at + line + ahead;
+        if i < n {
+            prefetch_read(x, i);
+        } else {
+            prefetch_read(next, i - n);
+        }
+    }
+}
+
 /// Knuth's TwoSum: `s + e == a + b` exactly (barring overflow), with `s = fl(a + b)`.
 #[inline(always)]
 fn two_sum<T: Float>(a: T, b: T) -> (T, T) {
@@ -156,23 +179,13 @@ pub(crate) fn sum_compensated<T: Float, S: Simd<T>>(simd: S, x: &[T], next: &[T]
     let n = x.len();
     let step = S::LANES * COMP_ACC;
     let main = n - n % step;
-    // `PREFETCH_AHEAD` elements ahead, or a whole `x` ahead when `x` is shorter: then every
-    // line read asks for the line at the same offset in `next`, one line for one line.
-    let ahead = PREFETCH_AHEAD.min(n);
     let mut s = [simd.splat(T::ZERO); COMP_ACC];
     let mut c = [simd.splat(T::ZERO); COMP_ACC];
     for (ci, chunk) in x[..main].chunks_exact(step).enumerate() {
         // Each compensated element costs several dependent vector ops, so the hardware
         // prefetcher alone falls behind at DRAM sizes (and a short slice ends before it
         // starts): ask for every cache line ahead.
-        for line in (0..step).step_by(64 / std::mem::size_of::<T>()) {
-            let at = ci * step + line + ahead;
-            if at < n {
-                prefetch_read(x, at);
-            } else {
-                prefetch_read(next, at - n);
-            }
-        }
+        read_ahead(x, next, ci * step, step, n);
         for k in 0..COMP_ACC {
             let v = simd.load(&chunk[k * S::LANES..]);
             let t = simd.add(s[k], v);
@@ -333,7 +346,7 @@ pub(crate) fn moments<S: Simd<f64>>(simd: S, x: &[f64]) -> Moments {
 #[inline(always)]
 fn block_moments<S: Simd<f64>>(simd: S, x: &[f64]) -> Moments {
     let n = x.len() as f64;
-    let mut shift = sum(simd, x) / n;
+    let mut shift = sum(simd, x, &[]) / n;
     // Snap the shift to a data value when it is within the sum's rounding error (n eps
     // |x|) of one: a constant block then has deviations of exactly 0 (at 1e300 a shift a few
     // ulps off gives deviations whose squares overflow), and a sum that overflowed on finite

@@ -59,14 +59,14 @@ pub fn peak_gflops(our_rounds: &[Value]) -> Option<f64> {
 }
 
 /// One row of the section: an operation, the peer, and both sides' median times.
-pub struct Timed<'a> {
+pub struct Timed {
     /// The row's id in the rounds.
-    pub id: &'a str,
+    pub id: String,
     /// What the row measures, as the table names it.
-    pub what: &'a str,
+    pub what: String,
     /// The peer's name and version.
-    pub peer: &'a str,
-    /// Median seconds, the peer's and ours.
+    pub peer: String,
+    /// Median seconds of the peer.
     pub peer_s: f64,
     /// Median seconds of ours.
     pub ours_s: f64,
@@ -74,11 +74,11 @@ pub struct Timed<'a> {
 
 /// The section's Markdown for the rows among `rows` with a known [`work_of`], or `None`
 /// when the rounds hold no peak or no such row.
-pub fn section(peak: Option<f64>, rows: &[Timed<'_>]) -> Option<String> {
+pub fn section(peak: Option<f64>, rows: &[Timed]) -> Option<String> {
     let peak = peak.filter(|p| p.is_finite() && *p > 0.0)?;
     let mut table = String::new();
     for r in rows {
-        let Some((flops, counted)) = work_of(r.id) else {
+        let Some((flops, counted)) = work_of(&r.id) else {
             continue;
         };
         let floor = flops / (peak * 1e9);
@@ -134,16 +134,16 @@ mod tests {
     fn the_section_puts_each_side_against_the_floor() {
         let rows = [
             Timed {
-                id: "matmul_1024",
-                what: "matmul f64 1024x1024",
-                peer: "numpy",
+                id: "matmul_1024".into(),
+                what: "matmul f64 1024x1024".into(),
+                peer: "numpy".into(),
                 peer_s: 0.04,
                 ours_s: 0.02,
             },
             Timed {
-                id: "dot_1M",
-                what: "dot",
-                peer: "numpy",
+                id: "dot_1M".into(),
+                what: "dot".into(),
+                peer: "numpy".into(),
                 peer_s: 1.0,
                 ours_s: 1.0,
             },

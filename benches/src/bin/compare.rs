@@ -413,7 +413,7 @@ fn ops_table(dir: &Path) -> Result<Option<String>, String> {
         )
     };
     let mut seen: Vec<(String, String)> = Vec::new();
-    let mut timed: Vec<(String, String, String, f64, f64)> = Vec::new();
+    let mut timed = Vec::new();
     let mut md = String::new();
     let _ = writeln!(md, "Everything single-threaded (peers with OMP/OPENBLAS/MKL_NUM_THREADS=1, ours with `Par::Seq`), same input files, timings alternated ours / peers over several rounds; times are medians. Ratio = peer time / our time (above 1: ours is faster). Agreement: the largest relative difference between the peer's answer and ours, checked before the time is reported.\n");
     let _ = writeln!(md, "| operation | peer | peer time | our time | ratio | agreement |\n|---|---|---:|---:|---:|---|");
@@ -448,19 +448,15 @@ fn ops_table(dir: &Path) -> Result<Option<String>, String> {
             benches::report::fmt_s(ot),
             pt / ot
         );
-        timed.push((id, what, peer, pt, ot));
-    }
-    let rows: Vec<benches::compare_limits::Timed<'_>> = timed
-        .iter()
-        .map(|(id, what, peer, pt, ot)| benches::compare_limits::Timed {
+        timed.push(benches::compare_limits::Timed {
             id,
             what,
             peer,
-            peer_s: *pt,
-            ours_s: *ot,
-        })
-        .collect();
-    if let Some(limits) = benches::compare_limits::section(peak, &rows) {
+            peer_s: pt,
+            ours_s: ot,
+        });
+    }
+    if let Some(limits) = benches::compare_limits::section(peak, &timed) {
         md.push_str(&limits);
     }
     Ok(Some(md))

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use simd_kernels::{
-    sum_ahead_with, sum_compensated_ahead_with, sum_compensated_with, sum_with, Isa,
+    sum_ahead_with, sum_compensated_ahead_with, sum_compensated_with, sum_with, Float, Isa,
 };
 
 /// `n` values whose sum cancels heavily: large pairs `v, -v` (exponents spread over
@@ -115,6 +115,21 @@ fn non_finite_inputs_follow_ieee() {
     }
 }
 
+/// Both sums of `x` with a read-ahead into `after` against the same sums without it, bit
+/// for bit (an `f32` widens to `f64` exactly, sign of zero included).
+fn assert_read_ahead_keeps_the_bits<T: Float>(isa: Isa, x: &[T], after: &[T], what: &str) {
+    assert_eq!(
+        sum_compensated_ahead_with(isa, x, after).to_f64().to_bits(),
+        sum_compensated_with(isa, x).to_f64().to_bits(),
+        "compensated {what}"
+    );
+    assert_eq!(
+        sum_ahead_with(isa, x, after).to_f64().to_bits(),
+        sum_with(isa, x).to_f64().to_bits(),
+        "plain {what}"
+    );
+}
+
 #[test]
 fn the_read_ahead_into_the_next_slice_changes_no_bit_of_either_sum() {
     let mut rng = Rng::new(7);
@@ -132,26 +147,9 @@ fn the_read_ahead_into_the_next_slice_changes_no_bit_of_either_sum() {
             for start in [n, n / 3] {
                 let (after, after32) = (&data[start..start + next], &data32[start..start + next]);
                 for isa in Isa::available() {
-                    assert_eq!(
-                        sum_compensated_ahead_with(isa, x, after).to_bits(),
-                        sum_compensated_with(isa, x).to_bits(),
-                        "{isa} n={n} next={next}"
-                    );
-                    assert_eq!(
-                        sum_compensated_ahead_with(isa, x32, after32).to_bits(),
-                        sum_compensated_with(isa, x32).to_bits(),
-                        "{isa} f32 n={n} next={next}"
-                    );
-                    assert_eq!(
-                        sum_ahead_with(isa, x, after).to_bits(),
-                        sum_with(isa, x).to_bits(),
-                        "{isa} plain n={n} next={next}"
-                    );
-                    assert_eq!(
-                        sum_ahead_with(isa, x32, after32).to_bits(),
-                        sum_with(isa, x32).to_bits(),
-                        "{isa} plain f32 n={n} next={next}"
-                    );
+                    let what = format!("{isa} n={n} next={next}");
+                    assert_read_ahead_keeps_the_bits(isa, x, after, &what);
+                    assert_read_ahead_keeps_the_bits(isa, x32, after32, &format!("{what} f32"));
                 }
             }
         }

@@ -67,9 +67,7 @@ pub(crate) fn center_block(
                 sum
             }
             None => {
-                for (d, i) in col.iter_mut().zip(block.clone()) {
-                    *d = x.get(i, j);
-                }
+                center_column(x, j, block.clone(), 0.0, col);
                 let sum = total(col, &[]);
                 let mu = sum / m as f64;
                 for v in col.iter_mut() {
@@ -81,6 +79,29 @@ pub(crate) fn center_block(
         out.push(sum);
     }
     out
+}
+
+/// `dst = x[rows, j] - mu`, down the column where it is contiguous, element by element
+/// where it is strided.
+pub(crate) fn center_column(
+    x: MatRef<'_, f64>,
+    j: usize,
+    rows: Range<usize>,
+    mu: f64,
+    dst: &mut [f64],
+) {
+    match x.col_slice(j) {
+        Some(src) => {
+            for (d, &v) in dst.iter_mut().zip(&src[rows]) {
+                *d = v - mu;
+            }
+        }
+        None => {
+            for (d, i) in dst.iter_mut().zip(rows) {
+                *d = x.get(i, j) - mu;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Principal component analysis with scikit-learn's definitions, on randomized SVD.
 
-use super::centered_blocks::{block_rows, center_block, Sums};
+use super::centered_blocks::{block_rows, center_block, center_column, Sums};
 use super::checks::check_xy;
 use crate::ablation::Ablation;
 use crate::error::{PipelineError, Result};
@@ -173,22 +173,6 @@ fn centered_copy(x: MatRef<'_, f64>, mean: &[f64]) -> Mat<f64> {
         center_column(x, j, 0..n, mu, col);
     }
     xc
-}
-
-/// `dst = x[rows, j] - mu`.
-fn center_column(x: MatRef<'_, f64>, j: usize, rows: Range<usize>, mu: f64, dst: &mut [f64]) {
-    match x.col_slice(j) {
-        Some(src) => {
-            for (d, &v) in dst.iter_mut().zip(&src[rows]) {
-                *d = v - mu;
-            }
-        }
-        None => {
-            for (d, i) in dst.iter_mut().zip(rows) {
-                *d = x.get(i, j) - mu;
-            }
-        }
-    }
 }
 
 /// Fewest rows worth a thread of their own (spawning costs about as much as a few blocks).

@@ -29,6 +29,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (30, 4200, 20),  // more than one NC block; two threads split the columns
     (203, 120, 300), // few panels of B: A read in place (its partial last panel packed)
     (203, 126, 300), // 21 panels of 6 (AVX2): A packed
+    (1024, 40, 300), // few panels, but columns 4 or 8 KiB apart fold onto few L1 sets: packed
 ];
 
 const SCALARS: [f64; 3] = [0.0, 1.0, 2.3];

@@ -194,6 +194,8 @@ fn gram_matches_reference_and_is_exactly_symmetric() {
             (777, 33),
             // Enough rows for two threads, each over several KC slices.
             (5000, 20),
+            // Columns 256 KiB apart fold onto few L2 sets: blocks copied before the kernel.
+            (32768, 40),
         ] {
             for par in [Par::Seq, Par::Rayon(2)] {
                 for layout in [Layout::ColMajor, Layout::RowMajorViaT, Layout::Strided] {

@@ -29,6 +29,9 @@ pub struct CacheSizes {
     pub l1d_ways: usize,
     /// Level 2 cache (private to a core on current x86_64 parts).
     pub l2: usize,
+    /// Ways of associativity of L2: with its size, where addresses a power of two apart
+    /// collide (the blocks of a column-major matrix with a power-of-two row count).
+    pub l2_ways: usize,
     /// Last-level cache, the whole of it (shared by the cores listed with it).
     pub l3: usize,
     /// Where the sizes came from.
@@ -36,12 +39,13 @@ pub struct CacheSizes {
 }
 
 impl CacheSizes {
-    /// The sizes assumed when the machine's cannot be read: 32 KiB 8-way L1d, 512 KiB L2
-    /// and 8 MiB L3, at or below every x86_64 server core of the last decade.
+    /// The sizes assumed when the machine's cannot be read: 32 KiB 8-way L1d, 512 KiB 8-way
+    /// L2 and 8 MiB L3, at or below every x86_64 server core of the last decade.
     pub const FALLBACK: CacheSizes = CacheSizes {
         l1d: 32 << 10,
         l1d_ways: 8,
         l2: 512 << 10,
+        l2_ways: 8,
         l3: 8 << 20,
         source: CacheSource::Fallback,
     };
@@ -59,11 +63,11 @@ impl CacheSizes {
 /// The caches listed under `dir` (`index0`, `index1`, ... each with `level`, `type` and
 /// `size` files, and `ways_of_associativity`), or `None` unless both L1d and L2 are found.
 /// A missing L3 (some small parts have none) counts as the L2's size; a missing or
-/// implausible L1d associativity (0, as some hypervisors report, or more ways than lines)
-/// counts as 8.
+/// implausible L1d or L2 associativity (0, as some hypervisors report, or more ways than
+/// lines) counts as 8.
 pub fn read_sysfs(dir: &Path) -> Option<CacheSizes> {
     let (mut l1d, mut l2, mut l3) = (None, None, None);
-    let mut l1d_ways = None;
+    let (mut l1d_ways, mut l2_ways) = (None, None);
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let path = entry.path();
         let read = |name: &str| std::fs::read_to_string(path.join(name)).ok();
@@ -77,14 +81,20 @@ pub fn read_sysfs(dir: &Path) -> Option<CacheSizes> {
         let Some(bytes) = parse_size(size.trim()) else {
             continue;
         };
+        let ways = || {
+            read("ways_of_associativity")
+                .and_then(|w| w.trim().parse::<usize>().ok())
+                .filter(|&w| w > 0 && w <= bytes / 64)
+        };
         match level.trim() {
             "1" => {
                 l1d = Some(bytes);
-                l1d_ways = read("ways_of_associativity")
-                    .and_then(|w| w.trim().parse::<usize>().ok())
-                    .filter(|&w| w > 0 && w <= bytes / 64);
+                l1d_ways = ways();
             }
-            "2" => l2 = Some(bytes),
+            "2" => {
+                l2 = Some(bytes);
+                l2_ways = ways();
+            }
             "3" => l3 = Some(bytes),
             _ => {}
         }
@@ -94,6 +104,7 @@ pub fn read_sysfs(dir: &Path) -> Option<CacheSizes> {
         l1d,
         l1d_ways: l1d_ways.unwrap_or(8),
         l2,
+        l2_ways: l2_ways.unwrap_or(8),
         l3: l3.unwrap_or(l2),
         source: CacheSource::Sysfs,
     })
@@ -159,6 +170,7 @@ mod tests {
                 l1d: 48 << 10,
                 l1d_ways: 12,
                 l2: 2 << 20,
+                l2_ways: 16,
                 l3: 105 << 20,
                 source: CacheSource::Sysfs
             }
@@ -171,5 +183,6 @@ mod tests {
         let c = CacheSizes::detect();
         assert!(c.l1d >= 8 << 10 && c.l1d <= c.l2 && c.l2 <= c.l3, "{c:?}");
         assert!(c.l1d_ways >= 1 && c.l1d_ways <= c.l1d / 64, "{c:?}");
+        assert!(c.l2_ways >= 1 && c.l2_ways <= c.l2 / 64, "{c:?}");
     }
 }

@@ -105,6 +105,7 @@ mod tests {
             l1d,
             l1d_ways,
             l2,
+            l2_ways: 8,
             l3,
             source: CacheSource::Sysfs,
         }

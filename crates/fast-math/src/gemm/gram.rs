@@ -3,6 +3,7 @@
 //! reach the lower triangle.
 
 use super::gram_blocks;
+use super::sets::spreads;
 use super::{gemm_core, tile_isa, Dest, Operand};
 use crate::par::run_in;
 use crate::{Mat, MatRef, Par, Scalar};
@@ -205,8 +206,16 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
     // Each block's per-lane sums carry over to the next (the first writes them), so the blocking
     // does not change the rounding (the bits of one call over the whole columns) and each
     // tile's lanes are summed once, at the end.
+    let stride = x.col_stride() * T::BYTES;
     T::with_pack(gram_lanes_len(k), |lanes| {
-        gram_blocks::add_in_blocks(isa, &columns, block, lanes, g.as_mut_slice())
+        if spreads(caches.l2, caches.l2_ways, stride, k, block * T::BYTES) {
+            gram_blocks::add_in_blocks(isa, &columns, block, lanes, g.as_mut_slice())
+        } else {
+            let ld = crate::padded_col_stride::<T>(block);
+            let mut scratch = Mat::<T>::zeros(ld, k);
+            let (scratch, g) = (scratch.as_mut_slice(), g.as_mut_slice());
+            gram_blocks::add_in_blocks_copied(isa, &columns, block, lanes, g, scratch, ld)
+        }
     });
     true
 }
@@ -305,6 +314,7 @@ mod tests {
             l1d: 32 << 10,
             l1d_ways: 8,
             l2: 512 << 10,
+            l2_ways: 8,
             l3: 32 << 20,
             source: CacheSource::Fallback,
         };
@@ -319,6 +329,7 @@ mod tests {
         // A small L2 leaves too few rows per block: the packed GEMM.
         let small = CacheSizes {
             l2: 128 << 10,
+            l2_ways: 8,
             ..zen3
         };
         assert_eq!(dot_block_rows(small, 8, 64, avx2), None);
@@ -328,6 +339,7 @@ mod tests {
             l1d: 48 << 10,
             l1d_ways: 12,
             l2: 2 << 20,
+            l2_ways: 16,
             l3: 480 << 20,
             source: CacheSource::Fallback,
         };

@@ -2,6 +2,7 @@
 
 use super::blocking::blocking_for;
 use super::pack::{fetch_part, pack_a_block_op, pack_b_op, prefetch_part, Operand};
+use super::sets::spreads;
 use crate::par::{min_parallel_macs, run_in};
 use crate::{MatMut, MatRef, Par, Scalar};
 use rayon::prelude::*;
@@ -273,41 +274,15 @@ fn a_prefetch_window(parts: usize, b_bytes: usize, l2_quarter: usize) -> usize {
 const A_IN_PLACE_MAX_PANELS: usize = 20;
 
 /// Whether an `MR x kb` panel of `A` read in place, its columns `stride` bytes apart and
-/// `panel_col` bytes each, spreads over the L1 sets about as its packed copy would, so
-/// that it evicts no more of the resident micro-panel of `B` (and its row block no more of
-/// L2) than packing does.
-///
-/// Column `j` starts at `j * stride`; modulo one way of L1 (`l1d / ways` bytes, where the
-/// set index wraps), those starts take `way / gcd(stride, way)` distinct places, each
-/// covering the column's lines. A stride with a large power of two in it (a column-major
-/// `A` of 2048 or 10240 rows of `f64`: 16 KiB or 80 KiB) folds the whole panel onto a few
-/// sets, and the row block onto a few L2 sets as well (the same power of two divides the
-/// L2 way), which turns every reuse into a miss: on an Intel Xeon (AVX-512, 48 KiB 12-way
-/// L1d), `A` of 10240 x 2000 in place by 2000 x 60 ran at 16-18 GFLOP/s against 30-38
-/// packed, four of four alternated runs, and 2048 rows alike (17-21 against 35-38), while
-/// 10000 and 4000 rows, whose panels spread, stayed as fast in place as packed or faster.
-///
-/// In place is kept when the panel's lines per occupied set are at most twice the packed
-/// panel's (which fills every set evenly), or at most half the ways in any case (a short
-/// panel fits wherever it lands).
+/// `panel_col` bytes each, spreads over the L1 sets about as its packed copy would
+/// ([`spreads`]), so that it evicts no more of the resident micro-panel of `B` (and its row
+/// block no more of L2, where the same power of two folds it) than packing does. On an Intel
+/// Xeon (AVX-512, 48 KiB 12-way L1d), `A` of 10240 x 2000 in place by 2000 x 60 ran at
+/// 16-18 GFLOP/s against 30-38 packed, four of four alternated runs, and 2048 rows alike
+/// (17-21 against 35-38); AVX2 the same (9 against 17); 10000 and 4000 rows, whose panels
+/// spread, stayed as fast in place as packed or faster.
 fn spreads_over_l1(stride: usize, kb: usize, panel_col: usize, c: CacheSizes) -> bool {
-    const LINE: usize = 64;
-    let ways = c.l1d_ways.max(1);
-    let way = (c.l1d / ways).max(LINE);
-    let sets = way / LINE;
-    let col_lines = panel_col.div_ceil(LINE);
-    let places = way / gcd(stride, way).max(LINE);
-    let occupied = (places * col_lines).min(sets);
-    let lines = kb * col_lines;
-    let (dense, even) = (lines.div_ceil(occupied), lines.div_ceil(sets));
-    dense <= (2 * even).max(ways / 2)
-}
-
-fn gcd(mut a: usize, mut b: usize) -> usize {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
+    spreads(c.l1d, c.l1d_ways, stride, kb, panel_col)
 }
 
 /// The `MR x kb` panel of `A` a register tile reads.
@@ -408,6 +383,7 @@ mod tests {
             l1d,
             l1d_ways,
             l2: 2 << 20,
+            l2_ways: 16,
             l3: 32 << 20,
             source: CacheSource::Sysfs,
         }
@@ -431,13 +407,5 @@ mod tests {
         let zen = caches(32 << 10, 8);
         assert!(spreads_over_l1(2001 * 8, 256, 8 * 8, zen));
         assert!(spreads_over_l1(7, 1024, 64, zen));
-    }
-
-    #[test]
-    fn gcd_is_euclid() {
-        assert_eq!(gcd(16_000, 4096), 128);
-        assert_eq!(gcd(81_920, 4096), 4096);
-        assert_eq!(gcd(7, 0), 7);
-        assert_eq!(gcd(0, 64), 64);
     }
 }

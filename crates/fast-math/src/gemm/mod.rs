@@ -20,6 +20,7 @@ mod gram;
 mod gram_blocks;
 mod loops;
 mod pack;
+mod sets;
 
 pub use blocking::{blocking, blocking_for_caches, Blocking};
 pub(crate) use gemv::gemv_into;

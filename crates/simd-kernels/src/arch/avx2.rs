@@ -77,6 +77,15 @@ pub(crate) mod f64 {
         #[target_feature(enable = "avx2,fma")]
         gemm_4x6, f64, Avx2Fma, 4 x 6
     );
+    // The half-width tiles of the two above (see `MicroKernel`).
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_8x3, f64, Avx2Fma, 8 x 3
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_4x3, f64, Avx2Fma, 4 x 3
+    );
 
     #[target_feature(enable = "avx2,fma")]
     pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
@@ -99,6 +108,15 @@ pub(crate) mod f32 {
     crate::generic::gemm::microkernel!(
         #[target_feature(enable = "avx2,fma")]
         gemm_8x6, f32, Avx2Fma, 8 x 6
+    );
+    // The half-width tiles of the two above (see `MicroKernel`).
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_16x3, f32, Avx2Fma, 16 x 3
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx2,fma")]
+        gemm_8x3, f32, Avx2Fma, 8 x 3
     );
 
     #[target_feature(enable = "avx2,fma")]

@@ -77,6 +77,16 @@ pub(crate) mod f64 {
         #[target_feature(enable = "avx512f")]
         gemm_16x8, f64, Avx512, 16 x 8
     );
+    // The half-width tiles of the two above, for the last panel of B when it holds at most
+    // half of NR columns (see `MicroKernel`).
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_24x4, f64, Avx512, 24 x 4
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_16x4, f64, Avx512, 16 x 4
+    );
 
     #[target_feature(enable = "avx512f")]
     pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
@@ -99,6 +109,16 @@ pub(crate) mod f32 {
     crate::generic::gemm::microkernel!(
         #[target_feature(enable = "avx512f")]
         gemm_32x8, f32, Avx512, 32 x 8
+    );
+    // The half-width tiles of the two above, for the last panel of B when it holds at most
+    // half of NR columns (see `MicroKernel`).
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_48x4, f32, Avx512, 48 x 4
+    );
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_32x4, f32, Avx512, 32 x 4
     );
 
     #[target_feature(enable = "avx512f")]

@@ -100,6 +100,7 @@ pub(crate) mod f64 {
 
     // The scalar path has one tile for both shapes.
     crate::generic::gemm::microkernel!(gemm_4x4, f64, Scalar, 4 x 4);
+    crate::generic::gemm::microkernel!(gemm_4x2, f64, Scalar, 4 x 2);
 
     pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
         crate::generic::interleave::interleave(rows, dst)
@@ -111,6 +112,7 @@ pub(crate) mod f32 {
     crate::generic::entry_points!(f32, Scalar);
 
     crate::generic::gemm::microkernel!(gemm_4x4, f32, Scalar, 4 x 4);
+    crate::generic::gemm::microkernel!(gemm_4x2, f32, Scalar, 4 x 2);
 
     pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
         crate::generic::interleave::interleave(rows, dst)

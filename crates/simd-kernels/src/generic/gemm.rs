@@ -289,26 +289,40 @@ unsafe fn store_tile<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
             }
         }
     } else {
-        // Edge tile or strided C: spill alpha * acc to a column-major MR x NR stack tile.
+        // Edge tile or strided C: the same vector arithmetic on a column-major MR x NR
+        // stack copy of C's part of the tile, so each element rounds as in a full tile
+        // (the half-width twin of a kernel runs full tiles where this kernel's are edges).
         let mut tile = [[simd.splat(T::ZERO); MV]; NR];
-        for (t, col) in tile.iter_mut().zip(acc.iter()) {
-            for (ti, v) in t.iter_mut().zip(col.iter()) {
-                *ti = simd.mul(*v, alpha_v);
-            }
-        }
         // `Simd`'s contract: a register is LANES contiguous elements with no padding.
         const { assert!(size_of::<S::V>() == S::LANES * size_of::<T>()) };
+        let tp = tile.as_mut_ptr() as *mut T;
+        if !beta_zero {
+            for j in 0..n {
+                for i in 0..m {
+                    // SAFETY: `tile` is NR * MV padding-free registers of LANES elements
+                    // (asserted above), so element (i, j) is at j*MR + i < MR*NR; C's (i, j),
+                    // i < m, j < n, is valid by the contract.
+                    unsafe {
+                        *tp.add(j * mr + i) = *c.offset(i as isize * rs_c + j as isize * cs_c)
+                    };
+                }
+            }
+        }
+        let beta_v = simd.splat(beta);
+        for (t, col) in tile.iter_mut().zip(acc.iter()) {
+            for (ti, v) in t.iter_mut().zip(col.iter()) {
+                *ti = if beta_zero {
+                    simd.mul(*v, alpha_v)
+                } else {
+                    simd.mul_add(*v, alpha_v, simd.mul(*ti, beta_v))
+                };
+            }
+        }
         let tp = tile.as_ptr() as *const T;
         for j in 0..n {
             for i in 0..m {
-                // SAFETY: `tile` is NR * MV padding-free registers of LANES elements (asserted
-                // above), so element (i, j) is at j*MR + i < MR*NR; C's (i, j), i < m, j < n,
-                // is valid by the contract.
-                unsafe {
-                    let t = *tp.add(j * mr + i);
-                    let cij = c.offset(i as isize * rs_c + j as isize * cs_c);
-                    *cij = if beta_zero { t } else { beta * *cij + t };
-                }
+                // SAFETY: as for the copy in above.
+                unsafe { *c.offset(i as isize * rs_c + j as isize * cs_c) = *tp.add(j * mr + i) };
             }
         }
     }

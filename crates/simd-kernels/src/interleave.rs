@@ -8,9 +8,9 @@ use crate::{Float, Isa};
 /// layout of a GEMM's packed panel of `MR` rows of a row-major `A` (or `NR` columns of a
 /// column-major `B`), built from contiguous runs.
 ///
-/// `f64` with AVX-512 or AVX2 moves whole vectors through register transposes (8 x 8 or
-/// 4 x 4 blocks); the rest, and `f32`, element by element. A pure copy: the result is the
-/// same on every ISA.
+/// With AVX-512 or AVX2, whole vectors move through register transposes (`f64` in 8 x 8 or
+/// 4 x 4 blocks, `f32` in 8 x 8 and 4 x 4 ones) and two leftover rows in pairs; the rest
+/// element by element. A pure copy: the result is the same on every ISA.
 ///
 /// # Panics
 /// If the rows differ in length, `dst` does not hold `m` times their length, or the CPU
@@ -62,7 +62,7 @@ mod tests {
     #[test]
     fn matches_the_elementwise_copy_on_every_isa() {
         for isa in Isa::available() {
-            for m in [0, 1, 3, 4, 5, 8, 9, 16, 24, 25] {
+            for m in [0, 1, 3, 4, 5, 6, 8, 9, 12, 14, 16, 24, 25, 48] {
                 for len in [0, 1, 3, 4, 7, 8, 9, 17, 63, 64, 65, 71, 72, 128, 133, 256] {
                     for offset in [0, 1, 3] {
                         let data: Vec<f64> = (0..offset + m * (len + 2))

@@ -123,7 +123,7 @@ pub(crate) mod f32 {
 
     #[target_feature(enable = "avx512f")]
     pub(crate) fn interleave_rows(rows: &[&[f32]], dst: &mut [f32]) {
-        crate::generic::interleave::interleave(rows, dst)
+        super::super::interleave::avx2_f32(rows, dst)
     }
 }
 

@@ -87,6 +87,11 @@ pub(crate) mod f64 {
         #[target_feature(enable = "avx512f")]
         gemm_16x4, f64, Avx512, 16 x 4
     );
+    // The short tile of the narrow one (see `MicroKernel`).
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_8x8, f64, Avx512, 8 x 8
+    );
 
     #[target_feature(enable = "avx512f")]
     pub(crate) fn interleave_rows(rows: &[&[f64]], dst: &mut [f64]) {
@@ -119,6 +124,11 @@ pub(crate) mod f32 {
     crate::generic::gemm::microkernel!(
         #[target_feature(enable = "avx512f")]
         gemm_32x4, f32, Avx512, 32 x 4
+    );
+    // The short tile of the narrow one (see `MicroKernel`).
+    crate::generic::gemm::microkernel!(
+        #[target_feature(enable = "avx512f")]
+        gemm_16x8, f32, Avx512, 16 x 8
     );
 
     #[target_feature(enable = "avx512f")]

@@ -31,6 +31,14 @@
 //! (`480 x 256`) 1.013-1.016 -> 0.960-0.973; AVX2 (capped), 51 columns over 48 in L2
 //! 1.113 -> 1.074-1.082 (proportional: 1.062).
 //!
+//! Where a tile has more than one register of rows, a *short* twin with one register fewer
+//! per column (AVX-512 f64 16 x 8 under 24 x 8 and 8 x 8 under 16 x 8, AVX2 f64 4 x 6 under
+//! 8 x 6, f32 alike) runs the tiles of more than `NR / 2` columns that have few enough rows:
+//! the last panel of rows of a product whose row count is not a multiple of `MR`. It reads
+//! the first rows of the same packed panel, so the bits are again the same. Paired rounds on
+//! the Xeon, `k = 256`: AVX-512, 64 rows over 48 by 64 columns 1.725-1.751 -> 1.651-1.652;
+//! AVX2, 12 rows over 8 by 60 columns 1.833 -> 1.743.
+//!
 //! The kernel follows BLAS: when `beta == 0`, `C` is overwritten without being read, so NaN or
 //! infinite values already in `C` do not propagate. Edge tiles (`m < MR` or `n < NR`) and
 //! non-unit row strides go through a tile on the stack, so the caller only zero-pads the
@@ -119,7 +127,8 @@ pub trait GemmScalar: Float + sealed::Sealed {
     fn select_kernel(isa: Isa, shape: KernelShape) -> Tiles<Self>;
 }
 
-/// The tiles of one ISA, element type and shape: `MR x NR` and its `MR x NR/2` twin.
+/// The tiles of one ISA, element type and shape: `MR x NR`, its `MR x NR/2` twin, and a
+/// shorter tile of one register fewer per column, `MR' x NR`, where `MR > LANES`.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub struct Tiles<T> {
@@ -127,12 +136,14 @@ pub struct Tiles<T> {
     nr: usize,
     full: KernelFn<T>,
     half: KernelFn<T>,
+    short: Option<(usize, KernelFn<T>)>,
 }
 
 /// A micro-kernel selected for one ISA and element type: its tile shape and entry points.
 ///
 /// A tile of at most `NR / 2` columns runs on the half-width twin (see the module docs),
-/// which does half the multiply-adds of the full tile and gives the same bits.
+/// which does half the multiply-adds of the full tile and gives the same bits; a wider tile
+/// of few enough rows runs on the short twin, likewise.
 ///
 /// Selecting is cheap but not free; select once per GEMM call and reuse it for every tile.
 #[derive(Clone, Copy, Debug)]
@@ -144,6 +155,10 @@ pub struct MicroKernel<T> {
     /// The `MR x half_nr` twin, run when a tile has at most `half_nr` columns.
     half: KernelFn<T>,
     half_nr: usize,
+    /// The `short_mr x NR` twin, run when a tile has more than `half_nr` columns and at most
+    /// `short_mr` rows (`short_mr == 0`: none).
+    short: KernelFn<T>,
+    short_mr: usize,
 }
 
 impl<T: GemmScalar> MicroKernel<T> {
@@ -162,6 +177,8 @@ impl<T: GemmScalar> MicroKernel<T> {
             f: t.full,
             half: t.half,
             half_nr: t.nr / 2,
+            short: t.short.map_or(t.full, |(_, f)| f),
+            short_mr: t.short.map_or(0, |(mr, _)| mr),
         }
     }
 
@@ -362,11 +379,20 @@ impl<T: GemmScalar> MicroKernel<T> {
             self.mr,
             self.nr
         );
-        // The twin reads the first half_nr columns of each row of B's panel (row p still at
-        // b + p * ldb), which are all the tile needs when n <= half_nr.
-        let f = if n <= self.half_nr { self.half } else { self.f };
+        // The half-width twin reads the first half_nr columns of each row of B's panel (row
+        // p still at b + p * ldb), which are all the tile needs when n <= half_nr; the short
+        // one the first short_mr rows of each column of A's (column p still at a + p * lda),
+        // all it needs when m <= short_mr. Halving the columns saves more than a register
+        // of rows, so it is tried first.
+        let f = if n <= self.half_nr {
+            self.half
+        } else if m <= self.short_mr {
+            self.short
+        } else {
+            self.f
+        };
         // SAFETY: the caller upholds this function's contract, which is the kernel's
-        // (`KernelFn`) for the full tile and so for its half-width twin when n <= half_nr;
+        // (`KernelFn`) for the full tile and so for its twins when they are chosen above;
         // `new` checked the CPU supports the kernels' ISA.
         unsafe {
             f(
@@ -480,6 +506,7 @@ impl GemmScalar for f64 {
                 nr: 8,
                 full: arch::avx512::f64::gemm_24x8,
                 half: arch::avx512::f64::gemm_24x4,
+                short: Some((16, arch::avx512::f64::gemm_16x8)),
             },
             #[cfg(target_arch = "x86_64")]
             (Isa::Avx512, Narrow) => Tiles {
@@ -487,6 +514,7 @@ impl GemmScalar for f64 {
                 nr: 8,
                 full: arch::avx512::f64::gemm_16x8,
                 half: arch::avx512::f64::gemm_16x4,
+                short: Some((8, arch::avx512::f64::gemm_8x8)),
             },
             #[cfg(target_arch = "x86_64")]
             (Isa::Avx2Fma, Wide) => Tiles {
@@ -494,6 +522,7 @@ impl GemmScalar for f64 {
                 nr: 6,
                 full: arch::avx2::f64::gemm_8x6,
                 half: arch::avx2::f64::gemm_8x3,
+                short: Some((4, arch::avx2::f64::gemm_4x6)),
             },
             #[cfg(target_arch = "x86_64")]
             (Isa::Avx2Fma, Narrow) => Tiles {
@@ -501,12 +530,14 @@ impl GemmScalar for f64 {
                 nr: 6,
                 full: arch::avx2::f64::gemm_4x6,
                 half: arch::avx2::f64::gemm_4x3,
+                short: None,
             },
             (Isa::Scalar, Wide | Narrow) => Tiles {
                 mr: 4,
                 nr: 4,
                 full: arch::scalar::f64::gemm_4x4,
                 half: arch::scalar::f64::gemm_4x2,
+                short: None,
             },
             #[cfg(not(target_arch = "x86_64"))]
             _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),
@@ -524,6 +555,7 @@ impl GemmScalar for f32 {
                 nr: 8,
                 full: arch::avx512::f32::gemm_48x8,
                 half: arch::avx512::f32::gemm_48x4,
+                short: Some((32, arch::avx512::f32::gemm_32x8)),
             },
             #[cfg(target_arch = "x86_64")]
             (Isa::Avx512, Narrow) => Tiles {
@@ -531,6 +563,7 @@ impl GemmScalar for f32 {
                 nr: 8,
                 full: arch::avx512::f32::gemm_32x8,
                 half: arch::avx512::f32::gemm_32x4,
+                short: Some((16, arch::avx512::f32::gemm_16x8)),
             },
             #[cfg(target_arch = "x86_64")]
             (Isa::Avx2Fma, Wide) => Tiles {
@@ -538,6 +571,7 @@ impl GemmScalar for f32 {
                 nr: 6,
                 full: arch::avx2::f32::gemm_16x6,
                 half: arch::avx2::f32::gemm_16x3,
+                short: Some((8, arch::avx2::f32::gemm_8x6)),
             },
             #[cfg(target_arch = "x86_64")]
             (Isa::Avx2Fma, Narrow) => Tiles {
@@ -545,12 +579,14 @@ impl GemmScalar for f32 {
                 nr: 6,
                 full: arch::avx2::f32::gemm_8x6,
                 half: arch::avx2::f32::gemm_8x3,
+                short: None,
             },
             (Isa::Scalar, Wide | Narrow) => Tiles {
                 mr: 4,
                 nr: 4,
                 full: arch::scalar::f32::gemm_4x4,
                 half: arch::scalar::f32::gemm_4x2,
+                short: None,
             },
             #[cfg(not(target_arch = "x86_64"))]
             _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),

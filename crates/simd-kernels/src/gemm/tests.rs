@@ -25,6 +25,8 @@ fn check<T: GemmScalar>(isa: Isa, shape: KernelShape) {
             (mr / 2 + 1, 2),
             (mr, nr / 2),
             (mr - 1, nr / 2 + 1),
+            (kern.short_mr.max(1), nr),
+            ((kern.short_mr + 1).min(mr), nr - 1),
         ] {
             for &(rs, cs) in &[(1, mr + 3), (nr + 2, 1)] {
                 for (alpha, beta) in [(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-0.5, 2.25)] {
@@ -93,27 +95,36 @@ fn gemm_microkernels_match_reference_on_every_isa() {
 }
 
 #[test]
-fn half_width_tiles_give_the_bits_of_the_full_tile() {
+fn twin_tiles_give_the_bits_of_the_full_tile() {
     fn check<T: GemmScalar>(isa: Isa, shape: KernelShape) {
         let kern = MicroKernel::<T>::new(isa, shape);
-        let full = MicroKernel { half_nr: 0, ..kern };
+        let full = MicroKernel {
+            half_nr: 0,
+            short_mr: 0,
+            ..kern
+        };
         let (mr, nr) = (kern.mr(), kern.nr());
+        let mut heights = vec![1, mr - 1, mr, kern.short_mr, kern.short_mr + 1];
+        heights.retain(|&m| (1..=mr).contains(&m));
         for kc in [1, 3, 4, 7, 64, 301] {
             let (a, b) = (fill::<T>(mr * kc, 11), fill::<T>(nr * kc, 12));
-            for n in 1..=nr / 2 {
-                for (alpha, beta) in [(1.0, 0.0), (-0.75, 1.5)] {
-                    let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
-                    let mut want = fill::<T>(mr * nr, 13);
-                    let mut got = want.clone();
-                    full.run_slices(kc, alpha, &a, &b, beta, &mut want, 1, mr, mr, n);
-                    kern.run_slices(kc, alpha, &a, &b, beta, &mut got, 1, mr, mr, n);
-                    let bits = |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
-                    assert_eq!(
-                        bits(&got),
-                        bits(&want),
-                        "{isa} {} {shape:?} kc={kc} n={n}",
-                        T::NAME
-                    );
+            for n in 1..=nr {
+                for &m in &heights {
+                    for (alpha, beta) in [(1.0, 0.0), (-0.75, 1.5)] {
+                        let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
+                        let mut want = fill::<T>(mr * nr, 13);
+                        let mut got = want.clone();
+                        full.run_slices(kc, alpha, &a, &b, beta, &mut want, 1, mr, m, n);
+                        kern.run_slices(kc, alpha, &a, &b, beta, &mut got, 1, mr, m, n);
+                        let bits =
+                            |v: &[T]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+                        assert_eq!(
+                            bits(&got),
+                            bits(&want),
+                            "{isa} {} {shape:?} kc={kc} m={m} n={n}",
+                            T::NAME
+                        );
+                    }
                 }
             }
         }

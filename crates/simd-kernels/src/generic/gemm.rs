@@ -269,9 +269,19 @@ unsafe fn store_tile<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
     let mr = MV * S::LANES;
     let alpha_v = simd.splat(alpha);
     let beta_zero = beta == T::ZERO;
+    let beta_v = simd.splat(beta);
+    // The one arithmetic of both paths below, so an element rounds the same way in a full
+    // tile and in an edge tile (a kernel's twins run full tiles where it has edges). With
+    // beta == 0, `old` is ignored and C never read.
+    let update = |v: S::V, old: S::V| {
+        if beta_zero {
+            simd.mul(v, alpha_v)
+        } else {
+            simd.mul_add(v, alpha_v, simd.mul(old, beta_v))
+        }
+    };
     if rs_c == 1 && m == mr && n == NR {
         // Full tile, contiguous columns: vector read-modify-write of C straight from registers.
-        let beta_v = simd.splat(beta);
         for (j, col) in acc.iter().enumerate() {
             // SAFETY: column j of the tile is the MR contiguous elements at c + j*cs_c, all
             // valid for reads and writes by the contract (m == MR, n == NR, rs_c == 1).
@@ -279,19 +289,14 @@ unsafe fn store_tile<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
                 let cj = c.offset(j as isize * cs_c);
                 for (i, v) in col.iter().enumerate() {
                     let p = cj.add(i * S::LANES);
-                    let r = if beta_zero {
-                        simd.mul(*v, alpha_v)
-                    } else {
-                        simd.mul_add(*v, alpha_v, simd.mul(simd.load_ptr(p), beta_v))
-                    };
-                    simd.store_ptr(r, p);
+                    let old = if beta_zero { *v } else { simd.load_ptr(p) };
+                    simd.store_ptr(update(*v, old), p);
                 }
             }
         }
     } else {
-        // Edge tile or strided C: the same vector arithmetic on a column-major MR x NR
-        // stack copy of C's part of the tile, so each element rounds as in a full tile
-        // (the half-width twin of a kernel runs full tiles where this kernel's are edges).
+        // Edge tile or strided C: the same `update` on a column-major MR x NR stack copy of
+        // C's part of the tile.
         let mut tile = [[simd.splat(T::ZERO); MV]; NR];
         // `Simd`'s contract: a register is LANES contiguous elements with no padding.
         const { assert!(size_of::<S::V>() == S::LANES * size_of::<T>()) };
@@ -308,14 +313,9 @@ unsafe fn store_tile<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
                 }
             }
         }
-        let beta_v = simd.splat(beta);
         for (t, col) in tile.iter_mut().zip(acc.iter()) {
             for (ti, v) in t.iter_mut().zip(col.iter()) {
-                *ti = if beta_zero {
-                    simd.mul(*v, alpha_v)
-                } else {
-                    simd.mul_add(*v, alpha_v, simd.mul(*ti, beta_v))
-                };
+                *ti = update(*v, *ti);
             }
         }
         let tp = tile.as_ptr() as *const T;

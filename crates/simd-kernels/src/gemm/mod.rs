@@ -39,6 +39,13 @@
 //! the Xeon, `k = 256`: AVX-512, 64 rows over 48 by 64 columns 1.725-1.751 -> 1.651-1.652;
 //! AVX2, 12 rows over 8 by 60 columns 1.833 -> 1.743.
 //!
+//! The wide AVX-512 tiles, three registers of rows, also have a *shorter* twin of one
+//! register (f64 8 x 8, f32 16 x 8), and a tile runs on whichever twin that covers it has
+//! the fewest elements: 8 rows of f64 by 4 columns go to 8 x 8 (64 elements), not 24 x 4
+//! (96). Before, a last panel of one register of rows was computed two registers high.
+//! Paired rounds on the Xeon, `k = n = 64`: f64 56 rows over 48 1.577-1.580 -> 1.419-1.453,
+//! f32 64 rows over 48 1.973-1.985 -> 1.732-1.750.
+//!
 //! The kernel follows BLAS: when `beta == 0`, `C` is overwritten without being read, so NaN or
 //! infinite values already in `C` do not propagate. Edge tiles (`m < MR` or `n < NR`) and
 //! non-unit row strides go through a tile on the stack, so the caller only zero-pads the
@@ -127,8 +134,9 @@ pub trait GemmScalar: Float + sealed::Sealed {
     fn select_kernel(isa: Isa, shape: KernelShape) -> Tiles<Self>;
 }
 
-/// The tiles of one ISA, element type and shape: `MR x NR`, its `MR x NR/2` twin, and a
-/// shorter tile of one register fewer per column, `MR' x NR`, where `MR > LANES`.
+/// The tiles of one ISA, element type and shape: `MR x NR`, its `MR x NR/2` twin, and
+/// shorter tiles of one and two registers fewer per column, `MR' x NR`, where `MR` holds
+/// more registers than that.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub struct Tiles<T> {
@@ -137,13 +145,15 @@ pub struct Tiles<T> {
     full: KernelFn<T>,
     half: KernelFn<T>,
     short: Option<(usize, KernelFn<T>)>,
+    shorter: Option<(usize, KernelFn<T>)>,
 }
 
 /// A micro-kernel selected for one ISA and element type: its tile shape and entry points.
 ///
 /// A tile of at most `NR / 2` columns runs on the half-width twin (see the module docs),
-/// which does half the multiply-adds of the full tile and gives the same bits; a wider tile
-/// of few enough rows runs on the short twin, likewise.
+/// which does half the multiply-adds of the full tile and gives the same bits; a tile of few
+/// enough rows runs on a short twin, likewise: whichever twin that covers the tile has the
+/// fewest elements.
 ///
 /// Selecting is cheap but not free; select once per GEMM call and reuse it for every tile.
 #[derive(Clone, Copy, Debug)]
@@ -155,10 +165,13 @@ pub struct MicroKernel<T> {
     /// The `MR x half_nr` twin, run when a tile has at most `half_nr` columns.
     half: KernelFn<T>,
     half_nr: usize,
-    /// The `short_mr x NR` twin, run when a tile has more than `half_nr` columns and at most
-    /// `short_mr` rows (`short_mr == 0`: none).
+    /// The `short_mr x NR` twin, for tiles of at most `short_mr` rows (`short_mr == 0`:
+    /// none).
     short: KernelFn<T>,
     short_mr: usize,
+    /// The `shorter_mr x NR` twin, one register of rows under `short` (`0`: none).
+    shorter: KernelFn<T>,
+    shorter_mr: usize,
 }
 
 impl<T: GemmScalar> MicroKernel<T> {
@@ -179,6 +192,8 @@ impl<T: GemmScalar> MicroKernel<T> {
             half_nr: t.nr / 2,
             short: t.short.map_or(t.full, |(_, f)| f),
             short_mr: t.short.map_or(0, |(mr, _)| mr),
+            shorter: t.shorter.map_or(t.full, |(_, f)| f),
+            shorter_mr: t.shorter.map_or(0, |(mr, _)| mr),
         }
     }
 
@@ -380,17 +395,20 @@ impl<T: GemmScalar> MicroKernel<T> {
             self.nr
         );
         // The half-width twin reads the first half_nr columns of each row of B's panel (row
-        // p still at b + p * ldb), which are all the tile needs when n <= half_nr; the short
-        // one the first short_mr rows of each column of A's (column p still at a + p * lda),
-        // all it needs when m <= short_mr. Halving the columns saves more than a register
-        // of rows, so it is tried first.
-        let f = if n <= self.half_nr {
-            self.half
-        } else if m <= self.short_mr {
-            self.short
-        } else {
-            self.f
-        };
+        // p still at b + p * ldb), which are all the tile needs when n <= half_nr; a short
+        // one the first short_mr (shorter_mr) rows of each column of A's (column p still at
+        // a + p * lda), all it needs when m <= short_mr. Of those that cover the tile, the
+        // one with the fewest elements does the fewest multiply-adds.
+        let (mut f, mut area) = (self.f, self.mr * self.nr);
+        for (fits, rows, cols, twin) in [
+            (n <= self.half_nr, self.mr, self.half_nr, self.half),
+            (m <= self.short_mr, self.short_mr, self.nr, self.short),
+            (m <= self.shorter_mr, self.shorter_mr, self.nr, self.shorter),
+        ] {
+            if fits && rows * cols < area {
+                (f, area) = (twin, rows * cols);
+            }
+        }
         // SAFETY: the caller upholds this function's contract, which is the kernel's
         // (`KernelFn`) for the full tile and so for its twins when they are chosen above;
         // `new` checked the CPU supports the kernels' ISA.
@@ -494,105 +512,7 @@ impl<T: GemmScalar> MicroKernel<T> {
     }
 }
 
-// The tiles of the module docs' table; `arch` instantiates each kernel for its shape.
-
-impl GemmScalar for f64 {
-    fn select_kernel(isa: Isa, shape: KernelShape) -> Tiles<f64> {
-        use KernelShape::*;
-        match (isa, shape) {
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx512, Wide) => Tiles {
-                mr: 24,
-                nr: 8,
-                full: arch::avx512::f64::gemm_24x8,
-                half: arch::avx512::f64::gemm_24x4,
-                short: Some((16, arch::avx512::f64::gemm_16x8)),
-            },
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx512, Narrow) => Tiles {
-                mr: 16,
-                nr: 8,
-                full: arch::avx512::f64::gemm_16x8,
-                half: arch::avx512::f64::gemm_16x4,
-                short: Some((8, arch::avx512::f64::gemm_8x8)),
-            },
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx2Fma, Wide) => Tiles {
-                mr: 8,
-                nr: 6,
-                full: arch::avx2::f64::gemm_8x6,
-                half: arch::avx2::f64::gemm_8x3,
-                short: Some((4, arch::avx2::f64::gemm_4x6)),
-            },
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx2Fma, Narrow) => Tiles {
-                mr: 4,
-                nr: 6,
-                full: arch::avx2::f64::gemm_4x6,
-                half: arch::avx2::f64::gemm_4x3,
-                short: None,
-            },
-            (Isa::Scalar, Wide | Narrow) => Tiles {
-                mr: 4,
-                nr: 4,
-                full: arch::scalar::f64::gemm_4x4,
-                half: arch::scalar::f64::gemm_4x2,
-                short: None,
-            },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),
-        }
-    }
-}
-
-impl GemmScalar for f32 {
-    fn select_kernel(isa: Isa, shape: KernelShape) -> Tiles<f32> {
-        use KernelShape::*;
-        match (isa, shape) {
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx512, Wide) => Tiles {
-                mr: 48,
-                nr: 8,
-                full: arch::avx512::f32::gemm_48x8,
-                half: arch::avx512::f32::gemm_48x4,
-                short: Some((32, arch::avx512::f32::gemm_32x8)),
-            },
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx512, Narrow) => Tiles {
-                mr: 32,
-                nr: 8,
-                full: arch::avx512::f32::gemm_32x8,
-                half: arch::avx512::f32::gemm_32x4,
-                short: Some((16, arch::avx512::f32::gemm_16x8)),
-            },
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx2Fma, Wide) => Tiles {
-                mr: 16,
-                nr: 6,
-                full: arch::avx2::f32::gemm_16x6,
-                half: arch::avx2::f32::gemm_16x3,
-                short: Some((8, arch::avx2::f32::gemm_8x6)),
-            },
-            #[cfg(target_arch = "x86_64")]
-            (Isa::Avx2Fma, Narrow) => Tiles {
-                mr: 8,
-                nr: 6,
-                full: arch::avx2::f32::gemm_8x6,
-                half: arch::avx2::f32::gemm_8x3,
-                short: None,
-            },
-            (Isa::Scalar, Wide | Narrow) => Tiles {
-                mr: 4,
-                nr: 4,
-                full: arch::scalar::f32::gemm_4x4,
-                half: arch::scalar::f32::gemm_4x2,
-                short: None,
-            },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => unreachable!("assert_supported rejects SIMD ISAs off x86_64"),
-        }
-    }
-}
+mod tables;
 
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,9 @@ fn check<T: GemmScalar>(isa: Isa, shape: KernelShape) {
             (mr - 1, nr / 2 + 1),
             (kern.short_mr.max(1), nr),
             ((kern.short_mr + 1).min(mr), nr - 1),
+            (kern.shorter_mr.max(1), nr),
+            (kern.shorter_mr.max(1), nr / 2),
+            ((kern.shorter_mr + 1).min(mr), nr / 2),
         ] {
             for &(rs, cs) in &[(1, mr + 3), (nr + 2, 1)] {
                 for (alpha, beta) in [(1.0, 0.0), (2.5, 0.0), (1.0, 1.0), (-0.5, 2.25)] {
@@ -101,10 +104,19 @@ fn twin_tiles_give_the_bits_of_the_full_tile() {
         let full = MicroKernel {
             half_nr: 0,
             short_mr: 0,
+            shorter_mr: 0,
             ..kern
         };
         let (mr, nr) = (kern.mr(), kern.nr());
-        let mut heights = vec![1, mr - 1, mr, kern.short_mr, kern.short_mr + 1];
+        let mut heights = vec![
+            1,
+            mr - 1,
+            mr,
+            kern.short_mr,
+            kern.short_mr + 1,
+            kern.shorter_mr,
+            kern.shorter_mr + 1,
+        ];
         heights.retain(|&m| (1..=mr).contains(&m));
         for kc in [1, 3, 4, 7, 64, 301] {
             let (a, b) = (fill::<T>(mr * kc, 11), fill::<T>(nr * kc, 12));

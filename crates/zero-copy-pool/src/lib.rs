@@ -50,6 +50,7 @@
 mod aligned_vec;
 mod arena;
 mod block;
+mod mapped;
 mod object_pool;
 mod registry;
 mod size_class;

@@ -17,6 +17,7 @@ mod impls;
 #[cfg(test)]
 mod tests;
 
+use crate::mapped::{is_mapped, map_block, unmap_block};
 use core::marker::PhantomData;
 use core::mem::{self, MaybeUninit};
 use core::ptr::{self, NonNull};
@@ -130,7 +131,10 @@ impl<T: Copy> AlignedVec<T> {
         if layout.size() == 0 {
             return Ok(dangling());
         }
-        let raw = if layout.size() >= HUGE_PAGE_MIN_BYTES {
+        let raw = if is_mapped(layout) {
+            // Zero-filled by the kernel, whether or not `zeroed` asks for it.
+            map_block(layout)
+        } else if layout.size() >= HUGE_PAGE_MIN_BYTES {
             // The advice must come before the first touch, so a zeroed block is cleared
             // here, after it (the system allocator would clear an over-aligned block
             // itself, before any advice).
@@ -351,7 +355,14 @@ impl<T: Copy> AlignedVec<T> {
             // SAFETY: a non-zero capacity of a sized `T` means `ptr` came from `allocate`
             // with exactly this layout (`layout_for(cap)` is deterministic), and it has not
             // been freed: callers replace or forget `ptr` right after.
-            unsafe { dealloc(self.ptr.as_ptr().cast::<u8>(), layout) };
+            let ptr = self.ptr.as_ptr().cast::<u8>();
+            if is_mapped(layout) {
+                // SAFETY: as above; `allocate` mapped every block of this layout.
+                unsafe { unmap_block(ptr, layout) };
+            } else {
+                // SAFETY: as above.
+                unsafe { dealloc(ptr, layout) };
+            }
         }
     }
 
@@ -437,7 +448,8 @@ impl<T: Copy> AlignedVec<T> {
 
 impl<T: Zeroable> AlignedVec<T> {
     /// A buffer of `len` zero elements, taken from the allocator already zeroed (large
-    /// blocks then cost no writes until touched).
+    /// blocks then cost no writes until touched: on Linux they are fresh mappings, which the
+    /// kernel zero-fills page by page as they are first written).
     ///
     /// # Panics
     ///

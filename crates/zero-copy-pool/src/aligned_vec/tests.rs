@@ -180,3 +180,25 @@ fn blocks_from_the_huge_page_size_on_are_huge_page_aligned_zeroed_and_usable() {
         assert!(u.iter().all(|&b| b == 9));
     }
 }
+
+#[test]
+fn large_blocks_come_back_zeroed_after_others_were_written_and_freed() {
+    use crate::block::HUGE_PAGE_MIN_BYTES;
+    let len = HUGE_PAGE_MIN_BYTES / 8 + 5;
+    for round in 0..4 {
+        // The previous round's block, written all over, was freed: a new one must not
+        // show its contents.
+        let mut z: AlignedVec<f64> = AlignedVec::zeroed(len);
+        assert!(z.iter().all(|&v| v == 0.0), "round {round}");
+        z.fill(round as f64 + 1.0);
+        let copy = z.clone();
+        assert!(copy.iter().all(|&v| v == round as f64 + 1.0));
+        let mut grown: AlignedVec<f64> = AlignedVec::with_capacity(8);
+        grown.extend_from_slice(&z);
+        grown.resize_zeroed(2 * len);
+        assert_eq!(grown[len - 1], round as f64 + 1.0);
+        assert!(grown[len..].iter().all(|&v| v == 0.0));
+        let e = AlignedVec::from_elem(3u32, len);
+        assert!(e.iter().all(|&v| v == 3));
+    }
+}

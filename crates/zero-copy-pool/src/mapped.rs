@@ -51,17 +51,18 @@ pub(crate) fn map_block(layout: Layout) -> *mut u8 {
     let start = raw as usize;
     let aligned = start.next_multiple_of(align);
     let (head, tail) = (aligned - start, align - (aligned - start));
-    // SAFETY: the head `start .. aligned` and the tail `aligned + len .. start + span` are
-    // page-aligned parts of the mapping just made (`start` is page aligned, `align` and
-    // `len` are multiples of a huge page), which nothing refers to; what stays mapped is
-    // `aligned .. aligned + len`. A failed unmap would only leave those bytes mapped.
-    unsafe {
-        if head > 0 {
-            libc::munmap(raw, head);
-        }
-        if tail > 0 {
-            libc::munmap((aligned + len) as *mut libc::c_void, tail);
-        }
+    // The mapping is `start .. start + span`, page aligned (`align` and `len` are
+    // multiples of a huge page); only `aligned .. aligned + len` is kept. A failed unmap
+    // would only leave the trimmed bytes mapped.
+    if head > 0 {
+        // SAFETY: `start .. aligned` is a page-aligned part of the mapping just made, which
+        // nothing refers to.
+        unsafe { libc::munmap(raw, head) };
+    }
+    if tail > 0 {
+        // SAFETY: `aligned + len .. start + span` is a page-aligned part of the mapping just
+        // made, which nothing refers to.
+        unsafe { libc::munmap((aligned + len) as *mut libc::c_void, tail) };
     }
     crate::block::advise_huge_pages(aligned as *mut u8, len);
     aligned as *mut u8

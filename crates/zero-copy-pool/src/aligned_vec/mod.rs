@@ -352,15 +352,17 @@ impl<T: Copy> AlignedVec<T> {
             return;
         }
         if let Ok(layout) = vec_layout_for::<T>(self.cap) {
-            // SAFETY: a non-zero capacity of a sized `T` means `ptr` came from `allocate`
-            // with exactly this layout (`layout_for(cap)` is deterministic), and it has not
-            // been freed: callers replace or forget `ptr` right after.
+            // A non-zero capacity of a sized `T` means `ptr` came from `allocate` with
+            // exactly this layout (`layout_for(cap)` is deterministic), and it has not been
+            // freed: callers replace or forget `ptr` right after.
             let ptr = self.ptr.as_ptr().cast::<u8>();
             if is_mapped(layout) {
-                // SAFETY: as above; `allocate` mapped every block of this layout.
+                // SAFETY: `ptr` came from `allocate` with this layout, which mapped it
+                // (`is_mapped` is a rule of the layout), and is not used again.
                 unsafe { unmap_block(ptr, layout) };
             } else {
-                // SAFETY: as above.
+                // SAFETY: `ptr` came from the global allocator with this layout, and is not
+                // used again.
                 unsafe { dealloc(ptr, layout) };
             }
         }

@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p benches --bench math -- summary` prints one table instead: medians of
 //! interleaved runs, GFLOP/s and percent of the measured peak for every implementation, and
-//! the Gram matrix both in cache (rows filling L2) and from memory.
+//! the Gram matrix both in cache (rows filling L2) and from memory, and a fixed left operand
+//! packed once (`PackedLhs`) against `gemm` repacking it per call.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -13,7 +14,7 @@
 use benches::{random_f32, random_f64};
 use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use fast_math::strassen::{self, StrassenConfig};
-use fast_math::{gemm, gram, Mat, Par};
+use fast_math::{gemm, gemm_prepacked, gram, Mat, PackedLhs, Par};
 use simd_kernels::{probe, Isa};
 use std::time::{Duration, Instant};
 
@@ -211,7 +212,79 @@ fn bench_gram(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(math, bench_peak, bench_gemm, bench_strassen, bench_gram);
+/// A fixed left operand times narrow batches (a served layer's weights, the randomized
+/// SVD's `A^T`): `(m, k, n, A row-major)`.
+const PREPACKED_SHAPES: [(usize, usize, usize, bool); 4] = [
+    (512, 512, 8, true),
+    (512, 512, 8, false),
+    (2000, 2000, 16, true),
+    (2000, 2000, 16, false),
+];
+
+/// One [`PREPACKED_SHAPES`] case: the left operand's storage (transposed when row-major),
+/// the right operand, and the left one packed once.
+struct PrepackedCase {
+    src: Mat<f64>,
+    b: Mat<f64>,
+    row_major: bool,
+    packed: PackedLhs<f64>,
+}
+
+impl PrepackedCase {
+    fn new((m, k, n, row_major): (usize, usize, usize, bool)) -> Self {
+        let (r, c) = if row_major { (k, m) } else { (m, k) };
+        let src = Mat::from_col_major(r, c, &random_f64(m * k, 5));
+        let view = if row_major {
+            src.as_ref().t()
+        } else {
+            src.as_ref()
+        };
+        let packed = PackedLhs::new(view, Par::Seq);
+        PrepackedCase {
+            src,
+            b: Mat::from_col_major(k, n, &random_f64(k * n, 6)),
+            row_major,
+            packed,
+        }
+    }
+
+    /// The left operand, `m x k`.
+    fn a(&self) -> fast_math::MatRef<'_, f64> {
+        if self.row_major {
+            self.src.as_ref().t()
+        } else {
+            self.src.as_ref()
+        }
+    }
+}
+
+fn bench_prepacked(c: &mut Criterion) {
+    for shape in PREPACKED_SHAPES {
+        let (m, k, n, row_major) = shape;
+        let case = PrepackedCase::new(shape);
+        let (a, b, packed) = (case.a(), &case.b, &case.packed);
+        let mut out = Mat::zeros(m, n);
+        let layout = if row_major { "row_major" } else { "col_major" };
+        let mut g = c.benchmark_group(format!("prepacked_f64/{m}x{k}x{n}_{layout}"));
+        g.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        g.bench_function("gemm", |bn| {
+            bn.iter(|| gemm(1.0, a, b.as_ref(), 0.0, out.as_mut(), Par::Seq))
+        });
+        g.bench_function("prepacked", |bn| {
+            bn.iter(|| gemm_prepacked(1.0, packed, b.as_ref(), 0.0, out.as_mut(), Par::Seq))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(
+    math,
+    bench_peak,
+    bench_gemm,
+    bench_strassen,
+    bench_gram,
+    bench_prepacked
+);
 
 /// Median wall time of `reps` runs of `f`, in seconds.
 fn median(reps: usize, mut f: impl FnMut()) -> f64 {
@@ -340,6 +413,38 @@ fn summary() {
         flops / t1 / 1e9 / p64 * 100.0,
         flops / t2 / 1e9
     );
+
+    for shape in PREPACKED_SHAPES {
+        let (m, k, n, row_major) = shape;
+        let case = PrepackedCase::new(shape);
+        let (a, b, packed) = (case.a(), &case.b, &case.packed);
+        let mut out = Mat::zeros(m, n);
+        let reps = (1e9 / (2.0 * (m * k * n) as f64)).max(5.0) as usize;
+        let mut t = [Vec::new(), Vec::new()];
+        for _ in 0..5 {
+            t[0].push(median(reps / 5 + 1, || {
+                gemm(1.0, a, b.as_ref(), 0.0, out.as_mut(), Par::Seq)
+            }));
+            t[1].push(median(reps / 5 + 1, || {
+                gemm_prepacked(1.0, packed, b.as_ref(), 0.0, out.as_mut(), Par::Seq)
+            }));
+        }
+        for v in &mut t {
+            v.sort_by(f64::total_cmp);
+        }
+        let (g, p) = (t[0][2], t[1][2]);
+        let layout = if row_major {
+            "row-major"
+        } else {
+            "column-major"
+        };
+        println!(
+            "prepacked f64 {m}x{k} ({layout}) by {k}x{n}: gemm {:.1} us, prepacked {:.1} us ({:.2}x)",
+            g * 1e6,
+            p * 1e6,
+            g / p
+        );
+    }
 }
 
 fn main() {

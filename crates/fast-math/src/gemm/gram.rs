@@ -3,8 +3,9 @@
 //! reach the lower triangle.
 
 use super::gram_blocks;
+use super::kernel_choice::tile_isa;
 use super::sets::spreads;
-use super::{gemm_core, tile_isa, Dest, Operand};
+use super::{gemm_core, Dest, Operand};
 use crate::par::run_in;
 use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;

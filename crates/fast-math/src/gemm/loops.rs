@@ -54,6 +54,43 @@ impl<T: Scalar> Dest<T> {
     }
 }
 
+/// The left operand of [`gemm_core`]: packed by the driver block by block, or beforehand.
+#[derive(Clone, Copy)]
+pub(crate) enum Lhs<'a, T: Scalar> {
+    Op(Operand<'a, T>),
+    Packed(PackedView<'a, T>),
+}
+
+/// A left operand packed beforehand (`PackedLhs`): its `KC`-deep slices one after the
+/// other, each the `MR`-row micro-panels of all `m` rows top to bottom, zero-padded.
+#[derive(Clone, Copy)]
+pub(crate) struct PackedView<'a, T> {
+    pub(crate) data: &'a [T],
+    pub(crate) m: usize,
+    pub(crate) k: usize,
+    pub(crate) kc: usize,
+    pub(crate) mr: usize,
+}
+
+impl<'a, T> PackedView<'a, T> {
+    /// The panels of rows `r0 .. r1` (`r0` a multiple of `MR`) of the slice starting at
+    /// column `pc`, `kb` deep: `ceil((r1 - r0) / MR)` panels of `MR * kb` elements.
+    fn block(&self, pc: usize, kb: usize, r0: usize, r1: usize) -> &'a [T] {
+        let mr = self.mr;
+        debug_assert!(pc.is_multiple_of(self.kc) && r0.is_multiple_of(mr) && r1 <= self.m);
+        debug_assert!(kb == self.kc.min(self.k - pc));
+        let mpad = self.m.div_ceil(mr) * mr;
+        let start = pc * mpad + r0 * kb;
+        &self.data[start..start + (r1 - r0).div_ceil(mr) * mr * kb]
+    }
+}
+
+impl<'a, T: Scalar> From<Operand<'a, T>> for Lhs<'a, T> {
+    fn from(op: Operand<'a, T>) -> Self {
+        Lhs::Op(op)
+    }
+}
+
 /// The five-loop driver: every destination gets `beta * C + coef * (A B)` for the `m x n`
 /// product with inner dimension `k >= 1` (`m, n >= 1`). With two destinations (disjoint
 /// matrices of the same shape), each tile is computed once and added to both.
@@ -61,9 +98,9 @@ impl<T: Scalar> Dest<T> {
 /// Every `Dest` must point to an `m x n` matrix exclusively borrowed by the caller for the
 /// whole call, and no two destinations may overlap.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_core<T: Scalar>(
+pub(crate) fn gemm_core<'a, T: Scalar>(
     kern: MicroKernel<T>,
-    a: Operand<'_, T>,
+    a: impl Into<Lhs<'a, T>>,
     b: Operand<'_, T>,
     dests: &[Dest<T>],
     m: usize,
@@ -72,8 +109,22 @@ pub(crate) fn gemm_core<T: Scalar>(
     par: Par,
 ) {
     debug_assert!(m > 0 && n > 0 && k > 0 && !dests.is_empty() && dests.len() <= 2);
-    let bl = blocking_for(T::BYTES, kern.mr(), kern.nr());
+    let a = a.into();
+    let mut bl = blocking_for(T::BYTES, kern.mr(), kern.nr());
     let (mr, nr) = (kern.mr(), kern.nr());
+    // A prepacked operand fixes the slices' depth (the same rule made it, so this only
+    // matters if the caches' description changed in between).
+    let (a_op, a_pre) = match a {
+        Lhs::Op(op) => (Some(op), None),
+        Lhs::Packed(p) => {
+            assert!(
+                p.mr == mr,
+                "a packed operand is multiplied by its own kernel"
+            );
+            bl.kc = p.kc;
+            (None, Some(p))
+        }
+    };
     // Below this machine's threshold, waking a second thread costs more than it saves.
     let par = if par.threads() > 1 && m.saturating_mul(n).saturating_mul(k) < min_parallel_macs() {
         Par::Seq
@@ -127,12 +178,12 @@ pub(crate) fn gemm_core<T: Scalar>(
                     let panels_per_split = npanels.div_ceil(col_splits);
                     let col_splits = npanels.div_ceil(panels_per_split);
                     let items = row_chunks * col_splits;
-                    let a_block = a.submatrix(0, pc, m, kb);
+                    let a_block = a_op.map(|a| a.submatrix(0, pc, m, kb));
                     // Read in place (see A_IN_PLACE_MAX_PANELS): a plain column-major A,
                     // one destination (the kernel for two reads packed panels only).
-                    let a_in_place = (npanels <= A_IN_PLACE_MAX_PANELS && dests.len() == 1)
-                        .then(|| a_block.plain())
-                        .flatten()
+                    let a_in_place = a_block
+                        .filter(|_| npanels <= A_IN_PLACE_MAX_PANELS && dests.len() == 1)
+                        .and_then(|x| x.plain())
                         .filter(|x| x.row_stride() == 1)
                         .filter(|x| {
                             let caches = CacheSizes::detect();
@@ -159,25 +210,33 @@ pub(crate) fn gemm_core<T: Scalar>(
                         // whole panels).
                         let in_place = if a_in_place.is_some() { mb / mr } else { 0 };
                         let packed_r0 = r0 + in_place * mr;
-                        T::with_pack((apanels - in_place) * mr * kb, |apack| {
-                            if packed_r0 < r1 {
+                        let body = |apack: &mut [T]| {
+                            if let Some(a_block) = a_block.filter(|_| packed_r0 < r1) {
                                 pack_a_block_op(a_block, packed_r0, r1, kb, mr, apack);
                             }
+                            // A prepacked operand's block is one run of its buffer.
+                            let apack: &[T] = match a_pre {
+                                Some(p) => p.block(pc, kb, r0, r1),
+                                None => apack,
+                            };
                             // Fetched a slice per register tile: the rows of A this
                             // thread's next item will pack or read in place (when it is the
                             // next row chunk), by the micro-kernel as it computes
                             // (`fetch_part`), and this item's share of the next KC-slice of
                             // B, between tiles.
-                            let a_next = if r1 < m {
-                                Some(a_block.submatrix(r1, 0, chunk_rows(rc + 1).1 - r1, kb))
-                            } else if pc + kb < k {
-                                // The last row chunk: the next is the first of the next
-                                // KC-slice.
-                                let k2 = bl.kc.min(k - pc - kb);
-                                Some(a.submatrix(0, pc + kb, chunk_rows(0).1, k2))
-                            } else {
-                                None
-                            };
+                            let a_next = a_op.zip(a_block).and_then(|(a, a_block)| {
+                                if r1 < m {
+                                    let r2 = chunk_rows(rc + 1).1;
+                                    Some(a_block.submatrix(r1, 0, r2 - r1, kb))
+                                } else if pc + kb < k {
+                                    // The last row chunk: the next is the first of the next
+                                    // KC-slice.
+                                    let k2 = bl.kc.min(k - pc - kb);
+                                    Some(a.submatrix(0, pc + kb, chunk_rows(0).1, k2))
+                                } else {
+                                    None
+                                }
+                            });
                             let b_next = (pc + kb < k && b_fits_l2_quarter).then(|| {
                                 let (c0, c1) = (item * nb / items, (item + 1) * nb / items);
                                 let k2 = bl.kc.min(k - pc - kb);
@@ -224,7 +283,11 @@ pub(crate) fn gemm_core<T: Scalar>(
                                     );
                                 }
                             }
-                        });
+                        };
+                        match a_pre {
+                            Some(_) => body(&mut []),
+                            None => T::with_pack((apanels - in_place) * mr * kb, body),
+                        }
                     };
                     if nt > 1 && items > 1 {
                         (0..items).into_par_iter().with_max_len(1).for_each(work);
@@ -237,6 +300,20 @@ pub(crate) fn gemm_core<T: Scalar>(
             }
         })
     });
+}
+
+/// `C <- beta * C` (`beta == 0` writes zeros without reading).
+pub(crate) fn scale_in_place<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
+    if beta == T::ZERO {
+        c.fill(T::ZERO);
+    } else if beta != T::ONE {
+        for j in 0..c.ncols() {
+            for i in 0..c.nrows() {
+                let v = c.get(i, j);
+                c.set(i, j, beta * v);
+            }
+        }
+    }
 }
 
 /// Rows `r0..r1` of row chunk `rc` of `chunks` over `m` rows in register tiles of `mr`:

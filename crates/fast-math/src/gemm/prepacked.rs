@@ -214,6 +214,10 @@ mod tests {
                 (25, kc + 1, 9),
                 (49, 2 * kc + 7, 17),
                 (130, 40, 61),
+                // A column stride of 2 KiB folds onto few L1 sets: read in place by `gemm`
+                // only through `few_reads_from_l2` (one or two panels of B).
+                (256, 70, 8),
+                (256, 70, 12),
             ] {
                 let src = filled(m, k, (m * k + n) as u64);
                 let srct = src.transpose();

@@ -124,24 +124,22 @@ fn pack_a_block<T: Scalar, const ADD: bool>(
         }
     };
     if a.row_stride() == 1 {
+        // The common panel heights as fixed-size copies: a run-time length makes every
+        // MR-element copy a call to memmove.
+        let fixed = with_panel_height!(mr, MR => scatter_columns_on_isa::<T, MR, ADD>(
+            Isa::detect(), a, coef, r0, mb, kb, dst
+        ));
+        if fixed.is_some() {
+            return;
+        }
         for p in 0..kb {
-            // SAFETY: rows r0..r1 of column p are in bounds (r1 <= m, p < kb) and
-            // consecutive (unit row stride) in the borrowed allocation.
-            let col =
-                unsafe { std::slice::from_raw_parts(a.as_ptr().add(r0 + p * a.col_stride()), mb) };
-            // The common panel heights as fixed-size copies: a run-time length makes
-            // every MR-element copy a call to memmove.
-            let fixed =
-                with_panel_height!(mr, MR => scatter_column::<T, MR, ADD>(col, coef, kb, p, dst));
-            if fixed.is_none() {
-                for (q, src) in col.chunks(mr).enumerate() {
-                    let d = &mut dst[q * mr * kb + p * mr..][..mr];
-                    for (x, &v) in d.iter_mut().zip(src) {
-                        put(x, v);
-                    }
-                    if !ADD {
-                        d[src.len()..].fill(T::ZERO);
-                    }
+            for (q, src) in column_run(a, r0, mb, p).chunks(mr).enumerate() {
+                let d = &mut dst[q * mr * kb + p * mr..][..mr];
+                for (x, &v) in d.iter_mut().zip(src) {
+                    put(x, v);
+                }
+                if !ADD {
+                    d[src.len()..].fill(T::ZERO);
                 }
             }
         }
@@ -168,6 +166,88 @@ fn pack_a_block<T: Scalar, const ADD: bool>(
                 d[rows..].fill(T::ZERO);
             }
         }
+    }
+}
+
+/// Rows `r0 .. r0 + mb` of column `p` of the column-major `a`.
+#[inline(always)]
+fn column_run<T: Scalar>(a: MatRef<'_, T>, r0: usize, mb: usize, p: usize) -> &[T] {
+    debug_assert!(a.row_stride() == 1 && r0 + mb <= a.nrows() && p < a.ncols());
+    // SAFETY: rows r0..r0 + mb of column p are in bounds (checked by the callers: r1 <= m,
+    // p < kb) and consecutive (unit row stride) in the borrowed allocation.
+    unsafe { std::slice::from_raw_parts(a.as_ptr().add(r0 + p * a.col_stride()), mb) }
+}
+
+/// Every column of a column-major block into the panels ([`scatter_column`]), compiled
+/// for the widest vector moves the CPU has: this crate is built for baseline x86_64, where
+/// a panel column (192 bytes of AVX-512's `f64` tile) moves in twelve 16-byte pieces, and
+/// packing took 24% of the samples of a 64 x 64 product (AVX-512, Xeon); with these
+/// moves, 64 x 64 products ran 1.11x (`f64`) and 1.16x (`f32`) as fast, 128 x 128 1.04x,
+/// 1024 x 1024 level (medians of six alternated runs). An `isa` the CPU lacks falls back
+/// to baseline moves; the moves never change a value.
+#[inline]
+fn scatter_columns_on_isa<T: Scalar, const MR: usize, const ADD: bool>(
+    isa: Isa,
+    a: MatRef<'_, T>,
+    coef: T,
+    r0: usize,
+    mb: usize,
+    kb: usize,
+    dst: &mut [T],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa.is_supported() {
+        match isa {
+            Isa::Avx512 => {
+                // SAFETY: the CPU supports AVX-512 (checked above), which implies AVX-512F.
+                return unsafe { scatter_columns_avx512::<T, MR, ADD>(a, coef, r0, mb, kb, dst) };
+            }
+            Isa::Avx2Fma => {
+                // SAFETY: the CPU supports AVX2 and FMA (checked above).
+                return unsafe { scatter_columns_avx2::<T, MR, ADD>(a, coef, r0, mb, kb, dst) };
+            }
+            _ => {}
+        }
+    }
+    scatter_columns::<T, MR, ADD>(a, coef, r0, mb, kb, dst)
+}
+
+/// [`scatter_columns`] compiled with a target feature: `scatter_columns_for!(name, "feature")`.
+macro_rules! scatter_columns_for {
+    ($name:ident, $feature:literal) => {
+        #[doc = concat!("[`scatter_columns`] with `", $feature, "` moves.")]
+        ///
+        /// # Safety
+        /// The CPU must support the target feature.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        unsafe fn $name<T: Scalar, const MR: usize, const ADD: bool>(
+            a: MatRef<'_, T>,
+            coef: T,
+            r0: usize,
+            mb: usize,
+            kb: usize,
+            dst: &mut [T],
+        ) {
+            scatter_columns::<T, MR, ADD>(a, coef, r0, mb, kb, dst)
+        }
+    };
+}
+scatter_columns_for!(scatter_columns_avx512, "avx512f");
+scatter_columns_for!(scatter_columns_avx2, "avx2");
+
+/// Columns `0 .. kb` (rows `r0 .. r0 + mb`) of the column-major `a` into their panels.
+#[inline(always)]
+fn scatter_columns<T: Scalar, const MR: usize, const ADD: bool>(
+    a: MatRef<'_, T>,
+    coef: T,
+    r0: usize,
+    mb: usize,
+    kb: usize,
+    dst: &mut [T],
+) {
+    for p in 0..kb {
+        scatter_column::<T, MR, ADD>(column_run(a, r0, mb, p), coef, kb, p, dst);
     }
 }
 
@@ -411,6 +491,39 @@ fn pack_b<T: Scalar>(b: MatRef<'_, T>, j0: usize, kb: usize, nr: usize, dst: &mu
                     T::ZERO
                 };
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Mat;
+
+    /// The vector-move copies of every ISA write what the plain loop writes: the panels,
+    /// their zero padding, and the `+= coef * a` of a Strassen sum.
+    #[test]
+    fn column_scatter_is_the_same_on_every_isa() {
+        let a = Mat::from_fn(61, 9, |i, j| (i * 10 + j) as f64 + 0.5);
+        let (r0, mb, kb): (usize, usize, usize) = (3, 53, 7);
+        let want = |add: bool| {
+            let mut d = vec![1.0; mb.div_ceil(24) * 24 * kb];
+            for p in 0..kb {
+                for i in 0..mb.div_ceil(24) * 24 {
+                    let v = if i < mb { a[(r0 + i, p)] } else { 0.0 };
+                    let x = &mut d[(i / 24) * 24 * kb + p * 24 + i % 24];
+                    *x = if add { *x + 2.0 * v } else { v };
+                }
+            }
+            d
+        };
+        for isa in Isa::available() {
+            let mut d = vec![1.0; mb.div_ceil(24) * 24 * kb];
+            scatter_columns_on_isa::<f64, 24, false>(isa, a.as_ref(), 2.0, r0, mb, kb, &mut d);
+            assert_eq!(d, want(false), "{isa:?}");
+            let mut d = vec![1.0; mb.div_ceil(24) * 24 * kb];
+            scatter_columns_on_isa::<f64, 24, true>(isa, a.as_ref(), 2.0, r0, mb, kb, &mut d);
+            assert_eq!(d, want(true), "{isa:?}");
         }
     }
 }

@@ -100,7 +100,18 @@ pub(crate) fn check_shapes<T: Scalar>(
     b: &MatRef<'_, T>,
     c: &MatMut<'_, T>,
 ) {
-    if a.ncols() != b.nrows() || a.nrows() != c.nrows() || b.ncols() != c.ncols() {
+    check_dims(
+        what,
+        (a.nrows(), a.ncols()),
+        (b.nrows(), b.ncols()),
+        (c.nrows(), c.ncols()),
+    )
+}
+
+/// [`check_shapes`] on `(rows, columns)` pairs, for operands that are not views.
+#[track_caller]
+fn check_dims(what: &str, a: (usize, usize), b: (usize, usize), c: (usize, usize)) {
+    if a.1 != b.0 || a.0 != c.0 || b.1 != c.1 {
         shape_mismatch(what, a, b, c)
     }
 }
@@ -108,21 +119,11 @@ pub(crate) fn check_shapes<T: Scalar>(
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn shape_mismatch<T: Scalar>(
-    what: &str,
-    a: &MatRef<'_, T>,
-    b: &MatRef<'_, T>,
-    c: &MatMut<'_, T>,
-) -> ! {
+fn shape_mismatch(what: &str, a: (usize, usize), b: (usize, usize), c: (usize, usize)) -> ! {
     panic!(
         "{what}: shapes do not conform: A is {}x{}, B is {}x{}, C is {}x{} \
          (need A m x k, B k x n, C m x n)",
-        a.nrows(),
-        a.ncols(),
-        b.nrows(),
-        b.ncols(),
-        c.nrows(),
-        c.ncols()
+        a.0, a.1, b.0, b.1, c.0, c.1
     )
 }
 

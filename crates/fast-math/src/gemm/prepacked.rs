@@ -16,6 +16,7 @@
 //! packing `gemm` overlaps with the arithmetic by fetching ahead).
 
 use super::blocking::blocking_for;
+use super::check_dims;
 use super::kernel_choice::transposing_kernel;
 use super::loops::{gemm_core, scale_in_place, Dest, Lhs, PackedView};
 use super::pack::{pack_a_block_op, Operand};
@@ -74,15 +75,11 @@ impl<T: Scalar> PackedLhs<T> {
                 pack_a_block_op(Operand::one(a.submatrix(0, pc, m, kb)), 0, m, kb, mr, dst);
             };
             run_in(par, |nt| {
-                let slices = data.as_mut_slice().chunks_mut(slice_len);
+                let data = data.as_mut_slice();
                 if nt > 1 {
-                    slices
-                        .collect::<Vec<_>>()
-                        .into_par_iter()
-                        .enumerate()
-                        .for_each(pack);
+                    data.par_chunks_mut(slice_len).enumerate().for_each(pack);
                 } else {
-                    slices.enumerate().for_each(pack);
+                    data.chunks_mut(slice_len).enumerate().for_each(pack);
                 }
             });
         }
@@ -155,18 +152,12 @@ pub fn gemm_prepacked<T: Scalar>(
     mut c: MatMut<'_, T>,
     par: Par,
 ) {
-    if a.k != b.nrows() || a.m != c.nrows() || b.ncols() != c.ncols() {
-        panic!(
-            "gemm_prepacked: shapes do not conform: A is {}x{}, B is {}x{}, C is {}x{} \
-             (need A m x k, B k x n, C m x n)",
-            a.m,
-            a.k,
-            b.nrows(),
-            b.ncols(),
-            c.nrows(),
-            c.ncols()
-        );
-    }
+    check_dims(
+        "gemm_prepacked",
+        (a.m, a.k),
+        (b.nrows(), b.ncols()),
+        (c.nrows(), c.ncols()),
+    );
     let (m, n, k) = (a.m, b.ncols(), a.k);
     if m == 0 || n == 0 {
         return;

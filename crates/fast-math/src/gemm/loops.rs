@@ -1,58 +1,14 @@
 //! The five-loop driver over packed panels and the register tile that ends it.
 
-use super::blocking::blocking_for;
+use super::blocking::{blocking_for, kc_for_b_in_place};
 use super::pack::{fetch_part, pack_a_block_op, pack_b_op, prefetch_part, Operand};
 use super::sets::spreads;
+use super::tile::{tile, APanel, BPanel, Dest};
 use crate::par::{min_parallel_macs, run_in};
 use crate::{MatMut, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::cache::CacheSizes;
-use simd_kernels::gemm::{FetchRuns, MicroKernel};
-
-/// Raw pointer to `C` shared by the worker threads.
-#[derive(Clone, Copy)]
-struct CPtr<T>(*mut T);
-// SAFETY: the pointer addresses the exclusively borrowed `C` of one GEMM call; the driver
-// hands each worker a disjoint set of tiles, so no element is accessed by two threads.
-unsafe impl<T: Send> Send for CPtr<T> {}
-// SAFETY: as above: concurrent users touch disjoint tiles only.
-unsafe impl<T: Send> Sync for CPtr<T> {}
-
-/// One output of a GEMM: `C <- beta * C + coef * (A B)`, as a raw strided pointer.
-#[derive(Clone, Copy)]
-pub(crate) struct Dest<T> {
-    ptr: CPtr<T>,
-    rs: isize,
-    cs: isize,
-    coef: T,
-    beta: T,
-    /// Only the register tiles that reach the diagonal or below it are computed (the
-    /// Gram matrix, whose other half is its mirror image).
-    lower: bool,
-}
-
-impl<T: Scalar> Dest<T> {
-    /// A destination covering the whole of `c` (which must outlive its use).
-    pub(crate) fn new(c: &mut MatMut<'_, T>, coef: T, beta: T) -> Self {
-        Dest {
-            ptr: CPtr(c.as_mut_ptr()),
-            rs: c.row_stride() as isize,
-            cs: c.col_stride() as isize,
-            coef,
-            beta,
-            lower: false,
-        }
-    }
-
-    /// As [`Dest::new`], but tiles entirely above the diagonal are neither computed nor
-    /// written.
-    pub(crate) fn lower_triangle(c: &mut MatMut<'_, T>, coef: T, beta: T) -> Self {
-        Dest {
-            lower: true,
-            ..Dest::new(c, coef, beta)
-        }
-    }
-}
+use simd_kernels::gemm::MicroKernel;
 
 /// The left operand of [`gemm_core`]: packed by the driver block by block, or beforehand.
 #[derive(Clone, Copy)]
@@ -91,6 +47,23 @@ impl<'a, T: Scalar> From<Operand<'a, T>> for Lhs<'a, T> {
     }
 }
 
+/// The right operand of [`gemm_core`]: packed by the driver slice by slice, or read in place.
+#[derive(Clone, Copy)]
+pub(crate) enum Rhs<'a, T: Scalar> {
+    Op(Operand<'a, T>),
+    /// A column-major matrix (row stride 1) whose whole `NR`-column micro-panels the
+    /// micro-kernel reads where they lie, in `KC`-deep slices of [`kc_for_b_in_place`];
+    /// only a partial last panel is packed. For a wide, short left operand (few register
+    /// tiles reuse each panel of `B`), so that `B`'s copy is not repaid.
+    Columns(MatRef<'a, T>),
+}
+
+impl<'a, T: Scalar> From<Operand<'a, T>> for Rhs<'a, T> {
+    fn from(op: Operand<'a, T>) -> Self {
+        Rhs::Op(op)
+    }
+}
+
 /// The five-loop driver: every destination gets `beta * C + coef * (A B)` for the `m x n`
 /// product with inner dimension `k >= 1` (`m, n >= 1`). With two destinations (disjoint
 /// matrices of the same shape), each tile is computed once and added to both.
@@ -98,10 +71,10 @@ impl<'a, T: Scalar> From<Operand<'a, T>> for Lhs<'a, T> {
 /// Every `Dest` must point to an `m x n` matrix exclusively borrowed by the caller for the
 /// whole call, and no two destinations may overlap.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_core<'a, T: Scalar>(
+pub(crate) fn gemm_core<'a, 'b, T: Scalar>(
     kern: MicroKernel<T>,
     a: impl Into<Lhs<'a, T>>,
-    b: Operand<'_, T>,
+    b: impl Into<Rhs<'b, T>>,
     dests: &[Dest<T>],
     m: usize,
     n: usize,
@@ -112,6 +85,15 @@ pub(crate) fn gemm_core<'a, T: Scalar>(
     let a = a.into();
     let mut bl = blocking_for(T::BYTES, kern.mr(), kern.nr());
     let (mr, nr) = (kern.mr(), kern.nr());
+    let (b, b_in_place) = match b.into() {
+        Rhs::Op(op) => (op, None),
+        Rhs::Columns(x) => {
+            debug_assert!(x.row_stride() == 1 && dests.len() == 1);
+            let caches = CacheSizes::detect();
+            bl.kc = kc_for_b_in_place(caches, T::BYTES, m.next_multiple_of(mr), bl.kc);
+            (Operand::one(x), Some(x))
+        }
+    };
     // A prepacked operand fixes the slices' depth (the same rule made it, so this only
     // matters if the caches' description changed in between).
     let (a_op, a_pre) = match a {
@@ -133,7 +115,8 @@ pub(crate) fn gemm_core<'a, T: Scalar>(
     };
     let nc = bl.nc.min(n.next_multiple_of(nr));
     let kc_max = bl.kc.min(k);
-    let b_len = kc_max * nc;
+    // In place, only a partial last panel of B is packed.
+    let b_len = kc_max * if b_in_place.is_some() { nr } else { nc };
 
     T::with_pack(b_len, |bpack| {
         run_in(par, |nt| {
@@ -145,8 +128,12 @@ pub(crate) fn gemm_core<'a, T: Scalar>(
                 while pc < k {
                     let kb = bl.kc.min(k - pc);
                     let bsub = b.submatrix(pc, jc, kb, nb);
-                    let bpack = &mut bpack[..npanels * kb * nr];
-                    if nt > 1 {
+                    if b_in_place.is_some() {
+                        if !nb.is_multiple_of(nr) {
+                            pack_b_op(bsub, (npanels - 1) * nr, kb, nr, &mut bpack[..kb * nr]);
+                        }
+                    } else if nt > 1 {
+                        let bpack = &mut bpack[..npanels * kb * nr];
                         let per = npanels.div_ceil(nt * 4).max(1);
                         bpack
                             .par_chunks_mut(kb * nr * per)
@@ -157,6 +144,7 @@ pub(crate) fn gemm_core<'a, T: Scalar>(
                                 }
                             });
                     } else {
+                        let bpack = &mut bpack[..npanels * kb * nr];
                         for (p, panel) in bpack.chunks_exact_mut(kb * nr).enumerate() {
                             pack_b_op(bsub, p * nr, kb, nr, panel);
                         }
@@ -200,7 +188,7 @@ pub(crate) fn gemm_core<'a, T: Scalar>(
                     // `perf record` 5.3-5.8% -> 4.1-4.3%, three alternated runs each).
                     let b_bytes = kb * nb * T::BYTES;
                     let l2_quarter = CacheSizes::detect().l2 / 4;
-                    let b_fits_l2_quarter = b_bytes <= l2_quarter;
+                    let b_fits_l2_quarter = b_bytes <= l2_quarter && b_in_place.is_none();
                     let work = |item: usize| {
                         let (rc, cs) = (item / col_splits, item % col_splits);
                         let (r0, r1) = chunk_rows(rc);
@@ -250,7 +238,15 @@ pub(crate) fn gemm_core<'a, T: Scalar>(
                             for jp in p0..p1 {
                                 let j0 = jp * nr;
                                 let nn = nr.min(nb - j0);
-                                let bp = &bpack[jp * kb * nr..(jp + 1) * kb * nr];
+                                let bp = match b_in_place {
+                                    Some(x) if nn == nr => {
+                                        BPanel::InPlace(x.submatrix(pc, jc + j0, kb, nr))
+                                    }
+                                    Some(_) => BPanel::Packed(&bpack[..kb * nr]),
+                                    None => {
+                                        BPanel::Packed(&bpack[jp * kb * nr..(jp + 1) * kb * nr])
+                                    }
+                                };
                                 for ip in 0..apanels {
                                     let i0 = r0 + ip * mr;
                                     let mm = mr.min(r1 - i0);
@@ -391,94 +387,6 @@ fn spreads_over_l1(stride: usize, kb: usize, panel_col: usize, c: CacheSizes) ->
 /// packed, each tile sums the same products in the same order (the same bits).
 fn few_reads_from_l2(npanels: usize, slice_bytes: usize, c: CacheSizes) -> bool {
     npanels <= 2 && slice_bytes <= c.l2
-}
-
-/// The `MR x kb` panel of `A` a register tile reads.
-#[derive(Clone, Copy)]
-enum APanel<'a, T> {
-    /// Packed: column `p` at `p * MR`.
-    Packed(&'a [T]),
-    /// An `MR x kb` column-major view of `A` itself (row stride 1).
-    InPlace(MatRef<'a, T>),
-}
-
-/// One register tile at `(i0, j0)` of every destination.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn tile<T: Scalar>(
-    kern: MicroKernel<T>,
-    kb: usize,
-    ap: APanel<'_, T>,
-    bp: &[T],
-    dests: &[Dest<T>],
-    first: bool,
-    i0: usize,
-    j0: usize,
-    mm: usize,
-    nn: usize,
-    fetch: Option<&FetchRuns>,
-) {
-    let beta_of = |d: &Dest<T>| if first { d.beta } else { T::ONE };
-    if let [d] = dests {
-        if d.lower && i0 + mm <= j0 {
-            return;
-        }
-        let off = i0 as isize * d.rs + j0 as isize * d.cs;
-        let (a_ptr, lda) = match ap {
-            APanel::Packed(p) => (p.as_ptr(), kern.mr()),
-            APanel::InPlace(x) => {
-                debug_assert!(x.row_stride() == 1 && x.nrows() == kern.mr() && x.ncols() == kb);
-                (x.as_ptr(), x.col_stride())
-            }
-        };
-        // The A panel is packed (MR*kb elements) or an MR x kb view of A with row stride 1;
-        // the mm x nn tile at (i0, j0) lies inside the destination (i0 + mm <= m,
-        // j0 + nn <= n), which the caller of gemm_core borrows exclusively.
-        // SAFETY: column p < kb of A's panel is MR readable elements at a_ptr + p * lda, bp
-        // holds kb*NR packed elements, and each tile is written by exactly one work item.
-        unsafe {
-            kern.run_strided_fetching(
-                kb,
-                d.coef,
-                a_ptr,
-                lda,
-                bp.as_ptr(),
-                kern.nr(),
-                beta_of(d),
-                d.ptr.0.offset(off),
-                d.rs,
-                d.cs,
-                mm,
-                nn,
-                fetch,
-            );
-        }
-        return;
-    }
-    let (d1, d2) = (dests[0], dests[1]);
-    debug_assert!(
-        d1.rs == d2.rs && d1.cs == d2.cs,
-        "two destinations share strides"
-    );
-    let off = i0 as isize * d1.rs + j0 as isize * d1.cs;
-    let APanel::Packed(ap) = ap else {
-        unreachable!("A is read in place only with one destination")
-    };
-    // SAFETY: as in the one-destination case, for both destinations, which are disjoint
-    // matrices with the same shape and strides.
-    unsafe {
-        kern.run_dual(
-            kb,
-            ap.as_ptr(),
-            bp.as_ptr(),
-            (d1.coef, beta_of(&d1), d1.ptr.0.offset(off)),
-            (d2.coef, beta_of(&d2), d2.ptr.0.offset(off)),
-            d1.rs,
-            d1.cs,
-            mm,
-            nn,
-        );
-    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,15 @@
 //! micro-kernel never sees a partial panel; alpha and beta are applied in its store.
 //!
 //! One concern per module: `blocking` sizes the blocks, `pack` forms the panels (and the
-//! operand sums of Strassen's last level), `loops` runs the five loops and the register
-//! tile, `gram` is the symmetric `X^T X` on the same micro-kernels, `prepacked` keeps a
-//! left operand packed for many products. This module holds the
+//! operand sums of Strassen's last level), `loops` runs the five loops, `tile` the register
+//! tile that ends them, `gram` is the symmetric `X^T X` on the same micro-kernels,
+//! `prepacked` keeps a left operand packed for many products, `flipped` computes a
+//! transposed `A` by a narrow `B` as its transpose, `A` read in place. This module holds the
 //! public entry points and the layout decisions made before the loops start. Which
 //! algorithm multiplies is not decided here: [`matmul`](crate::matmul()) plans that.
 
 mod blocking;
+mod flipped;
 mod gemv;
 mod gram;
 mod gram_blocks;
@@ -24,15 +26,17 @@ mod loops;
 mod pack;
 mod prepacked;
 mod sets;
+mod tile;
 
 pub use blocking::{blocking, blocking_for_caches, Blocking};
 pub(crate) use gemv::gemv_into;
 pub use gram::{gram, gram_add_lower, gram_add_lower_with, gram_with};
 use kernel_choice::transposing_kernel;
+pub(crate) use loops::gemm_core;
 use loops::scale_in_place;
-pub(crate) use loops::{gemm_core, Dest};
 pub(crate) use pack::Operand;
 pub use prepacked::{gemm_prepacked, PackedLhs};
+pub(crate) use tile::Dest;
 
 use crate::{MatMut, MatRef, Par, Scalar};
 use simd_kernels::gemm::{KernelShape, MicroKernel};
@@ -155,6 +159,11 @@ pub(crate) fn gemm_kernel<T: Scalar>(
         return;
     }
     if m == 1 && gemv::one_column(kern.isa(), alpha, b.t(), a.t(), beta, &mut c.as_mut().t()) {
+        return;
+    }
+    // A transposed column-major A by a narrow B: C^T = B^T A^T, with A^T read in place.
+    if flipped::applies(&kern, &a, m, n, k) {
+        flipped::gemm_flipped(kern, alpha, a, b, beta, &mut c, par);
         return;
     }
     let kern = transposing_kernel(kern, &a);

@@ -18,8 +18,9 @@
 use super::blocking::blocking_for;
 use super::check_dims;
 use super::kernel_choice::transposing_kernel;
-use super::loops::{gemm_core, scale_in_place, Dest, Lhs, PackedView};
+use super::loops::{gemm_core, scale_in_place, Lhs, PackedView};
 use super::pack::{pack_a_block_op, Operand};
+use super::tile::Dest;
 use crate::buffer::Storage;
 use crate::par::run_in;
 use crate::{MatMut, MatRef, Par, Scalar};

@@ -77,7 +77,8 @@ mod sealed {
 /// Signature shared by every micro-kernel.
 ///
 /// Arguments: `kc`, `alpha`, `a` (column `p` of the `MR x kc` panel at `a + p * lda`),
-/// `lda`, `b` (row `p` of the `kc x NR` panel at `b + p * ldb`), `ldb`, `beta`, `c`
+/// `lda`, `b` (element `j` of row `p` of the `kc x NR` panel at `b + p * ldb + j * csb`),
+/// `ldb`, `csb`, `beta`, `c`
 /// (pointer to element `(0, 0)` of the tile), `rs_c`, `cs_c` (row and column strides of
 /// `C`, in elements), `m <= MR` and `n <= NR` (the part of the tile that exists in `C`),
 /// then an optional second output `c2` (null for none) with its `alpha2` and `beta2`,
@@ -89,6 +90,7 @@ pub type KernelFn<T> = unsafe fn(
     *const T,
     usize,
     *const T,
+    usize,
     usize,
     T,
     *mut T,
@@ -309,8 +311,7 @@ impl<T: GemmScalar> MicroKernel<T> {
                 kc,
                 a,
                 lda,
-                b,
-                ldb,
+                (b, ldb, 1),
                 (alpha, beta, c),
                 (alpha, beta, std::ptr::null_mut()),
                 rs_c,
@@ -350,8 +351,7 @@ impl<T: GemmScalar> MicroKernel<T> {
                 kc,
                 a,
                 self.mr,
-                b,
-                self.nr,
+                (b, self.nr, 1),
                 (alpha1, beta1, c1),
                 (alpha2, beta2, c2),
                 rs_c,
@@ -363,14 +363,59 @@ impl<T: GemmScalar> MicroKernel<T> {
         }
     }
 
-    /// The one call of the kernel behind [`run`](Self::run), [`run_strided`](Self::run_strided)
-    /// and [`run_dual`](Self::run_dual): `C1 <- alpha1 * A_p B_p + beta1 * C1` and, when `c2`
-    /// is not null, `C2 <- alpha2 * A_p B_p + beta2 * C2`, on panels with strides `lda`, `ldb`
-    /// (see [`run_strided`](Self::run_strided)).
+    /// [`run_strided_fetching`](Self::run_strided_fetching) with `B`'s panel read in place
+    /// from any strides: element `j` of row `p` at `b + p * rsb + j * csb`. With `rsb = 1`
+    /// and `csb` the column stride of a column-major matrix, its `NR` columns are read
+    /// where they lie, each a sequential stream the kernel fetches ahead, instead of being
+    /// packed `NR` in lockstep first. Each element of the tile sums the same products in
+    /// the same order as from a packed panel, so the result is the same bits.
     ///
     /// # Safety
-    /// As [`run_strided`](Self::run_strided) for `c1`, and, when `c2` is not null, for `c2`
-    /// too, whose tile must not overlap `c1`'s.
+    /// As [`run_strided`](Self::run_strided), with `b + p * rsb + j * csb` valid for reads
+    /// for every `p < kc`, `j < NR`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub unsafe fn run_b_strided_fetching(
+        &self,
+        kc: usize,
+        alpha: T,
+        a: *const T,
+        lda: usize,
+        (b, rsb, csb): (*const T, usize, usize),
+        beta: T,
+        c: *mut T,
+        (rs_c, cs_c): (isize, isize),
+        (m, n): (usize, usize),
+        fetch: Option<&FetchRuns>,
+    ) {
+        // SAFETY: the caller upholds this function's contract, which is `tile`'s with no
+        // second output.
+        unsafe {
+            self.tile(
+                kc,
+                a,
+                lda,
+                (b, rsb, csb),
+                (alpha, beta, c),
+                (alpha, beta, std::ptr::null_mut()),
+                rs_c,
+                cs_c,
+                m,
+                n,
+                fetch,
+            )
+        }
+    }
+
+    /// The one call of the kernel behind [`run`](Self::run), [`run_strided`](Self::run_strided),
+    /// [`run_b_strided_fetching`](Self::run_b_strided_fetching) and
+    /// [`run_dual`](Self::run_dual): `C1 <- alpha1 * A_p B_p + beta1 * C1` and, when `c2` is
+    /// not null, `C2 <- alpha2 * A_p B_p + beta2 * C2`, on panels with strides `lda` and
+    /// `(ldb, csb)` (see [`run_b_strided_fetching`](Self::run_b_strided_fetching)).
+    ///
+    /// # Safety
+    /// As [`run_b_strided_fetching`](Self::run_b_strided_fetching) for `c1`, and, when `c2`
+    /// is not null, for `c2` too, whose tile must not overlap `c1`'s.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn tile(
@@ -378,8 +423,7 @@ impl<T: GemmScalar> MicroKernel<T> {
         kc: usize,
         a: *const T,
         lda: usize,
-        b: *const T,
-        ldb: usize,
+        (b, ldb, csb): (*const T, usize, usize),
         (alpha1, beta1, c1): (T, T, *mut T),
         (alpha2, beta2, c2): (T, T, *mut T),
         rs_c: isize,
@@ -420,6 +464,7 @@ impl<T: GemmScalar> MicroKernel<T> {
                 lda,
                 b,
                 ldb,
+                csb,
                 beta1,
                 c1,
                 rs_c,

@@ -266,3 +266,70 @@ fn gemm_run_slices_rejects_oversized_tiles() {
     let mut c = vec![0.0; 64];
     k.run_slices(1, 1.0, &[0.0; 8], &[0.0; 8], 0.0, &mut c, 1, 8, 5, 4);
 }
+
+/// `B`'s panel read in place from a column-major matrix gives the packed panel's bits, for
+/// every tile twin (tiles of every height and width) and depth, fetching or not.
+#[test]
+fn gemm_b_columns_in_place_match_packed_panels() {
+    fn check<T: GemmScalar + std::fmt::Debug>(isa: Isa, shape: KernelShape) {
+        let kern = MicroKernel::<T>::new(isa, shape);
+        let (mr, nr) = (kern.mr(), kern.nr());
+        for kc in [0, 1, 3, 8, 9, 67, 130] {
+            // A column-major kc x NR block of B inside a matrix of `ld` rows.
+            let ld = kc + 5;
+            let x = fill::<T>(ld * nr + 3, 11);
+            let b0 = 2;
+            let pb: Vec<T> = (0..kc)
+                .flat_map(|p| (0..nr).map(move |j| (p, j)))
+                .map(|(p, j)| x[b0 + p + j * ld])
+                .collect();
+            let pa = fill::<T>(mr * kc, 12);
+            let other = fill::<f64>(512, 13);
+            let fetch = FetchRuns {
+                ptr: other.as_ptr().cast(),
+                stride: 256,
+                runs: 7,
+                run_lines: 2,
+            };
+            for (m, n) in [
+                (mr, nr),
+                (mr, nr / 2),
+                (1, nr),
+                (mr - 1, 1),
+                (mr / 2, nr - 1),
+            ] {
+                for f in [None, Some(&fetch)] {
+                    let c0 = fill::<T>(mr * nr, 14);
+                    let (mut want, mut got) = (c0.clone(), c0.clone());
+                    let (alpha, beta) = (T::from_f64(1.5), T::from_f64(-0.75));
+                    kern.run_slices(kc, alpha, &pa, &pb, beta, &mut want, 1, mr, m, n);
+                    // SAFETY: element (p, j), p < kc, j < NR, of B's panel is at
+                    // b0 + p + j * ld < ld * NR + 3, inside `x`; A's packed panel holds
+                    // MR * kc elements; the m x n tile (m <= MR, n <= NR) of leading
+                    // dimension MR fits `got`.
+                    unsafe {
+                        kern.run_b_strided_fetching(
+                            kc,
+                            alpha,
+                            pa.as_ptr(),
+                            mr,
+                            (x.as_ptr().add(b0), 1, ld),
+                            beta,
+                            got.as_mut_ptr(),
+                            (1, mr as isize),
+                            (m, n),
+                            f,
+                        );
+                    }
+                    assert_eq!(want, got, "{isa} {shape:?} kc {kc} tile {m}x{n}");
+                }
+            }
+        }
+    }
+    for isa in Isa::available() {
+        for shape in [KernelShape::Wide, KernelShape::Narrow] {
+            check::<f64>(isa, shape);
+            check::<f32>(isa, shape);
+        }
+    }
+}

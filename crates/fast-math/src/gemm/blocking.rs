@@ -101,10 +101,11 @@ pub fn blocking_for_caches(c: CacheSizes, bytes: usize, mr: usize, nr: usize) ->
 /// quarter of L2 (the room `MC x KC` has otherwise), and never shallower than the packed
 /// rule's `kc`. In place, the first register tile over a panel pulls its `NR` columns from
 /// memory as runs of `KC` elements, which stream better the longer they are, and there is
-/// no packed panel of `B` to keep in L1. Measured on an Intel Xeon (2 MiB L2, one thread,
-/// `A^T Y` with `A` 10000 x 2000, 60 columns): `KC` 1024 1.06-1.09x as fast as 256 with the
-/// panels in place, 2048 1.04-1.06x, 512 0.98x; here 60 rows give 904 on AVX-512 (72
-/// padded rows), 1024 on AVX2.
+/// no packed panel of `B` to keep in L1. For 60 rows the rule gives 904 on AVX-512 (72
+/// padded rows) and 1024 on AVX2 (64). Measured on an Intel Xeon (2 MiB L2, one thread,
+/// `A^T Y` with `A` 10000 x 2000, `Y` 60 columns, the depths alternated three times in a
+/// noisy hour), median times: AVX-512 `KC` 256 89-91 ms, 512 75-84, 904 61-67, 2048
+/// 65-72; AVX2 best times 256 125-189 ms, 512 145-170, 1024 102-115, 2048 113-139.
 pub(super) fn kc_for_b_in_place(c: CacheSizes, bytes: usize, m_padded: usize, kc: usize) -> usize {
     let fit = (c.l2 / 4 / (m_padded.max(1) * bytes)) / 8 * 8;
     fit.min(KC_IN_PLACE_MAX).max(kc)

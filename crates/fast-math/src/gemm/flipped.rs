@@ -10,9 +10,10 @@
 //! would with the same `KC`; the in-place path's deeper slices
 //! ([`super::blocking::kc_for_b_in_place`]) round differently, a fixed rule of the shape.
 
+use super::blocking::{blocking_for, kc_for_b_in_place};
 use super::loops::{gemm_core, Rhs};
 use super::tile::Dest;
-use super::Operand;
+use super::{transposing_kernel, Operand};
 use crate::{MatMut, MatRef, Par, Scalar};
 use simd_kernels::cache::CacheSizes;
 use simd_kernels::gemm::MicroKernel;
@@ -22,25 +23,41 @@ use simd_kernels::gemm::MicroKernel;
 /// `loops::A_IN_PLACE_MAX_PANELS`, for the mirrored shape).
 const MAX_PANELS: usize = 20;
 
-/// Whether `C = A B` (`m x n`, inner dimension `k`) runs flipped: `A` is the transpose of
-/// a column-major matrix (unit column stride), `B` has at most [`MAX_PANELS`] micro-panels
-/// of columns, and `A` takes at least four times L2, so that it streams from beyond L2
-/// whichever way it is read. Measured on an Intel Xeon (2 MiB L2, one thread, `A` of
-/// `k x 2000` transposed by `k x 60`, against the packed product): `k` = 10000 (160 MB)
-/// 1.03-1.13x on AVX-512 and 1.14x on AVX2, 3000 (48 MB) 1.04x and 1.19x, 1000 (16 MB)
-/// 1.18x and 0.95x, 200 (3.2 MB, below the bound) 0.93x and 0.86x.
+/// Whether `C = A B` (`m x n`, inner dimension `k`, `B` the matrix `b`) runs flipped: `A` is
+/// the transpose of a column-major matrix (unit column stride), `B` has at most
+/// [`MAX_PANELS`] micro-panels of columns, `A` takes at least four times L2, so that it
+/// streams from beyond L2 whichever way it is read, and L2 holds the packed `B^T` at a depth
+/// of at least [`MIN_KC`] ([`kc_for_b_in_place`]).
+///
+/// Measured on an Intel Xeon (2 MiB L2, one thread, `A` of `k x 2000` transposed by
+/// `k x 60`), time of the packed product over the flipped one: through `gemm`, `k` = 10000
+/// (160 MB) 1.03-1.19x (median 1.10x) on AVX-512 and 1.13-1.40x (1.16x) on AVX2, paired
+/// rounds; through a probe's driver at `KC` 1024, 3000 (48 MB) 1.04x and 1.19x, 1000
+/// (16 MB) 1.18x and 0.95x, 200 (3.2 MB, below the bound) 0.93x and 0.86x.
 pub(super) fn applies<T: Scalar>(
     kern: &MicroKernel<T>,
     a: &MatRef<'_, T>,
-    m: usize,
-    n: usize,
-    k: usize,
+    b: &MatRef<'_, T>,
+    (m, n, k): (usize, usize, usize),
 ) -> bool {
     let transposed = a.col_stride() == 1 && a.row_stride() != 1 && m > 1 && k > 1;
+    let caches = CacheSizes::detect();
     transposed
         && n.div_ceil(kern.nr()) <= MAX_PANELS
-        && m.saturating_mul(k).saturating_mul(T::BYTES) >= 4 * CacheSizes::detect().l2
+        && m.saturating_mul(k).saturating_mul(T::BYTES) >= 4 * caches.l2
+        && {
+            let tk = transposing_kernel(*kern, &b.t());
+            let kc = blocking_for(T::BYTES, tk.mr(), tk.nr()).kc;
+            kc_for_b_in_place(caches, T::BYTES, n.next_multiple_of(tk.mr()), kc) >= MIN_KC
+        }
 }
+
+/// Shallowest `KC` of the in-place path for which [`applies`] takes it: each slice is one
+/// more pass over `C^T` and one more start of the `NR` column streams of every panel, and
+/// on the Xeon `A^T Y` above ran in 75-84 ms flipped at `KC` 512 and 89-91 ms at 256, against
+/// 61-67 ms at 904 and about 71 ms packed. A machine whose L2 cannot hold `B^T` that deep
+/// (a Zen 3's 512 KiB gives 256 for 60 columns) keeps the packed product.
+const MIN_KC: usize = 768;
 
 /// `C <- alpha * A * B + beta * C` as `C^T <- alpha * B^T A^T + beta * C^T`, with `A^T`
 /// read in place, into a column-major scratch copy of `C^T` (the micro-kernel's fast store
@@ -56,7 +73,7 @@ pub(super) fn gemm_flipped<T: Scalar>(
     par: Par,
 ) {
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
-    let kern = super::transposing_kernel(kern, &b.t());
+    let kern = transposing_kernel(kern, &b.t());
     T::with_pack(n * m, |scratch| {
         let mut ct = MatMut::from_col_major(scratch, n, m);
         if beta != T::ZERO {
@@ -88,7 +105,6 @@ pub(super) fn gemm_flipped<T: Scalar>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::blocking::{blocking_for, kc_for_b_in_place};
     use crate::{gemm_with, Mat};
     use simd_kernels::gemm::KernelShape;
     use simd_kernels::Isa;
@@ -194,23 +210,36 @@ mod tests {
         crate::set_min_parallel_macs(None);
     }
 
-    /// `gemm` takes the flipped path for a transposed operand of four L2s by a narrow one,
-    /// and not for a small or wide one.
+    /// `gemm` takes the flipped path for a transposed operand of four L2s by a narrow one
+    /// where L2 holds the narrow one deep enough, and not for a small or wide one; either
+    /// way the product is right.
     #[test]
     fn gemm_flips_a_large_transposed_operand_by_a_narrow_one() {
         let kern = MicroKernel::<f64>::new(Isa::detect(), KernelShape::Wide);
-        let l2 = CacheSizes::detect().l2;
+        let caches = CacheSizes::detect();
         let m = 50;
-        let k = 4 * l2 / (8 * m) + 1;
+        let k = 4 * caches.l2 / (8 * m) + 1;
         let x = filled(k, m, 5);
         let a = x.as_ref().t();
-        assert!(applies(&kern, &a, m, 12, k));
-        assert!(!applies(&kern, &a, m, 21 * kern.nr(), k));
-        assert!(!applies(&kern, &x.as_ref(), k, 12, m));
-        let small = filled(100, m, 6);
-        assert!(!applies(&kern, &small.as_ref().t(), m, 12, 100));
-
         let b = filled(k, 12, 7);
+        let wide = filled(k, 21 * kern.nr(), 7);
+        // Whether this machine's L2 holds B^T deep enough.
+        let tk = transposing_kernel(kern, &b.as_ref().t());
+        let kc = blocking_for(8, tk.mr(), tk.nr()).kc;
+        let deep = kc_for_b_in_place(caches, 8, 12usize.next_multiple_of(tk.mr()), kc) >= MIN_KC;
+        assert_eq!(applies(&kern, &a, &b.as_ref(), (m, 12, k)), deep);
+        assert!(!applies(&kern, &a, &wide.as_ref(), (m, wide.ncols(), k)));
+        let bt = filled(m, 12, 7);
+        assert!(!applies(&kern, &x.as_ref(), &bt.as_ref(), (k, 12, m)));
+        let small = filled(100, m, 6);
+        let b100 = filled(100, 12, 7);
+        assert!(!applies(
+            &kern,
+            &small.as_ref().t(),
+            &b100.as_ref(),
+            (m, 12, 100)
+        ));
+
         let c0 = filled(m, 12, 8);
         let mut got = c0.clone();
         crate::gemm(2.0, a, b.as_ref(), -1.0, got.as_mut(), Par::Seq);

@@ -162,7 +162,7 @@ pub(crate) fn gemm_kernel<T: Scalar>(
         return;
     }
     // A transposed column-major A by a narrow B: C^T = B^T A^T, with A^T read in place.
-    if flipped::applies(&kern, &a, m, n, k) {
+    if flipped::applies(&kern, &a, &b, (m, n, k)) {
         flipped::gemm_flipped(kern, alpha, a, b, beta, &mut c, par);
         return;
     }

@@ -210,6 +210,48 @@ mod tests {
         crate::set_min_parallel_macs(None);
     }
 
+    /// `f32` on every ISA: the packed path's bits for one slice, several slices within the
+    /// bound.
+    #[test]
+    fn flipped_f32_products_match_the_packed_path() {
+        for isa in Isa::available() {
+            let kern = MicroKernel::<f32>::new(isa, KernelShape::Wide);
+            let kc = blocking_for(4, kern.mr(), kern.nr()).kc;
+            for (m, k, n) in [
+                (3 * kern.nr() + 2, kc - 1, kern.mr() + 3),
+                (9, 3 * kc + 1, 5),
+            ] {
+                let mut r = seeded_rng::Rng::new(m as u64);
+                let x = Mat::<f32>::from_fn(k, m, |_, _| r.normal() as f32);
+                let b = Mat::<f32>::from_fn(k, n, |_, _| r.normal() as f32);
+                let c0 = Mat::<f32>::from_fn(m, n, |_, _| r.normal() as f32);
+                let (mut got, mut packed) = (c0.clone(), c0.clone());
+                let a = x.as_ref().t();
+                gemm_flipped(kern, 0.5, a, b.as_ref(), 2.0, &mut got.as_mut(), Par::Seq);
+                gemm_with(isa, 0.5, a, b.as_ref(), 2.0, packed.as_mut(), Par::Seq);
+                if k <= kc {
+                    assert_eq!(got, packed, "{isa:?} {m}x{k}x{n}");
+                }
+                let (got, packed) = (got.as_ref(), packed.as_ref());
+                let (xr, br, cr) = (x.as_ref(), b.as_ref(), c0.as_ref());
+                for j in 0..n {
+                    for i in 0..m {
+                        // Both within (k + 2) eps (|alpha| |A| |B| + |beta C0|) of the exact
+                        // value, so within twice that of each other.
+                        let size: f32 = (0..k).map(|p| (xr.get(p, i) * br.get(p, j)).abs()).sum();
+                        let size = 0.5 * size + 2.0 * cr.get(i, j).abs();
+                        let tol = 2.0 * (k as f32 + 2.0) * f32::EPSILON * size;
+                        let (g, p) = (got.get(i, j), packed.get(i, j));
+                        assert!(
+                            (g - p).abs() <= tol,
+                            "{isa:?} {m}x{k}x{n} ({i}, {j}): {g} {p}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// `gemm` takes the flipped path for a transposed operand of four L2s by a narrow one
     /// where L2 holds the narrow one deep enough, and not for a small or wide one; either
     /// way the product is right.

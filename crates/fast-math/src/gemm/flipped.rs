@@ -26,8 +26,10 @@ const MAX_PANELS: usize = 20;
 /// Whether `C = A B` (`m x n`, inner dimension `k`, `B` the matrix `b`) runs flipped: `A` is
 /// the transpose of a column-major matrix (unit column stride), `B` has at most
 /// [`MAX_PANELS`] micro-panels of columns, `A` takes at least four times L2, so that it
-/// streams from beyond L2 whichever way it is read, and L2 holds the packed `B^T` at a depth
-/// of at least [`MIN_KC`] ([`kc_for_b_in_place`]).
+/// streams from beyond L2 whichever way it is read, and both the inner dimension and the
+/// depth at which L2 holds the packed `B^T` ([`kc_for_b_in_place`]) reach [`MIN_KC`]. The
+/// scratch copy of `C^T` is then at most `20 NR / MIN_KC` (a fifth on AVX-512) of `A`'s
+/// size.
 ///
 /// Measured on an Intel Xeon (2 MiB L2, one thread, `A` of `k x 2000` transposed by
 /// `k x 60`), time of the packed product over the flipped one: through `gemm`, `k` = 10000
@@ -40,7 +42,7 @@ pub(super) fn applies<T: Scalar>(
     b: &MatRef<'_, T>,
     (m, n, k): (usize, usize, usize),
 ) -> bool {
-    let transposed = a.col_stride() == 1 && a.row_stride() != 1 && m > 1 && k > 1;
+    let transposed = a.col_stride() == 1 && a.row_stride() != 1 && m > 1 && k >= MIN_KC;
     let caches = CacheSizes::detect();
     transposed
         && n.div_ceil(kern.nr()) <= MAX_PANELS
@@ -52,8 +54,9 @@ pub(super) fn applies<T: Scalar>(
         }
 }
 
-/// Shallowest `KC` of the in-place path for which [`applies`] takes it: each slice is one
-/// more pass over `C^T` and one more start of the `NR` column streams of every panel, and
+/// Shallowest `KC` of the in-place path for which [`applies`] takes it, and smallest inner
+/// dimension: each slice is one more pass over `C^T` and one more start of the `NR` column
+/// streams of every panel (a shallower product is one short slice), and
 /// on the Xeon `A^T Y` above ran in 75-84 ms flipped at `KC` 512 and 89-91 ms at 256, against
 /// 61-67 ms at 904 and about 71 ms packed. A machine whose L2 cannot hold `B^T` that deep
 /// (a Zen 3's 512 KiB gives 256 for 60 columns) keeps the packed product.
@@ -273,6 +276,17 @@ mod tests {
         assert!(!applies(&kern, &a, &wide.as_ref(), (m, wide.ncols(), k)));
         let bt = filled(m, 12, 7);
         assert!(!applies(&kern, &x.as_ref(), &bt.as_ref(), (k, 12, m)));
+        // As large, but shallower than MIN_KC: one short slice, kept packed.
+        let wide_m = 4 * caches.l2 / (8 * (MIN_KC - 1)) + 1;
+        let shallow = filled(MIN_KC - 1, wide_m, 6);
+        let b_shallow = filled(MIN_KC - 1, 12, 7);
+        let dims = (wide_m, 12, MIN_KC - 1);
+        assert!(!applies(
+            &kern,
+            &shallow.as_ref().t(),
+            &b_shallow.as_ref(),
+            dims
+        ));
         let small = filled(100, m, 6);
         let b100 = filled(100, 12, 7);
         assert!(!applies(

@@ -43,15 +43,15 @@ pub(super) fn applies<T: Scalar>(
     (m, n, k): (usize, usize, usize),
 ) -> bool {
     let transposed = a.col_stride() == 1 && a.row_stride() != 1 && m > 1 && k >= MIN_KC;
+    if !transposed || n.div_ceil(kern.nr()) > MAX_PANELS {
+        return false;
+    }
     let caches = CacheSizes::detect();
-    transposed
-        && n.div_ceil(kern.nr()) <= MAX_PANELS
-        && m.saturating_mul(k).saturating_mul(T::BYTES) >= 4 * caches.l2
-        && {
-            let tk = transposing_kernel(*kern, &b.t());
-            let kc = blocking_for(T::BYTES, tk.mr(), tk.nr()).kc;
-            kc_for_b_in_place(caches, T::BYTES, n.next_multiple_of(tk.mr()), kc) >= MIN_KC
-        }
+    m.saturating_mul(k).saturating_mul(T::BYTES) >= 4 * caches.l2 && {
+        let tk = transposing_kernel(*kern, &b.t());
+        let kc = blocking_for(T::BYTES, tk.mr(), tk.nr()).kc;
+        kc_for_b_in_place(caches, T::BYTES, n.next_multiple_of(tk.mr()), kc) >= MIN_KC
+    }
 }
 
 /// Shallowest `KC` of the in-place path for which [`applies`] takes it, and smallest inner
@@ -80,11 +80,7 @@ pub(super) fn gemm_flipped<T: Scalar>(
     T::with_pack(n * m, |scratch| {
         let mut ct = MatMut::from_col_major(scratch, n, m);
         if beta != T::ZERO {
-            for i in 0..m {
-                for j in 0..n {
-                    ct.set(j, i, c.get(i, j));
-                }
-            }
+            ct.copy_from(c.as_ref().t());
         }
         let dest = Dest::new(&mut ct, alpha, beta);
         gemm_core(
@@ -97,11 +93,7 @@ pub(super) fn gemm_flipped<T: Scalar>(
             k,
             par,
         );
-        for i in 0..m {
-            for j in 0..n {
-                c.set(i, j, ct.get(j, i));
-            }
-        }
+        c.copy_from(ct.as_ref().t());
     });
 }
 

@@ -304,20 +304,20 @@ impl<T: GemmScalar> MicroKernel<T> {
         n: usize,
         fetch: Option<&FetchRuns>,
     ) {
-        // SAFETY: the caller upholds this function's contract, which is `tile`'s with no
-        // second output.
+        // SAFETY: the caller upholds this function's contract, which is
+        // `run_b_strided_fetching`'s with B's row `p` the `NR` contiguous elements at
+        // `b + p * ldb`.
         unsafe {
-            self.tile(
+            self.run_b_strided_fetching(
                 kc,
+                alpha,
                 a,
                 lda,
                 (b, ldb, 1),
-                (alpha, beta, c),
-                (alpha, beta, std::ptr::null_mut()),
-                rs_c,
-                cs_c,
-                m,
-                n,
+                beta,
+                c,
+                (rs_c, cs_c),
+                (m, n),
                 fetch,
             )
         }

@@ -303,10 +303,9 @@ fn gemm_b_columns_in_place_match_packed_panels() {
                     let (mut want, mut got) = (c0.clone(), c0.clone());
                     let (alpha, beta) = (T::from_f64(1.5), T::from_f64(-0.75));
                     kern.run_slices(kc, alpha, &pa, &pb, beta, &mut want, 1, mr, m, n);
-                    // SAFETY: element (p, j), p < kc, j < NR, of B's panel is at
-                    // b0 + p + j * ld < ld * NR + 3, inside `x`; A's packed panel holds
-                    // MR * kc elements; the m x n tile (m <= MR, n <= NR) of leading
-                    // dimension MR fits `got`.
+                    // B's element (p, j), p < kc, j < NR, is at b0 + p + j * ld < ld * NR + 3.
+                    // SAFETY: so B's panel lies in `x`; A's holds MR * kc elements; the m x n
+                    // tile (m <= MR, n <= NR, leading dimension MR) fits `got`.
                     unsafe {
                         kern.run_b_strided_fetching(
                             kc,

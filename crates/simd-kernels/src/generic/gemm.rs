@@ -32,8 +32,8 @@ unsafe fn rank1<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
     }
 }
 
-/// Four rank-1 updates: steps `p .. p + 4` from `a` (stride `lda`) and `b` (stride `ldb`,
-/// its elements `csb` apart).
+/// Four rank-1 updates: steps `p .. p + 4` from `a` (stride `lda`) and a packed `b` (stride
+/// `ldb`, its elements contiguous).
 ///
 /// # Safety
 /// As [`rank1`] for each of the four steps.
@@ -45,7 +45,6 @@ unsafe fn rank4<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
     lda: usize,
     b: *const T,
     ldb: usize,
-    csb: usize,
 ) {
     for s in 0..4 {
         // SAFETY: the caller's contract covers the four steps.
@@ -55,7 +54,7 @@ unsafe fn rank4<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
                 acc,
                 a.wrapping_add(s * lda),
                 b.wrapping_add(s * ldb),
-                csb,
+                1,
             )
         };
     }
@@ -230,8 +229,9 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
     // last row is not UB; they are only dereferenced while p < kc.
     unsafe {
         let mut p = 0;
-        // Two copies of the loop, so a tile with nothing to hint runs the bare one (the
-        // hints' bookkeeping in the loop cost the AVX2 tile 5-8% on a Xeon even when idle).
+        // Three copies of the loop: B read in place; a packed tile with nothing to hint runs
+        // the bare one (the hints' bookkeeping in the loop cost the AVX2 tile 5-8% on a Xeon
+        // even when idle); the rest.
         if csb != 1 {
             // B read in place from NR columns (`ldb == 1`): each a sequential stream, whose
             // line `B_PREFETCH_STEPS` steps ahead is asked for every eight steps (a line of f64)
@@ -257,7 +257,7 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
             }
         } else if fetch.is_none() && !strided_a {
             while p + 4 <= kc {
-                rank4(simd, &mut acc, pa, lda, pb, ldb, 1);
+                rank4(simd, &mut acc, pa, lda, pb, ldb);
                 pa = pa.wrapping_add(4 * lda);
                 pb = pb.wrapping_add(4 * ldb);
                 p += 4;
@@ -270,7 +270,7 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
                 if strided_a {
                     prefetch_a_columns::<T>(pa.wrapping_add(A_PREFETCH_STEPS * lda), lda, mr);
                 }
-                rank4(simd, &mut acc, pa, lda, pb, ldb, 1);
+                rank4(simd, &mut acc, pa, lda, pb, ldb);
                 pa = pa.wrapping_add(4 * lda);
                 pb = pb.wrapping_add(4 * ldb);
                 p += 4;

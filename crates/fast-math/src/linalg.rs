@@ -70,6 +70,9 @@ fn check_input(a: &MatRef<'_, f64>) -> Result<(), LinalgError> {
     if nrows == 0 || ncols == 0 {
         return Err(LinalgError::Empty { nrows, ncols });
     }
+    if a.is_all_finite() {
+        return Ok(());
+    }
     for col in 0..ncols {
         for row in 0..nrows {
             if !a.get(row, col).is_finite() {
@@ -349,17 +352,14 @@ fn factor_columns(
         let (before, rest) = data.split_at_mut((j + 1) * m);
         let cj = &mut before[j * m..];
         let (alpha, x) = cj[j..].split_first_mut().expect("j < m");
-        let xnorm = norm2(x);
+        let xnorm = norm2(isa, x);
         if xnorm == 0.0 {
             tau[j] = 0.0;
             continue;
         }
         let beta = -alpha.signum() * alpha.hypot(xnorm);
         tau[j] = (beta - *alpha) / beta;
-        let scale = 1.0 / (*alpha - beta);
-        for v in x.iter_mut() {
-            *v *= scale;
-        }
+        simd_kernels::scale_with(isa, 1.0 / (*alpha - beta), x);
         *alpha = beta;
         // Apply H_j to the trailing columns.
         let v: &[f64] = &cj[j + 1..];
@@ -372,8 +372,16 @@ fn factor_columns(
     }
 }
 
-/// Euclidean norm with scaling (no overflow or harmful underflow).
-fn norm2(x: &[f64]) -> f64 {
+/// Euclidean norm without overflow or harmful underflow: the plain sum of squares (one
+/// SIMD pass) where it is safe, else a pass for the largest magnitude and one for the sum
+/// of the scaled squares. The plain sum is safe when it is finite and at least
+/// `MIN_POSITIVE / EPSILON`: squares that underflowed then carry an absolute error of at
+/// most `2^-1075` each, below the sum's own rounding by far.
+fn norm2(isa: Isa, x: &[f64]) -> f64 {
+    let ss = simd_kernels::dot_with(isa, x, x);
+    if ss.is_finite() && ss >= f64::MIN_POSITIVE / f64::EPSILON {
+        return ss.sqrt();
+    }
     let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     if scale == 0.0 {
         return 0.0;
@@ -406,7 +414,10 @@ impl Qr {
     /// The thin `m x min(m, n)` factor `Q` with orthonormal columns.
     pub fn q(&self) -> Mat<f64> {
         let (m, k) = (self.nrows(), self.tau.len());
-        let mut q = Mat::from_fn(m, k, |i, j| if i == j { 1.0 } else { 0.0 });
+        let mut q = Mat::zeros(m, k);
+        for j in 0..k {
+            q[(j, j)] = 1.0;
+        }
         if k <= QR_BLOCK {
             self.apply_q(q.as_mut());
             return q;

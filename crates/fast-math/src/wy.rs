@@ -5,7 +5,7 @@
 //! where one reflector at a time costs a dot product and an axpy per column, each reading
 //! the whole column from cache: the blocked [`qr`](crate::qr) and its `Q` use it.
 
-use crate::{gemm_with, Mat, MatMut, Par};
+use crate::{gemm_with, gram_with, Mat, MatMut, Par};
 use simd_kernels::Isa;
 
 /// Reflectors per block of the blocked QR: the factor and `Q` run one reflector at a time
@@ -32,25 +32,25 @@ impl BlockReflector {
     /// scalars `tau[j0..j1]`.
     pub(crate) fn new(isa: Isa, qr: &Mat<f64>, tau: &[f64], j0: usize, j1: usize) -> Self {
         let (m, b) = (qr.nrows(), j1 - j0);
-        let v = Mat::from_fn(m - j0, b, |i, c| match i.cmp(&c) {
-            std::cmp::Ordering::Less => 0.0,
-            std::cmp::Ordering::Equal => 1.0,
-            std::cmp::Ordering::Greater => qr[(j0 + i, j0 + c)],
-        });
+        let rows = m - j0;
+        // Column c: zeros above row c (the fresh matrix's), one on it, the stored vector
+        // below, copied as one run.
+        let mut v = Mat::zeros(rows, b);
+        for (c, col) in v.as_mut_slice().chunks_exact_mut(rows).enumerate() {
+            let stored = &qr.as_slice()[(j0 + c) * m + j0 + c + 1..(j0 + c + 1) * m];
+            col[c] = 1.0;
+            col[c + 1..].copy_from_slice(stored);
+        }
         // LAPACK's `dlarft` (forward, columnwise): T[0..c, c] = -tau_c T[0..c, 0..c] w with
-        // w = V[:, 0..c]^T v_c, over the rows where v_c is not zero.
+        // w = V[:, 0..c]^T v_c, all of them from one Gram matrix V^T V (one pass over V;
+        // a dot product per pair read v_c once for each earlier column).
+        let g = gram_with(isa, v.as_ref(), Par::Seq);
         let mut t = Mat::zeros(b, b);
-        let mut w = vec![0.0; b];
         for c in 0..b {
             let tau_c = tau[j0 + c];
             t[(c, c)] = tau_c;
-            let vc = &v.as_slice()[c * (m - j0)..(c + 1) * (m - j0)];
-            for (r, wr) in w.iter_mut().enumerate().take(c) {
-                let vr = &v.as_slice()[r * (m - j0)..(r + 1) * (m - j0)];
-                *wr = simd_kernels::dot_with(isa, &vr[c..], &vc[c..]);
-            }
             for r in 0..c {
-                let s: f64 = (r..c).map(|q| t[(r, q)] * w[q]).sum();
+                let s: f64 = (r..c).map(|q| t[(r, q)] * g[(q, c)]).sum();
                 t[(r, c)] = -tau_c * s;
             }
         }

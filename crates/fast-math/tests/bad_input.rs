@@ -90,6 +90,32 @@ fn convolution_propagates_nan_on_every_path() {
     }
 }
 
+/// Every position of a non-finite value, on both sides of the chunks the contiguous check
+/// reads and in a strided (transposed) view, is found by `is_all_finite` and named exactly by
+/// the factorizations that check their input.
+#[test]
+fn a_non_finite_element_anywhere_is_found_and_named() {
+    let (m, n) = (130, 3);
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        for col in 0..n {
+            for row in [0, 1, 63, 64, 65, 127, 128, 129] {
+                let mut a = Mat::from_fn(m, n, |i, j| 1.0 + (i * n + j) as f64);
+                assert!(a.as_ref().is_all_finite() && a.as_ref().t().is_all_finite());
+                a[(row, col)] = bad;
+                assert!(!a.as_ref().is_all_finite(), "({row}, {col}) = {bad}");
+                assert!(
+                    !a.as_ref().t().is_all_finite(),
+                    "({row}, {col}) = {bad}, transposed"
+                );
+                assert_eq!(
+                    qr(a.as_ref()).unwrap_err(),
+                    LinalgError::NonFinite { row, col }
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn cholesky_overflow_and_indefinite_are_typed_never_nan() {
     // Finite entries whose products overflow.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::rand_mat;
-use fast_math::{cholesky, cholesky_with, gemm, qr, LinalgError, Mat, Par};
+use fast_math::{cholesky, cholesky_with, gemm, qr, qr_with, LinalgError, Mat, Par};
 use simd_kernels::Isa;
 
 fn spd(n: usize, seed: u64) -> Mat<f64> {
@@ -213,6 +213,52 @@ fn qr_matches_nalgebra_and_solves_least_squares() {
                 f.solve_least_squares(b.as_ref()).unwrap_err(),
                 LinalgError::Underdetermined { nrows: m, ncols: n }
             );
+        }
+    }
+}
+
+/// QR on every ISA of columns scaled far from one: sums of squares that overflow (1e200)
+/// or underflow (1e-200, and 1e-160, whose squares are subnormal, a few digits each) take the scaled
+/// norm, the rest the plain one. `R` must be the unscaled factor's, scaled, and `Q` the
+/// same, to rounding.
+#[test]
+fn qr_is_scale_invariant_across_magnitudes_on_every_isa() {
+    let (m, n) = (300, 40);
+    let base = rand_mat::<f64>(m, n, 77);
+    for isa in Isa::available() {
+        let f0 = qr_with(isa, base.as_ref()).unwrap();
+        let (q0, r0) = (f0.q(), f0.r());
+        for scales in [
+            vec![1e200; n],
+            vec![1e-200; n],
+            vec![1e-160; n],
+            (0..n)
+                .map(|j| [1e-200, 1.0, 1e200, 1e-160][j % 4])
+                .collect::<Vec<f64>>(),
+        ] {
+            let a = Mat::from_fn(m, n, |i, j| base[(i, j)] * scales[j]);
+            let f = qr_with(isa, a.as_ref()).unwrap();
+            let (q, r) = (f.q(), f.r());
+            for j in 0..n {
+                for i in 0..n.min(m) {
+                    let (got, want) = (r[(i, j)], r0[(i, j)] * scales[j]);
+                    assert!(
+                        (got - want).abs() <= 1e-12 * (r0[(i, j)].abs() + 1.0) * scales[j],
+                        "{isa}: R({i},{j}) = {got:e}, want {want:e}"
+                    );
+                }
+            }
+            // Column scaling leaves Q unchanged (each R_jj keeps the sign the reflectors give).
+            for j in 0..n {
+                for i in 0..m {
+                    assert!(
+                        (q[(i, j)] - q0[(i, j)]).abs() <= 1e-12,
+                        "{isa}: Q({i},{j}) {} vs {}",
+                        q[(i, j)],
+                        q0[(i, j)]
+                    );
+                }
+            }
         }
     }
 }

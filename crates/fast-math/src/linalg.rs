@@ -329,8 +329,9 @@ pub fn qr_with(isa: Isa, a: MatRef<'_, f64>) -> Result<Qr, LinalgError> {
         let end = if j1 == kmax { n } else { j1 };
         factor_columns(isa, &mut qr, &mut tau, j0..j1, end);
         if j1 < kmax {
-            let block = BlockReflector::new(isa, &qr, &tau, j0, j1);
-            block.apply_transpose(qr.as_mut().submatrix_mut(j0, j1, m - j0, n - j1));
+            let (left, right) = qr.as_mut().split_at_col(j1);
+            let block = BlockReflector::new(isa, left.into_ref(), &tau, j0, j1);
+            block.apply_transpose(right.submatrix_mut(j0, 0, m - j0, n - j1));
         }
         j0 = j1;
     }
@@ -427,7 +428,7 @@ impl Qr {
         // zero there and stay so).
         for j0 in (0..k).step_by(QR_BLOCK).rev() {
             let j1 = (j0 + QR_BLOCK).min(k);
-            let block = BlockReflector::new(Isa::detect(), &self.qr, &self.tau, j0, j1);
+            let block = BlockReflector::new(Isa::detect(), self.qr.as_ref(), &self.tau, j0, j1);
             block.apply(q.as_mut().submatrix_mut(j0, j0, m - j0, k - j0));
         }
         q

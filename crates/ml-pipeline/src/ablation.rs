@@ -2,7 +2,7 @@
 //! `use_fast_math` of the pipeline), so each layer's contribution can be measured by
 //! turning it off.
 
-use fast_math::{gram_add_lower_with, gram_with, Mat, MatRef, Par};
+use fast_math::{gram_add_lower_ahead_with, gram_with, Mat, MatRef, Par};
 use simd_kernels::Isa;
 
 /// The instruction set and the algorithm family a computation runs with: every layer on by
@@ -52,8 +52,20 @@ impl Ablation {
     /// Adds the lower triangle of `X^T X` to that of `g` (the strict upper triangle is left
     /// as it is): the Gram kernels in place, or the textbook loop.
     pub(crate) fn gram_add_lower(&self, x: MatRef<'_, f64>, g: &mut Mat<f64>) {
+        self.gram_add_lower_ahead(x, x.submatrix(0, 0, 0, x.ncols()), g);
+    }
+
+    /// [`Ablation::gram_add_lower`] that prefetches `ahead` (the rows the caller reads next,
+    /// with the columns of `x`) while it computes: `fast_math::gram_add_lower_ahead_with`.
+    /// The textbook loop ignores `ahead`.
+    pub(crate) fn gram_add_lower_ahead(
+        &self,
+        x: MatRef<'_, f64>,
+        ahead: MatRef<'_, f64>,
+        g: &mut Mat<f64>,
+    ) {
         if self.fast_math {
-            return gram_add_lower_with(self.isa, x, g);
+            return gram_add_lower_ahead_with(self.isa, x, ahead, g);
         }
         for j in 0..x.ncols() {
             for i in j..x.ncols() {

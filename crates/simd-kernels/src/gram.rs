@@ -55,6 +55,36 @@ pub fn gram_lower_add_with<T: Float>(isa: Isa, cols: &[&[T]], g: &mut [T]) {
     T::gram_lower_lanes_kernel(isa, cols, &[], None, false, Some(g))
 }
 
+/// [`gram_lower_add_with`] that also asks the cache for `next`, the columns the caller
+/// reads after this call, a share of their cache lines per register tile, so that they
+/// arrive in L2 spread over the call's time (see [`gram_lanes_add_with`]). For a caller
+/// that computes the Gram matrix of a block it has just written (in cache) while the next
+/// block of its input streams in from memory. The result is bit for bit that of
+/// [`gram_lower_add_with`].
+///
+/// # Panics
+/// As [`gram_lower_add_with`]; also if `next` is neither empty nor as many columns of
+/// equal length.
+///
+/// ```
+/// use simd_kernels::{gram_lower_add_ahead_with, gram_lower_add_with, Isa};
+/// let (a, b) = ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0]);
+/// let (c, d) = ([7.0, 8.0], [9.0, 10.0]); // read by the caller next
+/// let (mut g, mut want) = ([0.0; 4], [0.0; 4]);
+/// gram_lower_add_ahead_with(Isa::detect(), &[&a, &b], &[&c, &d], &mut g);
+/// gram_lower_add_with(Isa::detect(), &[&a, &b], &mut want);
+/// assert_eq!(g, want);
+/// ```
+#[inline]
+#[track_caller]
+pub fn gram_lower_add_ahead_with<T: Float>(isa: Isa, cols: &[&[T]], next: &[&[T]], g: &mut [T]) {
+    check_columns("gram_lower_add_ahead", cols);
+    check_columns("gram_lower_add_ahead (next)", next);
+    check_next("gram_lower_add_ahead", cols.len(), next);
+    check_output("gram_lower_add_ahead", cols.len(), g);
+    T::gram_lower_lanes_kernel(isa, cols, next, None, false, Some(g))
+}
+
 /// Rows that every block but the last given to [`gram_lanes_add_with`] holds a multiple
 /// of: the most lanes of any ISA, so each row lands in the same lane whatever the blocks.
 pub const GRAM_BLOCK_ROWS_MULTIPLE: usize = crate::generic::gram::PAIR_STRIDE;
@@ -115,12 +145,7 @@ pub fn gram_lanes_add_with<T: Float>(
     check_columns("gram_lanes_add", cols);
     check_columns("gram_lanes_add (next block)", next);
     let k = cols.len();
-    if !next.is_empty() && next.len() != k {
-        panic!(
-            "gram_lanes_add: the next block has {} columns, this one {k}",
-            next.len()
-        );
-    }
+    check_next("gram_lanes_add", k, next);
     if lanes.len() != gram_lanes_len(k) {
         panic!(
             "gram_lanes_add: lanes hold {} elements, {k} columns need {}",
@@ -138,6 +163,17 @@ pub fn gram_lanes_add_with<T: Float>(
         None => {}
     }
     T::gram_lower_lanes_kernel(isa, cols, next, Some(lanes), !first, finish)
+}
+
+/// `next` is empty or has the `k` columns of the block.
+#[track_caller]
+fn check_next<T>(what: &str, k: usize, next: &[&[T]]) {
+    if !next.is_empty() && next.len() != k {
+        panic!(
+            "{what}: the next block has {} columns, this one {k}",
+            next.len()
+        );
+    }
 }
 
 #[track_caller]
@@ -302,6 +338,36 @@ mod tests {
             gram_lanes_add_with(isa, &empty, &[], &mut lanes, false, Some(&mut g));
             assert_eq!(g, whole, "{isa} empty last block");
         }
+    }
+
+    #[test]
+    fn reading_ahead_gives_the_bits_of_one_call() {
+        let (rows, k) = (403, 13);
+        let x = random_data(rows * k, 0x9E37_79B9_7F4A_7C15, 0.45);
+        let cols = columns(&x, rows, k, rows);
+        let later = random_data(1000 * k, 0x2545_F491_4F6C_DD1D, 0.45);
+        let later = columns(&later, 1000, k, 1000);
+        for isa in Isa::available() {
+            let mut want = vec![0.25; k * k];
+            gram_lower_add_with(isa, &cols, &mut want);
+            // Next blocks shorter and longer than this one, down to no rows or none at all.
+            for len in [None, Some(0), Some(1), Some(8), Some(403), Some(1000)] {
+                let next: Vec<&[f64]> = match len {
+                    Some(len) => later.iter().map(|c| &c[..len]).collect(),
+                    None => Vec::new(),
+                };
+                let mut g = vec![0.25; k * k];
+                gram_lower_add_ahead_with(isa, &cols, &next, &mut g);
+                assert_eq!(g, want, "{isa} next of {len:?} rows");
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "gram_lower_add_ahead: the next block has 1 columns, this one 2")]
+    fn a_next_block_of_other_columns_is_refused_in_one_call_too() {
+        let c = [0.0; 16];
+        gram_lower_add_ahead_with(Isa::Scalar, &[&c, &c], &[&c], &mut [0.0; 4]);
     }
 
     #[test]

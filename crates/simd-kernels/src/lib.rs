@@ -48,8 +48,8 @@ pub use byte_heaps::{ByteHeaps, BYTE_HEAPS_MAX_DEPTH, BYTE_HEAPS_MAX_SLOTS};
 pub use cuts::Cuts;
 pub use float::Float;
 pub use gram::{
-    gram_l1_columns, gram_lanes_add_with, gram_lanes_len, gram_lower_add, gram_lower_add_with,
-    GRAM_BLOCK_ROWS_MULTIPLE,
+    gram_l1_columns, gram_lanes_add_with, gram_lanes_len, gram_lower_add,
+    gram_lower_add_ahead_with, gram_lower_add_with, GRAM_BLOCK_ROWS_MULTIPLE,
 };
 #[cfg(target_arch = "x86_64")]
 pub use heaps::HEAP_WALK_ENV_VAR;

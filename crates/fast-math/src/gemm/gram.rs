@@ -11,7 +11,7 @@ use crate::{Mat, MatRef, Par, Scalar};
 use rayon::prelude::*;
 use simd_kernels::cache::CacheSizes;
 use simd_kernels::gemm::{KernelShape, MicroKernel};
-use simd_kernels::{gram_l1_columns, gram_lanes_len, gram_lower_add_with, Isa};
+use simd_kernels::{gram_l1_columns, gram_lanes_len, gram_lower_add_ahead_with, Isa};
 
 /// The Gram matrix `X^T X` (`k x k` for an `n x k` matrix `X`), on the detected ISA.
 ///
@@ -169,7 +169,7 @@ fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize, l1_columns: usize) -> O
 fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Mat<T> {
     let (n, k) = (x.nrows(), x.ncols());
     let mut g = Mat::zeros(k, k);
-    if !dot_add_lower(isa, x, &mut g) && n > 0 && k > 0 {
+    if !dot_add_lower(isa, x, &[], &mut g) && n > 0 && k > 0 {
         let mut gm = g.as_mut();
         let dest = Dest::lower_triangle(&mut gm, T::ONE, T::ZERO);
         gemm_core(
@@ -188,8 +188,10 @@ fn gram_lower<T: Scalar>(isa: Isa, kern: MicroKernel<T>, x: MatRef<'_, T>) -> Ma
 
 /// Adds the lower triangle of `X^T X` to `g` by the dot-product kernel, block by block of
 /// rows, when `X` is narrow and column-major (see [`dot_block_rows`]); else returns `false`
-/// and leaves `g` as it is.
-fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool {
+/// and leaves `g` as it is. `ahead` (empty, or `k` columns of equal length) is what the
+/// caller reads next: its lines are prefetched in shares spread over the blocks, in place
+/// of each block's own next rows.
+fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, ahead: &[&[T]], g: &mut Mat<T>) -> bool {
     let (n, k) = (x.nrows(), x.ncols());
     let columns: Option<Vec<&[T]>> = (0..k).map(|j| x.col_slice(j)).collect();
     let caches = CacheSizes::detect();
@@ -201,7 +203,7 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
     let block = gram_blocks::block_rows(caches, isa, n, k, T::BYTES, block, probe_rule);
     if n <= block {
         // One block: no lanes to carry (the same bits as the blocked path below).
-        gram_lower_add_with(isa, &columns, g.as_mut_slice());
+        gram_lower_add_ahead_with(isa, &columns, ahead, g.as_mut_slice());
         return true;
     }
     // Each block's per-lane sums carry over to the next (the first writes them), so the blocking
@@ -210,12 +212,13 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) -> bool 
     let stride = x.col_stride() * T::BYTES;
     T::with_pack(gram_lanes_len(k), |lanes| {
         if spreads(caches.l2, caches.l2_ways, stride, k, block * T::BYTES) {
-            gram_blocks::add_in_blocks(isa, &columns, block, lanes, g.as_mut_slice())
+            gram_blocks::add_in_blocks(isa, &columns, block, ahead, lanes, g.as_mut_slice())
         } else {
             let ld = crate::padded_col_stride::<T>(block);
             let mut scratch = Mat::<T>::zeros(ld, k);
             let (scratch, g) = (scratch.as_mut_slice(), g.as_mut_slice());
-            gram_blocks::add_in_blocks_copied(isa, &columns, block, lanes, g, scratch, ld)
+            let ahead = gram_blocks::Ahead::new(ahead, n.div_ceil(block));
+            gram_blocks::add_in_blocks_copied(isa, &columns, block, ahead, lanes, g, scratch, ld)
         }
     });
     true
@@ -251,6 +254,57 @@ pub fn gram_add_lower<T: Scalar>(x: MatRef<'_, T>, g: &mut Mat<T>) {
 /// As [`gram_add_lower`]; also if the CPU does not support `isa`.
 #[track_caller]
 pub fn gram_add_lower_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>) {
+    add_lower(isa, x, &[], g);
+}
+
+/// [`gram_add_lower_with`] that also asks the cache for `ahead`, the rows the caller reads
+/// after this call (the same `k` columns), while it computes: their cache lines are
+/// prefetched into L2 in shares spread over the call, so that they stream in from memory
+/// under the arithmetic. For a caller that computes the Gram matrix of a block it has just
+/// written, and so holds in cache (the centered copy of a block of rows of its data, as PCA
+/// and ridge make), while the next block of its data is still in memory: reading the `k`
+/// short column runs of a block of a tall column-major matrix cold measured about 10 GB/s
+/// on a Zen 4 EPYC (100000 x 64, blocks of 1024 rows, one thread) against 26 GB/s for one
+/// long run, because each run starts the hardware's prefetchers anew.
+///
+/// Same result, bit for bit, as [`gram_add_lower_with`]. Only the dot-product path
+/// prefetches, and only an `ahead` whose columns are contiguous; otherwise `ahead` is
+/// ignored.
+///
+/// # Panics
+/// As [`gram_add_lower_with`]; also if `ahead` does not have the `k` columns of `x`.
+///
+/// ```
+/// use fast_math::{gram_add_lower_ahead_with, gram_add_lower_with, Mat};
+/// use simd_kernels::Isa;
+/// let x = Mat::from_fn(1000, 8, |i, j| ((i * 7 + j) % 11) as f64);
+/// let (block, rest) = (x.as_ref().submatrix(0, 0, 500, 8), x.as_ref().submatrix(500, 0, 500, 8));
+/// let (mut g, mut want) = (Mat::zeros(8, 8), Mat::zeros(8, 8));
+/// gram_add_lower_ahead_with(Isa::detect(), block, rest, &mut g);
+/// gram_add_lower_with(Isa::detect(), block, &mut want);
+/// assert_eq!(g, want);
+/// ```
+#[track_caller]
+pub fn gram_add_lower_ahead_with<T: Scalar>(
+    isa: Isa,
+    x: MatRef<'_, T>,
+    ahead: MatRef<'_, T>,
+    g: &mut Mat<T>,
+) {
+    assert!(
+        ahead.ncols() == x.ncols(),
+        "gram_add_lower_ahead: ahead has {} columns, X has {}",
+        ahead.ncols(),
+        x.ncols()
+    );
+    let columns: Option<Vec<&[T]>> = (0..ahead.ncols()).map(|j| ahead.col_slice(j)).collect();
+    let columns = columns.filter(|_| ahead.nrows() > 0).unwrap_or_default();
+    add_lower(isa, x, &columns, g);
+}
+
+/// [`gram_add_lower_ahead_with`] with `ahead` as column slices (empty: none).
+#[track_caller]
+fn add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, ahead: &[&[T]], g: &mut Mat<T>) {
     assert!(
         isa.is_supported(),
         "gram_add_lower: this CPU does not support ISA {isa}"
@@ -262,7 +316,7 @@ pub fn gram_add_lower_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, g: &mut Mat<T>
         g.nrows(),
         g.ncols()
     );
-    if !dot_add_lower(isa, x, g) {
+    if !dot_add_lower(isa, x, ahead, g) {
         // The packed path writes whole register tiles across the diagonal, so it works on
         // a zeroed matrix of its own (its `k x k` is small beside the `n k k` flops of a
         // shape that takes it), and only the lower triangle is added.
@@ -357,7 +411,7 @@ mod tests {
         let cols: Vec<&[f64]> = x.as_slice().chunks_exact(n).collect();
         for isa in Isa::available() {
             let mut whole = vec![0.0f64; k * k];
-            gram_lower_add_with(isa, &cols, &mut whole);
+            simd_kernels::gram_lower_add_with(isa, &cols, &mut whole);
             let g = gram_with(isa, x.as_ref(), Par::Seq);
             let mut added = Mat::zeros(k, k);
             gram_add_lower_with(isa, x.as_ref(), &mut added);
@@ -368,6 +422,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn reading_ahead_does_not_change_the_bits() {
+        let later = Mat::from_fn(50_000, 65, |i, j| ((i * 13 + j * 7) % 97) as f64 / 3.0);
+        let later_t = later.transpose();
+        // One block, several blocks (n above any machine's block), and the packed path.
+        for (n, k) in [(300, 5), (20_003, 24), (9_000, 64), (300, 65), (0, 4)] {
+            let x = Mat::from_fn(n, k, |i, j| ((i * 31 + j * 17) % 101) as f64 / 7.0 - 6.9);
+            for isa in Isa::available() {
+                let mut want = Mat::from_fn(k, k, |i, j| (i + 2 * j) as f64 / 8.0);
+                let start = want.clone();
+                gram_add_lower_with(isa, x.as_ref(), &mut want);
+                // No rows, fewer rows than blocks, many more; and a strided view (no
+                // prefetch).
+                let aheads = [0, 3, 1000, 50_000]
+                    .map(|rows| later.as_ref().submatrix(0, 0, rows, k))
+                    .into_iter()
+                    .chain([later_t.as_ref().t().submatrix(0, 0, 40, k)]);
+                for ahead in aheads {
+                    let mut g = start.clone();
+                    gram_add_lower_ahead_with(isa, x.as_ref(), ahead, &mut g);
+                    let bits = |m: &Mat<f64>| -> Vec<u64> {
+                        m.as_slice().iter().map(|v| v.to_bits()).collect()
+                    };
+                    assert_eq!(
+                        bits(&g),
+                        bits(&want),
+                        "{isa} {n}x{k}, {} rows ahead",
+                        ahead.nrows()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "gram_add_lower_ahead: ahead has 3 columns, X has 4")]
+    fn reading_ahead_needs_the_columns_of_x() {
+        let (x, ahead) = (Mat::<f64>::zeros(8, 4), Mat::<f64>::zeros(8, 3));
+        gram_add_lower_ahead_with(
+            Isa::Scalar,
+            x.as_ref(),
+            ahead.as_ref(),
+            &mut Mat::zeros(4, 4),
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(super) fn add_in_blocks<'a, T: Float>(
     isa: Isa,
     columns: &[&'a [T]],
     block: usize,
+    ahead: &[&[T]],
     lanes: &mut [T],
     g: &mut [T],
 ) {
@@ -63,14 +64,50 @@ pub(super) fn add_in_blocks<'a, T: Float>(
             out.extend(columns.iter().map(|c| &c[r0..r1]));
         }
     };
+    let ahead = Ahead::new(ahead, n.div_ceil(block));
     let (mut this, mut next) = (Vec::with_capacity(columns.len()), Vec::new());
     cut(0, &mut this);
-    for r0 in (0..n).step_by(block) {
-        // The next block is prefetched while this one is computed.
+    for (b, r0) in (0..n).step_by(block).enumerate() {
+        // The next block is prefetched while this one is computed, or, when the caller
+        // names what it reads next, this block's share of that.
         cut(r0 + block, &mut next);
+        let share = ahead.share(b);
+        let fetch = if ahead.is_empty() { &next } else { &share };
         let last = (r0 + block >= n).then_some(&mut *g);
-        gram_lanes_add_with(isa, &this, &next, lanes, r0 == 0, last);
+        gram_lanes_add_with(isa, &this, fetch, lanes, r0 == 0, last);
         std::mem::swap(&mut this, &mut next);
+    }
+}
+
+/// The columns a caller reads after a blocked Gram call, cut into one share of rows per
+/// block, so that their prefetches spread over the whole call.
+pub(super) struct Ahead<'a, T> {
+    cols: &'a [&'a [T]],
+    /// Rows per share: a multiple of 8 (whole cache lines of `f64`, two of `f32`).
+    rows: usize,
+}
+
+impl<'a, T> Ahead<'a, T> {
+    /// `cols` (empty, or columns of equal length) in `blocks` shares.
+    pub(super) fn new(cols: &'a [&'a [T]], blocks: usize) -> Self {
+        let n = cols.first().map_or(0, |c| c.len());
+        let rows = n.div_ceil(blocks.max(1)).div_ceil(8) * 8;
+        Self { cols, rows }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.cols.is_empty()
+    }
+
+    /// Block `b`'s share: the same rows of every column (empty past the end).
+    pub(super) fn share(&self, b: usize) -> Vec<&'a [T]> {
+        let n = self.cols.first().map_or(0, |c| c.len());
+        let r0 = (b * self.rows).min(n);
+        let r1 = (r0 + self.rows).min(n);
+        if r0 == r1 {
+            return Vec::new();
+        }
+        self.cols.iter().map(|c| &c[r0..r1]).collect()
     }
 }
 
@@ -81,10 +118,13 @@ pub(super) fn add_in_blocks<'a, T: Float>(
 /// on an Intel Xeon (2 MiB 16-way L2), 65536 x 64 and 98304 x 64 ran at 12.5-15.4 useful
 /// GFLOP/s read in place against 22.7-28.4 for 65000 and 66048 rows. The same blocks in the
 /// same order, so the same bits.
+// The arguments are `add_in_blocks`' and the scratch block with its column stride.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn add_in_blocks_copied<T: Float>(
     isa: Isa,
     columns: &[&[T]],
     block: usize,
+    ahead: Ahead<'_, T>,
     lanes: &mut [T],
     g: &mut [T],
     scratch: &mut [T],
@@ -93,7 +133,7 @@ pub(super) fn add_in_blocks_copied<T: Float>(
     let n = columns.first().map_or(0, |c| c.len());
     let k = columns.len();
     debug_assert!(ld >= block && scratch.len() >= ld * k);
-    for r0 in (0..n).step_by(block) {
+    for (b, r0) in (0..n).step_by(block).enumerate() {
         let r1 = (r0 + block).min(n);
         for (dst, c) in scratch.chunks_exact_mut(ld).zip(columns) {
             dst[..r1 - r0].copy_from_slice(&c[r0..r1]);
@@ -104,7 +144,7 @@ pub(super) fn add_in_blocks_copied<T: Float>(
             .map(|c| &c[..r1 - r0])
             .collect();
         let last = (r1 >= n).then_some(&mut *g);
-        gram_lanes_add_with(isa, &this, &[], lanes, r0 == 0, last);
+        gram_lanes_add_with(isa, &this, &ahead.share(b), lanes, r0 == 0, last);
     }
 }
 
@@ -149,7 +189,7 @@ fn measure(isa: Isa, probe_rule: Option<usize>) -> bool {
     let mut g = vec![0.0; k * k];
     let mut run = |block: usize| -> Duration {
         let start = Instant::now();
-        add_in_blocks(isa, &cols, block, &mut lanes, &mut g);
+        add_in_blocks(isa, &cols, block, &[], &mut lanes, &mut g);
         start.elapsed()
     };
     run(rule);
@@ -195,15 +235,66 @@ mod tests {
                 let cols: Vec<&[f64]> = (0..k).filter_map(|j| x.as_ref().col_slice(j)).collect();
                 let mut lanes = vec![f64::NAN; gram_lanes_len(k)];
                 let mut in_place = vec![0.5; k * k];
-                add_in_blocks(isa, &cols, block, &mut lanes, &mut in_place);
+                add_in_blocks(isa, &cols, block, &[], &mut lanes, &mut in_place);
                 let ld = crate::padded_col_stride::<f64>(block);
                 let mut scratch = vec![f64::NAN; ld * k];
-                let mut copied = vec![0.5; k * k];
-                lanes.fill(f64::NAN);
-                add_in_blocks_copied(isa, &cols, block, &mut lanes, &mut copied, &mut scratch, ld);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&in_place), bits(&copied), "{isa} {n}x{k} by {block}");
+                // Without and with a caller's next rows to prefetch (changes no bits).
+                let later = Mat::<f64>::from_fn(777, k, |i, j| (i + j) as f64);
+                let later: Vec<&[f64]> =
+                    (0..k).filter_map(|j| later.as_ref().col_slice(j)).collect();
+                for ahead in [&[][..], &later[..]] {
+                    let mut copied = vec![0.5; k * k];
+                    lanes.fill(f64::NAN);
+                    scratch.fill(f64::NAN);
+                    let ahead = Ahead::new(ahead, n.div_ceil(block));
+                    add_in_blocks_copied(
+                        isa,
+                        &cols,
+                        block,
+                        ahead,
+                        &mut lanes,
+                        &mut copied,
+                        &mut scratch,
+                        ld,
+                    );
+                    assert_eq!(bits(&in_place), bits(&copied), "{isa} {n}x{k} by {block}");
+                }
+                let mut ahead_too = vec![0.5; k * k];
+                add_in_blocks(isa, &cols, block, &later, &mut lanes, &mut ahead_too);
+                assert_eq!(
+                    bits(&in_place),
+                    bits(&ahead_too),
+                    "{isa} {n}x{k} by {block}"
+                );
             }
+        }
+    }
+
+    #[test]
+    fn the_shares_ahead_cover_every_row_once_in_whole_lines() {
+        for (rows, blocks) in [(0, 3), (5, 3), (1000, 4), (1000, 7), (8, 1), (9, 100)] {
+            let data: Vec<f64> = (0..2 * rows).map(|v| v as f64).collect();
+            let cols: Vec<&[f64]> = data.chunks(rows.max(1)).take(2).collect();
+            let cols = if rows == 0 { Vec::new() } else { cols };
+            let ahead = Ahead::new(&cols, blocks);
+            let mut seen = Vec::new();
+            for b in 0..blocks + 2 {
+                let share = ahead.share(b);
+                if let Some(first) = share.first() {
+                    assert_eq!(share.len(), 2);
+                    // Whole lines, but for the share that ends the rows.
+                    let ends = seen.len() + first.len() == rows;
+                    assert!(ends || first.len() % 8 == 0, "{rows} in {blocks}");
+                    assert!(b < blocks, "share {b} of {blocks} blocks");
+                    seen.extend_from_slice(first);
+                }
+            }
+            assert_eq!(
+                seen,
+                cols.first().map_or(&[][..], |c| c),
+                "{rows} in {blocks}"
+            );
         }
     }
 

@@ -30,7 +30,7 @@ mod tile;
 
 pub use blocking::{blocking, blocking_for_caches, Blocking};
 pub(crate) use gemv::gemv_into;
-pub use gram::{gram, gram_add_lower, gram_add_lower_with, gram_with};
+pub use gram::{gram, gram_add_lower, gram_add_lower_ahead_with, gram_add_lower_with, gram_with};
 use kernel_choice::transposing_kernel;
 pub(crate) use loops::gemm_core;
 use loops::scale_in_place;

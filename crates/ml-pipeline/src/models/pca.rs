@@ -181,7 +181,10 @@ const MIN_ROWS_PER_THREAD: usize = 8192;
 /// The column means of `x` and the Gram matrix of the centered data,
 /// `(X - 1 mean^T)^T (X - 1 mean^T)`, in one pass over `x` and without a centered copy of
 /// it. Each block of rows is read once: its column sums (compensated), then the block
-/// centered on its own means into a cache-resident buffer and its Gram added. The blocks
+/// centered on its own means into a cache-resident buffer and its Gram added, while the
+/// next block of `x` is prefetched (its 64 short column runs, read cold, streamed at about
+/// 10 GB/s on a Zen 4 EPYC, against 26 GB/s for one long run; 100000 x 64, one thread,
+/// alternated runs: 1.11x with AVX2, 1.15x with AVX-512). The blocks
 /// combine exactly as Chan et al.'s pairwise update does: with `n_b` rows and means `m_b`
 /// per block and `m` the overall mean, `G = sum G_b + sum n_b (m_b - m)(m_b - m)^T`.
 /// (Centering before multiplying keeps the accuracy of a centered copy, which
@@ -265,7 +268,11 @@ fn block_centered_gram(
             Sums::Compensated,
         );
         // Added where the sum lies: no `k x k` matrix per block to allocate, mirror and add.
-        ablation.gram_add_lower(MatRef::from_slice(&buf, m, k, 1, ld), &mut g);
+        // The next block of `x` streams in while this one's Gram is computed.
+        let after = (r0 + m).min(rows.end);
+        let ahead = x.submatrix(after, 0, block.min(rows.end - after), k);
+        let here = MatRef::from_slice(&buf, m, k, 1, ld);
+        ablation.gram_add_lower_ahead(here, ahead, &mut g);
         blocks.push((m, sums));
     }
     (g, blocks)

@@ -85,6 +85,10 @@ macro_rules! impl_float {
                 dispatch!(isa, $t::axpy(alpha, x, y))
             }
             #[inline]
+            fn axpy_columns_kernel(isa: Isa, alphas: &[Self], cols: &[&[Self]], y: &mut [Self]) {
+                dispatch!(isa, $t::axpy_columns(alphas, cols, y))
+            }
+            #[inline]
             fn scale_kernel(isa: Isa, alpha: Self, x: &mut [Self]) {
                 dispatch!(isa, $t::scale(alpha, x))
             }

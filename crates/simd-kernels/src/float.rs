@@ -79,6 +79,8 @@ pub trait Float:
     #[doc(hidden)]
     fn axpy_kernel(isa: Isa, alpha: Self, x: &[Self], y: &mut [Self]);
     #[doc(hidden)]
+    fn axpy_columns_kernel(isa: Isa, alphas: &[Self], cols: &[&[Self]], y: &mut [Self]);
+    #[doc(hidden)]
     fn scale_kernel(isa: Isa, alpha: Self, x: &mut [Self]);
     #[doc(hidden)]
     fn sub_scalar_into_kernel(isa: Isa, x: &[Self], c: Self, out: &mut [Self]);

@@ -198,6 +198,50 @@ pub fn axpy_with<T: Float>(isa: Isa, alpha: T, x: &[T], y: &mut [T]) {
     T::axpy_kernel(isa, alpha, x, y)
 }
 
+/// `y[i] += sum_t alphas[t] * cols[t][i]`: [`axpy`] of each column in turn, with the same
+/// result bit for bit, but `y` is loaded and stored once per eight columns instead of once
+/// per column (`X theta` of a block of column-major rows, for instance).
+///
+/// # Panics
+/// If `alphas` and `cols` differ in length, or a column's length differs from `y`'s; the
+/// message names the lengths.
+///
+/// ```
+/// use simd_kernels::{axpy, axpy_columns};
+/// let (a, b) = ([1.0, 2.0, 3.0], [0.5, 0.25, 0.125]);
+/// let mut y = [10.0, 20.0, 30.0];
+/// axpy_columns(&[2.0, -4.0], &[&a, &b], &mut y);
+/// let mut want = [10.0, 20.0, 30.0];
+/// axpy(2.0, &a, &mut want);
+/// axpy(-4.0, &b, &mut want);
+/// assert_eq!(y, want);
+/// ```
+#[inline]
+#[track_caller]
+pub fn axpy_columns<T: Float>(alphas: &[T], cols: &[&[T]], y: &mut [T]) {
+    axpy_columns_with(Isa::detect(), alphas, cols, y)
+}
+
+/// [`axpy_columns`] on one given ISA.
+///
+/// # Panics
+/// As [`axpy_columns`]; also if the CPU does not support `isa`.
+#[inline]
+#[track_caller]
+pub fn axpy_columns_with<T: Float>(isa: Isa, alphas: &[T], cols: &[&[T]], y: &mut [T]) {
+    if alphas.len() != cols.len() {
+        panic!(
+            "simd_kernels::axpy_columns: {} coefficients for {} columns",
+            alphas.len(),
+            cols.len()
+        );
+    }
+    for c in cols {
+        check_len("axpy_columns", c.len(), y.len());
+    }
+    T::axpy_columns_kernel(isa, alphas, cols, y)
+}
+
 /// `x[i] *= alpha`, exactly rounded (identical on every ISA).
 #[inline]
 pub fn scale<T: Float>(alpha: T, x: &mut [T]) {

@@ -41,6 +41,7 @@ fn harness<T: Float>() {
                         check_sum_compensated(isa, sa),
                         check_dot(isa, sa, sb),
                         check_axpy(isa, alpha, sc, sa),
+                        check_axpy_columns(isa, sc, sa),
                         check_scale(isa, alpha, sa),
                         check_sub_scalar(isa, alpha, sa),
                         check_min_max(isa, sa),
@@ -121,6 +122,20 @@ fn sub_scalar_length_mismatch_names_both_lengths() {
 fn axpy_length_mismatch_names_both_lengths() {
     let mut y = [0.0f32; 2];
     axpy(1.0, &[1.0f32; 5], &mut y);
+}
+
+#[test]
+#[should_panic(expected = "axpy_columns: slice lengths differ (4 vs 3)")]
+fn axpy_columns_length_mismatch_names_both_lengths() {
+    let mut y = [0.0f64; 3];
+    axpy_columns(&[1.0, 2.0], &[&[1.0; 3], &[1.0; 4]], &mut y);
+}
+
+#[test]
+#[should_panic(expected = "axpy_columns: 1 coefficients for 2 columns")]
+fn axpy_columns_needs_one_coefficient_per_column() {
+    let mut y = [0.0f64; 3];
+    axpy_columns(&[1.0], &[&[1.0; 3], &[1.0; 3]], &mut y);
 }
 
 #[test]

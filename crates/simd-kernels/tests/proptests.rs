@@ -3,7 +3,8 @@
 mod common;
 
 use common::{
-    check_axpy, check_dot, check_min_max, check_scale, check_sum, check_sum_compensated, Rng,
+    check_axpy, check_axpy_columns, check_dot, check_min_max, check_scale, check_sum,
+    check_sum_compensated, Rng,
 };
 use proptest::prelude::*;
 use simd_kernels::{moments_with, Isa};
@@ -38,6 +39,7 @@ proptest! {
         check_sum_compensated(isa, a).map_err(TestCaseError::fail)?;
         check_dot(isa, a, b).map_err(TestCaseError::fail)?;
         check_axpy(isa, -0.75, b, a).map_err(TestCaseError::fail)?;
+        check_axpy_columns(isa, b, a).map_err(TestCaseError::fail)?;
         check_scale(isa, 1.0 / 3.0, a).map_err(TestCaseError::fail)?;
         check_min_max(isa, a).map_err(TestCaseError::fail)?;
     }

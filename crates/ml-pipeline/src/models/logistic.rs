@@ -448,12 +448,19 @@ impl Rows<'_> {
         self.add_derivatives(rows, sc, sums);
     }
 
-    /// `z = X theta + b` for `rows`, column by column (each `X` column slice is read once).
+    /// `z = X theta + b` for `rows`: the `axpy` of each column in turn, eight columns per
+    /// pass over `z` (`simd_kernels::axpy_columns`, the same bits; one `axpy` per column
+    /// spent more time loading and storing `z` than reading `X`).
     fn linear_predictor(&self, rows: Range<usize>, theta: &[f64], z: &mut [f64]) {
         let k = self.cols.len();
         z.fill(theta[k]);
-        for (col, &t) in self.cols.iter().zip(theta) {
-            simd_kernels::axpy_with(self.ablation.isa, t, &col[rows.clone()], z);
+        let mut group: [&[f64]; 8] = [&[]; 8];
+        for (cols, coefs) in self.cols.chunks(8).zip(theta[..k].chunks(8)) {
+            for (g, col) in group.iter_mut().zip(cols) {
+                *g = &col[rows.clone()];
+            }
+            let group = &group[..cols.len()];
+            simd_kernels::axpy_columns_with(self.ablation.isa, coefs, group, z);
         }
     }
 

@@ -40,6 +40,10 @@ macro_rules! entry_points {
             $crate::generic::slice::axpy::<$t, $s>(<$s>::new(), alpha, x, y)
         }
         $(#[$attr])*
+        pub(crate) fn axpy_columns(alphas: &[$t], cols: &[&[$t]], y: &mut [$t]) {
+            $crate::generic::slice::axpy_columns::<$t, $s>(<$s>::new(), alphas, cols, y)
+        }
+        $(#[$attr])*
         pub(crate) fn scale(alpha: $t, x: &mut [$t]) {
             $crate::generic::slice::scale::<$t, $s>(<$s>::new(), alpha, x)
         }

@@ -247,6 +247,64 @@ pub(crate) fn axpy<T: Float, S: Simd<T>>(simd: S, alpha: T, x: &[T], y: &mut [T]
     }
 }
 
+/// `y += sum_t alphas[t] * cols[t]` as one `axpy` per column in column order (the same
+/// fused multiply-adds on each element, so the same bits), up to `AXPY_GROUP` columns per
+/// pass over `y`: `y` is loaded and stored once per group instead of once per column.
+/// Lengths checked by the caller.
+#[inline(always)]
+pub(crate) fn axpy_columns<T: Float, S: Simd<T>>(
+    simd: S,
+    alphas: &[T],
+    cols: &[&[T]],
+    y: &mut [T],
+) {
+    for (a, c) in alphas.chunks(AXPY_GROUP).zip(cols.chunks(AXPY_GROUP)) {
+        match c.len() {
+            8 => axpy_group::<T, S, 8>(simd, a, c, y),
+            7 => axpy_group::<T, S, 7>(simd, a, c, y),
+            6 => axpy_group::<T, S, 6>(simd, a, c, y),
+            5 => axpy_group::<T, S, 5>(simd, a, c, y),
+            4 => axpy_group::<T, S, 4>(simd, a, c, y),
+            3 => axpy_group::<T, S, 3>(simd, a, c, y),
+            2 => axpy_group::<T, S, 2>(simd, a, c, y),
+            _ => axpy(simd, a[0], c[0], y),
+        }
+    }
+}
+
+/// Columns per pass of [`axpy_columns`]: their `G` broadcast coefficients, the running
+/// sum and one loaded column fit the 16 vector registers of AVX2.
+const AXPY_GROUP: usize = 8;
+
+/// [`axpy_columns`] for exactly `G` columns.
+#[inline(always)]
+fn axpy_group<T: Float, S: Simd<T>, const G: usize>(simd: S, a: &[T], c: &[&[T]], y: &mut [T]) {
+    let n = y.len();
+    let av: [S::V; G] = std::array::from_fn(|t| simd.splat(a[t]));
+    let cs: [&[T]; G] = std::array::from_fn(|t| &c[t][..n]);
+    let main = n - n % S::LANES;
+    let mut i = 0;
+    while i < main {
+        // SAFETY: `i + LANES <= main <= n`, and `y` and every `cs[t]` hold `n` elements.
+        let mut acc = unsafe { simd.load_ptr(y.as_ptr().add(i)) };
+        for t in 0..G {
+            // SAFETY: as above.
+            let x = unsafe { simd.load_ptr(cs[t].as_ptr().add(i)) };
+            acc = simd.mul_add(x, av[t], acc);
+        }
+        // SAFETY: as above.
+        unsafe { simd.store_ptr(acc, y.as_mut_ptr().add(i)) };
+        i += S::LANES;
+    }
+    for i in main..n {
+        let mut v = y[i];
+        for t in 0..G {
+            v = simd.mul_add_scalar(cs[t][i], a[t], v);
+        }
+        y[i] = v;
+    }
+}
+
 #[inline(always)]
 pub(crate) fn scale<T: Float, S: Simd<T>>(simd: S, alpha: T, x: &mut [T]) {
     let a = simd.splat(alpha);

@@ -232,6 +232,38 @@ pub fn check_axpy<T: Float>(isa: Isa, alpha: T, x: &[T], y: &[T]) -> Result<(), 
     Ok(())
 }
 
+/// `axpy_columns` of the columns `cols` (each `x` rotated by a different amount, with
+/// distinct coefficients, up to 19 of them: two full groups of eight and a ragged one)
+/// against one `axpy` per column on the same ISA, bit for bit; `axpy` itself is checked
+/// against the exact reference by [`check_axpy`].
+pub fn check_axpy_columns<T: Float>(isa: Isa, x: &[T], y: &[T]) -> Result<(), String> {
+    let n = x.len();
+    for count in [0, 1, 2, 7, 8, 9, 16, 19] {
+        let cols: Vec<Vec<T>> = (0..count)
+            .map(|t| (0..n).map(|i| x[(i + 3 * t) % n.max(1)]).collect())
+            .collect();
+        let refs: Vec<&[T]> = cols.iter().map(|c| &c[..]).collect();
+        let alphas: Vec<T> = (0..count)
+            .map(|t| T::from_f64(0.7 - 0.37 * t as f64))
+            .collect();
+        let mut got = y.to_vec();
+        axpy_columns_with(isa, &alphas, &refs, &mut got);
+        let mut want = y.to_vec();
+        for (&a, c) in alphas.iter().zip(&refs) {
+            axpy_with(isa, a, c, &mut want);
+        }
+        for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+            let same = (g.is_nan() && w.is_nan()) || g.to_f64().to_bits() == w.to_f64().to_bits();
+            if !same {
+                return Err(format!(
+                    "axpy_columns of {count} columns [{i}]: got {g}, one axpy per column {w}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn check_scale<T: Float>(isa: Isa, alpha: T, x: &[T]) -> Result<(), String> {
     let mut got = x.to_vec();
     scale_with(isa, alpha, &mut got);

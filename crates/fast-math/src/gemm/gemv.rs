@@ -12,20 +12,6 @@ use simd_kernels::Isa;
 /// while every column adds into it.
 const GEMV_ROW_BLOCK: usize = 2048;
 
-/// `y += sum_t x[t] * cols[t]` over eight columns at once: `y` is loaded and stored once
-/// per eight columns instead of once per column, so the loop runs at the speed of
-/// streaming the columns (one `axpy` per column measured 40% slower at 4000 x 4000).
-#[inline]
-fn axpy8<T: Scalar>(x: &[T; 8], cols: [&[T]; 8], y: &mut [T]) {
-    let n = y.len();
-    let [c0, c1, c2, c3, c4, c5, c6, c7] = cols.map(|c| &c[..n]);
-    for i in 0..n {
-        let a = x[0] * c0[i] + x[1] * c1[i] + x[2] * c2[i] + x[3] * c3[i];
-        let b = x[4] * c4[i] + x[5] * c5[i] + x[6] * c6[i] + x[7] * c7[i];
-        y[i] += a + b;
-    }
-}
-
 /// Dense `y = A x`: eight columns fused per pass over L1-sized row blocks when `A` is
 /// column-contiguous, one SIMD `dot` per row when it is row-contiguous, plain loops
 /// otherwise. `y`'s old contents are overwritten; the lengths are the caller's to check
@@ -39,17 +25,15 @@ pub(crate) fn gemv_into<T: Scalar>(isa: Isa, a: MatRef<'_, T>, x: &[T], y: &mut 
     }
     if a.col_slice(0).is_some() {
         let mut r0 = 0;
+        let mut group: [&[T]; 8] = [&[]; 8];
         while r0 < m {
             let r1 = (r0 + GEMV_ROW_BLOCK).min(m);
-            let col = |j: usize| &a.col_slice(j).expect("column-contiguous")[r0..r1];
-            let mut j = 0;
-            while j + 8 <= n {
-                let xs: [T; 8] = std::array::from_fn(|t| x[j + t]);
-                axpy8(&xs, std::array::from_fn(|t| col(j + t)), &mut y[r0..r1]);
-                j += 8;
-            }
-            for (jj, &xj) in x.iter().enumerate().skip(j) {
-                simd_kernels::axpy_with(isa, xj, col(jj), &mut y[r0..r1]);
+            for (j0, coefs) in (0..n).step_by(8).zip(x.chunks(8)) {
+                for (t, g) in group.iter_mut().enumerate().take(coefs.len()) {
+                    *g = &a.col_slice(j0 + t).expect("column-contiguous")[r0..r1];
+                }
+                let cols = &group[..coefs.len()];
+                simd_kernels::axpy_columns_with(isa, coefs, cols, &mut y[r0..r1]);
             }
             r0 = r1;
         }

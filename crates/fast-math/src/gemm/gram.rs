@@ -217,7 +217,6 @@ fn dot_add_lower<T: Scalar>(isa: Isa, x: MatRef<'_, T>, ahead: &[&[T]], g: &mut 
             let ld = crate::padded_col_stride::<T>(block);
             let mut scratch = Mat::<T>::zeros(ld, k);
             let (scratch, g) = (scratch.as_mut_slice(), g.as_mut_slice());
-            let ahead = gram_blocks::Ahead::new(ahead, n.div_ceil(block));
             gram_blocks::add_in_blocks_copied(isa, &columns, block, ahead, lanes, g, scratch, ld)
         }
     });

@@ -66,12 +66,13 @@ pub(super) fn add_in_blocks<'a, T: Float>(
     };
     let ahead = Ahead::new(ahead, n.div_ceil(block));
     let (mut this, mut next) = (Vec::with_capacity(columns.len()), Vec::new());
+    let mut share = Vec::new();
     cut(0, &mut this);
     for (b, r0) in (0..n).step_by(block).enumerate() {
         // The next block is prefetched while this one is computed, or, when the caller
         // names what it reads next, this block's share of that.
         cut(r0 + block, &mut next);
-        let share = ahead.share(b);
+        ahead.share_into(b, &mut share);
         let fetch = if ahead.is_empty() { &next } else { &share };
         let last = (r0 + block >= n).then_some(&mut *g);
         gram_lanes_add_with(isa, &this, fetch, lanes, r0 == 0, last);
@@ -81,7 +82,7 @@ pub(super) fn add_in_blocks<'a, T: Float>(
 
 /// The columns a caller reads after a blocked Gram call, cut into one share of rows per
 /// block, so that their prefetches spread over the whole call.
-pub(super) struct Ahead<'a, T> {
+struct Ahead<'a, T> {
     cols: &'a [&'a [T]],
     /// Rows per share: a multiple of 8 (whole cache lines of `f64`, two of `f32`).
     rows: usize,
@@ -89,7 +90,7 @@ pub(super) struct Ahead<'a, T> {
 
 impl<'a, T> Ahead<'a, T> {
     /// `cols` (empty, or columns of equal length) in `blocks` shares.
-    pub(super) fn new(cols: &'a [&'a [T]], blocks: usize) -> Self {
+    fn new(cols: &'a [&'a [T]], blocks: usize) -> Self {
         let n = cols.first().map_or(0, |c| c.len());
         let rows = n.div_ceil(blocks.max(1)).div_ceil(8) * 8;
         Self { cols, rows }
@@ -99,15 +100,15 @@ impl<'a, T> Ahead<'a, T> {
         self.cols.is_empty()
     }
 
-    /// Block `b`'s share: the same rows of every column (empty past the end).
-    pub(super) fn share(&self, b: usize) -> Vec<&'a [T]> {
+    /// Block `b`'s share into `out`: the same rows of every column (empty past the end).
+    fn share_into(&self, b: usize, out: &mut Vec<&'a [T]>) {
+        out.clear();
         let n = self.cols.first().map_or(0, |c| c.len());
         let r0 = (b * self.rows).min(n);
         let r1 = (r0 + self.rows).min(n);
-        if r0 == r1 {
-            return Vec::new();
+        if r0 < r1 {
+            out.extend(self.cols.iter().map(|c| &c[r0..r1]));
         }
-        self.cols.iter().map(|c| &c[r0..r1]).collect()
     }
 }
 
@@ -124,7 +125,7 @@ pub(super) fn add_in_blocks_copied<T: Float>(
     isa: Isa,
     columns: &[&[T]],
     block: usize,
-    ahead: Ahead<'_, T>,
+    ahead: &[&[T]],
     lanes: &mut [T],
     g: &mut [T],
     scratch: &mut [T],
@@ -133,6 +134,8 @@ pub(super) fn add_in_blocks_copied<T: Float>(
     let n = columns.first().map_or(0, |c| c.len());
     let k = columns.len();
     debug_assert!(ld >= block && scratch.len() >= ld * k);
+    let ahead = Ahead::new(ahead, n.div_ceil(block));
+    let mut share = Vec::new();
     for (b, r0) in (0..n).step_by(block).enumerate() {
         let r1 = (r0 + block).min(n);
         for (dst, c) in scratch.chunks_exact_mut(ld).zip(columns) {
@@ -144,7 +147,8 @@ pub(super) fn add_in_blocks_copied<T: Float>(
             .map(|c| &c[..r1 - r0])
             .collect();
         let last = (r1 >= n).then_some(&mut *g);
-        gram_lanes_add_with(isa, &this, &ahead.share(b), lanes, r0 == 0, last);
+        ahead.share_into(b, &mut share);
+        gram_lanes_add_with(isa, &this, &share, lanes, r0 == 0, last);
     }
 }
 
@@ -247,7 +251,6 @@ mod tests {
                     let mut copied = vec![0.5; k * k];
                     lanes.fill(f64::NAN);
                     scratch.fill(f64::NAN);
-                    let ahead = Ahead::new(ahead, n.div_ceil(block));
                     add_in_blocks_copied(
                         isa,
                         &cols,
@@ -278,9 +281,9 @@ mod tests {
             let cols: Vec<&[f64]> = data.chunks(rows.max(1)).take(2).collect();
             let cols = if rows == 0 { Vec::new() } else { cols };
             let ahead = Ahead::new(&cols, blocks);
-            let mut seen = Vec::new();
+            let (mut seen, mut share) = (Vec::new(), Vec::new());
             for b in 0..blocks + 2 {
-                let share = ahead.share(b);
+                ahead.share_into(b, &mut share);
                 if let Some(first) = share.first() {
                     assert_eq!(share.len(), 2);
                     // Whole lines, but for the share that ends the rows.

@@ -269,7 +269,7 @@ fn block_centered_gram(
         );
         // Added where the sum lies: no `k x k` matrix per block to allocate, mirror and add.
         // The next block of `x` streams in while this one's Gram is computed.
-        let after = (r0 + m).min(rows.end);
+        let after = r0 + m;
         let ahead = x.submatrix(after, 0, block.min(rows.end - after), k);
         let here = MatRef::from_slice(&buf, m, k, 1, ld);
         ablation.gram_add_lower_ahead(here, ahead, &mut g);

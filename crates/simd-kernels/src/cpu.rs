@@ -5,10 +5,15 @@ use std::sync::OnceLock;
 
 /// Whether this CPU executes 512-bit AVX-512 operations as two 256-bit halves, so that they
 /// deliver the floating-point throughput of AVX2, not twice it: AMD's Zen 4 (family 19h with
-/// AVX-512). Such a CPU gains from AVX-512 only where the wider registers save instructions
-/// or loads (a large GEMM's 24 x 8 tile); where the narrower AVX2 tiles waste less padding
-/// (a small Gram matrix), they are as fast per operation and do less. `false` on every other
-/// CPU, and on Intel's AVX-512 parts, whose 512-bit FMA units do double the work.
+/// AVX-512). Such a CPU gains from AVX-512 only where the wider registers save instructions,
+/// loads or copies. `false` on every other CPU, and on Intel's AVX-512 parts, whose 512-bit
+/// FMA units do double the work.
+///
+/// No choice in this workspace depends on it now: fast-math once gave a row-major left
+/// operand (and the packed Gram matrix) AVX2's tiles on such a CPU, measured when packing
+/// `MR` rows in lockstep was an element-by-element gather; once that copy ran on register
+/// transposes, AVX-512's tiles measured as fast or faster on the same Zen 4 in every shape
+/// tried (see fast-math's `gemm` module docs).
 ///
 /// Read once per process from CPUID leaf 0 (vendor) and leaf 1 (family).
 pub fn avx512_in_halves() -> bool {

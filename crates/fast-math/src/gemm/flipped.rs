@@ -13,7 +13,7 @@
 use super::blocking::{blocking_for, kc_for_b_in_place};
 use super::loops::{gemm_core, Rhs};
 use super::tile::Dest;
-use super::{transposing_kernel, Operand};
+use super::Operand;
 use crate::{MatMut, MatRef, Par, Scalar};
 use simd_kernels::cache::CacheSizes;
 use simd_kernels::gemm::MicroKernel;
@@ -39,7 +39,6 @@ const MAX_PANELS: usize = 20;
 pub(super) fn applies<T: Scalar>(
     kern: &MicroKernel<T>,
     a: &MatRef<'_, T>,
-    b: &MatRef<'_, T>,
     (m, n, k): (usize, usize, usize),
 ) -> bool {
     let transposed = a.col_stride() == 1 && a.row_stride() != 1 && m > 1 && k >= MIN_KC;
@@ -48,9 +47,8 @@ pub(super) fn applies<T: Scalar>(
     }
     let caches = CacheSizes::detect();
     m.saturating_mul(k).saturating_mul(T::BYTES) >= 4 * caches.l2 && {
-        let tk = transposing_kernel(*kern, &b.t());
-        let kc = blocking_for(T::BYTES, tk.mr(), tk.nr()).kc;
-        kc_for_b_in_place(caches, T::BYTES, n.next_multiple_of(tk.mr()), kc) >= MIN_KC
+        let kc = blocking_for(T::BYTES, kern.mr(), kern.nr()).kc;
+        kc_for_b_in_place(caches, T::BYTES, n.next_multiple_of(kern.mr()), kc) >= MIN_KC
     }
 }
 
@@ -76,7 +74,6 @@ pub(super) fn gemm_flipped<T: Scalar>(
     par: Par,
 ) {
     let (m, n, k) = (c.nrows(), c.ncols(), a.ncols());
-    let kern = transposing_kernel(kern, &b.t());
     T::with_pack(n * m, |scratch| {
         let mut ct = MatMut::from_col_major(scratch, n, m);
         if beta != T::ZERO {
@@ -261,32 +258,18 @@ mod tests {
         let b = filled(k, 12, 7);
         let wide = filled(k, 21 * kern.nr(), 7);
         // Whether this machine's L2 holds B^T deep enough.
-        let tk = transposing_kernel(kern, &b.as_ref().t());
-        let kc = blocking_for(8, tk.mr(), tk.nr()).kc;
-        let deep = kc_for_b_in_place(caches, 8, 12usize.next_multiple_of(tk.mr()), kc) >= MIN_KC;
-        assert_eq!(applies(&kern, &a, &b.as_ref(), (m, 12, k)), deep);
-        assert!(!applies(&kern, &a, &wide.as_ref(), (m, wide.ncols(), k)));
-        let bt = filled(m, 12, 7);
-        assert!(!applies(&kern, &x.as_ref(), &bt.as_ref(), (k, 12, m)));
+        let kc = blocking_for(8, kern.mr(), kern.nr()).kc;
+        let deep = kc_for_b_in_place(caches, 8, 12usize.next_multiple_of(kern.mr()), kc) >= MIN_KC;
+        assert_eq!(applies(&kern, &a, (m, 12, k)), deep);
+        assert!(!applies(&kern, &a, (m, wide.ncols(), k)));
+        assert!(!applies(&kern, &x.as_ref(), (k, 12, m)));
         // As large, but shallower than MIN_KC: one short slice, kept packed.
         let wide_m = 4 * caches.l2 / (8 * (MIN_KC - 1)) + 1;
         let shallow = filled(MIN_KC - 1, wide_m, 6);
-        let b_shallow = filled(MIN_KC - 1, 12, 7);
         let dims = (wide_m, 12, MIN_KC - 1);
-        assert!(!applies(
-            &kern,
-            &shallow.as_ref().t(),
-            &b_shallow.as_ref(),
-            dims
-        ));
+        assert!(!applies(&kern, &shallow.as_ref().t(), dims));
         let small = filled(100, m, 6);
-        let b100 = filled(100, 12, 7);
-        assert!(!applies(
-            &kern,
-            &small.as_ref().t(),
-            &b100.as_ref(),
-            (m, 12, 100)
-        ));
+        assert!(!applies(&kern, &small.as_ref().t(), (m, 12, 100)));
 
         let c0 = filled(m, 12, 8);
         let mut got = c0.clone();

@@ -3,7 +3,6 @@
 //! reach the lower triangle.
 
 use super::gram_blocks;
-use super::kernel_choice::tile_isa;
 use super::sets::spreads;
 use super::{gemm_core, Dest, Operand};
 use crate::par::run_in;
@@ -104,11 +103,7 @@ pub fn gram_with<T: Scalar>(isa: Isa, x: MatRef<'_, T>, par: Par) -> Mat<T> {
 /// picks 16 x 8 over 24 x 8 (2,560 against 3,264 elements; 29.0 against 22.6 useful
 /// GFLOP/s for 1M x 64), while AVX2 keeps 8 x 6 over 4 x 6 (2,304 against 2,448, too close
 /// to pay for the narrow tile's lower intensity: 28.0 against 30.2 GFLOP/s).
-///
-/// The ISA's tiles are those of [`tile_isa`] for the left operand `X^T` (row-major when `X`
-/// is column-major): on a CPU that runs AVX-512 in halves, AVX2's.
 fn gram_kernel<T: Scalar>(isa: Isa, x: &MatRef<'_, T>) -> MicroKernel<T> {
-    let isa = tile_isa(isa, &x.t());
     let k = x.ncols();
     let wide = MicroKernel::<T>::new(isa, KernelShape::Wide);
     let narrow = MicroKernel::<T>::new(isa, KernelShape::Narrow);

@@ -20,7 +20,6 @@
 
 use super::blocking::blocking_for;
 use super::check_dims;
-use super::kernel_choice::transposing_kernel;
 use super::loops::{gemm_core, scale_in_place, Lhs, PackedView};
 use super::pack::{pack_a_block_op, Operand};
 use super::tile::Dest;
@@ -62,7 +61,7 @@ impl<T: Scalar> PackedLhs<T> {
     ///
     /// [`gemm_with`]: crate::gemm_with
     pub fn new_with(isa: Isa, a: MatRef<'_, T>, par: Par) -> Self {
-        let kern = transposing_kernel(MicroKernel::<T>::new(isa, KernelShape::Wide), &a);
+        let kern = MicroKernel::<T>::new(isa, KernelShape::Wide);
         let (m, k) = (a.nrows(), a.ncols());
         let (mr, nr) = (kern.mr(), kern.nr());
         let kc = blocking_for(T::BYTES, mr, nr).kc;

@@ -60,6 +60,7 @@ mod zeroable;
 pub use aligned_vec::AlignedVec;
 pub use arena::{Arena, ArenaPool};
 pub use block::{TryReserveError, ALIGN};
+pub use mapped::{kept_bytes, release_kept_blocks, KEPT_BLOCK_BYTES, KEPT_BYTES};
 pub use object_pool::{ObjectPool, Pooled, PooledOwned};
 pub use registry::{registry, PoolRegistry};
 pub use size_class::{ClassStats, Contents, MemoryPoolManager, PooledBuf, SizeClassConfig};

@@ -132,8 +132,8 @@ impl<T: Copy> AlignedVec<T> {
             return Ok(dangling());
         }
         let raw = if is_mapped(layout) {
-            // Zero-filled by the kernel, whether or not `zeroed` asks for it.
-            map_block(layout)
+            // A fresh mapping comes zero-filled; a kept block is cleared only if asked.
+            map_block(layout, zeroed)
         } else if layout.size() >= HUGE_PAGE_MIN_BYTES {
             // The advice must come before the first touch, so a zeroed block is cleared
             // here, after it (the system allocator would clear an over-aligned block

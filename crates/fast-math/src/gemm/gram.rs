@@ -124,15 +124,35 @@ fn lower_tile_area(mr: usize, nr: usize, k: usize) -> usize {
     panels * mr * nr
 }
 
-/// Columns up to which a column-major `X` takes the dot-product kernel
-/// ([`simd_kernels::gram_lower_add`]) instead of the packed GEMM. The packing costs a share
-/// of the time that falls as `1/k` (each packed element serves about `k` products), while
-/// the dot kernel reads `TJ` column segments from L2 per 12 FMAs whatever `k` is, so the
-/// dot kernel wins for narrow `X` only. One thread, `n x k` column-major, useful GFLOP/s of
-/// dot / packed on an AMD EPYC Zen 3 (AVX2): k = 16 2.1-2.2x, 32 1.35-1.5x, 64 0.96-1.27x,
-/// 128 0.89-1.02x. A constant of the shape, not a measurement of the machine, because the
-/// two paths round differently and a given call must give the same bits on every run.
-const DOT_MAX_COLUMNS: usize = 64;
+/// Columns up to which a column-major `X` of `bytes`-sized elements takes the dot-product
+/// kernel ([`simd_kernels::gram_lower_add`]) instead of the packed GEMM on caches `c`: as
+/// many as half of L2 holds [`DOT_L2_ROWS`] rows of, at least [`DOT_MAX_FLOOR`] and at most
+/// [`DOT_MAX_CAP`]. The packing costs a share of the time that falls as `1/k` (each packed
+/// element serves about `k` products), while the dot kernel reads `TJ` column segments from
+/// L2 per step whatever `k` is and carries every pair's lanes from one block of rows to the
+/// next, so it wins for narrow `X`, and for wider `X` the longer the blocks L2 lets it take.
+/// One thread, `n x k` column-major, dot / packed: on an AMD EPYC Zen 3 (AVX2, 512 KiB L2;
+/// useful GFLOP/s) k = 16 2.1-2.2x, 32 1.35-1.5x, 64 0.96-1.27x, 128 0.89-1.02x; on a Zen 4
+/// EPYC (1 MiB L2; time of the packed path over the dot kernel's, three or four alternated
+/// rounds) AVX-512 k = 64 1.40x, 96 1.31x (1.19x in a second run), 128 1.05x and 0.96x, 160
+/// 1.10x and 1.03x, 256 0.81x; AVX2 (capped) 1.38x, 1.19x, 1.10x and 1.07x, 1.10x and 0.91x,
+/// 0.77x: ahead to 96 columns, level from 128 to 160, behind at 256. The rule gives 64
+/// columns on the Zen 3 (its measured crossover) and 128 on the Zen 4. A rule of the shape
+/// and the caches, not a measurement, because the two paths round differently and a given
+/// call must give the same bits on every run.
+fn dot_max_columns(c: CacheSizes, bytes: usize) -> usize {
+    (c.l2 / (2 * bytes.max(1) * DOT_L2_ROWS)).clamp(DOT_MAX_FLOOR, DOT_MAX_CAP)
+}
+
+/// Rows of the `k` columns that half of L2 must hold for [`dot_max_columns`].
+const DOT_L2_ROWS: usize = 512;
+
+/// Fewest columns [`dot_max_columns`] allows: the crossover measured on the smallest L2.
+const DOT_MAX_FLOOR: usize = 64;
+
+/// Most columns [`dot_max_columns`] allows: the widest `X` measured with the dot kernel
+/// ahead or level (on the Zen 4 level to 160, behind at 256); no larger L2 was measured.
+const DOT_MAX_CAP: usize = 128;
 
 /// Fewest rows per block for the dot kernel: below this each tile's cost per block (its
 /// lanes loaded and stored, its columns set up) outweighs the kernel's gain.
@@ -148,7 +168,7 @@ const DOT_MIN_ROWS: usize = 256;
 /// (48 KiB L1d, 100000 x 64 from memory, one thread) 384-row blocks (62% of L1) ran at
 /// 68-70 useful GFLOP/s and 576 (96%) at 60-64; from L3, 78 against 80.
 fn dot_block_rows(c: CacheSizes, bytes: usize, k: usize, l1_columns: usize) -> Option<usize> {
-    if k > DOT_MAX_COLUMNS {
+    if k > dot_max_columns(c, bytes) {
         return None;
     }
     let l1_rows = c.l1d * 2 / 3 / (l1_columns * bytes);
@@ -374,7 +394,9 @@ mod tests {
         assert_eq!(dot_block_rows(zen3, 8, 64, avx2), Some(320));
         assert_eq!(dot_block_rows(zen3, 8, 16, avx2), Some(320));
         assert_eq!(dot_block_rows(zen3, 4, 16, avx2), Some(640));
-        assert_eq!(dot_block_rows(zen3, 8, DOT_MAX_COLUMNS + 1, avx2), None);
+        // Half of L2 holds 512 rows of up to 64 columns of f64.
+        assert_eq!(dot_max_columns(zen3, 8), 64);
+        assert_eq!(dot_block_rows(zen3, 8, 65, avx2), None);
         // A small L2 leaves too few rows per block: the packed GEMM.
         let small = CacheSizes {
             l2: 128 << 10,
@@ -394,6 +416,17 @@ mod tests {
         };
         assert_eq!(gram_l1_columns(Isa::Avx512), 10);
         assert_eq!(dot_block_rows(xeon, 8, 64, 10), Some(384));
+        // The widest X the rule allows: 64 on a small L2, 128 on a Zen 4's 1 MiB and above.
+        let zen4 = CacheSizes {
+            l2: 1 << 20,
+            ..zen3
+        };
+        assert_eq!(dot_max_columns(small, 8), 64);
+        assert_eq!(dot_max_columns(zen4, 8), 128);
+        assert_eq!(dot_max_columns(zen4, 4), 128);
+        assert_eq!(dot_max_columns(xeon, 8), 128);
+        assert_eq!(dot_block_rows(zen4, 8, 128, avx2), Some(320));
+        assert_eq!(dot_block_rows(zen4, 8, 129, avx2), None);
     }
 
     #[test]

@@ -196,6 +196,9 @@ fn gram_matches_reference_and_is_exactly_symmetric() {
             (5000, 20),
             // Columns 256 KiB apart fold onto few L2 sets: blocks copied before the kernel.
             (32768, 40),
+            // Around the widest X the dot kernel takes (64 to 128 columns, by L2): each side.
+            (2000, 100),
+            (1500, 129),
         ] {
             for par in [Par::Seq, Par::Rayon(2)] {
                 for layout in [Layout::ColMajor, Layout::RowMajorViaT, Layout::Strided] {

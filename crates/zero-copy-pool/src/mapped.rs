@@ -27,43 +27,35 @@ pub const KEPT_BYTES: usize = 64 << 20;
 /// Largest block kept for reuse: larger ones are unmapped when freed.
 pub const KEPT_BLOCK_BYTES: usize = 32 << 20;
 
-/// Freed blocks, oldest first: (address, mapped length).
-struct Kept {
-    blocks: VecDeque<(usize, usize)>,
-    bytes: usize,
-}
-
-static KEPT: Mutex<Kept> = Mutex::new(Kept {
-    blocks: VecDeque::new(),
-    bytes: 0,
-});
+/// Freed blocks, oldest first: (address, mapped length). Each maps at least
+/// `HUGE_PAGE_MIN_BYTES`, so at most 16 fit in `KEPT_BYTES`, and their total is summed
+/// when needed rather than kept beside them.
+static KEPT: Mutex<VecDeque<(usize, usize)>> = Mutex::new(VecDeque::new());
 
 /// The kept blocks (a poisoned lock still guards a consistent list: every update of it
 /// completes without panicking).
-fn kept() -> std::sync::MutexGuard<'static, Kept> {
+fn kept() -> std::sync::MutexGuard<'static, VecDeque<(usize, usize)>> {
     KEPT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Bytes of the blocks in `kept`.
+fn total(kept: &VecDeque<(usize, usize)>) -> usize {
+    kept.iter().map(|&(_, len)| len).sum()
 }
 
 /// A kept block of exactly `len` mapped bytes whose address is a multiple of `align`.
 fn take_kept(len: usize, align: usize) -> Option<*mut u8> {
     let mut kept = kept();
     let at = kept
-        .blocks
         .iter()
         .rposition(|&(addr, l)| l == len && addr % align == 0)?;
-    let (addr, l) = kept.blocks.remove(at)?;
-    kept.bytes -= l;
-    Some(addr as *mut u8)
+    kept.remove(at).map(|(addr, _)| addr as *mut u8)
 }
 
 /// Unmaps every freed block kept for reuse, returning its memory to the kernel now; the
 /// next large blocks are mapped afresh. Blocks in use are not touched.
 pub fn release_kept_blocks() {
-    let blocks: Vec<(usize, usize)> = {
-        let mut kept = kept();
-        kept.bytes = 0;
-        kept.blocks.drain(..).collect()
-    };
+    let blocks = std::mem::take(&mut *kept());
     for (addr, len) in blocks {
         unmap_now(addr as *mut u8, len);
     }
@@ -71,7 +63,7 @@ pub fn release_kept_blocks() {
 
 /// The bytes of freed blocks kept for reuse now.
 pub fn kept_bytes() -> usize {
-    kept().bytes
+    total(&kept())
 }
 
 /// Whether a block of `layout` is mapped from the kernel ([`map_block`] / [`unmap_block`])
@@ -158,14 +150,12 @@ pub(crate) unsafe fn unmap_block(ptr: *mut u8, layout: Layout) {
     let mut evicted = Vec::new();
     {
         let mut kept = kept();
-        kept.blocks.push_back((ptr as usize, len));
-        kept.bytes += len;
-        while kept.bytes > KEPT_BYTES {
-            let Some((addr, l)) = kept.blocks.pop_front() else {
+        kept.push_back((ptr as usize, len));
+        while total(&kept) > KEPT_BYTES {
+            let Some(oldest) = kept.pop_front() else {
                 break;
             };
-            kept.bytes -= l;
-            evicted.push((addr, l));
+            evicted.push(oldest);
         }
     }
     for (addr, l) in evicted {

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
+use zero_copy_pool::AlignedVec;
 
 const WINDOW: usize = 64;
 
@@ -69,7 +70,12 @@ fn write_f64(path: &Path, v: &[f64]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn read_f64(path: &Path) -> Result<Vec<f64>, String> {
+/// An input file, in the library's own buffer type: numpy's allocator asks the kernel for
+/// huge pages for arrays of 4 MiB and more, and `AlignedVec` (the storage of every `Mat`)
+/// does the same, so both sides read their inputs from the same kind of memory. (A 16 MB
+/// `dot` from L3 measured 1.1-1.3x slower on 4 KiB pages on a Zen 4: the row
+/// `dot_1M_small_pages` compares both sides there.)
+fn read_f64(path: &Path) -> Result<AlignedVec<f64>, String> {
     let b = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(b.chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -244,6 +250,16 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
     t.op("dot_1M", "dot f64, n = 1M", 21, || {
         vec![simd_kernels::dot(&x, &y)]
     })?;
+    // The same inputs in plain `Vec`s, whose memory nobody advised for huge pages (the peer
+    // reads a fresh anonymous mapping): 4 KiB pages where transparent huge pages are in
+    // their `madvise` mode, the usual default.
+    let (xv, yv) = (x.to_vec(), y.to_vec());
+    t.op(
+        "dot_1M_small_pages",
+        "dot f64, n = 1M, memory without huge-page advice",
+        21,
+        || vec![simd_kernels::dot(&xv, &yv)],
+    )?;
     t.op("sum_1M", "sum f64, n = 1M", 21, || {
         vec![simd_kernels::sum(&x)]
     })?;
@@ -258,7 +274,7 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
             alpha: 1.0,
             fit_intercept: true,
         }
-        .fit(rx.as_ref(), &ry, Par::Seq)
+        .fit(rx.as_ref(), ry.as_slice(), Par::Seq)
         .expect("ridge");
         std::iter::once(m.intercept).chain(m.coef).collect()
     })?;
@@ -273,7 +289,7 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
                 c: 1.0,
                 ..LogisticRegression::default()
             }
-            .fit(lx.as_ref(), &ly, Par::Seq)
+            .fit(lx.as_ref(), ly.as_slice(), Par::Seq)
             .expect("logistic");
             std::iter::once(m.linear.intercept)
                 .chain(m.linear.coef)
@@ -282,7 +298,7 @@ fn time_ours(dir: &Path, round: &str) -> Result<(), String> {
     )?;
     let prices = load("prices")?;
     // The peers get the log returns; computing them is part of neither side's timing.
-    let returns: Vec<f64> = std::iter::once(f64::NAN)
+    let returns: AlignedVec<f64> = std::iter::once(f64::NAN)
         .chain(prices.windows(2).map(|w| (w[1] / w[0]).ln()))
         .collect();
     t.op(
@@ -415,7 +431,7 @@ fn ops_table(dir: &Path) -> Result<Option<String>, String> {
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut timed = Vec::new();
     let mut md = String::new();
-    let _ = writeln!(md, "Everything single-threaded (peers with OMP/OPENBLAS/MKL_NUM_THREADS=1, ours with `Par::Seq`), same input files, timings alternated ours / peers over several rounds; times are medians. Ratio = peer time / our time (above 1: ours is faster). Agreement: the largest relative difference between the peer's answer and ours, checked before the time is reported.\n");
+    let _ = writeln!(md, "Everything single-threaded (peers with OMP/OPENBLAS/MKL_NUM_THREADS=1, ours with `Par::Seq`), same input files (on memory advised for huge pages on both sides: numpy's allocator asks for them for large arrays, ours are in `zero_copy_pool::AlignedVec`, the storage of every `Mat`; the row that says otherwise has neither), timings alternated ours / peers over several rounds; times are medians. Ratio = peer time / our time (above 1: ours is faster). Agreement: the largest relative difference between the peer's answer and ours, checked before the time is reported.\n");
     let _ = writeln!(md, "| operation | peer | peer time | our time | ratio | agreement |\n|---|---|---:|---:|---:|---|");
     for e in &peers {
         let (id, peer) = (

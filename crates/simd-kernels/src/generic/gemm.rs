@@ -263,18 +263,21 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
                 p += 4;
             }
         } else {
-            while p + 4 <= kc {
-                if let Some(f) = fetch.as_mut() {
-                    f.issue(per_step);
-                }
-                if strided_a {
-                    prefetch_a_columns::<T>(pa.wrapping_add(A_PREFETCH_STEPS * lda), lda, mr);
-                }
-                rank4(simd, &mut acc, pa, lda, pb, ldb);
-                pa = pa.wrapping_add(4 * lda);
-                pb = pb.wrapping_add(4 * ldb);
-                p += 4;
-            }
+            // A packed B's stride is the constant NR: passed as one, it frees the register
+            // AVX2's loop (16 of them, with the hints' bookkeeping) otherwise spills for it.
+            // Measured on a Zen 4 EPYC, AVX2 (capped), one thread, 10000 x 2000 by 2000 x 60:
+            // `A` in place, median ratios 1.01-1.05x (ahead in 23 of 34 alternated rounds);
+            // `A^T` packed 1.02-1.10x (21 of 28); AVX-512's 32 registers: level.
+            let (q, a_end, b_end) = if ldb == NR {
+                hinted_steps(
+                    simd, &mut acc, kc, pa, lda, pb, NR, &mut fetch, per_step, strided_a,
+                )
+            } else {
+                hinted_steps(
+                    simd, &mut acc, kc, pa, lda, pb, ldb, &mut fetch, per_step, strided_a,
+                )
+            };
+            (p, pa, pb) = (q, a_end, b_end);
         }
         while p < kc {
             rank1(simd, &mut acc, pa, pb, csb);
@@ -291,6 +294,45 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
             store_tile(simd, &acc, alpha2, beta2, c2, rs_c, cs_c, m, n);
         }
     }
+}
+
+/// The kernel's loop with hints, four steps at a time while four remain: asks `fetch` for
+/// its lines and, when `A` is read in place (`strided_a`), the columns `A_PREFETCH_STEPS`
+/// ahead. Returns the steps done and the advanced pointers.
+///
+/// # Safety
+/// As [`kernel`]'s loop: step `p < kc` reads `MR` elements at `a + p * lda` and `NR` at
+/// `b + p * ldb`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn hinted_steps<T: Float, S: Simd<T>, const MV: usize, const NR: usize>(
+    simd: S,
+    acc: &mut [[S::V; MV]; NR],
+    kc: usize,
+    mut pa: *const T,
+    lda: usize,
+    mut pb: *const T,
+    ldb: usize,
+    fetch: &mut Option<FetchCursor>,
+    per_step: usize,
+    strided_a: bool,
+) -> (usize, *const T, *const T) {
+    let mr = MV * S::LANES;
+    let mut p = 0;
+    while p + 4 <= kc {
+        if let Some(f) = fetch.as_mut() {
+            f.issue(per_step);
+        }
+        if strided_a {
+            prefetch_a_columns::<T>(pa.wrapping_add(A_PREFETCH_STEPS * lda), lda, mr);
+        }
+        // SAFETY: steps p .. p + 4 are below kc, in bounds by the caller's contract.
+        unsafe { rank4(simd, acc, pa, lda, pb, ldb) };
+        pa = pa.wrapping_add(4 * lda);
+        pb = pb.wrapping_add(4 * ldb);
+        p += 4;
+    }
+    (p, pa, pb)
 }
 
 /// Writes `C <- alpha * acc + beta * C` for the `m x n` part of the tile (BLAS `beta == 0`).

@@ -268,7 +268,7 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
             // Measured on a Zen 4 EPYC, AVX2 (capped), one thread, 10000 x 2000 by 2000 x 60:
             // `A` in place, median ratios 1.01-1.05x (ahead in 23 of 34 alternated rounds);
             // `A^T` packed 1.02-1.10x (21 of 28); AVX-512's 32 registers: level.
-            let (q, a_end, b_end) = if ldb == NR {
+            (p, pa, pb) = if ldb == NR {
                 hinted_steps(
                     simd, &mut acc, kc, pa, lda, pb, NR, &mut fetch, per_step, strided_a,
                 )
@@ -277,7 +277,6 @@ pub(crate) unsafe fn kernel<T: Float, S: Simd<T>, const MV: usize, const NR: usi
                     simd, &mut acc, kc, pa, lda, pb, ldb, &mut fetch, per_step, strided_a,
                 )
             };
-            (p, pa, pb) = (q, a_end, b_end);
         }
         while p < kc {
             rank1(simd, &mut acc, pa, pb, csb);
